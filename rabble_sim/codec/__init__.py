@@ -1,0 +1,6 @@
+"""Encoding: the typed msgspec codec for the wire, and plain data for files and display."""
+
+from ._codec import Codec as Codec, Format as Format
+from ._plain import Plain as Plain, canonical_json as canonical_json, to_plain as to_plain
+
+__all__ = ["Codec", "Format", "Plain", "canonical_json", "to_plain"]

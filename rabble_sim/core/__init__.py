@@ -1,0 +1,67 @@
+"""The actor model: pids, envelopes, message types, built-in messages, errors."""
+
+from ._errors import (
+    CodecError as CodecError,
+    InvalidDefinition as InvalidDefinition,
+    RabbleError as RabbleError,
+    RabbleInternalError as RabbleInternalError,
+    UsageError as UsageError,
+)
+from ._messages import (
+    EXECUTOR_GROUP as EXECUTOR_GROUP,
+    REGISTRY as REGISTRY,
+    CancelTimer as CancelTimer,
+    ClusterStatus as ClusterStatus,
+    ExecutorStatus as ExecutorStatus,
+    GetExecutorStatus as GetExecutorStatus,
+    GetMetrics as GetMetrics,
+    MessageRegistry as MessageRegistry,
+    Metrics as Metrics,
+    Persist as Persist,
+    Shutdown as Shutdown,
+    StartTimer as StartTimer,
+    Timeout as Timeout,
+    cancel_timer as cancel_timer,
+    executor_pid as executor_pid,
+    message as message,
+    persist as persist,
+    start_timer as start_timer,
+)
+from ._pid import (
+    CorrelationId as CorrelationId,
+    Envelope as Envelope,
+    NodeId as NodeId,
+    Pid as Pid,
+)
+from ._process import Process as Process
+
+__all__ = [
+    "EXECUTOR_GROUP",
+    "REGISTRY",
+    "CancelTimer",
+    "ClusterStatus",
+    "CodecError",
+    "CorrelationId",
+    "Envelope",
+    "ExecutorStatus",
+    "GetExecutorStatus",
+    "GetMetrics",
+    "InvalidDefinition",
+    "MessageRegistry",
+    "Metrics",
+    "NodeId",
+    "Persist",
+    "Pid",
+    "Process",
+    "RabbleError",
+    "RabbleInternalError",
+    "Shutdown",
+    "StartTimer",
+    "Timeout",
+    "UsageError",
+    "cancel_timer",
+    "executor_pid",
+    "message",
+    "persist",
+    "start_timer",
+]

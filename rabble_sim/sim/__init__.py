@@ -1,0 +1,67 @@
+"""The simulator: the World, events, choosers, the run loop and its trace."""
+
+from ._choosers import (
+    Chooser as Chooser,
+    DrawingChooser as DrawingChooser,
+    FairChooser as FairChooser,
+    RandomChooser as RandomChooser,
+    ReplayChooser as ReplayChooser,
+)
+from ._events import (
+    EVENT_KINDS as EVENT_KINDS,
+    Crash as Crash,
+    Deliver as Deliver,
+    Drop as Drop,
+    Duplicate as Duplicate,
+    Event as Event,
+    FireTimer as FireTimer,
+    Heal as Heal,
+    Partition as Partition,
+    Restart as Restart,
+)
+from ._run import RunResult as RunResult, Violation as Violation, run as run
+from ._scenario import (
+    Faults as Faults,
+    Invariant as Invariant,
+    Liveness as Liveness,
+    Postcondition as Postcondition,
+    Precondition as Precondition,
+    Scenario as Scenario,
+)
+from ._trace import Trace as Trace, event_plain as event_plain, summarize as summarize
+from ._view import View as View
+from ._world import CheckFailed as CheckFailed, EventNotEnabled as EventNotEnabled, World as World
+
+__all__ = [
+    "EVENT_KINDS",
+    "CheckFailed",
+    "Chooser",
+    "Crash",
+    "Deliver",
+    "DrawingChooser",
+    "Drop",
+    "Duplicate",
+    "Event",
+    "EventNotEnabled",
+    "FairChooser",
+    "Faults",
+    "FireTimer",
+    "Heal",
+    "Invariant",
+    "Liveness",
+    "Partition",
+    "Postcondition",
+    "Precondition",
+    "RandomChooser",
+    "ReplayChooser",
+    "Restart",
+    "RunResult",
+    "Scenario",
+    "Trace",
+    "View",
+    "Violation",
+    "World",
+    "event_plain",
+    "run",
+    "summarize",
+]

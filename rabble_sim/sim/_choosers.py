@@ -1,0 +1,137 @@
+"""Choosers decide which enabled event happens next.
+
+Every decision goes through two draws, ``choose(n)`` and ``chance(p)``, and index 0 /
+``False`` is always the simplest outcome: deliver the oldest message, inject no fault.
+That is what lets a shrinker that minimises draws (Hypothesis, or our own delta
+debugging) head for short, FIFO-like, fault-free schedules.
+"""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
+from ._scenario import Faults
+from ._world import World
+
+
+class Chooser(Protocol):
+    """Picks the next event; None ends the phase (nothing left to do, or nothing wanted)."""
+
+    def next_event(self, world: World) -> Event | None: ...
+
+
+class DrawingChooser(ABC):
+    """The scheduling policy, written once over two draws that subclasses supply.
+
+    Per step: first the node-level faults, each a ``chance`` (restart a down node, crash
+    an up one, partition or heal), then one ``choose`` over the deliverable messages and
+    the next timer (messages first, the oldest at 0, the timer last), then, for a message
+    between two nodes, a ``chance`` to drop it and one to duplicate it.
+    """
+
+    def __init__(self, faults: Faults | None = None) -> None:
+        self.faults = faults
+
+    @abstractmethod
+    def choose(self, n: int) -> int:
+        """An index in ``range(n)``; 0 is the simplest. Deterministic given the seed."""
+
+    @abstractmethod
+    def chance(self, p: float) -> bool:
+        """True with probability ``p``; False is the simplest."""
+
+    def next_event(self, world: World) -> Event | None:
+        faults = self.faults or world.scenario.faults
+        if faults.crash or faults.partition:
+            fault = self._node_fault(world, faults)
+            if fault is not None:
+                return fault
+        messages = world.messages
+        n = len(messages)
+        timer = world.next_timer()
+        total = n + (timer is not None)
+        if total == 0:
+            return None
+        i = self.choose(total) if total > 1 else 0
+        if i == n:
+            return FireTimer(timer)  # type: ignore[arg-type]
+        seq = messages.at(i)
+        env = messages.get(seq)
+        if env.to.node != env.from_.node:  # type: ignore[union-attr]
+            if faults.drop and self.chance(faults.drop):
+                return Drop(seq)
+            if faults.duplicate and self.chance(faults.duplicate):
+                return Duplicate(seq)
+        return Deliver(seq)
+
+    def _node_fault(self, world: World, faults: Faults) -> Event | None:
+        down = world.down_nodes()
+        if down and self.chance(faults.restart_rate):
+            return Restart(self._pick(down))
+        if len(down) < faults.crash and self.chance(faults.crash_rate):
+            return Crash(self._pick(world.up_nodes()))
+        if faults.partition and len(world.scenario.nodes) > 1:
+            if world.partitioned:
+                if self.chance(faults.heal_rate):
+                    return Heal()
+            elif self.chance(faults.partition_rate):
+                return Partition(self._split(world.scenario.nodes))
+        return None
+
+    def _pick(self, items: Sequence[str]) -> str:
+        return items[self.choose(len(items)) if len(items) > 1 else 0]
+
+    def _split(self, nodes: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+        """Two groups: a minority of 1 to len/2 nodes picked one by one, and the rest."""
+        rest = list(nodes)
+        size = 1 + self.choose(len(nodes) // 2) if len(nodes) > 3 else 1
+        minority = [rest.pop(self.choose(len(rest))) for _ in range(size)]
+        return (tuple(sorted(minority, key=nodes.index)), tuple(rest))
+
+
+class RandomChooser(DrawingChooser):
+    """Draws from a ``random.Random`` of its own, seeded with ``seed``: never the global one."""
+
+    def __init__(self, seed: int, faults: Faults | None = None) -> None:
+        super().__init__(faults)
+        self.seed = seed
+        self._random = random.Random(seed).random
+
+    def choose(self, n: int) -> int:
+        return int(self._random() * n)
+
+    def chance(self, p: float) -> bool:
+        return self._random() < p
+
+
+class FairChooser:
+    """The liveness phase: heal, restart every down node, then deliver fairly.
+
+    Fair means the oldest message first and, when none is in flight, the next timer: no
+    message waits forever and no fault is injected.
+    """
+
+    def next_event(self, world: World) -> Event | None:
+        if world.partitioned:
+            return Heal()
+        down = world.down_nodes()
+        if down:
+            return Restart(down[0])
+        if len(world.messages):
+            return Deliver(world.messages.oldest())
+        timer = world.next_timer()
+        return FireTimer(timer) if timer is not None else None
+
+
+class ReplayChooser:
+    """Replays a recorded list of events, then ends."""
+
+    def __init__(self, events: Iterable[Event]) -> None:
+        self._events = iter(events)
+
+    def next_event(self, world: World) -> Event | None:
+        return next(self._events, None)

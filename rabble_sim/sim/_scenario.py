@@ -1,0 +1,116 @@
+"""A scenario: the nodes, how to start their processes, the checks and the faults to inject."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..core import CorrelationId, Envelope, InvalidDefinition, Pid
+
+if TYPE_CHECKING:
+    from ._view import View
+
+Invariant = Callable[["View"], None]
+"""Raises ``AssertionError`` (a plain ``assert``) when the property does not hold."""
+Precondition = Callable[[Any, Any, Pid, CorrelationId | None], None]
+"""``(process, msg, from_, cid)``, before ``handle``; raises ``AssertionError`` to fail."""
+Postcondition = Callable[[Any, Any, Any, Sequence[Envelope]], None]
+"""``(before, after, msg, outputs)``: a copy of the process before ``handle``, the process
+after it, the message and what ``handle`` appended to ``output``."""
+StartFn = Callable[[str, "dict[Pid, Any] | None"], Sequence[Any]]
+
+
+def _probability(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise InvalidDefinition(f"Faults.{attribute.name} is a probability in [0, 1], not {value!r}")
+
+
+def _non_negative(instance: Any, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 0:
+        raise InvalidDefinition(f"{attribute.name} must be at least 0, not {value!r}")
+
+
+@attrs.frozen
+class Faults:
+    """Which faults a run injects, and how often.
+
+    ``drop`` and ``duplicate`` are the chances that a message between two nodes is dropped
+    or duplicated instead of delivered when the scheduler picks it. ``crash`` is the most
+    nodes down at once (0: no crashes); ``partition`` whether the network splits. The
+    ``*_rate`` fields are per-step chances of each node-level fault while it is possible.
+    Reordering is always on: any in-flight message may be delivered next.
+    """
+
+    drop: float = attrs.field(default=0.0, validator=_probability)
+    duplicate: float = attrs.field(default=0.0, validator=_probability)
+    crash: int = attrs.field(default=0, validator=_non_negative)
+    partition: bool = False
+    crash_rate: float = attrs.field(default=0.01, validator=_probability)
+    restart_rate: float = attrs.field(default=0.05, validator=_probability)
+    partition_rate: float = attrs.field(default=0.01, validator=_probability)
+    heal_rate: float = attrs.field(default=0.05, validator=_probability)
+
+    @property
+    def any_node_faults(self) -> bool:
+        return self.crash > 0 or self.partition
+
+
+@attrs.frozen
+class Liveness:
+    """A property that must come true once faults stop.
+
+    After the run's faults, the simulator heals the network, restarts every node that is
+    down and delivers fairly (oldest message first, timers in due order); ``condition``
+    must then hold within ``within`` steps. Like an invariant, it raises
+    ``AssertionError`` while it does not hold; its last message is reported.
+    """
+
+    condition: Invariant
+    within: int = attrs.field(default=1000, validator=_non_negative)
+
+    @property
+    def name(self) -> str:
+        return getattr(self.condition, "__name__", "liveness")
+
+
+def _to_liveness(value: Liveness | Invariant | None) -> Liveness | None:
+    if value is None or isinstance(value, Liveness):
+        return value
+    return Liveness(value)
+
+
+@attrs.frozen
+class Scenario:
+    """Everything needed to run a protocol: nodes, how to start them, checks and faults.
+
+    ``start(node, durable)`` builds a node's processes: at first start ``durable`` is
+    ``None``; after a crash it holds the last data each of the node's pids persisted.
+    Every process it returns must live on ``node``.
+    """
+
+    name: str
+    nodes: tuple[str, ...] = attrs.field(converter=tuple)
+    start: StartFn
+    invariants: tuple[Invariant, ...] = attrs.field(default=(), converter=tuple)
+    faults: Faults = Faults()
+    max_steps: int = attrs.field(default=1000, validator=_non_negative)
+    preconditions: Mapping[type, Sequence[Precondition]] = attrs.field(factory=dict)
+    postconditions: Mapping[type, Sequence[Postcondition]] = attrs.field(factory=dict)
+    liveness: Liveness | None = attrs.field(default=None, converter=_to_liveness)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.nodes:
+            raise InvalidDefinition(f"scenario {self.name!r} has no nodes")
+        if len(set(self.nodes)) != len(self.nodes):
+            raise InvalidDefinition(f"scenario {self.name!r} names a node twice: {self.nodes}")
+        if self.faults.crash >= len(self.nodes) + 1:
+            raise InvalidDefinition(
+                f"scenario {self.name!r} allows {self.faults.crash} nodes down "
+                f"but has only {len(self.nodes)}"
+            )
+        names = [getattr(inv, "__name__", "") for inv in self.invariants]
+        dup = sorted({n for n in names if n and names.count(n) > 1})
+        if dup:
+            raise InvalidDefinition(f"scenario {self.name!r} has two invariants named {dup[0]!r}")
