@@ -51,8 +51,9 @@ class Codec:
 
     def encode(self, value: Any) -> bytes:
         try:
-            return self._encoder.encode(value)
-        except (TypeError, NotImplementedError, OverflowError) as e:
+            data: bytes = self._encoder.encode(value)
+            return data
+        except (TypeError, NotImplementedError, OverflowError, RecursionError) as e:
             raise CodecError(f"cannot encode {type(value).__qualname__}: {e}") from None
 
     def decode(self, data: bytes, type_: type[T] | Any, what: str | None = None) -> T:
@@ -62,7 +63,9 @@ class Codec:
             decoder = self._decoders[type_] = self._module.Decoder(type_)
         try:
             return decoder.decode(data)  # type: ignore[no-any-return]
-        except msgspec.DecodeError as e:
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as e:
+            # msgspec lets a MessagePack str with invalid UTF-8 escape as UnicodeDecodeError,
+            # and input nested too deeply as RecursionError: both are malformed data too.
             name = what or getattr(type_, "__qualname__", str(type_))
             raise CodecError(f"malformed {name}: {e}") from None
 
@@ -78,13 +81,17 @@ class Codec:
     def class_for(self, tag: str) -> type:
         cls = self._registry.class_of(tag)
         if cls is None:
-            raise CodecError(f"unknown message tag {tag!r}: no @message class is registered under it")
+            raise CodecError(
+                f"unknown message tag {tag!r}: no @message class is registered under it"
+            )
         return cls
 
     def encode_message(self, msg: Any) -> bytes:
         return self.encode((self.tag_for(msg), msg))
 
     def decode_message(self, data: bytes) -> Any:
+        tag: str
+        body: msgspec.Raw
         tag, body = self.decode(data, tuple[str, msgspec.Raw], "message")
         return self.decode(body, self.class_for(tag))
 
@@ -93,6 +100,6 @@ class Codec:
         return self.encode(_WireEnvelope(env.to, env.from_, env.cid, self.tag_for(env.msg), body))
 
     def decode_envelope(self, data: bytes) -> Envelope:
-        wire = self.decode(data, _WireEnvelope, "envelope")
-        msg = self.decode(wire.body, self.class_for(wire.tag))
+        wire: _WireEnvelope = self.decode(data, _WireEnvelope, "envelope")
+        msg: Any = self.decode(wire.body, self.class_for(wire.tag))
         return Envelope(wire.to, wire.from_, msg, wire.cid)

@@ -139,7 +139,9 @@ def _check(checks: tuple[Invariant, ...], view: View, step: int) -> Violation | 
         try:
             check(view)
         except AssertionError as e:
-            return Violation(check_name(check), str(e) or "assertion failed", step, traceback.format_exc())
+            return Violation(
+                check_name(check), str(e) or "assertion failed", step, traceback.format_exc()
+            )
         except Exception as e:
             return Violation(check_name(check), f"raised {e!r}", step, traceback.format_exc())
     return None

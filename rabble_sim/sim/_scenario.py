@@ -24,7 +24,9 @@ StartFn = Callable[[str, "dict[Pid, Any] | None"], Sequence[Any]]
 
 def _probability(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
     if not 0.0 <= value <= 1.0:
-        raise InvalidDefinition(f"Faults.{attribute.name} is a probability in [0, 1], not {value!r}")
+        raise InvalidDefinition(
+            f"Faults.{attribute.name} is a probability in [0, 1], not {value!r}"
+        )
 
 
 def _non_negative(instance: Any, attribute: attrs.Attribute[int], value: int) -> None:

@@ -211,7 +211,9 @@ class World:
 
     def _restart(self, event: Restart) -> tuple[Envelope | None, list[Envelope]]:
         node = self._node(event.node, up=False)
-        durable = {pid: copy.deepcopy(data) for pid, data in self.durable.items() if pid.node == node}
+        durable = {
+            pid: copy.deepcopy(data) for pid, data in self.durable.items() if pid.node == node
+        }
         return None, self._start_node(node, durable)
 
     def _partition(self, event: Partition) -> tuple[Envelope | None, list[Envelope]]:
@@ -300,8 +302,8 @@ class World:
         self.metrics[pid][_RECEIVED] += 1
         pre = self._preconditions.get(type(msg))
         if pre:
-            for check in pre:
-                _run_check(check, "precondition", proc, msg, env.from_, env.cid)
+            for precondition in pre:
+                _run_check(precondition, "precondition", proc, msg, env.from_, env.cid)
         post = self._postconditions.get(type(msg))
         before = copy.deepcopy(proc) if post else None
         output: list[Envelope] = []
@@ -314,8 +316,8 @@ class World:
                 traceback.format_exc(),
             ) from None
         if post:
-            for check in post:
-                _run_check(check, "postcondition", before, proc, msg, output)
+            for postcondition in post:
+                _run_check(postcondition, "postcondition", before, proc, msg, output)
         self._route(pid, output)
         return output
 
@@ -407,4 +409,5 @@ def _run_check(check: Callable[..., None], kind: str, *args: Any) -> None:
 
 
 def check_name(check: Callable[..., Any]) -> str:
-    return getattr(check, "__qualname__", None) or getattr(check, "__name__", repr(check))
+    name = getattr(check, "__qualname__", None) or getattr(check, "__name__", None)
+    return name if isinstance(name, str) else type(check).__qualname__

@@ -1,0 +1,204 @@
+"""The schedule file, format ``rabble-sim/schedule@1``: write, read and validate.
+
+One JSON object, pretty-printed with a stable key order and one event a line, so that a
+schedule reads well and diffs well in git. See docs/schedule-format.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .._version import __version__
+from ..codec import canonical_json
+from ..core import UsageError
+from ..sim import (
+    Crash,
+    Deliver,
+    Drop,
+    Duplicate,
+    Event,
+    FireTimer,
+    Heal,
+    Partition,
+    Restart,
+    RunResult,
+    event_plain,
+    summarize,
+)
+
+FORMAT = "rabble-sim/schedule@1"
+
+
+@attrs.frozen
+class Schedule:
+    """A saved run: which scenario, the seed it came from, its events and its violation.
+
+    ``events`` are plain dicts as stored in the file (kind, content, summary).
+    ``liveness_from`` is the step at which the liveness phase began, if it did.
+    """
+
+    scenario: str
+    events: tuple[dict[str, Any], ...]
+    violation: dict[str, Any] | None = None
+    seed: int | None = None
+    liveness_from: int | None = None
+    version: str = __version__
+
+    @classmethod
+    def from_run(cls, result: RunResult, reference: str) -> Schedule:
+        events = []
+        for step, (event, env, _) in enumerate(result.trace.entries):
+            if event is None:
+                continue
+            plain = {"step": step, **event_plain(event, env)}
+            plain["summary"] = summarize(plain)
+            events.append(plain)
+        violation = None
+        if result.violation is not None:
+            v = result.violation
+            violation = {"check": v.check, "message": v.message, "step": v.step}
+        return cls(reference, tuple(events), violation, result.seed, result.liveness_from)
+
+    def to_events(self) -> list[Event]:
+        return [to_event(plain) for plain in self.events]
+
+    @property
+    def digest(self) -> str:
+        """A short hash of the scenario and events: the same failure gets the same name."""
+        content = canonical_json([self.scenario, [_content(e) for e in self.events]])
+        return hashlib.sha256(content.encode()).hexdigest()[:12]
+
+    def dumps(self) -> str:
+        head = {
+            "format": FORMAT,
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "rabble_sim": self.version,
+            "violation": self.violation,
+            "liveness_from": self.liveness_from,
+            "steps": len(self.events),
+        }
+        lines = [
+            f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()
+        ]
+        events = ",\n".join(f"    {json.dumps(e, ensure_ascii=False)}" for e in self.events)
+        body = f'  "events": [\n{events}\n  ]' if self.events else '  "events": []'
+        return "{\n" + "\n".join(lines) + "\n" + body + "\n}\n"
+
+    def save(self, directory: Path) -> Path:
+        """Write to ``directory/<digest>.json`` (once: the same failure is saved once)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{self.digest}.json"
+        if not path.exists():
+            tmp = path.with_suffix(".json.tmp")
+            tmp.write_text(self.dumps(), encoding="utf-8")
+            tmp.replace(path)
+        return path
+
+
+def _content(plain: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in plain.items() if k != "summary"}
+
+
+def load(path: str | Path) -> Schedule:
+    """Read and validate a schedule file; every problem is a ``UsageError`` naming it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path}: cannot read: {e}") from None
+    return loads(text, str(path))
+
+
+def loads(text: str, source: str = "<schedule>") -> Schedule:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UsageError(
+            f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
+        ) from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{source}: a schedule is a JSON object, not {type(data).__name__}")
+    fmt = data.get("format")
+    if fmt != FORMAT:
+        raise UsageError(f"{source}: unknown format {fmt!r}; this rabble-sim reads {FORMAT!r}")
+    scenario = _field(data, "scenario", str, source)
+    events = _field(data, "events", list, source)
+    seed = _optional(data, "seed", int, source)
+    liveness_from = _optional(data, "liveness_from", int, source)
+    violation = _optional(data, "violation", dict, source)
+    if violation is not None:
+        _field(violation, "check", str, f"{source}: violation")
+        _field(violation, "message", str, f"{source}: violation")
+    checked = []
+    for i, plain in enumerate(events, 1):
+        where = f"{source}: event {i}"
+        if not isinstance(plain, dict):
+            raise UsageError(f"{where}: an event is a JSON object, not {type(plain).__name__}")
+        to_event(plain, where)
+        checked.append(plain)
+    version = data.get("rabble_sim")
+    return Schedule(
+        scenario,
+        tuple(checked),
+        violation,
+        seed,
+        liveness_from,
+        version if isinstance(version, str) else "unknown",
+    )
+
+
+def to_event(plain: dict[str, Any], where: str = "event") -> Event:
+    """The Event a plain event names; a ``UsageError`` if it is malformed."""
+    kind = plain.get("kind")
+    build = _BUILDERS.get(kind)  # type: ignore[arg-type]
+    if build is None:
+        known = ", ".join(_BUILDERS)
+        raise UsageError(f"{where}: unknown event kind {kind!r} (known: {known})")
+    return build(plain, where)
+
+
+def _seq(cls: Callable[[int], Event]) -> Callable[[dict[str, Any], str], Event]:
+    return lambda plain, where: cls(_field(plain, "seq", int, where))
+
+
+def _node(cls: Callable[[str], Event]) -> Callable[[dict[str, Any], str], Event]:
+    return lambda plain, where: cls(_field(plain, "node", str, where))
+
+
+def _partition(plain: dict[str, Any], where: str) -> Event:
+    groups = _field(plain, "groups", list, where)
+    if not all(isinstance(g, list) and all(isinstance(n, str) for n in g) for g in groups):
+        raise UsageError(f"{where}: 'groups' must be a list of lists of node names")
+    return Partition(tuple(tuple(g) for g in groups))
+
+
+_BUILDERS: dict[str, Callable[[dict[str, Any], str], Event]] = {
+    "deliver": _seq(Deliver),
+    "drop": _seq(Drop),
+    "duplicate": _seq(Duplicate),
+    "timeout": _seq(FireTimer),
+    "crash": _node(Crash),
+    "restart": _node(Restart),
+    "partition": _partition,
+    "heal": lambda plain, where: Heal(),
+}
+
+
+def _field(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in data:
+        raise UsageError(f"{where}: missing field {key!r}")
+    value = data[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise UsageError(f"{where}: field {key!r} must be a {kind.__name__}, not {value!r}")
+    return value
+
+
+def _optional(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    return None if data.get(key) is None else _field(data, key, kind, where)

@@ -1,0 +1,62 @@
+"""Seed sweeps: run a scenario under one seed after another until one fails."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+import attrs
+
+from ..sim import RandomChooser, RunResult, Scenario, run
+
+
+@attrs.define
+class SweepReport:
+    """What a sweep did: seeds and steps run, events by kind, and the first failure."""
+
+    seeds: int = 0
+    steps: int = 0
+    events: Counter[str] = attrs.Factory(Counter)
+    failure: RunResult | None = None
+    digests: list[tuple[int, str]] = attrs.Factory(list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+    @property
+    def trace_digest(self) -> str:
+        """One hash over every run's trace digest, in seed order: equal for equal sweeps."""
+        if len(self.digests) == 1:
+            return self.digests[0][1]
+        lines = "".join(f"{seed}:{digest}\n" for seed, digest in self.digests)
+        return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def sweep(
+    scenario: Scenario,
+    seeds: Iterable[int],
+    *,
+    digests: bool = False,
+    on_run: Callable[[RunResult], None] | None = None,
+) -> SweepReport:
+    """Run ``scenario`` once per seed, in order, stopping at the first violation.
+
+    With ``digests``, the report keeps each run's trace digest (computing one costs about
+    as much as the run itself, so it is off unless asked for).
+    """
+    report = SweepReport()
+    for seed in seeds:
+        result = run(scenario, RandomChooser(seed), seed=seed)
+        report.seeds += 1
+        report.steps += result.steps
+        report.events.update(result.trace.counts())
+        if digests:
+            report.digests.append((seed, result.trace.digest()))
+        if on_run is not None:
+            on_run(result)
+        if result.violation is not None:
+            report.failure = result
+            break
+    return report
