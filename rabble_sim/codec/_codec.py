@@ -60,7 +60,11 @@ class Codec:
         """Decode ``data`` as a ``type_``; ``what`` names it in errors."""
         decoder = self._decoders.get(type_)
         if decoder is None:
-            decoder = self._decoders[type_] = self._module.Decoder(type_)
+            try:
+                decoder = self._decoders[type_] = self._module.Decoder(type_)
+            except (TypeError, NameError) as e:
+                # An unsupported field type, or an annotation that does not resolve.
+                raise CodecError(f"cannot decode a {type_!r}: {e}") from None
         try:
             return decoder.decode(data)  # type: ignore[no-any-return]
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as e:

@@ -148,10 +148,11 @@ class World:
 
     def start(self) -> list[Envelope]:
         """Start every node for the first time; returns what the processes' ``init`` sent."""
-        output: list[Envelope] = []
+        # Every node is up before any init runs, so that what init sends is not lost.
         for node in self.scenario.nodes:
-            output += self._start_node(node, None)
-        return output
+            self.up[node] = True
+        started = [proc for node in self.scenario.nodes for proc in self._spawn(node, None)]
+        return self._init(started)
 
     def apply(self, event: Event) -> tuple[Envelope | None, list[Envelope]]:
         """Apply ``event``; return the envelope it delivered (if any) and what was sent.
@@ -214,7 +215,7 @@ class World:
         durable = {
             pid: copy.deepcopy(data) for pid, data in self.durable.items() if pid.node == node
         }
-        return None, self._start_node(node, durable)
+        return None, self._init(self._spawn(node, durable))
 
     def _partition(self, event: Partition) -> tuple[Envelope | None, list[Envelope]]:
         if self.groups is not None:
@@ -253,7 +254,8 @@ class World:
 
     # -- processes ------------------------------------------------------------------------
 
-    def _start_node(self, node: str, durable: dict[Pid, Any] | None) -> list[Envelope]:
+    def _spawn(self, node: str, durable: dict[Pid, Any] | None) -> list[Any]:
+        """Build ``node``'s processes with the scenario's ``start`` and register them."""
         try:
             procs = list(self.scenario.start(node, durable))
         except Exception as e:
@@ -274,6 +276,10 @@ class World:
             self.processes[pid] = proc
             self.node_pids[node].append(pid)
             self.metrics[pid] = [0, 0, 0, 0]
+        return procs
+
+    def _init(self, procs: list[Any]) -> list[Envelope]:
+        """Run each process's ``init``, if it has one; return what they sent."""
         output: list[Envelope] = []
         for proc in procs:
             init = getattr(proc, "init", None)

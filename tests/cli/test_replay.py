@@ -1,0 +1,128 @@
+"""``rabble-sim replay``: reproduction, a fixed bug, divergence, and broken files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+COUNTER = '''
+import attrs
+from rabble_sim import Envelope, Pid, Scenario, message
+
+LIMIT = {limit}
+
+@message("t.bump")
+@attrs.frozen
+class Bump:
+    by: int
+
+@attrs.define
+class Counter:
+    pid: Pid
+    total: int = 0
+
+    def init(self, output):
+        if self.pid.node == "a":
+            for by in (1, 2, 3):
+                output.append(Envelope(Pid("counter", "b"), self.pid, Bump(by)))
+
+    def handle(self, msg, from_, cid, output):
+        self.total += msg.by
+
+def below_limit(view):
+    for proc in view.processes.values():
+        assert proc.total <= LIMIT, f"total {{proc.total}} is over {{LIMIT}}"
+
+scenario = Scenario("counter", ["a", "b"], lambda node, durable: [Counter(Pid("counter", node))],
+                    [below_limit])
+'''
+
+
+@pytest.fixture
+def saved(cli: Cli, write_module: Callable[..., Path], tmp_path: Path) -> Path:
+    write_module("counter", COUNTER.format(limit=4))
+    done = cli("run", "counter:scenario", "--seeds", "20", "--save-dir", "saved", "--json")
+    assert done.returncode == 1, done.stderr
+    return tmp_path / json.loads(done.stdout)["schedule"]
+
+
+def test_replay_reproduces_then_passes_once_fixed(
+    cli: Cli, write_module: Callable[..., Path], saved: Path
+) -> None:
+    done = cli("replay", str(saved))
+    assert done.returncode == 1
+    assert "reproduced" in done.stdout and "below_limit" in done.stdout
+    write_module("counter", COUNTER.format(limit=6))  # the "fix"
+    fixed = cli("replay", str(saved))
+    assert fixed.returncode == 0
+    assert "no longer occurs" in fixed.stdout
+
+
+def test_replay_digest_equals_the_original_run(cli: Cli, saved: Path) -> None:
+    schedule = json.loads(saved.read_text())
+    original = json.loads(cli("run", "counter:scenario", "--seed", str(schedule["seed"]), "--json").stdout)
+    replayed = json.loads(cli("replay", str(saved), "--json").stdout)
+    assert replayed["trace_digest"] == original["trace_digest"]
+
+
+def test_replay_names_the_step_where_todays_messages_differ(cli: Cli, saved: Path) -> None:
+    schedule = json.loads(saved.read_text())
+    first = schedule["events"][0]
+    first["msg"]["t.bump"]["by"] = 99  # as if the code had sent something else back then
+    saved.write_text(json.dumps(schedule))
+    done = cli("replay", str(saved), "--json")
+    report = json.loads(done.stdout)
+    assert report["divergences"] and report["divergences"][0].startswith("step 1: msg was")
+
+
+def test_replay_stops_clearly_when_a_step_cannot_happen(cli: Cli, saved: Path) -> None:
+    schedule = json.loads(saved.read_text())
+    schedule["events"][0]["seq"] = 999
+    saved.write_text(json.dumps(schedule))
+    done = cli("replay", str(saved))
+    assert done.returncode == 0
+    assert "step 1" in done.stdout and "no message #999" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"format": "rabble-sim/schedule@1", "events": [', "not valid JSON"),
+        ("[]", "a schedule is a JSON object"),
+        ('{"format": "rabble-sim/schedule@9", "scenario": "x:y", "events": []}', "unknown format"),
+        ('{"format": "rabble-sim/schedule@1", "events": []}', "missing field 'scenario'"),
+        (
+            '{"format": "rabble-sim/schedule@1", "scenario": "counter:scenario", '
+            '"events": [{"kind": "teleport"}]}',
+            "event 1: unknown event kind 'teleport'",
+        ),
+        (
+            '{"format": "rabble-sim/schedule@1", "scenario": "counter:scenario", '
+            '"events": [{"kind": "deliver", "seq": "x"}]}',
+            "field 'seq' must be a int",
+        ),
+        ('{"format": "rabble-sim/schedule@1", "scenario": "nowhere:x", "events": []}', "no such module"),
+    ],
+)
+def test_a_broken_file_exits_2_naming_file_and_problem(
+    cli: Cli, write_module: Callable[..., Path], tmp_path: Path, text: str, reason: str
+) -> None:
+    write_module("counter", COUNTER.format(limit=4))
+    path = tmp_path / "broken.json"
+    path.write_text(text)
+    done = cli("replay", str(path))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and reason in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_missing_file_exits_2(cli: Cli) -> None:
+    done = cli("replay", "nowhere.json")
+    assert done.returncode == 2 and "nowhere.json: cannot read" in done.stderr

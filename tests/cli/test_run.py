@@ -1,0 +1,172 @@
+"""``rabble-sim run``: exit codes, --json fields, saved schedules, and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+LOCK = '''
+import attrs
+from rabble_sim import Envelope, Faults, Pid, Scenario, message
+
+@message("t.take")
+@attrs.frozen
+class Take:
+    pass
+
+@message("t.given")
+@attrs.frozen
+class Given:
+    pass
+
+@attrs.define
+class Server:
+    pid: Pid
+    careful: bool
+    given: bool = False
+
+    def handle(self, msg, from_, cid, output):
+        if isinstance(msg, Take) and (not self.given or not self.careful):
+            self.given = True
+            output.append(Envelope(from_, self.pid, Given()))
+
+@attrs.define
+class Client:
+    pid: Pid
+    holding: bool = False
+
+    def init(self, output):
+        output.append(Envelope(Pid("server", "s"), self.pid, Take()))
+
+    def handle(self, msg, from_, cid, output):
+        self.holding = True
+
+def one_holder(view):
+    holders = [p for p, proc in view.processes.items() if getattr(proc, "holding", False)]
+    assert len(holders) <= 1, f"two holders: {sorted(map(str, holders))}"
+
+def start(careful):
+    def build(node, durable):
+        return [Server(Pid("server", "s"), careful)] if node == "s" else [Client(Pid("c", node))]
+    return build
+
+scenario = Scenario("lock", ["s", "a", "b"], start(True), [one_holder], Faults(drop=0.1))
+bug_no_check = Scenario("lock-bug", ["s", "a", "b"], start(False), [one_holder])
+'''
+
+RAISES = '''
+import attrs
+from rabble_sim import Envelope, Pid, Scenario
+
+@attrs.define
+class Boom:
+    pid: Pid
+
+    def init(self, output):
+        output.append(Envelope(self.pid, self.pid, 1))
+
+    def handle(self, msg, from_, cid, output):
+        raise KeyError("no such key")
+
+scenario = Scenario("boom", ["n"], lambda node, durable: [Boom(Pid("boom", node))])
+'''
+
+
+def test_a_bug_is_found_saved_and_replays(cli: Cli, write_module: Callable[..., Path], tmp_path: Path) -> None:
+    write_module("lock", LOCK)
+    done = cli("run", "lock:bug_no_check", "--seeds", "50", "--save-dir", "saved", "--json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] is False
+    assert report["violation"]["check"] == "one_holder"
+    assert "two holders" in report["violation"]["message"]
+    saved = tmp_path / report["schedule"]
+    assert saved.parent == tmp_path / "saved"
+    schedule = json.loads(saved.read_text())
+    assert schedule["scenario"] == "lock:bug_no_check"
+    assert schedule["violation"]["check"] == "one_holder"
+    assert len(schedule["events"]) == report["step"]
+    replayed = cli("replay", str(saved), "--json")
+    assert replayed.returncode == 1
+    assert json.loads(replayed.stdout)["reproduced"] is True
+
+
+def test_the_default_save_dir_is_regressions_by_scenario_name(
+    cli: Cli, write_module: Callable[..., Path], tmp_path: Path
+) -> None:
+    write_module("lock", LOCK)
+    done = cli("run", "lock:bug_no_check", "--seeds", "50")
+    assert done.returncode == 1
+    saved = list((tmp_path / "regressions" / "lock-bug").glob("*.json"))
+    assert len(saved) == 1
+    assert str(saved[0].relative_to(tmp_path)) in done.stdout
+    # The same failure, found again, is saved once.
+    assert cli("run", "lock:bug_no_check", "--seeds", "50").returncode == 1
+    assert len(list((tmp_path / "regressions" / "lock-bug").glob("*.json"))) == 1
+
+
+def test_a_correct_scenario_passes_with_a_summary(cli: Cli, write_module: Callable[..., Path]) -> None:
+    write_module("lock", LOCK)
+    done = cli("run", "lock:scenario", "--seeds", "200")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no violation in 200 seeds" in done.stdout
+    assert "steps/s" in done.stdout and "deliver" in done.stdout
+
+
+def test_json_fields_and_digest_do_not_depend_on_the_hash_seed(
+    cli: Cli, write_module: Callable[..., Path]
+) -> None:
+    write_module("lock", LOCK)
+    runs = [json.loads(cli("run", "lock:scenario", "--seed", "7", "--json", hash_seed=h).stdout) for h in "12"]
+    assert runs[0]["trace_digest"] == runs[1]["trace_digest"]
+    assert runs[0]["ok"] is True and runs[0]["seeds"] == 1 and runs[0]["steps"] > 0
+    other = json.loads(cli("run", "lock:scenario", "--seed", "8", "--json").stdout)
+    assert other["trace_digest"] != runs[0]["trace_digest"]
+
+
+def test_an_exception_in_handle_is_a_violation_naming_the_step(
+    cli: Cli, write_module: Callable[..., Path]
+) -> None:
+    write_module("boom", RAISES)
+    done = cli("run", "boom:scenario", "--seed", "0")
+    assert done.returncode == 1
+    assert "step 1" in done.stdout
+    assert "exception in handle of boom::n" in done.stdout
+    assert "KeyError" in done.stdout  # the user's traceback is shown
+    report = json.loads(cli("run", "boom:scenario", "--seed", "0", "--json").stdout)
+    assert report["step"] == 1 and "KeyError('no such key')" in report["violation"]["message"]
+
+
+def test_bad_references_exit_2_with_one_line(cli: Cli, write_module: Callable[..., Path]) -> None:
+    write_module("lock", LOCK)
+    cases = {
+        "no_such_module:scenario": "no such module",
+        "lock:nothing": "lock:nothing does not exist; scenarios there: bug_no_check, scenario",
+        "lock:Take": "is not a Scenario",
+        "lock": "is not MODULE:SCENARIO",
+    }
+    for reference, reason in cases.items():
+        done = cli("run", reference)
+        assert done.returncode == 2, reference
+        assert done.stdout == ""
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and reason in lines[0], done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_a_module_that_fails_to_import_is_a_usage_error(cli: Cli, write_module: Callable[..., Path]) -> None:
+    write_module("broken", "def oops(:\n")
+    done = cli("run", "broken:scenario")
+    assert done.returncode == 2
+    assert "cannot import module 'broken': SyntaxError" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_options_exit_2(cli: Cli) -> None:
+    done = cli("run", "x:y", "--seeds", "0")
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
