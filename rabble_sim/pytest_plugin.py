@@ -1,7 +1,7 @@
 """The pytest plugin: ``--rabble-seeds`` and the ``rabble_sweep`` fixture for scenario tests.
 
-    def test_lock_server(rabble_sweep):
-        rabble_sweep(scenario)          # fails the test with the violation and its schedule
+def test_lock_server(rabble_sweep):
+    rabble_sweep(scenario)          # fails the test with the violation and its schedule
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -159,6 +160,7 @@ class Metrics:
     timers_cancelled: int = 0
 
 
+@functools.lru_cache(maxsize=4096)
 def executor_pid(node: str) -> Pid:
     """The pid of a node's executor, to which timer, persist and status requests go."""
     return Pid("executor", node, EXECUTOR_GROUP)

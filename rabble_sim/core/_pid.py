@@ -56,7 +56,7 @@ class NodeId:
         return self.name
 
 
-@attrs.frozen(order=False)
+@attrs.frozen(order=False, cache_hash=True)
 class CorrelationId:
     """Ties a reply or a timer back to what caused it.
 

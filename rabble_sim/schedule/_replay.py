@@ -8,7 +8,7 @@ import attrs
 
 from ..codec import to_plain
 from ..core import Envelope, RabbleError, Timeout, executor_pid
-from ..sim import Event, RunResult, Scenario, Violation, World, event_plain, run
+from ..sim import Event, EventNotEnabled, RunResult, Scenario, Violation, World, event_plain, run
 from ._format import Schedule, to_event
 
 
@@ -51,12 +51,14 @@ class ScheduleChooser:
     def __init__(self, plains: list[dict[str, Any]], divergences: list[str]) -> None:
         self._plains = iter(plains)
         self._divergences = divergences
+        self.step = 0
+        """The step of the event handed out last."""
 
     def next_event(self, world: World) -> Event | None:
         plain = next(self._plains, None)
         if plain is None:
             return None
-        step = world.step + 1
+        step = self.step = world.step + 1
         event = to_event(plain)
         seq = getattr(event, "seq", None)
         if seq is not None:
@@ -101,4 +103,7 @@ def replay(schedule: Schedule, scenario: Scenario) -> ReplayResult:
         result = run(scenario, main, max_steps=split, stabiliser=stabiliser, seed=schedule.seed)
     except Diverged as e:
         return ReplayResult(None, tuple(divergences), str(e))
+    except EventNotEnabled as e:
+        step = max(main.step, stabiliser.step)
+        return ReplayResult(None, tuple(divergences), f"step {step}: {e}")
     return ReplayResult(result, tuple(divergences), None)

@@ -52,28 +52,38 @@ class DrawingChooser(ABC):
                 return fault
         messages = world.messages
         n = len(messages)
-        timer = world.next_timer()
+        timer = world.next_timer() if world.timers else None
         total = n + (timer is not None)
         if total == 0:
-            return None
+            # Nothing in flight: undo a fault the faults allow undoing, so the run goes on.
+            if world.partitioned and faults.heal_rate:
+                return Heal()
+            down = world.down_nodes()
+            return Restart(down[0]) if down and faults.restart_rate else None
         i = self.choose(total) if total > 1 else 0
         if i == n:
             return FireTimer(timer)  # type: ignore[arg-type]
         seq = messages.at(i)
-        env = messages.get(seq)
-        if env.to.node != env.from_.node:  # type: ignore[union-attr]
-            if faults.drop and self.chance(faults.drop):
-                return Drop(seq)
-            if faults.duplicate and self.chance(faults.duplicate):
-                return Duplicate(seq)
+        if faults.drop or faults.duplicate:
+            env = messages.get(seq)
+            if env.to.node != env.from_.node:  # type: ignore[union-attr]
+                return self._message_fault(seq, faults)
+        return Deliver(seq)
+
+    def _message_fault(self, seq: int, faults: Faults) -> Event:
+        if faults.drop and self.chance(faults.drop):
+            return Drop(seq)
+        if faults.duplicate and self.chance(faults.duplicate):
+            return Duplicate(seq)
         return Deliver(seq)
 
     def _node_fault(self, world: World, faults: Faults) -> Event | None:
         down = world.down_nodes()
         if down and self.chance(faults.restart_rate):
             return Restart(self._pick(down))
-        if len(down) < faults.crash and self.chance(faults.crash_rate):
-            return Crash(self._pick(world.up_nodes()))
+        up = world.up_nodes()  # empty when every node is down: nothing left to crash
+        if up and len(down) < faults.crash and self.chance(faults.crash_rate):
+            return Crash(self._pick(up))
         if faults.partition and len(world.scenario.nodes) > 1:
             if world.partitioned:
                 if self.chance(faults.heal_rate):
@@ -108,6 +118,14 @@ class RandomChooser(DrawingChooser):
         return self._random() < p
 
 
+def _settle(world: World) -> Event | None:
+    """Heal, or restart the first down node: the first steps of undoing faults."""
+    if world.partitioned:
+        return Heal()
+    down = world.down_nodes()
+    return Restart(down[0]) if down else None
+
+
 class FairChooser:
     """The liveness phase: heal, restart every down node, then deliver fairly.
 
@@ -116,11 +134,9 @@ class FairChooser:
     """
 
     def next_event(self, world: World) -> Event | None:
-        if world.partitioned:
-            return Heal()
-        down = world.down_nodes()
-        if down:
-            return Restart(down[0])
+        settle = _settle(world)
+        if settle is not None:
+            return settle
         if len(world.messages):
             return Deliver(world.messages.oldest())
         timer = world.next_timer()

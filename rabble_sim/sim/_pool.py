@@ -21,45 +21,53 @@ class Pool(Generic[T]):
     __slots__ = ("_heap", "_items", "_order", "_pos")
 
     def __init__(self) -> None:
-        self._items: dict[int, T] = {}
-        self._order: list[int] = []
-        self._pos: dict[int, int] = {}
-        self._heap: list[int] = []
+        self._pos: dict[int, int] = {}  # seq -> its slot in _order and _items
+        self._order: list[int] = []  # the seq in each slot
+        self._items: list[T] = []  # the item in each slot
+        self._heap: list[int] = []  # seqs, some of them gone; the smallest live is oldest
 
     def __len__(self) -> int:
         return len(self._order)
 
     def __contains__(self, seq: int) -> bool:
-        return seq in self._items
+        return seq in self._pos
 
     def __iter__(self) -> Iterator[int]:
         """Seqs in ascending order (sorts: for inspection, not for the hot loop)."""
-        return iter(sorted(self._items))
+        return iter(sorted(self._pos))
 
     def get(self, seq: int) -> T | None:
-        return self._items.get(seq)
+        i = self._pos.get(seq)
+        return None if i is None else self._items[i]
 
     def add(self, seq: int, item: T) -> None:
-        self._items[seq] = item
         self._pos[seq] = len(self._order)
         self._order.append(seq)
-        heapq.heappush(self._heap, seq)
-        if len(self._heap) > 2 * len(self._order) + 64:
+        self._items.append(item)
+        heap = self._heap
+        heapq.heappush(heap, seq)
+        if len(heap) > 2 * len(self._order) + 64:
             # Drop the stale seqs of messages already gone, so the heap stays O(n).
-            self._heap = sorted(self._items)
+            self._heap = sorted(self._order)
 
-    def pop(self, seq: int) -> T:
-        item = self._items.pop(seq)
-        i = self._pos.pop(seq)
+    def pop(self, seq: int) -> T | None:
+        """Remove and return the item ``seq``, or None if there is none."""
+        i = self._pos.pop(seq, None)
+        if i is None:
+            return None
+        items = self._items
+        item = items[i]
+        last_item = items.pop()
         last = self._order.pop()
         if last != seq:
             self._order[i] = last
+            items[i] = last_item
             self._pos[last] = i
         return item
 
     def oldest(self) -> int:
-        heap, items = self._heap, self._items
-        while heap[0] not in items:
+        heap, pos = self._heap, self._pos
+        while heap[0] not in pos:
             heapq.heappop(heap)
         return heap[0]
 

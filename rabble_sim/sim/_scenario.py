@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -64,8 +64,10 @@ class Liveness:
     """A property that must come true once faults stop.
 
     After the run's faults, the simulator heals the network, restarts every node that is
-    down and delivers fairly (oldest message first, timers in due order); ``condition``
-    must then hold within ``within`` steps. Like an invariant, it raises
+    down and delivers fairly (oldest message first; timers in due order when nothing is
+    in flight); ``condition`` must then hold within ``within`` steps, counted from the end
+    of the faults, heal and restarts included. It is first checked once every node is up
+    and the network is whole. Like an invariant, it raises
     ``AssertionError`` while it does not hold; its last message is reported.
     """
 
@@ -75,6 +77,14 @@ class Liveness:
     @property
     def name(self) -> str:
         return getattr(self.condition, "__name__", "liveness")
+
+
+def _nodes(nodes: Iterable[str]) -> tuple[str, ...]:
+    return tuple(nodes)
+
+
+def _invariants(invariants: Iterable[Invariant]) -> tuple[Invariant, ...]:
+    return tuple(invariants)
 
 
 def _to_liveness(value: Liveness | Invariant | None) -> Liveness | None:
@@ -93,9 +103,9 @@ class Scenario:
     """
 
     name: str
-    nodes: tuple[str, ...] = attrs.field(converter=tuple)
+    nodes: tuple[str, ...] = attrs.field(converter=_nodes)
     start: StartFn
-    invariants: tuple[Invariant, ...] = attrs.field(default=(), converter=tuple)
+    invariants: tuple[Invariant, ...] = attrs.field(default=(), converter=_invariants)
     faults: Faults = Faults()
     max_steps: int = attrs.field(default=1000, validator=_non_negative)
     preconditions: Mapping[type, Sequence[Precondition]] = attrs.field(factory=dict)

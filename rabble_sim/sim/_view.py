@@ -47,4 +47,4 @@ class View:
     @property
     def durable(self) -> Mapping[Pid, Any]:
         """The last data each pid persisted."""
-        return self._world.durable
+        return self._world.durable_view

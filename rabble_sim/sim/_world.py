@@ -11,9 +11,8 @@ import heapq
 import traceback
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
-import attrs
 import networkx as nx
 
 from ..core import (
@@ -58,8 +57,7 @@ class EventNotEnabled(RabbleError):
     """An event names a message, timer or node state that the world does not have."""
 
 
-@attrs.frozen
-class Timer:
+class Timer(NamedTuple):
     """A pending timer: ``pid`` receives ``Timeout()`` with ``cid`` at virtual time ``due``."""
 
     pid: Pid
@@ -88,11 +86,7 @@ class World:
         self._timer_heap: list[tuple[int, int]] = []
         self._timer_keys: dict[tuple[Pid, CorrelationId | None], int] = {}
         self.durable: dict[Pid, Any] = {}
-        self.network = nx.Graph()
-        self.network.add_nodes_from(scenario.nodes)
-        self.network.add_edges_from(
-            (a, b) for i, a in enumerate(scenario.nodes) for b in scenario.nodes[i + 1 :]
-        )
+        self.durable_view = MappingProxyType(self.durable)
         self.groups: dict[str, int] | None = None
         self.now = 0
         self.step = 0
@@ -131,6 +125,24 @@ class World:
     def down_nodes(self) -> list[str]:
         return [node for node in self.scenario.nodes if not self.up[node]]
 
+    def network(self) -> nx.Graph:
+        """The network as a graph: an edge joins two nodes that can reach each other now.
+
+        Built on demand (a complete graph has n^2/2 edges); the scheduler itself keeps
+        only a node-to-group map.
+        """
+        graph = nx.Graph()
+        graph.add_nodes_from(self.scenario.nodes)
+        nodes = self.scenario.nodes
+        groups = self.groups or {}
+        graph.add_edges_from(
+            (a, b)
+            for i, a in enumerate(nodes)
+            for b in nodes[i + 1 :]
+            if groups.get(a) == groups.get(b)
+        )
+        return graph
+
     @property
     def partitioned(self) -> bool:
         return self.groups is not None
@@ -163,18 +175,21 @@ class World:
         return self._apply[type(event)](event)
 
     def _take(self, seq: int) -> Envelope:
-        if seq not in self.messages:
+        env = self.messages.pop(seq)
+        if env is None:
             where = "waiting for a heal" if seq in self.blocked else "not in flight"
             raise EventNotEnabled(f"message #{seq} is {where}")
-        return self.messages.pop(seq)
+        return env
 
     def _deliver(self, event: Deliver) -> tuple[Envelope | None, list[Envelope]]:
-        env = self._take(event.seq)
-        proc = self.processes.get(env.to)
+        env = self.messages.pop(event.seq)
+        if env is None:
+            self._take(event.seq)  # raises, naming why
+        proc = self.processes.get(env.to)  # type: ignore[union-attr]
         if proc is None:
             self.dead_letters += 1
             return env, []
-        return env, self._handle(proc, env)
+        return env, self._handle(proc, env)  # type: ignore[arg-type]
 
     def _drop(self, event: Drop) -> tuple[Envelope | None, list[Envelope]]:
         return self._take(event.seq), []
@@ -221,22 +236,18 @@ class World:
         if self.groups is not None:
             raise EventNotEnabled("the network is already partitioned")
         groups = {node: i for i, group in enumerate(event.groups) for node in group}
-        if sorted(groups) != sorted(self.scenario.nodes):
+        named = sorted(node for group in event.groups for node in group)
+        if named != sorted(self.scenario.nodes):
             raise EventNotEnabled(f"partition {event.groups} does not split exactly the nodes")
         self.groups = groups
-        self.network.remove_edges_from(
-            [(a, b) for a, b in self.network.edges if groups[a] != groups[b]]
-        )
         for seq in [s for s in self.messages if self._cut(self.messages.get(s))]:  # type: ignore[arg-type]
-            self.blocked[seq] = self.messages.pop(seq)
+            self.blocked[seq] = self._take(seq)
         return None, []
 
     def _heal(self, event: Heal) -> tuple[Envelope | None, list[Envelope]]:
         if self.groups is None:
             raise EventNotEnabled("the network is not partitioned")
         self.groups = None
-        nodes = self.scenario.nodes
-        self.network.add_edges_from((a, b) for i, a in enumerate(nodes) for b in nodes[i + 1 :])
         for seq in sorted(self.blocked):
             self.messages.add(seq, self.blocked.pop(seq))
         return None, []
@@ -250,7 +261,8 @@ class World:
 
     def _cut(self, env: Envelope) -> bool:
         groups = self.groups
-        return groups is not None and groups[env.to.node] != groups[env.from_.node]
+        # .get: a process may put any pid in from_, even one on a node that does not exist.
+        return groups is not None and groups.get(env.to.node) != groups.get(env.from_.node)
 
     # -- processes ------------------------------------------------------------------------
 
@@ -291,44 +303,47 @@ class World:
                     raise CheckFailed(
                         f"exception in init of {proc.pid}", repr(e), traceback.format_exc()
                     ) from None
+                self.metrics[proc.pid][_SENT] += len(out)
                 self._route(proc.pid, out)
                 output += out
         return output
 
     def _handle(self, proc: Any, env: Envelope) -> list[Envelope]:
+        """Run ``proc.handle`` on ``env`` with the message type's conditions around it."""
+        msg = env.msg
+        pid = env.to
+        counts = self.metrics[pid]
+        counts[_RECEIVED] += 1
+        output: list[Envelope] = []
         try:
-            return self._handle_checked(proc, env)
+            pre = self._preconditions.get(type(msg)) if self._preconditions else None
+            if pre:
+                for precondition in pre:
+                    _run_check(precondition, "precondition", proc, msg, env.from_, env.cid)
+            post = self._postconditions.get(type(msg)) if self._postconditions else None
+            before = copy.deepcopy(proc) if post else None
+            try:
+                proc.handle(msg, env.from_, env.cid, output)
+            except Exception as e:
+                raise CheckFailed(
+                    f"exception in handle of {pid}",
+                    f"{e!r} while handling {type(msg).__qualname__}",
+                    traceback.format_exc(),
+                ) from None
+            if post:
+                for postcondition in post:
+                    _run_check(postcondition, "postcondition", before, proc, msg, output)
+            if output:
+                counts[_SENT] += len(output)
+                self._route(pid, output)
         except CheckFailed as failure:
             failure.envelope = env
             raise
-
-    def _handle_checked(self, proc: Any, env: Envelope) -> list[Envelope]:
-        msg = env.msg
-        pid = env.to
-        self.metrics[pid][_RECEIVED] += 1
-        pre = self._preconditions.get(type(msg))
-        if pre:
-            for precondition in pre:
-                _run_check(precondition, "precondition", proc, msg, env.from_, env.cid)
-        post = self._postconditions.get(type(msg))
-        before = copy.deepcopy(proc) if post else None
-        output: list[Envelope] = []
-        try:
-            proc.handle(msg, env.from_, env.cid, output)
-        except Exception as e:
-            raise CheckFailed(
-                f"exception in handle of {pid}",
-                f"{e!r} while handling {type(msg).__qualname__}",
-                traceback.format_exc(),
-            ) from None
-        if post:
-            for postcondition in post:
-                _run_check(postcondition, "postcondition", before, proc, msg, output)
-        self._route(pid, output)
         return output
 
     def _route(self, sender: Pid, output: list[Envelope]) -> None:
-        self.metrics[sender][_SENT] += len(output)
+        up = self.up
+        add = self.messages.add
         for env in output:
             if type(env) is not Envelope:
                 raise CheckFailed(
@@ -336,8 +351,25 @@ class World:
                     f"appended {env!r} to output, which is not an Envelope",
                 )
             to = env.to
-            if to.group == EXECUTOR_GROUP and to.name == "executor" and to.node == sender.node:
-                self._executor(sender, env)
+            if type(to) is not Pid or type(env.from_) is not Pid:
+                raise CheckFailed(
+                    f"bad output of {sender}",
+                    f"appended {env!r} to output: its to and from_ must be Pids",
+                )
+            if to.group is not None and _is_executor(to, sender):
+                try:
+                    self._executor(sender, env)
+                except Exception as e:  # a malformed request, e.g. StartTimer(None)
+                    raise CheckFailed(
+                        f"bad request of {sender} to its executor",
+                        f"{env.msg!r} raised {e!r}",
+                        traceback.format_exc(),
+                    ) from None
+            elif up.get(to.node) and self.groups is None:
+                # The common case, inlined: a message to a live node, no partition.
+                seq = self.next_seq
+                self.next_seq = seq + 1
+                add(seq, env)
             else:
                 self._send(env)
 
@@ -345,7 +377,9 @@ class World:
         seq = self.next_seq
         self.next_seq = seq + 1
         node = env.to.node
-        if not self.up.get(node, False):
+        if node not in self.up:
+            self.dead_letters += 1  # no such node: no such pid
+        elif not self.up[node]:
             self.lost += 1
         elif self.groups is not None and self._cut(env):
             self.blocked[seq] = env
@@ -379,26 +413,40 @@ class World:
             self.dead_letters += 1
 
     def _start_timer(self, pid: Pid, cid: CorrelationId | None, ms: int) -> None:
-        old = self._timer_keys.get((pid, cid))
+        counts = self.metrics.get(pid)
+        if counts is None:
+            return  # it sent Shutdown earlier in the same output: its timer would never fire
+        key = (pid, cid)
+        old = self._timer_keys.get(key)
         if old is not None:
             self._cancel(old)
         seq = self.next_seq
         self.next_seq = seq + 1
         due = self.now + max(0, int(ms))
         self.timers[seq] = Timer(pid, cid, due)
-        self._timer_keys[(pid, cid)] = seq
-        heapq.heappush(self._timer_heap, (due, seq))
-        self.metrics[pid][_STARTED] += 1
+        self._timer_keys[key] = seq
+        heap = self._timer_heap
+        heapq.heappush(heap, (due, seq))
+        if len(heap) > 2 * len(self.timers) + 64:
+            # Drop cancelled timers from the heap, so it stays as small as the timers.
+            self._timer_heap = sorted((t.due, s) for s, t in self.timers.items())
+        counts[_STARTED] += 1
 
     def _cancel(self, seq: int) -> None:
         timer = self.timers.pop(seq)
         del self._timer_keys[(timer.pid, timer.cid)]
 
     def _stop(self, pid: Pid) -> None:
-        self.processes.pop(pid, None)
+        if self.processes.pop(pid, None) is None:
+            return  # already stopped (Shutdown twice in one output)
+        del self.metrics[pid]
         self.node_pids[pid.node].remove(pid)
         for seq in [s for s, t in self.timers.items() if t.pid == pid]:
             self._cancel(seq)
+
+
+def _is_executor(to: Pid, sender: Pid) -> bool:
+    return to.group == EXECUTOR_GROUP and to.name == "executor" and to.node == sender.node
 
 
 def _run_check(check: Callable[..., None], kind: str, *args: Any) -> None:
@@ -415,5 +463,5 @@ def _run_check(check: Callable[..., None], kind: str, *args: Any) -> None:
 
 
 def check_name(check: Callable[..., Any]) -> str:
-    name = getattr(check, "__qualname__", None) or getattr(check, "__name__", None)
+    name = getattr(check, "__name__", None) or getattr(check, "__qualname__", None)
     return name if isinstance(name, str) else type(check).__qualname__

@@ -18,7 +18,9 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 def cli(tmp_path: Path) -> Cli:
     """``cli("run", "mod:scenario", ...)`` runs rabble-sim in ``tmp_path``."""
 
-    def invoke(*args: str, hash_seed: str = "0", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def invoke(
+        *args: str, hash_seed: str = "0", cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         env.pop("CI", None)
         return subprocess.run(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
-GOSSIP = '''
+GOSSIP = """
 import attrs
 from rabble_sim import Envelope, Pid, Scenario, message
 
@@ -40,7 +40,7 @@ def start(sort):
 
 scenario = Scenario("gossip", NODES, start(True), max_steps=20)
 bug_set_order = Scenario("gossip-set-order", NODES, start(False), max_steps=20)
-'''
+"""
 
 
 def test_a_deterministic_scenario_passes(cli: Cli, write_module: Callable[..., Path]) -> None:
@@ -50,7 +50,9 @@ def test_a_deterministic_scenario_passes(cli: Cli, write_module: Callable[..., P
     assert "deterministic" in done.stdout
 
 
-def test_iterating_a_set_of_strings_is_caught_at_its_step(cli: Cli, write_module: Callable[..., Path]) -> None:
+def test_iterating_a_set_of_strings_is_caught_at_its_step(
+    cli: Cli, write_module: Callable[..., Path]
+) -> None:
     write_module("gossip", GOSSIP)
     done = cli("determinism", "gossip:bug_set_order", "--json")
     assert done.returncode == 1, done.stdout + done.stderr

@@ -11,7 +11,7 @@ import pytest
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
-COUNTER = '''
+COUNTER = """
 import attrs
 from rabble_sim import Envelope, Pid, Scenario, message
 
@@ -41,7 +41,7 @@ def below_limit(view):
 
 scenario = Scenario("counter", ["a", "b"], lambda node, durable: [Counter(Pid("counter", node))],
                     [below_limit])
-'''
+"""
 
 
 @pytest.fixture
@@ -66,7 +66,9 @@ def test_replay_reproduces_then_passes_once_fixed(
 
 def test_replay_digest_equals_the_original_run(cli: Cli, saved: Path) -> None:
     schedule = json.loads(saved.read_text())
-    original = json.loads(cli("run", "counter:scenario", "--seed", str(schedule["seed"]), "--json").stdout)
+    original = json.loads(
+        cli("run", "counter:scenario", "--seed", str(schedule["seed"]), "--json").stdout
+    )
     replayed = json.loads(cli("replay", str(saved), "--json").stdout)
     assert replayed["trace_digest"] == original["trace_digest"]
 
@@ -107,7 +109,10 @@ def test_replay_stops_clearly_when_a_step_cannot_happen(cli: Cli, saved: Path) -
             '"events": [{"kind": "deliver", "seq": "x"}]}',
             "field 'seq' must be a int",
         ),
-        ('{"format": "rabble-sim/schedule@1", "scenario": "nowhere:x", "events": []}', "no such module"),
+        (
+            '{"format": "rabble-sim/schedule@1", "scenario": "nowhere:x", "events": []}',
+            "no such module",
+        ),
     ],
 )
 def test_a_broken_file_exits_2_naming_file_and_problem(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
-LOCK = '''
+LOCK = """
 import attrs
 from rabble_sim import Envelope, Faults, Pid, Scenario, message
 
@@ -56,9 +56,9 @@ def start(careful):
 
 scenario = Scenario("lock", ["s", "a", "b"], start(True), [one_holder], Faults(drop=0.1))
 bug_no_check = Scenario("lock-bug", ["s", "a", "b"], start(False), [one_holder])
-'''
+"""
 
-RAISES = '''
+RAISES = """
 import attrs
 from rabble_sim import Envelope, Pid, Scenario
 
@@ -73,10 +73,12 @@ class Boom:
         raise KeyError("no such key")
 
 scenario = Scenario("boom", ["n"], lambda node, durable: [Boom(Pid("boom", node))])
-'''
+"""
 
 
-def test_a_bug_is_found_saved_and_replays(cli: Cli, write_module: Callable[..., Path], tmp_path: Path) -> None:
+def test_a_bug_is_found_saved_and_replays(
+    cli: Cli, write_module: Callable[..., Path], tmp_path: Path
+) -> None:
     write_module("lock", LOCK)
     done = cli("run", "lock:bug_no_check", "--seeds", "50", "--save-dir", "saved", "--json")
     assert done.returncode == 1, done.stderr
@@ -109,7 +111,9 @@ def test_the_default_save_dir_is_regressions_by_scenario_name(
     assert len(list((tmp_path / "regressions" / "lock-bug").glob("*.json"))) == 1
 
 
-def test_a_correct_scenario_passes_with_a_summary(cli: Cli, write_module: Callable[..., Path]) -> None:
+def test_a_correct_scenario_passes_with_a_summary(
+    cli: Cli, write_module: Callable[..., Path]
+) -> None:
     write_module("lock", LOCK)
     done = cli("run", "lock:scenario", "--seeds", "200")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -121,7 +125,10 @@ def test_json_fields_and_digest_do_not_depend_on_the_hash_seed(
     cli: Cli, write_module: Callable[..., Path]
 ) -> None:
     write_module("lock", LOCK)
-    runs = [json.loads(cli("run", "lock:scenario", "--seed", "7", "--json", hash_seed=h).stdout) for h in "12"]
+    runs = [
+        json.loads(cli("run", "lock:scenario", "--seed", "7", "--json", hash_seed=h).stdout)
+        for h in "12"
+    ]
     assert runs[0]["trace_digest"] == runs[1]["trace_digest"]
     assert runs[0]["ok"] is True and runs[0]["seeds"] == 1 and runs[0]["steps"] > 0
     other = json.loads(cli("run", "lock:scenario", "--seed", "8", "--json").stdout)
@@ -158,7 +165,9 @@ def test_bad_references_exit_2_with_one_line(cli: Cli, write_module: Callable[..
         assert "Traceback" not in done.stderr
 
 
-def test_a_module_that_fails_to_import_is_a_usage_error(cli: Cli, write_module: Callable[..., Path]) -> None:
+def test_a_module_that_fails_to_import_is_a_usage_error(
+    cli: Cli, write_module: Callable[..., Path]
+) -> None:
     write_module("broken", "def oops(:\n")
     done = cli("run", "broken:scenario")
     assert done.returncode == 2
