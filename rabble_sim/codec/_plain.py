@@ -22,7 +22,8 @@ def to_plain(obj: Any, registry: MessageRegistry = REGISTRY) -> Plain:
     """Convert ``obj`` to JSON-compatible data.
 
     A registered message becomes ``{tag: {field: value, ...}}``, a pid its string form
-    ``[group::]name::node``, any other attrs class or plain object a dict of its fields.
+    ``[group::]name::node``, any other attrs class, named tuple or plain object a dict of
+    its fields.
     """
     if obj is None or isinstance(obj, bool | int | float | str):
         return obj
@@ -36,6 +37,10 @@ def to_plain(obj: Any, registry: MessageRegistry = REGISTRY) -> Plain:
     if isinstance(obj, dict):
         items = [(_key(k, registry), to_plain(v, registry)) for k, v in obj.items()]
         return dict(sorted(items, key=lambda item: item[0]))
+    if isinstance(obj, tuple) and hasattr(cls, "_fields"):  # a named tuple, e.g. a cid
+        return {
+            name: to_plain(value, registry) for name, value in zip(cls._fields, obj, strict=True)
+        }
     if isinstance(obj, list | tuple):
         return [to_plain(x, registry) for x in obj]
     if isinstance(obj, set | frozenset):

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 
-@functools.total_ordering
-@attrs.frozen(order=False, cache_hash=True)
-class Pid:
+class Pid(NamedTuple):
     """The address of one process: its name, the node it runs on, and an optional group.
 
     Pids are ordered by (group, name, node), with ungrouped pids first, so sorting pids
-    never depends on hashing.
+    never depends on hashing. A pid is an immutable named tuple rather than an attrs
+    class because it is the key of the simulator's hot dictionaries: a tuple's hash and
+    equality run in C.
     """
 
     name: str
@@ -26,13 +25,32 @@ class Pid:
             return f"{self.name}::{self.node}"
         return f"{self.group}::{self.name}::{self.node}"
 
+    def __repr__(self) -> str:
+        group = "" if self.group is None else f", group={self.group!r}"
+        return f"Pid({self.name!r}, {self.node!r}{group})"
+
     def _key(self) -> tuple[bool, str, str, str]:
         return (self.group is not None, self.group or "", self.name, self.node)
 
-    def __lt__(self, other: Any) -> bool:
+    def __lt__(self, other: object) -> bool:
         if not isinstance(other, Pid):
             return NotImplemented
         return self._key() < other._key()
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Pid):
+            return NotImplemented
+        return self._key() <= other._key()
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Pid):
+            return NotImplemented
+        return self._key() > other._key()
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Pid):
+            return NotImplemented
+        return self._key() >= other._key()
 
     @classmethod
     def parse(cls, text: str) -> Pid:
@@ -56,12 +74,12 @@ class NodeId:
         return self.name
 
 
-@attrs.frozen(order=False, cache_hash=True)
-class CorrelationId:
+class CorrelationId(NamedTuple):
     """Ties a reply or a timer back to what caused it.
 
     ``pid`` is the process that started the exchange; ``request`` numbers its requests;
     ``handle`` is free for the protocol (for example a sub-request within a request).
+    Like ``Pid``, an immutable named tuple: timers are keyed by it.
     """
 
     pid: Pid

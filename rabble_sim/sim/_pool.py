@@ -18,13 +18,14 @@ class Pool(Generic[T]):
     """Items keyed by seq. ``at(0)`` is the oldest; ``at(i)`` for other i is arbitrary but
     deterministic, since it depends only on the order of adds and removes."""
 
-    __slots__ = ("_heap", "_items", "_order", "_pos")
+    __slots__ = ("_heap", "_heap_limit", "_items", "_order", "_pos")
 
     def __init__(self) -> None:
         self._pos: dict[int, int] = {}  # seq -> its slot in _order and _items
         self._order: list[int] = []  # the seq in each slot
         self._items: list[T] = []  # the item in each slot
         self._heap: list[int] = []  # seqs, some of them gone; the smallest live is oldest
+        self._heap_limit = 64  # compact the heap when it grows past this
 
     def __len__(self) -> int:
         return len(self._order)
@@ -46,9 +47,10 @@ class Pool(Generic[T]):
         self._items.append(item)
         heap = self._heap
         heapq.heappush(heap, seq)
-        if len(heap) > 2 * len(self._order) + 64:
+        if len(heap) > self._heap_limit:
             # Drop the stale seqs of messages already gone, so the heap stays O(n).
             self._heap = sorted(self._order)
+            self._heap_limit = 2 * len(self._heap) + 64
 
     def pop(self, seq: int) -> T | None:
         """Remove and return the item ``seq``, or None if there is none."""
@@ -74,7 +76,10 @@ class Pool(Generic[T]):
     def at(self, index: int) -> int:
         """The seq at ``index``: 0 is the oldest message; the oldest and whatever sits in
         slot 0 trade places, so every message has exactly one index."""
-        oldest = self.oldest()
+        heap, pos = self._heap, self._pos
+        while heap[0] not in pos:
+            heapq.heappop(heap)
+        oldest = heap[0]
         if index == 0:
             return oldest
         seq = self._order[index]

@@ -116,7 +116,7 @@ def _run(
         return result(violation)
 
     next_event = chooser.next_event
-    apply = world.apply
+    appliers = world.appliers
     append = trace.entries.append
     # The loop below is the simulator's hot path: keep it free of anything per-step that
     # is not needed (no plain data, no digests, no copies).
@@ -126,7 +126,7 @@ def _run(
             break
         world.step = step
         try:
-            env, outputs = apply(event)
+            env, outputs = appliers[type(event)](event)
         except CheckFailed as failure:
             append((event, failure.envelope, []))
             return result(_violation(failure, step))
@@ -150,7 +150,7 @@ def _run(
             break
         world.step = step
         try:
-            env, outputs = apply(event)
+            env, outputs = world.apply(event)
         except CheckFailed as failure:
             append((event, failure.envelope, []))
             return result(_violation(failure, step), start)

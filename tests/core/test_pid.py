@@ -12,7 +12,7 @@ from tests.strategies import pids
 
 def test_a_pid_is_frozen() -> None:
     pid = Pid("replica", "n1")
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         pid.name = "other"  # type: ignore[misc]
 
 
