@@ -64,8 +64,7 @@ def _omega(
 
     return Scenario(
         name=name,
-        # Scenario.nodes has converter=tuple, which mypy cannot type (reported upstream).
-        nodes=tuple(nodes),
+        nodes=nodes,
         start=start,
         faults=faults,
         max_steps=max_steps,

@@ -94,12 +94,23 @@ def summarize(plain: dict[str, Any]) -> str:
     if "msg" in plain:
         return f"{kind} #{plain['seq']} {plain['from']} -> {plain['to']}: {_msg(plain['msg'])}"
     if kind == "timeout":
-        return f"timeout #{plain['seq']} at {plain['pid']} (cid {_short(plain.get('cid'))})"
+        return f"timeout #{plain['seq']} at {plain['pid']} (cid {_cid(plain.get('cid'))})"
     if kind == "partition":
         return "partition " + " | ".join(", ".join(group) for group in plain["groups"])
     if "node" in plain:
         return f"{kind} {plain['node']}"
     return str(kind)
+
+
+def _cid(cid: Any) -> str:
+    """``pid``, ``pid/request`` or ``pid/request/handle``."""
+    if not isinstance(cid, dict) or "pid" not in cid:
+        return _short(cid)
+    parts = [
+        str(cid["pid"]),
+        *(str(cid[k]) for k in ("request", "handle") if cid.get(k) is not None),
+    ]
+    return "/".join(parts)
 
 
 def _msg(msg: Any) -> str:

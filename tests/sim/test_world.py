@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
+import networkx as nx
 import pytest
 
 from rabble_sim import (
@@ -314,6 +315,16 @@ def test_a_partition_blocks_exactly_the_cross_group_messages_until_heal() -> Non
     assert c.deliverable() == [a_b, a_a, b_c, c_a]
     c.world.apply(Deliver(a_b))
     assert c[B].received == [(Note("a->b"), A, None)]
+
+
+def test_the_network_graph_shows_the_partition() -> None:
+    c = Cluster()
+    assert nx.is_connected(c.world.network())
+    c.world.apply(Partition((("a",), ("b", "c"))))
+    components = sorted(sorted(group) for group in nx.connected_components(c.world.network()))
+    assert components == [["a"], ["b", "c"]]
+    c.world.apply(Heal())
+    assert c.world.network().number_of_edges() == 3
 
 
 def test_messages_sent_across_groups_during_a_partition_wait_for_the_heal() -> None:
