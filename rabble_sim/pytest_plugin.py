@@ -6,16 +6,36 @@ def test_lock_server(rabble_sweep):
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from .core import UsageError
 from .schedule import Schedule
 from .search import SweepReport, sweep
 from .sim import Scenario
 
 Sweep = Callable[..., SweepReport]
+
+
+def reference_of(scenario: Scenario) -> str:
+    """``MODULE:NAME`` of a module-level name bound to ``scenario``, so that a saved
+    schedule can be replayed; a protocol's own module is preferred over test modules."""
+    found = sorted(
+        (module_name.split(".")[0] == "tests" or module_name.startswith("test_"), module_name, name)
+        for module_name, module in list(sys.modules.items())
+        for name, value in list(vars(module).items())
+        if value is scenario
+    )
+    if not found:
+        raise UsageError(
+            f"scenario {scenario.name!r} is not bound to a module-level name: "
+            "pass reference='MODULE:NAME' to rabble_sweep"
+        )
+    _, module_name, name = found[0]
+    return f"{module_name}:{name}"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,7 +72,7 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
         report = sweep(scenario, seeds if seeds is not None else range(rabble_seeds))
         failure = report.failure
         if failure is not None and failure.violation is not None:
-            ref = reference or f"{request.node.module.__name__}:{scenario.name}"
+            ref = reference or reference_of(scenario)
             directory = Path(save_dir) if save_dir else Path("regressions") / scenario.name
             path = Schedule.from_run(failure, ref).save(directory)
             v = failure.violation

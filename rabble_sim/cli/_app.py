@@ -1,19 +1,21 @@
 """The ``rabble-sim`` command group, and how every command reports errors and exits.
 
 Exit status: 0 no violation, 1 a violation was found or reproduced, 2 bad usage or bad
-input, with a one-line reason on stderr and never a traceback.
+input, with a one-line reason on stderr and never a traceback; 3 a bug in rabble-sim
+itself (one line too, unless RABBLE_SIM_DEBUG is set).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, NoReturn
 
 import click
 
-from ..core import InvalidDefinition, RabbleError
+from ..core import RabbleError
 
-EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class Group(click.Group):
@@ -35,10 +37,19 @@ class Group(click.Group):
             fail(e.format_message() + hint.replace("  --help", " --help"))
         except click.ClickException as e:
             fail(e.format_message())
-        except (RabbleError, InvalidDefinition) as e:
+        except RabbleError as e:
             fail(str(e))
         except KeyboardInterrupt:
             fail("interrupted")
+        except Exception as e:  # a bug in rabble-sim: one line, and how to see more
+            if os.environ.get("RABBLE_SIM_DEBUG"):
+                raise
+            click.echo(
+                f"rabble-sim: internal error: {type(e).__name__}: {e} "
+                "(set RABBLE_SIM_DEBUG=1 for the traceback, and please report it)",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
         sys.exit(EXIT_OK)
 
 

@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import click
@@ -15,7 +17,7 @@ from rich.markup import escape
 
 from ..codec import canonical_json, to_plain
 from ..schedule import load_scenario
-from ..sim import RandomChooser, Trace, World, run
+from ..sim import Chooser, Event, FairChooser, RandomChooser, World, run
 from ._app import EXIT_OK, EXIT_VIOLATION, cli, fail
 from ._report import console, print_json
 
@@ -57,12 +59,21 @@ def determinism(reference: str, seed: int, seeds: int, as_json: bool) -> None:
 
 def _trace_in_child(reference: str, seed: int, hash_seed: str) -> list[dict[str, Any]]:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    command = [sys.executable, "-m", "rabble_sim.cli", "trace", reference, "--seed", str(seed)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no output"
-        fail(f"the run under PYTHONHASHSEED={hash_seed} failed: {reason}")
-    return [json.loads(line) for line in done.stdout.splitlines()]
+    with tempfile.TemporaryDirectory(prefix="rabble-sim-") as directory:
+        out = Path(directory) / "trace.jsonl"
+        command = [
+            sys.executable, "-m", "rabble_sim.cli", "trace", reference,
+            "--seed", str(seed), "--out", str(out),
+        ]  # fmt: skip
+        # The trace goes to a file, not stdout, which the protocol's own code may print to.
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no output"
+            fail(f"the run under PYTHONHASHSEED={hash_seed} failed: {reason}")
+        try:
+            return [json.loads(line) for line in out.read_text().splitlines()]
+        except (OSError, ValueError) as e:
+            fail(f"the run under PYTHONHASHSEED={hash_seed} left no readable trace: {e}")
 
 
 def _first_difference(
@@ -100,32 +111,41 @@ def _report(reference: str, seed: int, difference: tuple[int, Any, Any], as_json
 @cli.command(hidden=True)
 @click.argument("reference", metavar="MODULE:SCENARIO")
 @click.option("--seed", type=click.IntRange(min=0), default=0)
-def trace(reference: str, seed: int) -> None:
-    """Print one JSON line per step of a run: the event, what was sent, and a hash of states."""
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def trace(reference: str, seed: int, out: Path) -> None:
+    """Write one JSON line per step of a run: the event, what was sent, and a hash of the
+    process states after it."""
     scenario = load_scenario(reference)
     recorder = _StateRecorder()
-    result = run(scenario, _Recording(RandomChooser(seed), recorder), seed=seed)
-    recorder.finish(result.trace)
-    for step in range(len(result.trace)):
-        line = result.trace.step_plain(step)
-        line["states"] = recorder.states[step] if step < len(recorder.states) else None
-        print(canonical_json(line))
+    result = run(
+        scenario,
+        _Recording(RandomChooser(seed), recorder),
+        liveness_chooser=_Recording(FairChooser(), recorder),
+        seed=seed,
+    )
+    recorder.record_final()
+    with out.open("w", encoding="utf-8") as file:
+        for step in range(len(result.trace)):
+            line = result.trace.step_plain(step)
+            line["states"] = recorder.states.get(step)
+            file.write(canonical_json(line) + "\n")
 
 
 class _StateRecorder:
-    """Hashes the states of all processes before each step (so, after the previous one)."""
+    """Hashes the states of all processes after each step, by step."""
 
     def __init__(self) -> None:
-        self.states: list[str] = []
+        self.states: dict[int, str] = {}
         self._world: World | None = None
 
     def record(self, world: World) -> None:
+        """Called before each step is chosen: the state is that after the last step."""
         self._world = world
-        self.states.append(_states(world))
+        self.states[world.step] = _states(world)
 
-    def finish(self, trace: Trace) -> None:
-        if self._world is not None and len(self.states) < len(trace):
-            self.states.append(_states(self._world))
+    def record_final(self) -> None:
+        if self._world is not None:
+            self.states[self._world.step] = _states(self._world)
 
 
 def _states(world: World) -> str:
@@ -134,10 +154,12 @@ def _states(world: World) -> str:
 
 
 class _Recording:
-    def __init__(self, chooser: RandomChooser, recorder: _StateRecorder) -> None:
+    """A chooser that hashes the world's states before it lets ``chooser`` pick."""
+
+    def __init__(self, chooser: Chooser, recorder: _StateRecorder) -> None:
         self._chooser = chooser
         self._recorder = recorder
 
-    def next_event(self, world: World) -> Any:
+    def next_event(self, world: World) -> Event | None:
         self._recorder.record(world)
         return self._chooser.next_event(world)

@@ -1,4 +1,4 @@
-"""``rabble-sim replay``: replay a schedule file and say whether its violation comes back."""
+"""``rabble-sim replay`` and ``rabble-sim shrink``: a schedule file against today's code."""
 
 from __future__ import annotations
 
@@ -8,29 +8,34 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from ..schedule import load, load_scenario, replay
+from ..schedule import load, load_scenario, replay, shrink
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
 from ._report import console, print_json, show_violation, violation_json
 
 
 @cli.command(name="replay")
 @click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Exit 1 on any divergence from the file.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def replay_command(path: Path, as_json: bool) -> None:
-    """Replay a schedule FILE; exit 1 if a violation occurs, 0 if none does."""
+def replay_command(path: Path, strict: bool, as_json: bool) -> None:
+    """Replay a schedule FILE; exit 1 if a violation occurs, 0 if none does.
+
+    Where today's code parts from the file, replay says so, matches events by content
+    where it can, and carries on.
+    """
     schedule = load(path)
     scenario = load_scenario(schedule.scenario)
     outcome = replay(schedule, scenario)
     violation = outcome.violation
+    failed = violation is not None or (strict and bool(outcome.divergences))
     if as_json:
         data: dict[str, object] = {
-            "ok": violation is None,
+            "ok": not failed,
             "reproduced": outcome.reproduces(schedule),
-            "steps": outcome.result.steps if outcome.result else 0,
+            "steps": outcome.result.steps,
             "seeds": 0,
-            "trace_digest": outcome.result.trace.digest() if outcome.result else None,
-            "divergences": list(outcome.divergences),
-            "stopped": outcome.stopped,
+            "trace_digest": outcome.result.trace.digest(),
+            "divergences": [str(d) for d in outcome.divergences],
         }
         if violation is not None:
             data["violation"] = violation_json(violation)
@@ -39,16 +44,51 @@ def replay_command(path: Path, as_json: bool) -> None:
         print_json(data)
     else:
         for divergence in outcome.divergences:
-            console.print(f"[yellow]diverged[/] {escape(divergence)}")
-        if outcome.stopped:
-            console.print(f"[yellow]stopped[/] {escape(outcome.stopped)}")
+            console.print(f"[yellow]diverged[/] at {escape(str(divergence))}")
         if violation is not None:
             same = "reproduced" if outcome.reproduces(schedule) else "a different violation"
             show_violation(violation, where=f"({same})")
         elif schedule.violation is not None:
             console.print(
-                f"[bold green]fixed[/] the violation of {escape(str(path))} no longer occurs"
+                f"[bold green]fixed[/]: the violation of {escape(str(path))} no longer occurs"
             )
         else:
             console.print(f"[bold green]ok[/] {escape(str(path))} replays without a violation")
-    sys.exit(EXIT_VIOLATION if violation is not None else EXIT_OK)
+        if strict and outcome.divergences:
+            console.print(f"[red]--strict[/]: {len(outcome.divergences)} divergence(s)")
+    sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
+
+
+@cli.command(name="shrink")
+@click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the shrunk schedule [default: print it].",
+)
+@click.option(
+    "--attempts",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="The most replays to spend.",
+)
+def shrink_command(path: Path, output: Path | None, attempts: int) -> None:
+    """Shrink the failing schedule FILE further, keeping its violation."""
+    schedule = load(path)
+    scenario = load_scenario(schedule.scenario)
+    shrunk = shrink(schedule, scenario, max_attempts=attempts)
+    text = shrunk.schedule.dumps()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    console.file = sys.stderr if output is None else sys.stdout
+    console.print(
+        f"shrunk {escape(str(path))} from {shrunk.original_steps} to "
+        f"{len(shrunk.schedule.events)} events in {shrunk.attempts} replays"
+        + (f": {escape(str(output))}" if output else "")
+    )
+    sys.exit(EXIT_OK)

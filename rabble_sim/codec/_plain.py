@@ -7,13 +7,14 @@ It is one-way: the typed ``Codec`` is the round-trip encoding.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 from typing import Any
 
 import attrs
 
-from ..core import REGISTRY, MessageRegistry, Pid
+from ..core import REGISTRY, CodecError, MessageRegistry, Pid
 
 Plain = None | bool | int | float | str | list["Plain"] | dict[str, "Plain"]
 
@@ -22,42 +23,71 @@ def to_plain(obj: Any, registry: MessageRegistry = REGISTRY) -> Plain:
     """Convert ``obj`` to JSON-compatible data.
 
     A registered message becomes ``{tag: {field: value, ...}}``, a pid its string form
-    ``[group::]name::node``, any other attrs class, named tuple or plain object a dict of
-    its fields.
+    ``[group::]name::node``, any other attrs class, dataclass, named tuple or plain object
+    a dict of its fields. A dict whose keys are strings or pids stays a dict, sorted by
+    key; any other dict becomes a sorted list of ``[key, value]`` pairs, so that keys
+    ``1`` and ``"1"`` stay apart. Data that refers to itself, or nests too deeply, is a
+    ``CodecError``.
     """
+    try:
+        return _plain(obj, registry)
+    except RecursionError:
+        raise CodecError(
+            f"cannot convert a {type(obj).__qualname__} to plain data: it refers to itself "
+            "or nests too deeply"
+        ) from None
+
+
+def _plain(obj: Any, registry: MessageRegistry) -> Plain:
     if obj is None or isinstance(obj, bool | int | float | str):
         return obj
     if isinstance(obj, Pid):
         return str(obj)
     cls = type(obj)
     if attrs.has(cls):
-        fields = {f.name: to_plain(getattr(obj, f.name), registry) for f in attrs.fields(cls)}
+        fields = {f.name: _plain(getattr(obj, f.name), registry) for f in attrs.fields(cls)}
         tag = registry.tag_of(cls)
         return {tag: fields} if tag is not None else fields
     if isinstance(obj, dict):
-        items = [(_key(k, registry), to_plain(v, registry)) for k, v in obj.items()]
-        return dict(sorted(items, key=lambda item: item[0]))
+        return _dict(obj, registry)
     if isinstance(obj, tuple) and hasattr(cls, "_fields"):  # a named tuple, e.g. a cid
-        return {
-            name: to_plain(value, registry) for name, value in zip(cls._fields, obj, strict=True)
-        }
+        return {name: _plain(value, registry) for name, value in zip(cls._fields, obj, strict=True)}
     if isinstance(obj, list | tuple):
-        return [to_plain(x, registry) for x in obj]
+        return [_plain(x, registry) for x in obj]
     if isinstance(obj, set | frozenset):
-        return sorted((to_plain(x, registry) for x in obj), key=canonical_json)
+        return sorted((_plain(x, registry) for x in obj), key=canonical_json)
     if isinstance(obj, enum.Enum):
-        return to_plain(obj.value, registry)
+        return _plain(obj.value, registry)
     if isinstance(obj, bytes):
         return obj.hex()
-    if hasattr(obj, "__dict__"):
-        return {k: to_plain(v, registry) for k, v in sorted(vars(obj).items())}
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _plain(getattr(obj, f.name), registry) for f in dataclasses.fields(obj)}
+    names = _attribute_names(obj)
+    if names is not None:
+        return {name: _plain(getattr(obj, name), registry) for name in names}
     # Never repr(): the default repr holds an address, which differs between runs.
     return f"<{cls.__qualname__}>"
 
 
-def _key(key: Any, registry: MessageRegistry) -> str:
-    plain = to_plain(key, registry)
-    return plain if isinstance(plain, str) else canonical_json(plain)
+def _dict(obj: dict[Any, Any], registry: MessageRegistry) -> Plain:
+    pairs = [(_plain(k, registry), _plain(v, registry)) for k, v in obj.items()]
+    keys = [k for k, _ in pairs]
+    if all(isinstance(k, str) for k in keys) and len(set(keys)) == len(keys):
+        return {str(k): v for k, v in sorted(pairs, key=lambda pair: str(pair[0]))}
+    ordered = sorted(pairs, key=lambda pair: canonical_json(pair[0]))
+    return [[k, v] for k, v in ordered]
+
+
+def _attribute_names(obj: Any) -> list[str] | None:
+    """The attributes of a plain object: its ``__dict__`` and its ``__slots__``, sorted."""
+    names = set(vars(obj)) if hasattr(obj, "__dict__") else set()
+    for klass in type(obj).__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        names.update([slots] if isinstance(slots, str) else slots)
+    names.discard("__dict__")
+    names.discard("__weakref__")
+    present = sorted(name for name in names if hasattr(obj, name))
+    return present if present or hasattr(obj, "__dict__") else None
 
 
 def canonical_json(plain: Plain) -> str:

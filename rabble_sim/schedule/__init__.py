@@ -1,11 +1,21 @@
-"""Schedule files: save a run, load and validate a file, replay it against today's code."""
+"""Schedule files: save a run, load and validate a file, replay it, shrink it."""
 
-from ._format import FORMAT as FORMAT
-from ._format import Schedule as Schedule
-from ._format import load as load
-from ._format import loads as loads
+from ._format import FORMAT as FORMAT, Schedule as Schedule, load as load, loads as loads
+from ._match import Divergence as Divergence
 from ._reference import load_scenario as load_scenario
-from ._replay import ReplayResult as ReplayResult
-from ._replay import replay as replay
+from ._replay import ReplayResult as ReplayResult, replay as replay, replay_events as replay_events
+from ._shrink import ShrinkResult as ShrinkResult, shrink as shrink
 
-__all__ = ["FORMAT", "ReplayResult", "Schedule", "load", "load_scenario", "loads", "replay"]
+__all__ = [
+    "FORMAT",
+    "Divergence",
+    "ReplayResult",
+    "Schedule",
+    "ShrinkResult",
+    "load",
+    "load_scenario",
+    "loads",
+    "replay",
+    "replay_events",
+    "shrink",
+]

@@ -65,8 +65,11 @@ class Schedule:
             violation = {"check": v.check, "message": v.message, "step": v.step}
         return cls(reference, tuple(events), violation, result.seed, result.liveness_from)
 
-    def to_events(self) -> list[Event]:
-        return [to_event(plain) for plain in self.events]
+    def phases(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The events of the run proper, and those of its liveness phase."""
+        events = list(self.events)
+        split = len(events) if self.liveness_from is None else self.liveness_from - 1
+        return events[:split], events[split:]
 
     @property
     def digest(self) -> str:
@@ -93,12 +96,17 @@ class Schedule:
 
     def save(self, directory: Path) -> Path:
         """Write to ``directory/<digest>.json`` (once: the same failure is saved once)."""
-        directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{self.digest}.json"
-        if not path.exists():
-            tmp = path.with_suffix(".json.tmp")
-            tmp.write_text(self.dumps(), encoding="utf-8")
-            tmp.replace(path)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                tmp = path.with_suffix(".json.tmp")
+                tmp.write_text(self.dumps(), encoding="utf-8")
+                tmp.replace(path)
+        except OSError as e:
+            raise UsageError(
+                f"cannot save the schedule in {directory}: {e.strerror or e}"
+            ) from None
         return path
 
 
@@ -118,11 +126,16 @@ def load(path: str | Path) -> Schedule:
 
 def loads(text: str, source: str = "<schedule>") -> Schedule:
     try:
+        text.encode("utf-8")
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise UsageError(
             f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
         ) from None
+    except UnicodeEncodeError:
+        raise UsageError(f"{source}: holds text that is not valid Unicode") from None
+    except (RecursionError, ValueError) as e:  # nesting or numbers beyond any schedule's
+        raise UsageError(f"{source}: not a usable JSON document ({type(e).__name__})") from None
     if not isinstance(data, dict):
         raise UsageError(f"{source}: a schedule is a JSON object, not {type(data).__name__}")
     fmt = data.get("format")
@@ -136,6 +149,11 @@ def loads(text: str, source: str = "<schedule>") -> Schedule:
     if violation is not None:
         _field(violation, "check", str, f"{source}: violation")
         _field(violation, "message", str, f"{source}: violation")
+    if liveness_from is not None and not 1 <= liveness_from <= len(events) + 1:
+        raise UsageError(
+            f"{source}: 'liveness_from' must be a step from 1 to {len(events) + 1}, "
+            f"not {liveness_from}"
+        )
     checked = []
     for i, plain in enumerate(events, 1):
         where = f"{source}: event {i}"
@@ -157,7 +175,7 @@ def loads(text: str, source: str = "<schedule>") -> Schedule:
 def to_event(plain: dict[str, Any], where: str = "event") -> Event:
     """The Event a plain event names; a ``UsageError`` if it is malformed."""
     kind = plain.get("kind")
-    build = _BUILDERS.get(kind)  # type: ignore[arg-type]
+    build = _BUILDERS.get(kind) if isinstance(kind, str) else None
     if build is None:
         known = ", ".join(_BUILDERS)
         raise UsageError(f"{where}: unknown event kind {kind!r} (known: {known})")

@@ -23,13 +23,13 @@ def load_scenario(reference: str) -> Scenario:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
-        if e.name is not None and module_name.startswith(e.name):
+        if e.name is not None and (module_name == e.name or module_name.startswith(e.name + ".")):
             raise UsageError(
                 f"cannot import module {module_name!r}: no such module "
                 "(run from the directory that holds it, or add it to PYTHONPATH)"
             ) from None
         raise UsageError(f"cannot import module {module_name!r}: {e}") from None
-    except Exception as e:
+    except (Exception, SystemExit) as e:  # a module that calls sys.exit() on import, too
         raise UsageError(f"cannot import module {module_name!r}: {type(e).__name__}: {e}") from None
     scenario = getattr(module, attr, None)
     if not isinstance(scenario, Scenario):

@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
-from ..codec import to_plain
-from ..core import Envelope, RabbleError, Timeout, executor_pid
-from ..sim import Event, EventNotEnabled, RunResult, Scenario, Violation, World, event_plain, run
-from ._format import Schedule, to_event
-
-
-class Diverged(RabbleError):
-    """Today's code cannot take a step the schedule names."""
+from ..sim import Event, RunResult, Scenario, Violation, World, run
+from ._format import Schedule
+from ._match import Divergence, resolve
 
 
 @attrs.frozen
 class ReplayResult:
-    """A replayed run, the divergences noticed on the way, and whether the schedule's
-    violation came back."""
+    """A replayed run and the divergences noticed on the way."""
 
-    result: RunResult | None
-    """The replayed run; None when replay had to stop (see ``stopped``)."""
-    divergences: tuple[str, ...]
-    stopped: str | None
-    """Why replay stopped before the end of the schedule, if it did."""
+    result: RunResult
+    divergences: tuple[Divergence, ...]
 
     @property
     def violation(self) -> Violation | None:
-        return self.result.violation if self.result is not None else None
+        return self.result.violation
 
     def reproduces(self, schedule: Schedule) -> bool:
         """True when the replay fails the same check as the schedule did."""
@@ -42,68 +34,67 @@ class ReplayResult:
 
 
 class ScheduleChooser:
-    """Feeds the recorded events to the run loop, checking each against today's world.
+    """Feeds recorded events to the run loop, each matched to what today's world can do.
 
-    A step whose content differs (another sender, receiver or message under the same
-    seq) is noted and replayed anyway; a step that cannot happen at all stops the replay.
+    An event that today's code can take differently (another seq for the same message, a
+    changed message under the same seq) is taken and noted; one that cannot happen at all
+    is noted and skipped, and replay carries on with the next.
     """
 
-    def __init__(self, plains: list[dict[str, Any]], divergences: list[str]) -> None:
+    def __init__(
+        self, plains: Iterable[dict[str, Any]], divergences: list[Divergence], *, by_seq: bool
+    ) -> None:
         self._plains = iter(plains)
         self._divergences = divergences
-        self.step = 0
-        """The step of the event handed out last."""
+        self._by_seq = by_seq
 
     def next_event(self, world: World) -> Event | None:
-        plain = next(self._plains, None)
-        if plain is None:
-            return None
-        step = self.step = world.step + 1
-        event = to_event(plain)
-        seq = getattr(event, "seq", None)
-        if seq is not None:
-            env = world.envelope(seq) if event.kind != "timeout" else _timer_envelope(world, seq)
-            if env is None:
-                what = "timer" if event.kind == "timeout" else "message"
-                raise Diverged(
-                    f"step {step}: the schedule has '{plain.get('summary', plain)}', "
-                    f"but today's code has no {what} #{seq}"
-                )
-            today = event_plain(event, env)
-            recorded = {k: v for k, v in plain.items() if k in today}
-            if today != recorded:
-                self._divergences.append(_difference(step, recorded, today))
-        return event
-
-
-def _timer_envelope(world: World, seq: int) -> Envelope | None:
-    timer = world.timers.get(seq)
-    if timer is None:
+        for plain in self._plains:
+            event, note = resolve(plain, world, by_seq=self._by_seq)
+            if note is not None:
+                step = plain.get("step", world.step + 1)
+                self._divergences.append(Divergence(step, plain.get("summary", ""), note))
+            if event is not None:
+                return event
         return None
-    return Envelope(timer.pid, executor_pid(timer.pid.node), Timeout(), timer.cid)
 
 
-def _difference(step: int, recorded: dict[str, Any], today: dict[str, Any]) -> str:
-    fields = [k for k in today if today.get(k) != recorded.get(k)]
-    parts = [
-        f"{k} was {to_plain(recorded.get(k))!r}, is now {to_plain(today[k])!r}" for k in fields
-    ]
-    return f"step {step}: {'; '.join(parts)}"
+def replay_events(
+    scenario: Scenario,
+    main: list[dict[str, Any]],
+    liveness: list[dict[str, Any]] | None = None,
+    *,
+    by_seq: bool,
+    check_liveness: bool = True,
+    seed: int | None = None,
+) -> ReplayResult:
+    """Run ``scenario`` on recorded events: ``main`` as the run, then ``liveness`` as its
+    liveness phase (None: a fair one, generated as in a fresh run), if ``check_liveness``."""
+    divergences: list[Divergence] = []
+    liveness_chooser = (
+        None if liveness is None else ScheduleChooser(liveness, divergences, by_seq=by_seq)
+    )
+    result = run(
+        scenario,
+        ScheduleChooser(main, divergences, by_seq=by_seq),
+        max_steps=len(main),
+        liveness_chooser=liveness_chooser,
+        check_liveness=check_liveness,
+        seed=seed,
+    )
+    return ReplayResult(result, tuple(divergences))
 
 
 def replay(schedule: Schedule, scenario: Scenario) -> ReplayResult:
     """Replay ``schedule`` on ``scenario``: the same events, in the same order, checked at
-    every step exactly as in the run that recorded them."""
-    events = list(schedule.events)
-    split = len(events) if schedule.liveness_from is None else schedule.liveness_from - 1
-    divergences: list[str] = []
-    main = ScheduleChooser(events[:split], divergences)
-    stabiliser = ScheduleChooser(events[split:], divergences)
-    try:
-        result = run(scenario, main, max_steps=split, stabiliser=stabiliser, seed=schedule.seed)
-    except Diverged as e:
-        return ReplayResult(None, tuple(divergences), str(e))
-    except EventNotEnabled as e:
-        step = max(main.step, stabiliser.step)
-        return ReplayResult(None, tuple(divergences), f"step {step}: {e}")
-    return ReplayResult(result, tuple(divergences), None)
+    every step as in the run that recorded them, the liveness phase included if it had
+    one."""
+    main, liveness = schedule.phases()
+    return replay_events(
+        scenario,
+        main,
+        liveness,
+        by_seq=True,
+        check_liveness=schedule.liveness_from is not None,
+        seed=schedule.seed,
+    )

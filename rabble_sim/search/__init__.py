@@ -1,6 +1,5 @@
 """Search: sweeps over seeds, looking for a run that violates a check."""
 
-from ._sweep import SweepReport as SweepReport
-from ._sweep import sweep as sweep
+from ._sweep import SweepReport as SweepReport, sweep as sweep
 
 __all__ = ["SweepReport", "sweep"]

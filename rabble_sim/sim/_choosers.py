@@ -56,19 +56,25 @@ class DrawingChooser(ABC):
         total = n + (timer is not None)
         if total == 0:
             # Nothing in flight: undo a fault the faults allow undoing, so the run goes on.
-            if world.partitioned and faults.heal_rate:
-                return Heal()
-            down = world.down_nodes()
-            return Restart(down[0]) if down and faults.restart_rate else None
-        i = self.choose(total) if total > 1 else 0
-        if i == n:
+            return _settle(world, heal=faults.heal_rate > 0, restart=faults.restart_rate > 0)
+        seq = self.pick(world, n, timer)
+        if seq is None:
             return FireTimer(timer)  # type: ignore[arg-type]
-        seq = messages.at(i)
         if faults.drop or faults.duplicate:
             env = messages.get(seq)
             if env.to.node != env.from_.node:  # type: ignore[union-attr]
                 return self._message_fault(seq, faults)
         return Deliver(seq)
+
+    def pick(self, world: World, n: int, timer: int | None) -> int | None:
+        """The seq of the message to act on, or None for the next timer.
+
+        One ``choose`` over the ``n`` deliverable messages and the timer: the oldest
+        message at 0, the timer last. Other policies (PCT) override this alone.
+        """
+        total = n + (timer is not None)
+        i = self.choose(total) if total > 1 else 0
+        return None if i == n else world.messages.at(i)
 
     def _message_fault(self, seq: int, faults: Faults) -> Event:
         if faults.drop and self.chance(faults.drop):
@@ -118,28 +124,31 @@ class RandomChooser(DrawingChooser):
         return self._random() < p
 
 
-def _settle(world: World) -> Event | None:
+def _settle(world: World, *, heal: bool = True, restart: bool = True) -> Event | None:
     """Heal, or restart the first down node: the first steps of undoing faults."""
-    if world.partitioned:
+    if heal and world.partitioned:
         return Heal()
     down = world.down_nodes()
-    return Restart(down[0]) if down else None
+    return Restart(down[0]) if restart and down else None
 
 
 class FairChooser:
     """The liveness phase: heal, restart every down node, then deliver fairly.
 
-    Fair means the oldest message first and, when none is in flight, the next timer: no
-    message waits forever and no fault is injected.
+    Fair means first in, first out across messages and timers: the oldest message, unless
+    the next timer due was started before it. No message and no timer waits forever, and
+    no fault is injected.
     """
 
     def next_event(self, world: World) -> Event | None:
         settle = _settle(world)
         if settle is not None:
             return settle
+        timer = world.next_timer() if world.timers else None
         if len(world.messages):
-            return Deliver(world.messages.oldest())
-        timer = world.next_timer()
+            oldest = world.messages.oldest()
+            if timer is None or oldest < timer:
+                return Deliver(oldest)
         return FireTimer(timer) if timer is not None else None
 
 

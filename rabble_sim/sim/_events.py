@@ -75,7 +75,6 @@ class Heal:
 
 
 Event = Deliver | Drop | Duplicate | FireTimer | Crash | Restart | Partition | Heal
-MESSAGE_EVENTS: tuple[type[Deliver | Drop | Duplicate], ...] = (Deliver, Drop, Duplicate)
 EVENT_KINDS: tuple[str, ...] = tuple(
     cls.kind for cls in (Deliver, Drop, Duplicate, FireTimer, Crash, Restart, Partition, Heal)
 )

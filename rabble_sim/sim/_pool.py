@@ -37,6 +37,10 @@ class Pool(Generic[T]):
         """Seqs in ascending order (sorts: for inspection, not for the hot loop)."""
         return iter(sorted(self._pos))
 
+    def items(self) -> Iterator[tuple[int, T]]:
+        """(seq, item) pairs in slot order: deterministic, not sorted, O(n)."""
+        return zip(self._order, self._items, strict=True)
+
     def get(self, seq: int) -> T | None:
         i = self._pos.get(seq)
         return None if i is None else self._items[i]

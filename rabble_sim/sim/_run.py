@@ -14,7 +14,7 @@ from ._events import Event
 from ._scenario import Invariant, Scenario
 from ._trace import Trace
 from ._view import View
-from ._world import CheckFailed, World, check_name
+from ._world import CheckFailed, World, check_name, describe
 
 
 @attrs.frozen
@@ -42,6 +42,10 @@ class RunResult:
     violation: Violation | None
     liveness_from: int | None = None
     seed: int | None = None
+    dead_letters: int = 0
+    """Messages delivered to a pid that was not running, or sent to an unknown node."""
+    lost: int = 0
+    """Messages sent to a node while it was down."""
 
     @property
     def ok(self) -> bool:
@@ -60,23 +64,29 @@ def run(
     chooser: Chooser,
     *,
     max_steps: int | None = None,
-    stabiliser: Chooser | None = None,
+    liveness_chooser: Chooser | None = None,
+    check_liveness: bool = True,
     seed: int | None = None,
 ) -> RunResult:
     """Run ``scenario`` with events from ``chooser`` until a violation, ``max_steps``
     (default: the scenario's), or until the chooser has nothing left.
 
     Invariants are checked after the start and after every step. If the scenario has a
-    liveness condition and nothing failed, a liveness phase follows, driven by
-    ``stabiliser`` (default: a ``FairChooser``), in which the condition must come true
-    within its bound. Nothing here reads a clock or a global random source.
+    liveness condition, ``check_liveness`` is on and nothing failed, the liveness phase
+    follows: ``liveness_chooser`` (default: a ``FairChooser``, which heals, restarts and
+    delivers fairly) drives it, and the condition must come true within its bound.
+    Nothing here reads a clock or a global random source.
 
     The cyclic garbage collector is paused for the run (reference counting still frees
     memory): the trace keeps every message alive, and collecting a growing heap over and
     over would cost more than the simulation itself.
     """
     with _collector_paused():
-        return _run(scenario, chooser, max_steps, stabiliser, seed)
+        return _Run(scenario, seed).run(
+            chooser,
+            scenario.max_steps if max_steps is None else max_steps,
+            (liveness_chooser or FairChooser()) if check_liveness else None,
+        )
 
 
 @contextlib.contextmanager
@@ -90,99 +100,100 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _run(
-    scenario: Scenario,
-    chooser: Chooser,
-    max_steps: int | None,
-    stabiliser: Chooser | None,
-    seed: int | None,
-) -> RunResult:
-    world = World(scenario)
-    view = View(world)
-    trace = Trace()
-    limit = scenario.max_steps if max_steps is None else max_steps
-    invariants = scenario.invariants
+class _Run:
+    """One run: its world, the view checks see, and the trace."""
 
-    def result(violation: Violation | None, liveness_from: int | None = None) -> RunResult:
-        return RunResult(scenario, trace, violation, liveness_from, seed)
+    def __init__(self, scenario: Scenario, seed: int | None) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.world = World(scenario)
+        self.view = View(self.world)
+        self.trace = Trace()
+        self.invariants = scenario.invariants
 
-    try:
-        trace.entries.append((None, None, world.start()))
-    except CheckFailed as failure:
-        trace.entries.append((None, None, []))
-        return result(_violation(failure, 0))
-    violation = _check(invariants, view, 0)
-    if violation is not None:
-        return result(violation)
+    def result(self, violation: Violation | None, liveness_from: int | None = None) -> RunResult:
+        world = self.world
+        return RunResult(
+            self.scenario, self.trace, violation, liveness_from, self.seed,
+            world.dead_letters, world.lost,
+        )  # fmt: skip
 
-    next_event = chooser.next_event
-    appliers = world.appliers
-    append = trace.entries.append
-    # The loop below is the simulator's hot path: keep it free of anything per-step that
-    # is not needed (no plain data, no digests, no copies).
-    for step in range(1, limit + 1):
-        event = next_event(world)
-        if event is None:
-            break
-        world.step = step
+    def run(self, chooser: Chooser, limit: int, liveness_chooser: Chooser | None) -> RunResult:
         try:
-            env, outputs = appliers[type(event)](event)
+            self.trace.entries.append((None, None, self.world.start()))
         except CheckFailed as failure:
-            append((event, failure.envelope, []))
-            return result(_violation(failure, step))
-        append((event, env, outputs))
-        if invariants:
-            violation = _check(invariants, view, step)
-            if violation is not None:
-                return result(violation)
-
-    liveness = scenario.liveness
-    if liveness is None:
-        return result(None)
-    start = world.step + 1
-    stabiliser = stabiliser or FairChooser()
-    failed = _check_liveness(liveness.condition, world, view)
-    for step in range(start, start + liveness.within):
-        if failed is None:
-            return result(None, start)
-        event = stabiliser.next_event(world)
-        if event is None:
-            break
-        world.step = step
-        try:
-            env, outputs = world.apply(event)
-        except CheckFailed as failure:
-            append((event, failure.envelope, []))
-            return result(_violation(failure, step), start)
-        append((event, env, outputs))
-        violation = _check(invariants, view, step)
+            self.trace.entries.append((None, None, []))
+            return self.result(_violation(failure, 0))
+        violation = _check(self.invariants, self.view, 0)
         if violation is not None:
-            return result(violation, start)
-        failed = _check_liveness(liveness.condition, world, view)
-    if failed is None:
-        return result(None, start)
-    message = f"not true {world.step - start + 1} steps after faults stopped: {failed.message}"
-    return result(Violation(f"liveness {liveness.name}", message, world.step), start)
+            return self.result(violation)
+        next_event = chooser.next_event
+        advance = self.advance
+        world = self.world
+        # The simulator's hot path: nothing per step that is not needed (no plain data,
+        # no digests, no copies).
+        for step in range(1, limit + 1):
+            event = next_event(world)
+            if event is None:
+                break
+            violation = advance(event, step)
+            if violation is not None:
+                return self.result(violation)
+        liveness = self.scenario.liveness
+        if liveness is None or liveness_chooser is None:
+            return self.result(None)
+        return self.liveness_phase(
+            liveness.condition, liveness.name, liveness.within, liveness_chooser
+        )
 
+    def advance(self, event: Event, step: int) -> Violation | None:
+        """Apply ``event`` as step ``step``, record it, and check the invariants."""
+        world = self.world
+        world.step = step
+        try:
+            env, outputs = world.appliers[type(event)](event)
+        except CheckFailed as failure:
+            self.trace.entries.append((event, failure.envelope, []))
+            return _violation(failure, step)
+        self.trace.entries.append((event, env, outputs))
+        return _check(self.invariants, self.view, step) if self.invariants else None
 
-def _check_liveness(condition: Invariant, world: World, view: View) -> Violation | None:
-    """The liveness condition's failure, or a stand-in while faults are still being undone
-    (a down node is absent from the view, and must not count as agreeing)."""
-    if world.partitioned or not all(world.up.values()):
-        return Violation("liveness", "the network is not healed and restarted yet", world.step)
-    return _check((condition,), view, world.step)
+    def liveness_phase(
+        self, condition: Invariant, name: str, within: int, chooser: Chooser
+    ) -> RunResult:
+        world = self.world
+        start = world.step + 1
+        failed = self.check_liveness(condition)
+        for step in range(start, start + within):
+            if failed is None:
+                return self.result(None, start)
+            event = chooser.next_event(world)
+            if event is None:
+                break
+            violation = self.advance(event, step)
+            if violation is not None:
+                return self.result(violation, start)
+            failed = self.check_liveness(condition)
+        if failed is None:
+            return self.result(None, start)
+        message = f"not true {world.step - start + 1} steps after faults stopped: {failed.message}"
+        return self.result(Violation(f"liveness {name}", message, world.step), start)
+
+    def check_liveness(self, condition: Invariant) -> Violation | None:
+        """The liveness condition's failure, or a stand-in while faults are still being
+        undone (a down node is absent from the view, and must not count as agreeing)."""
+        world = self.world
+        if world.partitioned or not all(world.up.values()):
+            return Violation("liveness", "the network is not healed and restarted yet", world.step)
+        return _check((condition,), self.view, world.step)
 
 
 def _check(checks: tuple[Invariant, ...], view: View, step: int) -> Violation | None:
     for check in checks:
         try:
             check(view)
-        except AssertionError as e:
-            return Violation(
-                check_name(check), str(e) or "assertion failed", step, traceback.format_exc()
-            )
         except Exception as e:
-            return Violation(check_name(check), f"raised {e!r}", step, traceback.format_exc())
+            return Violation(check_name(check), describe(e), step, traceback.format_exc())
     return None
 
 

@@ -30,8 +30,8 @@ def _probability(instance: Any, attribute: attrs.Attribute[float], value: float)
 
 
 def _non_negative(instance: Any, attribute: attrs.Attribute[int], value: int) -> None:
-    if value < 0:
-        raise InvalidDefinition(f"{attribute.name} must be at least 0, not {value!r}")
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidDefinition(f"{attribute.name} must be a whole number >= 0, not {value!r}")
 
 
 @attrs.frozen
@@ -54,24 +54,20 @@ class Faults:
     partition_rate: float = attrs.field(default=0.01, validator=_probability)
     heal_rate: float = attrs.field(default=0.05, validator=_probability)
 
-    @property
-    def any_node_faults(self) -> bool:
-        return self.crash > 0 or self.partition
-
 
 @attrs.frozen
 class Liveness:
     """A property that must come true once faults stop.
 
     After the run's faults, the simulator heals the network, restarts every node that is
-    down and delivers fairly (oldest message first; timers in due order when nothing is
-    in flight); ``condition`` must then hold within ``within`` steps, counted from the end
-    of the faults, heal and restarts included. It is first checked once every node is up
-    and the network is whole. Like an invariant, it raises
-    ``AssertionError`` while it does not hold; its last message is reported.
+    down and delivers fairly (messages and timers in the order they were created);
+    ``condition`` must then hold within ``within`` steps, counted from the end of the
+    faults, heal and restarts included. It is first checked once every node is up and the
+    network is whole. Like an invariant, it raises ``AssertionError`` while it does not
+    hold; its last message is reported.
     """
 
-    condition: Invariant
+    condition: Invariant = attrs.field(validator=attrs.validators.is_callable())
     within: int = attrs.field(default=1000, validator=_non_negative)
 
     @property
@@ -80,11 +76,54 @@ class Liveness:
 
 
 def _nodes(nodes: Iterable[str]) -> tuple[str, ...]:
-    return tuple(nodes)
+    # A set's order depends on PYTHONHASHSEED, and the order of nodes is the order in
+    # which they start and in which the scheduler lists them.
+    if isinstance(nodes, set | frozenset | str):
+        raise InvalidDefinition(
+            f"Scenario.nodes must be a list or tuple of names, not a {type(nodes).__name__}"
+        )
+    names = tuple(nodes)
+    if not all(isinstance(n, str) and n and "::" not in n for n in names):
+        raise InvalidDefinition(
+            f"Scenario.nodes must be non-empty names without '::', not {names!r}"
+        )
+    return names
 
 
 def _invariants(invariants: Iterable[Invariant]) -> tuple[Invariant, ...]:
-    return tuple(invariants)
+    checks = tuple(invariants)
+    if not all(callable(check) for check in checks):
+        raise InvalidDefinition("Scenario.invariants must be functions of a View")
+    return checks
+
+
+def _conditions(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    ok = isinstance(value, Mapping) and all(
+        isinstance(kind, type)
+        and isinstance(checks, list | tuple)
+        and all(callable(check) for check in checks)
+        for kind, checks in value.items()
+    )
+    if not ok:
+        raise InvalidDefinition(
+            f"Scenario.{attribute.name} maps message types to lists of functions, "
+            f"for example {{Ping: [check]}}, not {value!r}"
+        )
+
+
+def _name(instance: Any, attribute: attrs.Attribute[str], value: str) -> None:
+    # The name becomes a directory under regressions/: keep it one plain path segment.
+    if (
+        not isinstance(value, str)
+        or not value
+        or value.startswith(".")
+        or "/" in value
+        or "\\" in value
+    ):
+        raise InvalidDefinition(
+            "Scenario.name must be a non-empty string without '/', '\\' "
+            f"or a leading '.', not {value!r}"
+        )
 
 
 def _to_liveness(value: Liveness | Invariant | None) -> Liveness | None:
@@ -102,14 +141,18 @@ class Scenario:
     Every process it returns must live on ``node``.
     """
 
-    name: str
+    name: str = attrs.field(validator=_name)
     nodes: tuple[str, ...] = attrs.field(converter=_nodes)
     start: StartFn
     invariants: tuple[Invariant, ...] = attrs.field(default=(), converter=_invariants)
     faults: Faults = Faults()
     max_steps: int = attrs.field(default=1000, validator=_non_negative)
-    preconditions: Mapping[type, Sequence[Precondition]] = attrs.field(factory=dict)
-    postconditions: Mapping[type, Sequence[Postcondition]] = attrs.field(factory=dict)
+    preconditions: Mapping[type, Sequence[Precondition]] = attrs.field(
+        factory=dict, validator=_conditions
+    )
+    postconditions: Mapping[type, Sequence[Postcondition]] = attrs.field(
+        factory=dict, validator=_conditions
+    )
     liveness: Liveness | None = attrs.field(default=None, converter=_to_liveness)
 
     def __attrs_post_init__(self) -> None:

@@ -178,19 +178,20 @@ class World:
     def _take(self, seq: int) -> Envelope:
         env = self.messages.pop(seq)
         if env is None:
-            where = "waiting for a heal" if seq in self.blocked else "not in flight"
-            raise EventNotEnabled(f"message #{seq} is {where}")
+            raise self._missing(seq)
         return env
 
+    def _missing(self, seq: int) -> EventNotEnabled:
+        where = "waiting for a heal" if seq in self.blocked else "not in flight"
+        return EventNotEnabled(f"message #{seq} is {where}")
+
     def _deliver(self, event: Deliver) -> tuple[Envelope | None, list[Envelope]]:
-        env = self.messages.pop(event.seq)
-        if env is None:
-            self._take(event.seq)  # raises, naming why
-        proc = self.processes.get(env.to)  # type: ignore[union-attr]
+        env = self._take(event.seq)
+        proc = self.processes.get(env.to)
         if proc is None:
             self.dead_letters += 1
             return env, []
-        return env, self._handle(proc, env)  # type: ignore[arg-type]
+        return env, self._handle(proc, env)
 
     def _drop(self, event: Drop) -> tuple[Envelope | None, list[Envelope]]:
         return self._take(event.seq), []
@@ -198,8 +199,8 @@ class World:
     def _duplicate(self, event: Duplicate) -> tuple[Envelope | None, list[Envelope]]:
         env = self.messages.get(event.seq)
         if env is None:
-            self._take(event.seq)  # raises, naming why
-        self._send(env)  # type: ignore[arg-type]
+            raise self._missing(event.seq)
+        self._send(env)
         return env, []
 
     def _fire(self, event: FireTimer) -> tuple[Envelope | None, list[Envelope]]:
@@ -212,7 +213,7 @@ class World:
         return env, self._handle(self.processes[timer.pid], env)
 
     def _crash(self, event: Crash) -> tuple[Envelope | None, list[Envelope]]:
-        node = self._node(event.node, up=True)
+        node = self._require(event.node, up=True)
         self.up[node] = False
         for pid in self.node_pids[node]:
             del self.processes[pid]
@@ -227,7 +228,7 @@ class World:
         return None, []
 
     def _restart(self, event: Restart) -> tuple[Envelope | None, list[Envelope]]:
-        node = self._node(event.node, up=False)
+        node = self._require(event.node, up=False)
         durable = {
             pid: copy.deepcopy(data) for pid, data in self.durable.items() if pid.node == node
         }
@@ -236,10 +237,10 @@ class World:
     def _partition(self, event: Partition) -> tuple[Envelope | None, list[Envelope]]:
         if self.groups is not None:
             raise EventNotEnabled("the network is already partitioned")
+        problem = partition_problem(event.groups, self.scenario.nodes)
+        if problem is not None:
+            raise EventNotEnabled(problem)
         groups = {node: i for i, group in enumerate(event.groups) for node in group}
-        named = sorted(node for group in event.groups for node in group)
-        if named != sorted(self.scenario.nodes):
-            raise EventNotEnabled(f"partition {event.groups} does not split exactly the nodes")
         self.groups = groups
         for seq in [s for s in self.messages if self._cut(self.messages.get(s))]:  # type: ignore[arg-type]
             self.blocked[seq] = self._take(seq)
@@ -253,7 +254,8 @@ class World:
             self.messages.add(seq, self.blocked.pop(seq))
         return None, []
 
-    def _node(self, node: str, *, up: bool) -> str:
+    def _require(self, node: str, *, up: bool) -> str:
+        """``node``, if it exists and is up (or down, with ``up=False``)."""
         if node not in self.up:
             raise EventNotEnabled(f"there is no node {node!r}")
         if self.up[node] != up:
@@ -447,6 +449,17 @@ class World:
             self._cancel(seq)
 
 
+def partition_problem(groups: tuple[tuple[str, ...], ...], nodes: tuple[str, ...]) -> str | None:
+    """Why ``groups`` is not a partition of ``nodes`` (None if it is one): two or more
+    non-empty groups that name every node exactly once."""
+    named = sorted(node for group in groups for node in group)
+    if named != sorted(nodes):
+        return f"partition {groups} does not name each node of {nodes} exactly once"
+    if len(groups) < 2 or not all(groups):
+        return f"partition {groups} needs two or more groups, none of them empty"
+    return None
+
+
 def _is_executor(to: Pid, sender: Pid) -> bool:
     return to.group == EXECUTOR_GROUP and to.name == "executor" and to.node == sender.node
 
@@ -454,14 +467,17 @@ def _is_executor(to: Pid, sender: Pid) -> bool:
 def _run_check(check: Callable[..., None], kind: str, *args: Any) -> None:
     try:
         check(*args)
-    except AssertionError as e:
-        raise CheckFailed(
-            f"{kind} {check_name(check)}", str(e) or "assertion failed", traceback.format_exc()
-        ) from None
     except Exception as e:
         raise CheckFailed(
-            f"{kind} {check_name(check)}", f"raised {e!r}", traceback.format_exc()
+            f"{kind} {check_name(check)}", describe(e), traceback.format_exc()
         ) from None
+
+
+def describe(error: Exception) -> str:
+    """What a failed check says: an assertion's message, or what else it raised."""
+    if isinstance(error, AssertionError):
+        return str(error) or "assertion failed"
+    return f"raised {error!r}"
 
 
 def check_name(check: Callable[..., Any]) -> str:

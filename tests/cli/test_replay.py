@@ -75,21 +75,44 @@ def test_replay_digest_equals_the_original_run(cli: Cli, saved: Path) -> None:
 
 def test_replay_names_the_step_where_todays_messages_differ(cli: Cli, saved: Path) -> None:
     schedule = json.loads(saved.read_text())
-    first = schedule["events"][0]
-    first["msg"]["t.bump"]["by"] = 99  # as if the code had sent something else back then
+    schedule["events"][0]["msg"]["t.bump"]["by"] = 99  # as if the code had sent 99 back then
     saved.write_text(json.dumps(schedule))
-    done = cli("replay", str(saved), "--json")
-    report = json.loads(done.stdout)
-    assert report["divergences"] and report["divergences"][0].startswith("step 1: msg was")
+    report = json.loads(cli("replay", str(saved), "--json").stdout)
+    (divergence,) = report["divergences"]
+    assert divergence.startswith("step 1 (deliver #")
+    assert "msg was {'t.bump': {'by': 99}}, is now {'t.bump': {'by':" in divergence
+    assert report["reproduced"] is True
 
 
-def test_replay_stops_clearly_when_a_step_cannot_happen(cli: Cli, saved: Path) -> None:
+def test_replay_matches_a_renumbered_message_by_content(cli: Cli, saved: Path) -> None:
     schedule = json.loads(saved.read_text())
+    real = schedule["events"][0]["seq"]
     schedule["events"][0]["seq"] = 999
     saved.write_text(json.dumps(schedule))
     done = cli("replay", str(saved))
-    assert done.returncode == 0
-    assert "step 1" in done.stdout and "no message #999" in done.stdout
+    assert done.returncode == 1, "the violation still reproduces"
+    assert (
+        f"step 1 (deliver #{real}" in done.stdout and f"the message is #{real} today" in done.stdout
+    )
+    strict = cli("replay", str(saved), "--strict", "--json")
+    assert strict.returncode == 1 and json.loads(strict.stdout)["ok"] is False
+
+
+def test_replay_skips_what_cannot_happen_and_carries_on(cli: Cli, saved: Path) -> None:
+    schedule = json.loads(saved.read_text())
+    never = {**schedule["events"][0], "seq": 999, "msg": {"t.bump": {"by": 7}}, "summary": "never"}
+    schedule["events"].insert(0, never)
+    saved.write_text(json.dumps(schedule))
+    report = json.loads(cli("replay", str(saved), "--json").stdout)
+    assert report["divergences"] == ["step 1 (never): no such message is in flight today"]
+    assert report["reproduced"] is True
+    assert cli("replay", str(saved), "--strict").returncode == 1
+
+
+def test_a_clean_replay_passes_strict(cli: Cli, saved: Path) -> None:
+    done = cli("replay", str(saved), "--strict", "--json")
+    report = json.loads(done.stdout)
+    assert report["divergences"] == [] and report["reproduced"] is True
 
 
 @pytest.mark.parametrize(
@@ -108,6 +131,24 @@ def test_replay_stops_clearly_when_a_step_cannot_happen(cli: Cli, saved: Path) -
             '{"format": "rabble-sim/schedule@1", "scenario": "counter:scenario", '
             '"events": [{"kind": "deliver", "seq": "x"}]}',
             "field 'seq' must be a int",
+        ),
+        (
+            '{"format": "rabble-sim/schedule@1", "scenario": "counter:scenario", '
+            '"events": [{"kind": ["deliver"]}]}',
+            "event 1: unknown event kind ['deliver']",
+        ),
+        (
+            '{"format": "rabble-sim/schedule@1", "scenario": "counter:scenario", '
+            '"liveness_from": 0, "events": []}',
+            "'liveness_from' must be a step from 1 to 1",
+        ),
+        (
+            '{"format": "rabble-sim/schedule@1", "scenario": "x:y", "events": ' + "[" * 100_000,
+            "not",
+        ),
+        (
+            '{"format": "rabble-sim/schedule@1", "scenario": "x:y", "seed": ' + "9" * 5000 + "}",
+            "not",
         ),
         (
             '{"format": "rabble-sim/schedule@1", "scenario": "nowhere:x", "events": []}',
@@ -131,3 +172,17 @@ def test_a_broken_file_exits_2_naming_file_and_problem(
 def test_a_missing_file_exits_2(cli: Cli) -> None:
     done = cli("replay", "nowhere.json")
     assert done.returncode == 2 and "nowhere.json: cannot read" in done.stderr
+
+
+def test_a_fixed_bug_replays_clean_even_with_a_liveness_check(cli: Cli, tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = cli(
+        "run", "protocols.echo:bug_shared_cache", "--save-dir", str(tmp_path), "--json", cwd=root
+    )
+    path = Path(json.loads(done.stdout)["schedule"])
+    schedule = json.loads(path.read_text())
+    schedule["scenario"] = "protocols.echo:scenario"  # the same events, on the fixed server
+    path.write_text(json.dumps(schedule))
+    fixed = cli("replay", str(path), cwd=root)
+    assert fixed.returncode == 0, fixed.stdout
+    assert "no longer occurs" in fixed.stdout

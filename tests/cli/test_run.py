@@ -179,3 +179,51 @@ def test_bad_options_exit_2(cli: Cli) -> None:
     done = cli("run", "x:y", "--seeds", "0")
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+PRINTS_AND_BREAKS = """
+import attrs
+from rabble_sim import Envelope, Pid, Scenario, message
+
+print("hello from the protocol")
+
+@message("t.loop")
+@attrs.frozen
+class Loop:
+    items: list
+
+@attrs.define
+class Sender:
+    pid: Pid
+
+    def init(self, output):
+        items = []
+        items.append(items)  # a message that contains itself
+        output.append(Envelope(self.pid, self.pid, Loop(items)))
+
+    def handle(self, msg, from_, cid, output):
+        pass
+
+cyclic = Scenario("cyclic", ["n"], lambda node, durable: [Sender(Pid("s", node))])
+"""
+
+
+def test_more_bad_input_is_one_line_and_exit_2(
+    cli: Cli, write_module: Callable[..., Path], tmp_path: Path
+) -> None:
+    write_module("lock", LOCK)
+    write_module("weird", PRINTS_AND_BREAKS)
+    write_module("exits", "import sys\nsys.exit(0)\n")
+    write_module("badfields", LOCK + "\nbad = Scenario('x', {'a', 'b'}, start(True))\n")
+    (tmp_path / "afile").write_text("")
+    cases = [
+        (("run", "lock:bug_no_check", "--save-dir", "afile/sub"), "cannot save the schedule"),
+        (("run", "weird:cyclic", "--json"), "refers to itself"),
+        (("run", "exits:x"), "cannot import module 'exits': SystemExit"),
+        (("run", "badfields:bad"), "Scenario.nodes must be a list or tuple of names, not a set"),
+    ]
+    for args, reason in cases:
+        done = cli(*args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and reason in lines[0], (args, done.stderr)

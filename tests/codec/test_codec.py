@@ -7,8 +7,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from rabble_sim import CorrelationId, Envelope, Persist, Pid, StartTimer, Timeout, message
 from rabble_sim.codec import Codec

@@ -24,6 +24,7 @@ from protocols.omega import (
 from rabble_sim import (
     CorrelationId,
     Envelope,
+    Faults,
     Persist,
     RandomChooser,
     RunResult,
@@ -59,7 +60,9 @@ def test_round_bug_is_found_after_a_crash_of_the_smallest_node_and_replays() -> 
     events = result.events()
     k = result.liveness_from - 1
     again = run(
-        bug_round_not_persisted, ReplayChooser(events[:k]), stabiliser=ReplayChooser(events[k:])
+        bug_round_not_persisted,
+        ReplayChooser(events[:k]),
+        liveness_chooser=ReplayChooser(events[k:]),
     )
     assert again.violation is not None, f"seed {seed} did not replay"
     assert again.violation.check == LIVENESS
@@ -75,7 +78,7 @@ def test_round_bug_needs_a_crash() -> None:
 
 
 def test_no_self_bug_is_found_without_faults() -> None:
-    assert not bug_no_self.faults.any_node_faults and bug_no_self.faults.drop == 0
+    assert bug_no_self.faults == Faults()
     result = run(bug_no_self, RandomChooser(0))
     assert result.violation is not None
     assert result.violation.check == LIVENESS

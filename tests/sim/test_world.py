@@ -345,12 +345,14 @@ def test_messages_sent_across_groups_during_a_partition_wait_for_the_heal() -> N
 @pytest.mark.parametrize(
     ("groups", "problem"),
     [
-        ((("a", "b"), ("b", "c")), "does not split exactly the nodes"),
-        ((("a",), ("b",)), "does not split exactly the nodes"),
-        ((("a",), ("b", "c", "z")), "does not split exactly the nodes"),
+        ((("a", "b"), ("b", "c")), "does not name each node .* exactly once"),
+        ((("a",), ("b",)), "does not name each node .* exactly once"),
+        ((("a",), ("b", "c", "z")), "does not name each node .* exactly once"),
+        (((), ("a", "b", "c")), "needs two or more groups, none of them empty"),
+        ((("a", "b", "c"),), "needs two or more groups, none of them empty"),
     ],
 )
-def test_a_partition_must_name_every_node_once(groups: Any, problem: str) -> None:
+def test_a_partition_must_split_the_nodes_into_non_empty_groups(groups: Any, problem: str) -> None:
     c = Cluster()
     with pytest.raises(EventNotEnabled, match=problem):
         c.world.apply(Partition(groups))

@@ -1,0 +1,138 @@
+"""Shrink a failing schedule by delta debugging: drop events, simplify faults, keep the
+violation.
+
+Each candidate is a list of recorded events replayed by content (so that removing one
+event does not shift the meaning of the rest); a candidate that still fails the same
+check is re-recorded, which renumbers it, and becomes the new best. Simpler means fewer
+events, then fewer faults. The liveness phase is never part of a candidate: it is
+generated afresh for each one, as in a real run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ..core import UsageError
+from ..sim import Scenario
+from ._format import Schedule
+from ._replay import replay_events
+
+FAULT_KINDS = frozenset({"drop", "duplicate", "crash", "restart", "partition", "heal"})
+
+
+@attrs.frozen
+class ShrinkResult:
+    """The shrunk schedule, and how much work it took."""
+
+    schedule: Schedule
+    attempts: int
+    original_steps: int
+
+
+def _key(schedule: Schedule) -> tuple[int, int]:
+    return (len(schedule.events), sum(e["kind"] in FAULT_KINDS for e in schedule.events))
+
+
+class _Shrinker:
+    def __init__(self, scenario: Scenario, schedule: Schedule, max_attempts: int) -> None:
+        if schedule.violation is None:
+            raise UsageError(f"{schedule.scenario}: the schedule has no violation to keep")
+        self.scenario = scenario
+        self.reference = schedule.scenario
+        self.seed = schedule.seed
+        self.target = schedule.violation["check"]
+        self.max_attempts = max_attempts
+        self.attempts = 0
+
+    def exhausted(self) -> bool:
+        return self.attempts >= self.max_attempts
+
+    def attempt(self, main: list[dict[str, Any]]) -> Schedule | None:
+        """The re-recorded schedule if ``main`` still fails the target check."""
+        self.attempts += 1
+        outcome = replay_events(self.scenario, main, None, by_seq=False, seed=self.seed)
+        v = outcome.result.violation
+        if v is None or v.check != self.target:
+            return None
+        found = Schedule.from_run(outcome.result, self.reference)
+        if not self.target.startswith("liveness "):
+            # A safety violation reached in the liveness phase is reached by its events
+            # alone: make them ordinary events, so that later passes can shrink them too.
+            found = attrs.evolve(found, liveness_from=None)
+        return found
+
+    def better(self, candidate: list[dict[str, Any]], best: Schedule) -> Schedule | None:
+        found = self.attempt(candidate)
+        return found if found is not None and _key(found) < _key(best) else None
+
+    def remove_chunks(self, best: Schedule) -> Schedule:
+        """Zeller's ddmin over the run's events: remove ever smaller chunks."""
+        events, _ = best.phases()
+        chunks = 2
+        while events and not self.exhausted():
+            size = -(-len(events) // chunks)
+            for start in range(0, len(events), size):
+                found = self.better(events[:start] + events[start + size :], best)
+                if found is not None:
+                    best = found
+                    events, _ = best.phases()
+                    chunks = max(chunks - 1, 2)
+                    break
+                if self.exhausted():
+                    break
+            else:
+                if size == 1:
+                    break
+                chunks = min(chunks * 2, len(events))
+        return best
+
+    def simplify_faults(self, best: Schedule) -> Schedule:
+        """Replace each fault by the simplest choice: a drop by a delivery, the rest by
+        nothing (a restart or heal then comes from the liveness phase, if at all)."""
+        i = 0
+        while not self.exhausted():
+            events, _ = best.phases()
+            if i >= len(events):
+                break
+            event = events[i]
+            if event["kind"] in FAULT_KINDS:
+                simpler = [{**event, "kind": "deliver"}] if event["kind"] == "drop" else []
+                found = self.better(events[:i] + simpler + events[i + 1 :], best)
+                if found is not None:
+                    best = found
+                    continue  # the same index now holds the next event
+            i += 1
+        return best
+
+
+def shrink(
+    schedule: Schedule,
+    scenario: Scenario,
+    *,
+    max_attempts: int = 1000,
+    progress: Callable[[int, Schedule], None] | None = None,
+) -> ShrinkResult:
+    """Shrink ``schedule`` while ``scenario`` still fails the same check on it.
+
+    Passes of chunk removal and fault simplification alternate until neither finds a
+    simpler schedule or ``max_attempts`` replays have been spent. The result is never
+    longer than the input; if the input does not reproduce, it is returned unchanged.
+    """
+    shrinker = _Shrinker(scenario, schedule, max_attempts)
+    main, _ = schedule.phases()
+    best = shrinker.attempt(main)
+    if best is None:
+        return ShrinkResult(schedule, shrinker.attempts, len(schedule.events))
+    while not shrinker.exhausted():
+        before = _key(best)
+        best = shrinker.simplify_faults(shrinker.remove_chunks(best))
+        if progress is not None:
+            progress(shrinker.attempts, best)
+        if _key(best) >= before:
+            break
+    if _key(best) > _key(schedule):
+        best = schedule
+    return ShrinkResult(best, shrinker.attempts, len(schedule.events))
