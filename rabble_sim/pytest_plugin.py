@@ -1,7 +1,13 @@
-"""The pytest plugin: ``--rabble-seeds`` and the ``rabble_sweep`` fixture for scenario tests.
+"""The pytest plugin: schedule files as tests, and fixtures for scenario tests.
 
-def test_lock_server(rabble_sweep):
-    rabble_sweep(scenario)          # fails the test with the violation and its schedule
+Every ``*.json`` under a ``regressions/`` or ``schedules/`` folder is collected as one
+test that replays it. A regression passes once its violation no longer occurs (the bug
+is fixed); a schedule with ``"expect": "violation"`` (a known-bug demonstration) passes
+only while its violation reproduces; any other schedule passes while it replays without
+a violation.
+
+    def test_lock_server(rabble_sweep):
+        rabble_sweep(scenario)          # fails the test with the violation and its schedule
 """
 
 from __future__ import annotations
@@ -12,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from .core import UsageError
-from .schedule import Schedule
+from .core import RabbleError, UsageError
+from .schedule import Schedule, load, load_scenario, replay, shrink
 from .search import SweepReport, sweep
-from .sim import Scenario
+from .sim import Scenario, Trace, event_plain, summarize
 
 Sweep = Callable[..., SweepReport]
 
@@ -74,7 +80,8 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
         if failure is not None and failure.violation is not None:
             ref = reference or reference_of(scenario)
             directory = Path(save_dir) if save_dir else Path("regressions") / scenario.name
-            path = Schedule.from_run(failure, ref).save(directory)
+            found = Schedule.from_run(failure, ref)
+            path = shrink(found, scenario).schedule.save(directory)
             v = failure.violation
             pytest.fail(
                 f"{scenario.name}: seed {failure.seed}, step {v.step}: {v.check}: {v.message}\n"
@@ -84,3 +91,79 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
         return report
 
     return run_sweep
+
+
+SCHEDULE_FOLDERS = ("regressions", "schedules")
+CONTEXT = 6  # events shown on each side of the failing step
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix == ".json" and in_schedule_folder(file_path, parent.config.rootpath):
+        return ScheduleFile.from_parent(parent, path=file_path)
+    return None
+
+
+def in_schedule_folder(path: Path, root: Path) -> bool:
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        parts = path.parts
+    return any(part in SCHEDULE_FOLDERS for part in parts[:-1])
+
+
+class ScheduleFile(pytest.File):
+    """A schedule file: one test."""
+
+    def collect(self) -> list[pytest.Item]:
+        return [ScheduleItem.from_parent(self, name=self.path.stem)]
+
+
+class ScheduleFailed(Exception):
+    """A schedule did not replay as it should; the message says how."""
+
+
+class ScheduleItem(pytest.Item):
+    """Replays a schedule file and judges it by its ``expect``."""
+
+    def runtest(self) -> None:
+        try:
+            schedule = load(self.path)
+            outcome = replay(schedule, load_scenario(schedule.scenario))
+        except RabbleError as e:
+            raise ScheduleFailed(str(e)) from None
+        v = outcome.violation
+        if schedule.expect == "violation":
+            if not outcome.reproduces(schedule):
+                what = f"a different violation, {v}" if v is not None else "no violation"
+                raise ScheduleFailed(
+                    f"this known bug no longer reproduces: the replay found {what} "
+                    f"instead of {schedule.violation}\n{_render(outcome.result.trace, None)}"
+                )
+        elif v is not None:
+            kind = "still occurs" if outcome.reproduces(schedule) else "occurs"
+            raise ScheduleFailed(
+                f"violation {kind} at step {v.step}: {v}\n{_render(outcome.result.trace, v.step)}"
+            )
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None
+    ) -> str:
+        if isinstance(excinfo.value, ScheduleFailed):
+            return f"{self.path}: {excinfo.value}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"schedule {self.path.name}"
+
+
+def _render(trace: Trace, step: int | None) -> str:
+    """The events around ``step`` (the last ones if None), one a line, the step marked."""
+    last = trace.steps if step is None else step
+    lines = []
+    for i in range(max(1, last - CONTEXT), min(trace.steps, last + CONTEXT) + 1):
+        event, env, _ = trace.entries[i]
+        if event is None:
+            continue
+        mark = ">>" if i == step else "  "
+        lines.append(f"{mark} {i:>5}  {summarize(event_plain(event, env))}")
+    return "\n".join(lines)

@@ -17,7 +17,8 @@ from rich.markup import escape
 
 from ..codec import canonical_json, to_plain
 from ..schedule import load_scenario
-from ..sim import Chooser, Event, FairChooser, RandomChooser, World, run
+from ..search import STRATEGIES, chooser_for
+from ..sim import Chooser, Event, FairChooser, World, run
 from ._app import EXIT_OK, EXIT_VIOLATION, cli, fail
 from ._report import console, print_json
 
@@ -32,8 +33,15 @@ HASH_SEEDS = ("1", "2")
 @click.option(
     "--seeds", type=click.IntRange(min=1), default=1, show_default=True, help="How many seeds."
 )
+@click.option(
+    "--strategy",
+    type=click.Choice(STRATEGIES),
+    default="swarm",
+    show_default=True,
+    help="The strategy whose runs to compare.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def determinism(reference: str, seed: int, seeds: int, as_json: bool) -> None:
+def determinism(reference: str, seed: int, seeds: int, strategy: str, as_json: bool) -> None:
     """Check that MODULE:SCENARIO runs the same whatever PYTHONHASHSEED is.
 
     Each seed runs in two fresh interpreters with different hash seeds; the first step at
@@ -42,7 +50,7 @@ def determinism(reference: str, seed: int, seeds: int, as_json: bool) -> None:
     """
     load_scenario(reference)  # a bad reference is a usage error here, not in the children
     for s in range(seed, seed + seeds):
-        left, right = (_trace_in_child(reference, s, hash_seed) for hash_seed in HASH_SEEDS)
+        left, right = (_trace_in_child(reference, s, strategy, h) for h in HASH_SEEDS)
         difference = _first_difference(left, right)
         if difference is not None:
             _report(reference, s, difference, as_json)
@@ -57,13 +65,15 @@ def determinism(reference: str, seed: int, seeds: int, as_json: bool) -> None:
     sys.exit(EXIT_OK)
 
 
-def _trace_in_child(reference: str, seed: int, hash_seed: str) -> list[dict[str, Any]]:
+def _trace_in_child(
+    reference: str, seed: int, strategy: str, hash_seed: str
+) -> list[dict[str, Any]]:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     with tempfile.TemporaryDirectory(prefix="rabble-sim-") as directory:
         out = Path(directory) / "trace.jsonl"
         command = [
             sys.executable, "-m", "rabble_sim.cli", "trace", reference,
-            "--seed", str(seed), "--out", str(out),
+            "--seed", str(seed), "--strategy", strategy, "--out", str(out),
         ]  # fmt: skip
         # The trace goes to a file, not stdout, which the protocol's own code may print to.
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -111,15 +121,16 @@ def _report(reference: str, seed: int, difference: tuple[int, Any, Any], as_json
 @cli.command(hidden=True)
 @click.argument("reference", metavar="MODULE:SCENARIO")
 @click.option("--seed", type=click.IntRange(min=0), default=0)
+@click.option("--strategy", type=click.Choice(STRATEGIES), default="swarm")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def trace(reference: str, seed: int, out: Path) -> None:
+def trace(reference: str, seed: int, strategy: str, out: Path) -> None:
     """Write one JSON line per step of a run: the event, what was sent, and a hash of the
     process states after it."""
     scenario = load_scenario(reference)
     recorder = _StateRecorder()
     result = run(
         scenario,
-        _Recording(RandomChooser(seed), recorder),
+        _Recording(chooser_for(strategy, scenario, seed), recorder),
         liveness_chooser=_Recording(FairChooser(), recorder),
         seed=seed,
     )

@@ -1,20 +1,58 @@
-"""``rabble-sim run``: sweep seeds until a violation, save its schedule, report."""
+"""``rabble-sim run`` and ``rabble-sim check``: search for a violation, shrink it, save it."""
 
 from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
+import attrs
 import click
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..schedule import Schedule, load_scenario
-from ..search import SweepReport, sweep
+from ..schedule import Schedule, load_scenario, shrink
+from ..search import STRATEGIES, SweepReport, sweep
 from ..sim import RunResult, Scenario
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
 from ._report import console, print_json, show_counts, show_violation, violation_json
+
+
+@attrs.define
+class Outcome:
+    """What a search did, whatever the strategy, and the schedule it saved."""
+
+    strategy: str
+    runs: int
+    steps: int
+    events: Counter[str]
+    faults: Counter[str]
+    failure: RunResult | None
+    trace_digest: str | None = None
+    schedule: Path | None = None
+    shrunk_from: int | None = None
+    shrunk_to: int | None = None
+
+    @classmethod
+    def of_sweep(cls, report: SweepReport) -> Outcome:
+        digest = report.trace_digest if report.digests else None
+        return cls(report.strategy, report.seeds, report.steps, report.events, report.faults,
+                   report.failure, digest)  # fmt: skip
+
+
+save_dir_option = click.option(
+    "--save-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to save a failing schedule [default: regressions/<scenario name>/].",
+)
+no_shrink_option = click.option(
+    "--no-shrink", is_flag=True, help="Save the failing run as found, without shrinking it."
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
+)
 
 
 @cli.command()
@@ -23,49 +61,105 @@ from ._report import console, print_json, show_counts, show_violation, violation
     "--seeds",
     type=click.IntRange(min=1),
     default=None,
-    help="How many seeds to run [default: 100, or 1 with --seed].",
+    help="How many seeds (examples, for hypothesis) [default: 100, or 1 with --seed].",
 )
 @click.option(
     "--seed", type=click.IntRange(min=0), default=None, help="The first seed [default: 0]."
 )
 @click.option(
-    "--save-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where to save a failing schedule [default: regressions/<scenario name>/].",
+    "--strategy",
+    type=click.Choice([*STRATEGIES, "hypothesis"]),
+    default="swarm",
+    show_default=True,
+    help="How each seed picks its events and faults.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option(
+    "--depth",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="The bug depth of --strategy pct.",
+)
+@save_dir_option
+@no_shrink_option
+@json_option
 def run(
-    reference: str, seeds: int | None, seed: int | None, save_dir: Path | None, as_json: bool
-) -> None:
-    """Run MODULE:SCENARIO under seed after seed until an invariant fails.
+    reference: str, seeds: int | None, seed: int | None, strategy: str, depth: int,
+    save_dir: Path | None, no_shrink: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Run MODULE:SCENARIO under seed after seed until a check fails.
 
-    A failing run is saved as a schedule file that `rabble-sim replay` reproduces.
+    A failing run is shrunk and saved as a schedule file that `rabble-sim replay`
+    reproduces. Swarm testing (the default) gives each seed its own mix of the
+    scenario's faults.
     """
     scenario = load_scenario(reference)
-    first = seed or 0
     count = seeds if seeds is not None else (1 if seed is not None else 100)
     started = time.perf_counter()
-    report = _sweep_with_progress(
-        scenario, reference, range(first, first + count), show=not as_json
-    )
-    seconds = time.perf_counter() - started
-    schedule_path = None
-    if report.failure is not None:
-        directory = save_dir if save_dir is not None else Path("regressions") / scenario.name
-        schedule_path = Schedule.from_run(report.failure, reference).save(directory)
-    if as_json:
-        print_json(_json(report, seconds, schedule_path))
+    if strategy == "hypothesis":
+        outcome = _check(scenario, count, seed)
     else:
-        _show(reference, report, seconds, schedule_path)
-    sys.exit(EXIT_OK if report.ok else EXIT_VIOLATION)
+        seed_range = range(seed or 0, (seed or 0) + count)
+        outcome = Outcome.of_sweep(
+            _sweep(scenario, reference, seed_range, strategy, depth, show=not as_json, json=as_json)
+        )
+    _finish(
+        scenario, reference, outcome, started,
+        save_dir=save_dir, no_shrink=no_shrink, as_json=as_json,
+    )  # fmt: skip
 
 
-def _sweep_with_progress(
-    scenario: Scenario, reference: str, seeds: range, *, show: bool
-) -> SweepReport:
+@cli.command(name="check")
+@click.argument("reference", metavar="MODULE:SCENARIO")
+@click.option(
+    "--examples",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many runs Hypothesis generates [default: the profile's, 100 or 200 on CI].",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Fix Hypothesis' randomness, so the same search finds the same failure.",
+)
+@save_dir_option
+@no_shrink_option
+@json_option
+def check_command(
+    reference: str, examples: int | None, seed: int | None, save_dir: Path | None,
+    no_shrink: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Search MODULE:SCENARIO with Hypothesis, shrink what fails, and save it.
+
+    Hypothesis chooses every event and fault and shrinks a failing run; delta debugging
+    then shrinks the schedule further before it is saved.
+    """
+    scenario = load_scenario(reference)
+    started = time.perf_counter()
+    outcome = _check(scenario, examples, seed)
+    _finish(
+        scenario, reference, outcome, started,
+        save_dir=save_dir, no_shrink=no_shrink, as_json=as_json,
+    )  # fmt: skip
+
+
+def _check(scenario: Scenario, examples: int | None, seed: int | None) -> Outcome:
+    from ..search._check import check  # noqa: PLC0415  (imports Hypothesis: only when used)
+
+    report = check(scenario, examples=examples, seed=seed)
+    # Hypothesis draws each run's fault mix among its choices: not counted here.
+    return Outcome(
+        "hypothesis", report.runs, report.steps, report.events, Counter(), report.failure
+    )
+
+
+def _sweep(
+    scenario: Scenario, reference: str, seeds: range, strategy: str, depth: int, *,
+    show: bool, json: bool,
+) -> SweepReport:  # fmt: skip
     if not (show and sys.stderr.isatty() and len(seeds) > 1):
-        return sweep(scenario, seeds, digests=not show)
+        return sweep(scenario, seeds, strategy=strategy, depth=depth, digests=json)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -78,39 +172,70 @@ def _sweep_with_progress(
         def advance(result: RunResult) -> None:
             progress.advance(task)
 
-        return sweep(scenario, seeds, on_run=advance)
+        return sweep(scenario, seeds, strategy=strategy, depth=depth, on_run=advance)
 
 
-def _json(report: SweepReport, seconds: float, schedule_path: Path | None) -> dict[str, object]:
+def _finish(
+    scenario: Scenario, reference: str, outcome: Outcome, started: float, *,
+    save_dir: Path | None, no_shrink: bool, as_json: bool,
+) -> None:  # fmt: skip
+    if outcome.failure is not None:
+        schedule = Schedule.from_run(outcome.failure, reference)
+        outcome.shrunk_from = len(schedule.events)
+        if not no_shrink:
+            schedule = shrink(schedule, scenario).schedule
+        outcome.shrunk_to = len(schedule.events)
+        directory = save_dir if save_dir is not None else Path("regressions") / scenario.name
+        outcome.schedule = schedule.save(directory)
+    seconds = time.perf_counter() - started
+    if as_json:
+        print_json(_json(outcome, seconds))
+    else:
+        _show(reference, outcome, seconds)
+    sys.exit(EXIT_OK if outcome.failure is None else EXIT_VIOLATION)
+
+
+def _json(outcome: Outcome, seconds: float) -> dict[str, object]:
     data: dict[str, object] = {
-        "ok": report.ok,
-        "seeds": report.seeds,
-        "steps": report.steps,
-        "events": dict(sorted(report.events.items())),
-        "trace_digest": report.trace_digest,
+        "ok": outcome.failure is None,
+        "strategy": outcome.strategy,
+        "seeds": outcome.runs,
+        "steps": outcome.steps,
+        "events": dict(sorted(outcome.events.items())),
+        "faults": dict(sorted(outcome.faults.items())),
+        "trace_digest": outcome.trace_digest,
         "seconds": round(seconds, 3),
-        "steps_per_second": round(report.steps / seconds) if seconds > 0 else None,
+        "steps_per_second": round(outcome.steps / seconds) if seconds > 0 else None,
     }
-    if report.failure is not None and report.failure.violation is not None:
-        data["violation"] = violation_json(report.failure.violation)
-        data["step"] = report.failure.violation.step
-        data["seed"] = report.failure.seed
-        data["schedule"] = str(schedule_path)
+    failure = outcome.failure
+    if failure is not None and failure.violation is not None:
+        data["violation"] = violation_json(failure.violation)
+        data["step"] = failure.violation.step
+        data["seed"] = failure.seed
+        data["schedule"] = str(outcome.schedule)
+        data["shrunk"] = {"from": outcome.shrunk_from, "to": outcome.shrunk_to}
     return data
 
 
-def _show(reference: str, report: SweepReport, seconds: float, schedule_path: Path | None) -> None:
-    failure = report.failure
+def _show(reference: str, outcome: Outcome, seconds: float) -> None:
+    failure = outcome.failure
+    runs = "seeds" if outcome.strategy != "hypothesis" else "runs"
     if failure is not None and failure.violation is not None:
-        show_violation(failure.violation, where=f"with seed {failure.seed}")
-        console.print(f"  schedule saved: [bold]{escape(str(schedule_path))}[/]")
-        console.print(f"  replay it with: rabble-sim replay {escape(str(schedule_path))}")
+        where = f"with seed {failure.seed}" if failure.seed is not None else "under Hypothesis"
+        show_violation(failure.violation, where=where)
+        if outcome.shrunk_to != outcome.shrunk_from:
+            console.print(f"  shrunk from {outcome.shrunk_from} to {outcome.shrunk_to} steps")
+        console.print(f"  schedule saved: [bold]{escape(str(outcome.schedule))}[/]")
+        console.print(f"  replay it with: rabble-sim replay {escape(str(outcome.schedule))}")
     else:
         console.print(
-            f"[bold green]ok[/] {escape(reference)}: no violation in {report.seeds:,} seeds"
+            f"[bold green]ok[/] {escape(reference)}: no violation in {outcome.runs:,} {runs}"
         )
-    rate = f"{report.steps / seconds:,.0f}" if seconds > 0 else "-"
+    rate = f"{outcome.steps / seconds:,.0f}" if seconds > 0 else "-"
     console.print(
-        f"[dim]seeds {report.seeds:,} · steps {report.steps:,} · {rate} steps/s · "
-        f"{show_counts(report.events) or 'no events'}[/]"
+        f"[dim]{outcome.strategy} · {runs} {outcome.runs:,} · steps {outcome.steps:,} · "
+        f"{rate} steps/s · {show_counts(outcome.events) or 'no events'}[/]"
     )
+    if outcome.faults and outcome.strategy == "swarm":
+        mix = ", ".join(f"{kind} in {n}" for kind, n in sorted(outcome.faults.items()))
+        console.print(f"[dim]fault mixes: {mix} of {outcome.runs:,} seeds[/]")

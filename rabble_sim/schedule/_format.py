@@ -49,6 +49,9 @@ class Schedule:
     seed: int | None = None
     liveness_from: int | None = None
     version: str = __version__
+    expect: str | None = None
+    """``"violation"`` for a known-bug demonstration: the file's test passes only while
+    the violation reproduces. None: it passes only while no violation occurs."""
 
     @classmethod
     def from_run(cls, result: RunResult, reference: str) -> Schedule:
@@ -87,6 +90,8 @@ class Schedule:
             "liveness_from": self.liveness_from,
             "steps": len(self.events),
         }
+        if self.expect is not None:
+            head["expect"] = self.expect
         lines = [
             f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()
         ]
@@ -162,6 +167,9 @@ def loads(text: str, source: str = "<schedule>") -> Schedule:
         to_event(plain, where)
         checked.append(plain)
     version = data.get("rabble_sim")
+    expect = _optional(data, "expect", str, source)
+    if expect not in (None, "violation"):
+        raise UsageError(f"{source}: 'expect' is \"violation\" or absent, not {expect!r}")
     return Schedule(
         scenario,
         tuple(checked),
@@ -169,6 +177,7 @@ def loads(text: str, source: str = "<schedule>") -> Schedule:
         seed,
         liveness_from,
         version if isinstance(version, str) else "unknown",
+        expect,
     )
 
 

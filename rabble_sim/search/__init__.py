@@ -1,5 +1,15 @@
-"""Search: sweeps over seeds, looking for a run that violates a check."""
+"""Search: seed sweeps under a strategy, and Hypothesis-driven search with shrinking."""
 
+from ._strategies import STRATEGIES as STRATEGIES, chooser_for as chooser_for
 from ._sweep import SweepReport as SweepReport, sweep as sweep
 
-__all__ = ["SweepReport", "sweep"]
+__all__ = ["STRATEGIES", "SweepReport", "check", "chooser_for", "sweep"]
+
+
+def __getattr__(name: str) -> object:
+    # check() imports Hypothesis: only when it is asked for.
+    if name in ("check", "CheckReport"):
+        from . import _check  # noqa: PLC0415
+
+        return getattr(_check, name)
+    raise AttributeError(f"module 'rabble_sim.search' has no attribute {name!r}")

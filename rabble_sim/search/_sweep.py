@@ -8,16 +8,22 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from ..sim import RandomChooser, RunResult, Scenario, run
+from ..sim import RunResult, Scenario, fault_kinds, run
+from ._strategies import chooser_for
 
 
 @attrs.define
 class SweepReport:
     """What a sweep did: seeds and steps run, events by kind, and the first failure."""
 
+    strategy: str = "swarm"
     seeds: int = 0
     steps: int = 0
     events: Counter[str] = attrs.Factory(Counter)
+    faults: Counter[str] = attrs.Factory(Counter)
+    """How many seeds ran with each kind of fault on (swarm turns some off per seed)."""
+    dead_letters: int = 0
+    lost: int = 0
     failure: RunResult | None = None
     digests: list[tuple[int, str]] = attrs.Factory(list)
 
@@ -38,20 +44,27 @@ def sweep(
     scenario: Scenario,
     seeds: Iterable[int],
     *,
+    strategy: str = "swarm",
+    depth: int = 3,
     digests: bool = False,
     on_run: Callable[[RunResult], None] | None = None,
 ) -> SweepReport:
-    """Run ``scenario`` once per seed, in order, stopping at the first violation.
+    """Run ``scenario`` once per seed, in order, under ``strategy`` (see ``chooser_for``),
+    stopping at the first violation.
 
     With ``digests``, the report keeps each run's trace digest (computing one costs about
     as much as the run itself, so it is off unless asked for).
     """
-    report = SweepReport()
+    report = SweepReport(strategy)
     for seed in seeds:
-        result = run(scenario, RandomChooser(seed), seed=seed)
+        chooser = chooser_for(strategy, scenario, seed, depth=depth)
+        result = run(scenario, chooser, seed=seed)
         report.seeds += 1
         report.steps += result.steps
         report.events.update(result.trace.counts())
+        report.faults.update(fault_kinds(chooser.faults or scenario.faults))
+        report.dead_letters += result.dead_letters
+        report.lost += result.lost
         if digests:
             report.digests.append((seed, result.trace.digest()))
         if on_run is not None:

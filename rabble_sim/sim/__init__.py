@@ -19,6 +19,7 @@ from ._events import (
     Partition as Partition,
     Restart as Restart,
 )
+from ._pct import PCTChooser as PCTChooser
 from ._run import RunResult as RunResult, Violation as Violation, run as run
 from ._scenario import (
     Faults as Faults,
@@ -28,6 +29,7 @@ from ._scenario import (
     Precondition as Precondition,
     Scenario as Scenario,
 )
+from ._swarm import fault_kinds as fault_kinds, swarm_faults as swarm_faults
 from ._trace import (
     Trace as Trace,
     envelope_plain as envelope_plain,
@@ -59,6 +61,7 @@ __all__ = [
     "Heal",
     "Invariant",
     "Liveness",
+    "PCTChooser",
     "Partition",
     "Postcondition",
     "Precondition",
@@ -73,7 +76,9 @@ __all__ = [
     "World",
     "envelope_plain",
     "event_plain",
+    "fault_kinds",
     "partition_problem",
     "run",
     "summarize",
+    "swarm_faults",
 ]

@@ -227,3 +227,60 @@ def test_more_bad_input_is_one_line_and_exit_2(
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and reason in lines[0], (args, done.stderr)
+
+
+def test_run_shrinks_before_saving_and_every_strategy_finds_the_bug(
+    cli: Cli, write_module: Callable[..., Path], tmp_path: Path
+) -> None:
+    write_module("lock", LOCK)
+    for strategy in ("random", "swarm", "pct", "hypothesis"):
+        done = cli(
+            "run", "lock:bug_no_check", "--strategy", strategy, "--save-dir", strategy, "--json"
+        )
+        assert done.returncode == 1, (strategy, done.stderr)
+        report = json.loads(done.stdout)
+        assert report["strategy"] == strategy
+        assert report["shrunk"]["to"] == 4 <= report["shrunk"]["from"]
+        saved = json.loads((tmp_path / report["schedule"]).read_text())
+        assert len(saved["events"]) == 4
+    unshrunk = json.loads(cli("run", "lock:bug_no_check", "--no-shrink", "--json").stdout)
+    assert unshrunk["shrunk"]["from"] == unshrunk["shrunk"]["to"]
+
+
+def test_swarm_is_the_default_and_reports_its_fault_mixes(
+    cli: Cli, write_module: Callable[..., Path]
+) -> None:
+    write_module("lock", LOCK)
+    done = cli("run", "lock:scenario", "--seeds", "50")
+    assert done.returncode == 0
+    assert "swarm · seeds 50" in done.stdout
+    assert "fault mixes: drop in" in done.stdout and "of 50 seeds" in done.stdout
+
+
+def test_check_finds_shrinks_and_saves(
+    cli: Cli, write_module: Callable[..., Path], tmp_path: Path
+) -> None:
+    write_module("lock", LOCK)
+    done = cli("check", "lock:bug_no_check", "--examples", "50", "--seed", "1", "--json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["strategy"] == "hypothesis" and report["violation"]["check"] == "one_holder"
+    assert cli("replay", str(tmp_path / report["schedule"])).returncode == 1
+    assert cli("check", "lock:scenario", "--examples", "20", "--seed", "1").returncode == 0
+
+
+def test_shrink_writes_a_shorter_schedule_that_still_fails(
+    cli: Cli, write_module: Callable[..., Path], tmp_path: Path
+) -> None:
+    write_module("lock", LOCK)
+    done = cli(
+        "run", "lock:bug_no_check", "--no-shrink", "--seed", "3", "--save-dir", "raw", "--json"
+    )
+    raw = tmp_path / json.loads(done.stdout)["schedule"]
+    shrunk = cli("shrink", str(raw), "-o", "small.json")
+    assert shrunk.returncode == 0, shrunk.stderr
+    assert "to 4 events" in shrunk.stdout
+    assert len(json.loads((tmp_path / "small.json").read_text())["events"]) == 4
+    assert cli("replay", "small.json").returncode == 1
+    printed = cli("shrink", str(raw))
+    assert json.loads(printed.stdout)["format"] == "rabble-sim/schedule@1"

@@ -1,0 +1,117 @@
+"""Search with Hypothesis: the run loop's choices come from Hypothesis, which shrinks a
+failing run to a short one.
+
+``check`` works inside a pytest test and outside it. Settings come from three profiles:
+``rabble-dev`` (100 examples), ``rabble-ci`` (200, derandomised: the same examples every
+time) and ``rabble-nightly`` (10,000); by default ``rabble-ci`` when the ``CI``
+environment variable is set, else ``rabble-dev``. No deadline: a run takes as long as it
+takes. No example database: failures are kept as schedule files instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import attrs
+from hypothesis import HealthCheck, Verbosity, given, seed as seed_for, settings, strategies as st
+from hypothesis.errors import Flaky
+
+from ..core import RabbleError
+from ..sim import RunResult, Scenario, run
+from ..sim._hypothesis import HypothesisChooser
+
+PROFILES = {
+    "rabble-dev": settings(max_examples=100),
+    "rabble-ci": settings(max_examples=200, derandomize=True),
+    "rabble-nightly": settings(max_examples=10_000),
+}
+for _name, _profile in PROFILES.items():
+    settings.register_profile(_name, _profile)
+
+
+def default_profile() -> str:
+    return "rabble-ci" if os.environ.get("CI") else "rabble-dev"
+
+
+@attrs.define
+class CheckReport:
+    """What a Hypothesis search did: runs (generated and while shrinking), steps, events
+    by kind, and the shrunk failure, if any."""
+
+    runs: int = 0
+    steps: int = 0
+    events: Counter[str] = attrs.Factory(Counter)
+    failure: RunResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+class _Found(Exception):
+    """Raised inside the Hypothesis test so that Hypothesis shrinks the run."""
+
+
+def check(
+    scenario: Scenario,
+    *,
+    examples: int | None = None,
+    profile: str | None = None,
+    seed: int | None = None,
+    shrink_runs: int = 300,
+) -> CheckReport:
+    """Search ``scenario`` with Hypothesis; return the shrunk failing run, if any.
+
+    ``examples`` overrides the profile's number of examples; ``seed`` fixes Hypothesis'
+    randomness, so that the same call finds the same failure. Hypothesis shrinks for at
+    most ``shrink_runs`` runs: on long scenarios each costs a whole run, and the delta
+    debugging that follows (``rabble_sim.schedule.shrink``) is cheaper per step.
+    """
+    name = profile or default_profile()
+    if name not in PROFILES:
+        raise RabbleError(f"unknown profile {name!r}: use one of {', '.join(PROFILES)}")
+    report = CheckReport()
+    best: list[tuple[object, ...]] = []  # the choices of the simplest failing run so far
+    shrinking = [0]
+
+    def one_run(data: st.DataObject) -> None:
+        chooser = HypothesisChooser(data, scenario.faults, max_steps=scenario.max_steps)
+        result = run(scenario, chooser)
+        report.runs += 1
+        report.steps += result.steps
+        report.events.update(result.trace.counts())
+        choices = tuple(data.conjecture_data.choices)
+        if best:
+            shrinking[0] += 1
+            if shrinking[0] > shrink_runs and choices != best[-1]:
+                # Out of shrinking budget: every other attempt "passes", so Hypothesis
+                # settles on the best failure it has; our delta debugging goes on from it.
+                return
+        if result.violation is not None:
+            best.append(choices)
+            report.failure = result  # the last failing run is the simplest one
+            raise _Found(str(result.violation))
+
+    test = settings(
+        PROFILES[name],
+        max_examples=examples if examples is not None else PROFILES[name].max_examples,
+        deadline=None,
+        database=None,
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )(given(st.data())(one_run))
+    if seed is not None:
+        test = seed_for(seed)(test)
+    try:
+        test()
+    except _Found:
+        return report
+    except Flaky as e:
+        raise RabbleError(
+            f"scenario {scenario.name!r} ran differently on the same choices ({type(e).__name__}): "
+            "check it with rabble-sim determinism"
+        ) from None
+    report.failure = None
+    return report

@@ -1,0 +1,83 @@
+"""The delta-debugging shrinker: shortest known schedules, and the violation kept."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import attrs
+import pytest
+
+from rabble_sim.schedule import Schedule, load_scenario, loads, replay, shrink
+from rabble_sim.search import sweep
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+
+# The shortest schedules known for the reference bugs (found by hand and by long searches):
+# two clients' first requests and one reply; two acquires and two grants.
+SHORTEST = {"protocols.echo:bug_shared_cache": 3, "lock:bug_double_grant": 4}
+
+
+def found(reference: str, strategy: str, first_seed: int) -> Schedule:
+    report = sweep(load_scenario(reference), range(first_seed, first_seed + 200), strategy=strategy)
+    assert report.failure is not None
+    return Schedule.from_run(report.failure, reference)
+
+
+@pytest.mark.parametrize("reference", sorted(SHORTEST))
+@pytest.mark.parametrize(("strategy", "first_seed"), [("random", 0), ("swarm", 7), ("pct", 3)])
+def test_the_shrinker_reaches_the_shortest_known_schedule(
+    reference: str, strategy: str, first_seed: int
+) -> None:
+    scenario = load_scenario(reference)
+    original = found(reference, strategy, first_seed)
+    shrunk = shrink(original, scenario).schedule
+    assert len(shrunk.events) == SHORTEST[reference]
+    assert shrunk.violation is not None and original.violation is not None
+    assert shrunk.violation["check"] == original.violation["check"]
+    # The shrunk file replays, exactly, to the same violation.
+    outcome = replay(loads(shrunk.dumps()), scenario)
+    assert outcome.reproduces(shrunk) and outcome.divergences == ()
+
+
+def test_shrinking_removes_faults_the_bug_does_not_need() -> None:
+    reference = "protocols.echo:bug_shared_cache"
+    scenario = load_scenario(reference)
+    # A run with drops and duplicates in it, before the violation.
+    noisy = next(
+        s
+        for seed in range(300)
+        if (s := found(reference, "random", seed))
+        and any(e["kind"] in ("drop", "duplicate") for e in s.events)
+    )
+    shrunk = shrink(noisy, scenario).schedule
+    assert all(e["kind"] == "deliver" for e in shrunk.events)
+
+
+def test_a_liveness_violation_keeps_its_liveness_phase() -> None:
+    reference = "protocols.omega:bug_no_self"
+    scenario = load_scenario(reference)
+    original = found(reference, "random", 0)
+    shrunk = shrink(original, scenario, max_attempts=50).schedule
+    assert (
+        shrunk.violation is not None and shrunk.violation["check"] == "liveness agree_on_smallest"
+    )
+    assert len(shrunk.events) < len(original.events)
+    assert shrunk.liveness_from == 1, "no main-phase event is needed: the bug shows without faults"
+    assert replay(shrunk, scenario).reproduces(shrunk)
+
+
+def test_a_schedule_that_does_not_reproduce_comes_back_unchanged() -> None:
+    reference = "protocols.echo:bug_shared_cache"
+    original = found(reference, "random", 0)
+    fixed = load_scenario("protocols.echo:scenario")
+    result = shrink(original, fixed)
+    assert result.schedule == original
+    assert result.attempts == 1
+
+
+def test_a_schedule_without_violation_cannot_be_shrunk() -> None:
+    reference = "protocols.echo:bug_shared_cache"
+    original = attrs.evolve(found(reference, "random", 0), violation=None)
+    with pytest.raises(Exception, match="no violation to keep"):
+        shrink(original, load_scenario(reference))
