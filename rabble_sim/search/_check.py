@@ -59,7 +59,7 @@ def check(
     examples: int | None = None,
     profile: str | None = None,
     seed: int | None = None,
-    shrink_runs: int = 300,
+    shrink_runs: int = 100,
 ) -> CheckReport:
     """Search ``scenario`` with Hypothesis; return the shrunk failing run, if any.
 

@@ -1,7 +1,7 @@
 """Choosers decide which enabled event happens next.
 
-Every decision goes through two draws, ``choose(n)`` and ``chance(p)``, and index 0 /
-``False`` is always the simplest outcome: deliver the oldest message, inject no fault.
+Every decision goes through two draws, ``choose(n)`` and ``weighted(probabilities)``,
+and 0 is always the simplest outcome: deliver the oldest message, inject no fault.
 That is what lets a shrinker that minimises draws (Hypothesis, or our own delta
 debugging) head for short, FIFO-like, fault-free schedules.
 """
@@ -25,12 +25,13 @@ class Chooser(Protocol):
 
 
 class DrawingChooser(ABC):
-    """The scheduling policy, written once over two draws that subclasses supply.
+    """The scheduling policy, written once over the draws that subclasses supply.
 
-    Per step: first the node-level faults, each a ``chance`` (restart a down node, crash
-    an up one, partition or heal), then one ``choose`` over the deliverable messages and
-    the next timer (messages first, the oldest at 0, the timer last), then, for a message
-    between two nodes, a ``chance`` to drop it and one to duplicate it.
+    Per step: first one ``weighted`` draw for a node-level fault (none, restart a down
+    node, crash an up one, partition or heal), then one ``choose`` over the deliverable
+    messages and the next timer (messages first, the oldest at 0, the timer last), then,
+    for a message between two nodes, one ``weighted`` draw: deliver it, drop it or
+    duplicate it. Few draws per step keep Hypothesis-driven runs cheap.
     """
 
     def __init__(self, faults: Faults | None = None) -> None:
@@ -41,8 +42,11 @@ class DrawingChooser(ABC):
         """An index in ``range(n)``; 0 is the simplest. Deterministic given the seed."""
 
     @abstractmethod
-    def chance(self, p: float) -> bool:
-        """True with probability ``p``; False is the simplest."""
+    def weighted(self, probabilities: Sequence[float]) -> int:
+        """0, or ``i`` (from 1) with ``probabilities[i - 1]``; 0 is the simplest.
+
+        The probabilities are all above 0 and sum to less than 1; 0 takes the rest.
+        """
 
     def next_event(self, world: World) -> Event | None:
         faults = self.faults or world.scenario.faults
@@ -77,26 +81,44 @@ class DrawingChooser(ABC):
         return None if i == n else world.messages.at(i)
 
     def _message_fault(self, seq: int, faults: Faults) -> Event:
-        if faults.drop and self.chance(faults.drop):
-            return Drop(seq)
-        if faults.duplicate and self.chance(faults.duplicate):
-            return Duplicate(seq)
-        return Deliver(seq)
+        options = [
+            (p, kind) for p, kind in ((faults.drop, Drop), (faults.duplicate, Duplicate)) if p
+        ]
+        i = self._weighted([p for p, _ in options])
+        return Deliver(seq) if i == 0 else options[i - 1][1](seq)
 
     def _node_fault(self, world: World, faults: Faults) -> Event | None:
         down = world.down_nodes()
-        if down and self.chance(faults.restart_rate):
-            return Restart(self._pick(down))
         up = world.up_nodes()  # empty when every node is down: nothing left to crash
-        if up and len(down) < faults.crash and self.chance(faults.crash_rate):
-            return Crash(self._pick(up))
+        options: list[tuple[float, str]] = []
+        if down and faults.restart_rate:
+            options.append((faults.restart_rate, "restart"))
+        if up and len(down) < faults.crash and faults.crash_rate:
+            options.append((faults.crash_rate, "crash"))
         if faults.partition and len(world.scenario.nodes) > 1:
-            if world.partitioned:
-                if self.chance(faults.heal_rate):
-                    return Heal()
-            elif self.chance(faults.partition_rate):
-                return Partition(self._split(world.scenario.nodes))
-        return None
+            if world.partitioned and faults.heal_rate:
+                options.append((faults.heal_rate, "heal"))
+            elif not world.partitioned and faults.partition_rate:
+                options.append((faults.partition_rate, "partition"))
+        i = self._weighted([p for p, _ in options])
+        if i == 0:
+            return None
+        kind = options[i - 1][1]
+        if kind == "restart":
+            return Restart(self._pick(down))
+        if kind == "crash":
+            return Crash(self._pick(up))
+        if kind == "heal":
+            return Heal()
+        return Partition(self._split(world.scenario.nodes))
+
+    def _weighted(self, probabilities: list[float]) -> int:
+        if not probabilities:
+            return 0
+        total = sum(probabilities)
+        if total >= 1.0:  # more than certain: scale down, leaving "nothing" a sliver
+            probabilities = [p * 0.999 / total for p in probabilities]
+        return self.weighted(probabilities)
 
     def _pick(self, items: Sequence[str]) -> str:
         return items[self.choose(len(items)) if len(items) > 1 else 0]
@@ -120,8 +142,13 @@ class RandomChooser(DrawingChooser):
     def choose(self, n: int) -> int:
         return int(self._random() * n)
 
-    def chance(self, p: float) -> bool:
-        return self._random() < p
+    def weighted(self, probabilities: Sequence[float]) -> int:
+        r = self._random()
+        for i, p in enumerate(probabilities, 1):
+            if r < p:
+                return i
+            r -= p
+        return 0
 
 
 def _settle(world: World, *, heal: bool = True, restart: bool = True) -> Event | None:

@@ -9,6 +9,7 @@ biased coin whose simplest value is False.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -47,9 +48,15 @@ class HypothesisChooser(DrawingChooser):
         value: int = self._draws.draw_integer(0, n - 1)
         return value
 
-    def chance(self, p: float) -> bool:
-        value: bool = self._draws.draw_boolean(p)
-        return value
+    def weighted(self, probabilities: Sequence[float]) -> int:
+        # One biased coin per option: Hypothesis generates draw_boolean(p) true to p,
+        # where a weighted draw_integer strays far from its weights while generating.
+        left = 1.0
+        for i, p in enumerate(probabilities, 1):
+            if self._draws.draw_boolean(min(1.0, p / left)):
+                return i
+            left -= p
+        return 0
 
     def next_event(self, world: World) -> Event | None:
         if not self._draws.draw_boolean(self._go_on):

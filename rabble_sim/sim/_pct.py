@@ -11,6 +11,7 @@ Faults are drawn exactly as by the random chooser.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from ._choosers import DrawingChooser
 from ._scenario import Faults
@@ -36,8 +37,13 @@ class PCTChooser(DrawingChooser):
     def choose(self, n: int) -> int:
         return int(self._random() * n)
 
-    def chance(self, p: float) -> bool:
-        return self._random() < p
+    def weighted(self, probabilities: Sequence[float]) -> int:
+        r = self._random()
+        for i, p in enumerate(probabilities, 1):
+            if r < p:
+                return i
+            r -= p
+        return 0
 
     def pick(self, world: World, n: int, timer: int | None) -> int | None:
         self._step += 1

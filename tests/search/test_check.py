@@ -43,7 +43,7 @@ class ScriptedDraws:
         self.choices.append(value)
         return value
 
-    def draw_integer(self, low: int, high: int) -> int:
+    def draw_integer(self, low: int, high: int, **weights: object) -> int:
         self.choices.append(low)
         return low
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -33,13 +34,13 @@ seeds = st.integers(min_value=0, max_value=2**32)
 
 
 class Fifo(DrawingChooser):
-    """Every draw is the simplest: index 0, no chance ever taken."""
+    """Every draw is the simplest: index 0, no fault ever drawn."""
 
     def choose(self, n: int) -> int:
         return 0
 
-    def chance(self, p: float) -> bool:
-        return False
+    def weighted(self, probabilities: Sequence[float]) -> int:
+        return 0
 
 
 class Watch:
