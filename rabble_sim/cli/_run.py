@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
@@ -179,20 +181,31 @@ def _finish(
     scenario: Scenario, reference: str, outcome: Outcome, started: float, *,
     save_dir: Path | None, no_shrink: bool, as_json: bool,
 ) -> None:  # fmt: skip
+    seconds = time.perf_counter() - started  # the search alone, for steps per second
     if outcome.failure is not None:
         schedule = Schedule.from_run(outcome.failure, reference)
         outcome.shrunk_from = len(schedule.events)
         if not no_shrink:
-            schedule = shrink(schedule, scenario).schedule
+            with _status(f"shrinking {len(schedule.events)} steps", show=not as_json):
+                schedule = shrink(schedule, scenario).schedule
         outcome.shrunk_to = len(schedule.events)
         directory = save_dir if save_dir is not None else Path("regressions") / scenario.name
         outcome.schedule = schedule.save(directory)
-    seconds = time.perf_counter() - started
     if as_json:
         print_json(_json(outcome, seconds))
     else:
         _show(reference, outcome, seconds)
     sys.exit(EXIT_OK if outcome.failure is None else EXIT_VIOLATION)
+
+
+@contextlib.contextmanager
+def _status(text: str, *, show: bool) -> Iterator[None]:
+    """A spinner on stderr while shrinking, when a person is watching."""
+    if not (show and sys.stderr.isatty()):
+        yield
+        return
+    with console.__class__(stderr=True).status(text):
+        yield
 
 
 def _json(outcome: Outcome, seconds: float) -> dict[str, object]:
