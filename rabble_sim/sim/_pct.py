@@ -11,39 +11,27 @@ Faults are drawn exactly as by the random chooser.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 
-from ._choosers import DrawingChooser
+from ._choosers import RandomChooser
 from ._scenario import Faults
 from ._world import World
 
 
-class PCTChooser(DrawingChooser):
-    """PCT with bug depth ``depth`` over a run of at most ``steps`` steps, seeded."""
+class PCTChooser(RandomChooser):
+    """PCT with bug depth ``depth`` over a run of at most ``steps`` steps, seeded; its
+    draws (for faults) are a random chooser's, from a stream of its own."""
 
     def __init__(self, seed: int, depth: int = 3, steps: int = 1000, faults: Faults | None = None):
-        super().__init__(faults)
+        super().__init__(seed, faults)
         if depth < 1:
             raise ValueError(f"PCT depth must be at least 1, not {depth}")
         rng = random.Random(f"pct:{seed}")
-        self.seed = seed
         self.depth = depth
         self._random = rng.random
         self._priority: dict[str, float] = {}
         changes = rng.sample(range(1, max(steps, depth) + 1), depth - 1)
         self._change_at = {step: -float(i + 1) for i, step in enumerate(sorted(changes))}
         self._step = 0
-
-    def choose(self, n: int) -> int:
-        return int(self._random() * n)
-
-    def weighted(self, probabilities: Sequence[float]) -> int:
-        r = self._random()
-        for i, p in enumerate(probabilities, 1):
-            if r < p:
-                return i
-            r -= p
-        return 0
 
     def pick(self, world: World, n: int, timer: int | None) -> int | None:
         self._step += 1
