@@ -72,7 +72,7 @@ def check(
     if name not in PROFILES:
         raise RabbleError(f"unknown profile {name!r}: use one of {', '.join(PROFILES)}")
     report = CheckReport()
-    best: list[tuple[object, ...]] = []  # the choices of the simplest failing run so far
+    failing: set[tuple[object, ...]] = set()  # the choices of every failing run so far
     shrinking = [0]
 
     def one_run(data: st.DataObject) -> None:
@@ -82,14 +82,16 @@ def check(
         report.steps += result.steps
         report.events.update(result.trace.counts())
         choices = tuple(data.conjecture_data.choices)
-        if best:
+        if failing:
             shrinking[0] += 1
-            if shrinking[0] > shrink_runs and choices != best[-1]:
-                # Out of shrinking budget: every other attempt "passes", so Hypothesis
-                # settles on the best failure it has; our delta debugging goes on from it.
+            if shrinking[0] > shrink_runs and choices not in failing:
+                # Out of shrinking budget: every new attempt "passes", so Hypothesis
+                # settles on the best failure it has (replaying a known failure still
+                # fails, or Hypothesis would call the test flaky); delta debugging
+                # goes on from there.
                 return
         if result.violation is not None:
-            best.append(choices)
+            failing.add(choices)
             report.failure = result  # the last failing run is the simplest one
             raise _Found(str(result.violation))
 
