@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from .core import RabbleError, UsageError
-from .schedule import Schedule, load, load_scenario, replay, shrink
+from .schedule import Schedule, check_tags, load, load_scenario, replay, shrink
 from .search import SweepReport, sweep
 from .sim import Scenario, Trace, event_plain, summarize
 
@@ -128,7 +128,9 @@ class ScheduleItem(pytest.Item):
     def runtest(self) -> None:
         try:
             schedule = load(self.path)
-            outcome = replay(schedule, load_scenario(schedule.scenario))
+            scenario = load_scenario(schedule.scenario)
+            check_tags(schedule, str(self.path))
+            outcome = replay(schedule, scenario)
         except RabbleError as e:
             raise ScheduleFailed(str(e)) from None
         v = outcome.violation

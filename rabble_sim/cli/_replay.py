@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from ..schedule import load, load_scenario, replay, shrink
+from ..core import UsageError
+from ..schedule import check_tags, load, load_scenario, replay, shrink
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
 from ._report import console, print_json, show_violation, violation_json
 
@@ -25,6 +26,7 @@ def replay_command(path: Path, strict: bool, as_json: bool) -> None:
     """
     schedule = load(path)
     scenario = load_scenario(schedule.scenario)
+    check_tags(schedule, str(path))
     outcome = replay(schedule, scenario)
     violation = outcome.violation
     failed = violation is not None or (strict and bool(outcome.divergences))
@@ -79,12 +81,20 @@ def shrink_command(path: Path, output: Path | None, attempts: int) -> None:
     """Shrink the failing schedule FILE further, keeping its violation."""
     schedule = load(path)
     scenario = load_scenario(schedule.scenario)
+    check_tags(schedule, str(path))
     shrunk = shrink(schedule, scenario, max_attempts=attempts)
+    if shrunk.attempts == 1 and shrunk.schedule == schedule:
+        console.file = sys.stderr
+        console.print(f"{escape(str(path))}: its violation does not reproduce; nothing to shrink")
+        sys.exit(EXIT_VIOLATION)
     text = shrunk.schedule.dumps()
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot write {output}: {e.strerror or e}") from None
     console.file = sys.stderr if output is None else sys.stdout
     console.print(
         f"shrunk {escape(str(path))} from {shrunk.original_steps} to "

@@ -35,12 +35,17 @@ class Outcome:
     schedule: Path | None = None
     shrunk_from: int | None = None
     shrunk_to: int | None = None
+    shrunk_step: int | None = None
+    """The step at which the saved (shrunk) schedule fails."""
+    dead_letters: int = 0
+    lost: int = 0
 
     @classmethod
     def of_sweep(cls, report: SweepReport) -> Outcome:
         digest = report.trace_digest if report.digests else None
         return cls(report.strategy, report.seeds, report.steps, report.events, report.faults,
-                   report.failure, digest)  # fmt: skip
+                   report.failure, digest, dead_letters=report.dead_letters,
+                   lost=report.lost)  # fmt: skip
 
 
 save_dir_option = click.option(
@@ -125,12 +130,19 @@ def run(
     default=None,
     help="Fix Hypothesis' randomness, so the same search finds the same failure.",
 )
+@click.option(
+    "--profile",
+    type=click.Choice(["rabble-dev", "rabble-ci", "rabble-nightly"]),
+    default=None,
+    help="Hypothesis settings [default: $RABBLE_SIM_PROFILE, else "
+    "rabble-ci when CI is set, else rabble-dev].",
+)
 @save_dir_option
 @no_shrink_option
 @json_option
 def check_command(
-    reference: str, examples: int | None, seed: int | None, save_dir: Path | None,
-    no_shrink: bool, as_json: bool,
+    reference: str, examples: int | None, seed: int | None, profile: str | None,
+    save_dir: Path | None, no_shrink: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Search MODULE:SCENARIO with Hypothesis, shrink what fails, and save it.
 
@@ -139,20 +151,25 @@ def check_command(
     """
     scenario = load_scenario(reference)
     started = time.perf_counter()
-    outcome = _check(scenario, examples, seed)
+    outcome = _check(scenario, examples, seed, profile)
     _finish(
         scenario, reference, outcome, started,
         save_dir=save_dir, no_shrink=no_shrink, as_json=as_json,
     )  # fmt: skip
 
 
-def _check(scenario: Scenario, examples: int | None, seed: int | None) -> Outcome:
+def _check(
+    scenario: Scenario, examples: int | None, seed: int | None, profile: str | None = None
+) -> Outcome:
     from ..search._check import check  # noqa: PLC0415  (imports Hypothesis: only when used)
 
-    report = check(scenario, examples=examples, seed=seed)
-    # Hypothesis draws each run's fault mix among its choices: not counted here.
+    report = check(scenario, examples=examples, seed=seed, profile=profile)
+    # Hypothesis draws each run's fault mix among its choices: not counted here. Its runs
+    # differ from one search to the next unless seeded; the digest is the failing run's.
+    failure = report.failure
+    digest = failure.trace.digest() if failure is not None else None
     return Outcome(
-        "hypothesis", report.runs, report.steps, report.events, Counter(), report.failure
+        "hypothesis", report.runs, report.steps, report.events, Counter(), failure, digest
     )
 
 
@@ -189,6 +206,7 @@ def _finish(
             with _status(f"shrinking {len(schedule.events)} steps", show=not as_json):
                 schedule = shrink(schedule, scenario).schedule
         outcome.shrunk_to = len(schedule.events)
+        outcome.shrunk_step = schedule.violation["step"] if schedule.violation else None
         directory = save_dir if save_dir is not None else Path("regressions") / scenario.name
         outcome.schedule = schedule.save(directory)
     if as_json:
@@ -219,14 +237,17 @@ def _json(outcome: Outcome, seconds: float) -> dict[str, object]:
         "trace_digest": outcome.trace_digest,
         "seconds": round(seconds, 3),
         "steps_per_second": round(outcome.steps / seconds) if seconds > 0 else None,
+        "dead_letters": outcome.dead_letters,
+        "lost": outcome.lost,
     }
     failure = outcome.failure
     if failure is not None and failure.violation is not None:
         data["violation"] = violation_json(failure.violation)
-        data["step"] = failure.violation.step
+        data["step"] = outcome.shrunk_step
         data["seed"] = failure.seed
         data["schedule"] = str(outcome.schedule)
         data["shrunk"] = {"from": outcome.shrunk_from, "to": outcome.shrunk_to}
+        data["found_at_step"] = failure.violation.step
     return data
 
 
@@ -249,6 +270,11 @@ def _show(reference: str, outcome: Outcome, seconds: float) -> None:
         f"[dim]{outcome.strategy} · {runs} {outcome.runs:,} · steps {outcome.steps:,} · "
         f"{rate} steps/s · {show_counts(outcome.events) or 'no events'}[/]"
     )
+    if outcome.dead_letters or outcome.lost:
+        console.print(
+            f"[dim]{outcome.dead_letters:,} dead letters (to no such process), "
+            f"{outcome.lost:,} messages lost to a node that was down[/]"
+        )
     if outcome.faults and outcome.strategy == "swarm":
         mix = ", ".join(f"{kind} in {n}" for kind, n in sorted(outcome.faults.items()))
         console.print(f"[dim]fault mixes: {mix} of {outcome.runs:,} seeds[/]")

@@ -1,6 +1,12 @@
 """Schedule files: save a run, load and validate a file, replay it, shrink it."""
 
-from ._format import FORMAT as FORMAT, Schedule as Schedule, load as load, loads as loads
+from ._format import (
+    FORMAT as FORMAT,
+    Schedule as Schedule,
+    check_tags as check_tags,
+    load as load,
+    loads as loads,
+)
 from ._match import Divergence as Divergence
 from ._reference import load_scenario as load_scenario
 from ._replay import ReplayResult as ReplayResult, replay as replay, replay_events as replay_events
@@ -12,6 +18,7 @@ __all__ = [
     "ReplayResult",
     "Schedule",
     "ShrinkResult",
+    "check_tags",
     "load",
     "load_scenario",
     "loads",

@@ -16,7 +16,7 @@ import attrs
 
 from .._version import __version__
 from ..codec import canonical_json
-from ..core import UsageError
+from ..core import REGISTRY, UsageError
 from ..sim import (
     Crash,
     Deliver,
@@ -119,6 +119,20 @@ def _content(plain: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in plain.items() if k != "summary"}
 
 
+def check_tags(schedule: Schedule, source: str) -> None:
+    """Refuse a schedule whose messages carry tags no ``@message`` class is registered
+    under. Call it once the scenario's module is imported: importing it registers them."""
+    for i, plain in enumerate(schedule.events, 1):
+        msg = plain.get("msg")
+        if isinstance(msg, dict) and len(msg) == 1:
+            ((tag, fields),) = msg.items()
+            if isinstance(fields, dict) and REGISTRY.class_of(tag) is None:
+                raise UsageError(
+                    f"{source}: event {i}: unknown message tag {tag!r} "
+                    "(no @message class is registered under it)"
+                )
+
+
 def load(path: str | Path) -> Schedule:
     """Read and validate a schedule file; every problem is a ``UsageError`` naming it."""
     path = Path(path)
@@ -170,6 +184,8 @@ def loads(text: str, source: str = "<schedule>") -> Schedule:
     expect = _optional(data, "expect", str, source)
     if expect not in (None, "violation"):
         raise UsageError(f"{source}: 'expect' is \"violation\" or absent, not {expect!r}")
+    if expect == "violation" and violation is None:
+        raise UsageError(f"{source}: expects a violation but names none in 'violation'")
     return Schedule(
         scenario,
         tuple(checked),

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from ..sim import Event, RunResult, Scenario, Violation, World, run
+from ..sim import Chooser, Event, FairChooser, RunResult, Scenario, Violation, World, run
 from ._format import Schedule
 from ._match import Divergence, resolve
 
@@ -59,6 +59,19 @@ class ScheduleChooser:
         return None
 
 
+class ThenFair:
+    """The recorded liveness phase, then, if the condition still waits, fair steps: a
+    fixed protocol must get the whole bound to come true, not only the recorded steps."""
+
+    def __init__(self, recorded: ScheduleChooser) -> None:
+        self._recorded: Chooser = recorded
+        self._fair = FairChooser()
+
+    def next_event(self, world: World) -> Event | None:
+        event = self._recorded.next_event(world)
+        return event if event is not None else self._fair.next_event(world)
+
+
 def replay_events(
     scenario: Scenario,
     main: list[dict[str, Any]],
@@ -72,7 +85,9 @@ def replay_events(
     liveness phase (None: a fair one, generated as in a fresh run), if ``check_liveness``."""
     divergences: list[Divergence] = []
     liveness_chooser = (
-        None if liveness is None else ScheduleChooser(liveness, divergences, by_seq=by_seq)
+        None
+        if liveness is None
+        else ThenFair(ScheduleChooser(liveness, divergences, by_seq=by_seq))
     )
     result = run(
         scenario,

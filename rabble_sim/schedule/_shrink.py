@@ -20,7 +20,7 @@ from ..sim import Scenario
 from ._format import Schedule
 from ._replay import replay_events
 
-FAULT_KINDS = frozenset({"drop", "duplicate", "crash", "restart", "partition", "heal"})
+FAULT_EVENTS = frozenset({"drop", "duplicate", "crash", "restart", "partition", "heal"})
 
 
 @attrs.frozen
@@ -33,7 +33,7 @@ class ShrinkResult:
 
 
 def _key(schedule: Schedule) -> tuple[int, int]:
-    return (len(schedule.events), sum(e["kind"] in FAULT_KINDS for e in schedule.events))
+    return (len(schedule.events), sum(e["kind"] in FAULT_EVENTS for e in schedule.events))
 
 
 class _Shrinker:
@@ -44,6 +44,7 @@ class _Shrinker:
         self.reference = schedule.scenario
         self.seed = schedule.seed
         self.target = schedule.violation["check"]
+        self.expect = schedule.expect
         self.max_attempts = max_attempts
         self.attempts = 0
 
@@ -57,7 +58,7 @@ class _Shrinker:
         v = outcome.result.violation
         if v is None or v.check != self.target:
             return None
-        found = Schedule.from_run(outcome.result, self.reference)
+        found = attrs.evolve(Schedule.from_run(outcome.result, self.reference), expect=self.expect)
         if not self.target.startswith("liveness "):
             # A safety violation reached in the liveness phase is reached by its events
             # alone: make them ordinary events, so that later passes can shrink them too.
@@ -98,7 +99,7 @@ class _Shrinker:
             if i >= len(events):
                 break
             event = events[i]
-            if event["kind"] in FAULT_KINDS:
+            if event["kind"] in FAULT_EVENTS:
                 simpler = [{**event, "kind": "deliver"}] if event["kind"] == "drop" else []
                 found = self.better(events[:i] + simpler + events[i + 1 :], best)
                 if found is not None:

@@ -31,6 +31,10 @@ for _name, _profile in PROFILES.items():
 
 
 def default_profile() -> str:
+    """``RABBLE_SIM_PROFILE`` if set, else ``rabble-ci`` on CI, else ``rabble-dev``."""
+    chosen = os.environ.get("RABBLE_SIM_PROFILE")
+    if chosen:
+        return chosen
     return "rabble-ci" if os.environ.get("CI") else "rabble-dev"
 
 
@@ -92,7 +96,8 @@ def check(
                 return
         if result.violation is not None:
             failing.add(choices)
-            report.failure = result  # the last failing run is the simplest one
+            # Hypothesis replays its shrunk example last: the last failing run is it.
+            report.failure = result
             raise _Found(str(result.violation))
 
     test = settings(
@@ -103,6 +108,7 @@ def check(
         verbosity=Verbosity.quiet,
         suppress_health_check=list(HealthCheck),
         print_blob=False,
+        report_multiple_bugs=False,
     )(given(st.data())(one_run))
     if seed is not None:
         test = seed_for(seed)(test)

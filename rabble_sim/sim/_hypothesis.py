@@ -25,14 +25,14 @@ class HypothesisChooser(DrawingChooser):
 
     The run is while-shaped: before each step it draws whether to go on (going on is
     likely; stopping is the simplest value), so that cutting a run short, or deleting a
-    stretch of its choices, is a valid shrink. With ``swarm``, the fault mix is drawn
+    stretch of its choices, is a valid shrink. The fault mix (swarm testing) is drawn
     first, each fault off being simplest, so that shrinking also turns faults off.
     """
 
-    def __init__(self, data: Any, faults: Faults, *, max_steps: int, swarm: bool = True):
+    def __init__(self, data: Any, faults: Faults, *, max_steps: int):
         self._draws = data.conjecture_data
         self._go_on = 1.0 - 1.0 / max(max_steps, 2)
-        super().__init__(self._mix(faults) if swarm else faults)
+        super().__init__(self._mix(faults))
 
     def _mix(self, faults: Faults) -> Faults:
         draw = self._draws.draw_boolean

@@ -186,3 +186,44 @@ def test_a_fixed_bug_replays_clean_even_with_a_liveness_check(cli: Cli, tmp_path
     fixed = cli("replay", str(path), cwd=root)
     assert fixed.returncode == 0, fixed.stdout
     assert "no longer occurs" in fixed.stdout
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_an_unknown_message_tag_exits_2_naming_it(cli: Cli, saved: Path) -> None:
+    schedule = json.loads(saved.read_text())
+    schedule["events"][0]["msg"] = {"nope.tag": {}}
+    saved.write_text(json.dumps(schedule))
+    for command in ("replay", "shrink"):
+        done = cli(command, str(saved))
+        assert done.returncode == 2
+        assert "event 1: unknown message tag 'nope.tag'" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_shrink_keeps_a_demonstrations_expect_and_reports_what_cannot_be_shrunk(
+    cli: Cli, tmp_path: Path
+) -> None:
+    demo = ROOT / "schedules" / "echo" / "shared-cache.json"
+    out = tmp_path / "same.json"
+    assert cli("shrink", str(demo), "-o", str(out), cwd=ROOT).returncode == 0
+    assert json.loads(out.read_text())["expect"] == "violation"
+    bad = cli("shrink", str(demo), "-o", str(tmp_path / "no" / "such" / "x.json"), cwd=ROOT)
+    assert bad.returncode == 2 and "cannot write" in bad.stderr
+    fixed = json.loads(demo.read_text())
+    fixed["scenario"] = "protocols.echo:scenario"
+    (tmp_path / "fixed.json").write_text(json.dumps(fixed))
+    done = cli("shrink", str(tmp_path / "fixed.json"), cwd=ROOT)
+    assert done.returncode == 1 and "does not reproduce" in done.stderr
+
+
+def test_a_cut_short_liveness_phase_is_completed_fairly_on_replay(cli: Cli, tmp_path: Path) -> None:
+    demo = json.loads((ROOT / "schedules" / "omega" / "no-self.json").read_text())
+    demo["events"] = demo["events"][:3]  # three recorded liveness steps only
+    demo["scenario"] = "protocols.omega:scenario"  # the fixed detector
+    path = tmp_path / "cut.json"
+    path.write_text(json.dumps(demo))
+    done = cli("replay", str(path), cwd=ROOT)
+    assert done.returncode == 0, done.stdout
+    assert "no longer occurs" in done.stdout
