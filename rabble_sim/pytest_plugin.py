@@ -20,7 +20,7 @@ import pytest
 
 from .core import RabbleError, UsageError
 from .schedule import Schedule, check_tags, load, load_scenario, replay, shrink
-from .search import SweepReport, sweep
+from .search import STRATEGIES, SweepReport, sweep
 from .sim import Scenario, Trace, event_plain, summarize
 
 Sweep = Callable[..., SweepReport]
@@ -53,6 +53,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="how many seeds rabble_sweep runs per scenario (default: 100)",
     )
     group.addoption(
+        "--rabble-strategy",
+        default="swarm",
+        choices=list(STRATEGIES),
+        help="the strategy rabble_sweep searches with (default: swarm)",
+    )
+    group.addoption(
         "--rabble-save-dir",
         default=None,
         help="where rabble_sweep saves failing schedules (default: regressions/<scenario>/)",
@@ -71,15 +77,19 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
     ``--rabble-seeds`` seeds and fails the test on the first violation, after saving its
     schedule (named by ``reference``, ``MODULE:SCENARIO``, so that it can be replayed)."""
     save_dir = request.config.getoption("--rabble-save-dir")
+    strategy = request.config.getoption("--rabble-strategy")
+    root = request.config.rootpath
 
     def run_sweep(
         scenario: Scenario, seeds: range | None = None, reference: str | None = None
     ) -> SweepReport:
-        report = sweep(scenario, seeds if seeds is not None else range(rabble_seeds))
+        report = sweep(
+            scenario, seeds if seeds is not None else range(rabble_seeds), strategy=strategy
+        )
         failure = report.failure
         if failure is not None and failure.violation is not None:
             ref = reference or reference_of(scenario)
-            directory = Path(save_dir) if save_dir else Path("regressions") / scenario.name
+            directory = Path(save_dir) if save_dir else root / "regressions" / scenario.name
             found = Schedule.from_run(failure, ref)
             path = shrink(found, scenario).schedule.save(directory)
             v = failure.violation

@@ -48,6 +48,10 @@ def test_a_passing_scenario_runs_the_requested_seeds(pytester: pytest.Pytester) 
     pytester.makepyfile(test_greet=TESTS.format(limit=2))
     result = pytester.runpytest("--rabble-seeds", "7", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+    for strategy in ("random", "pct"):
+        pytester.runpytest("--rabble-seeds", "7", "--rabble-strategy", strategy).assert_outcomes(
+            passed=1
+        )
 
 
 def test_a_violation_fails_the_test_and_saves_a_replayable_schedule(
