@@ -10,9 +10,6 @@ import attrs
 from ..codec import to_plain
 from ..sim import (
     Crash,
-    Deliver,
-    Drop,
-    Duplicate,
     Event,
     FireTimer,
     Heal,
@@ -24,11 +21,7 @@ from ..sim import (
 )
 from ._format import to_event
 
-MESSAGE_EVENTS: dict[str, type[Deliver | Drop | Duplicate]] = {
-    "deliver": Deliver,
-    "drop": Drop,
-    "duplicate": Duplicate,
-}
+MESSAGE_KINDS = ("deliver", "drop", "duplicate")
 CONTENT = ("from", "to", "msg", "cid")
 
 
@@ -58,7 +51,7 @@ def resolve(
     """
     event = to_event(plain)
     kind = event.kind
-    if kind in MESSAGE_EVENTS:
+    if kind in MESSAGE_KINDS:
         return _resolve_message(plain, event, world, by_seq=by_seq)
     if kind == "timeout":
         return _resolve_timer(plain, event, world, by_seq=by_seq)
@@ -77,7 +70,8 @@ def _resolve_message(
         return event, None
     match = _find(world, recorded)
     if match is not None:
-        return MESSAGE_EVENTS[event.kind](match), f"the message is #{match} today"
+        renumbered = attrs.evolve(event, seq=match)  # type: ignore[arg-type]
+        return renumbered, f"the message is #{match} today"
     if by_seq and env is not None:
         return event, _changes(recorded, envelope_plain(env))
     blocked = world.blocked.get(seq)
