@@ -38,6 +38,8 @@ from ._pool import Pool
 from ._scenario import Scenario
 
 TIMEOUT = Timeout()
+_SHARED = frozenset({"scenario", "_preconditions", "_postconditions"})
+_DERIVED = frozenset({"processes_view", "durable_view", "appliers"})
 _RECEIVED, _SENT, _STARTED, _CANCELLED = range(4)
 
 
@@ -77,7 +79,6 @@ class World:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.processes: dict[Pid, Any] = {}
-        self.processes_view = MappingProxyType(self.processes)
         self.node_pids: dict[str, list[Pid]] = {node: [] for node in scenario.nodes}
         self.up: dict[str, bool] = dict.fromkeys(scenario.nodes, False)
         self.messages: Pool[Envelope] = Pool()
@@ -86,7 +87,6 @@ class World:
         self._timer_heap: list[tuple[int, int]] = []
         self._timer_keys: dict[tuple[Pid, CorrelationId | None], int] = {}
         self.durable: dict[Pid, Any] = {}
-        self.durable_view = MappingProxyType(self.durable)
         self.groups: dict[str, int] | None = None
         self.now = 0
         self.step = 0
@@ -96,6 +96,12 @@ class World:
         self.lost = 0
         self._preconditions = scenario.preconditions
         self._postconditions = scenario.postconditions
+        self._derive()
+
+    def _derive(self) -> None:
+        """The read-only views and the appliers: attributes made from the others."""
+        self.processes_view = MappingProxyType(self.processes)
+        self.durable_view = MappingProxyType(self.durable)
         self.appliers: dict[type, Callable[[Any], tuple[Envelope | None, list[Envelope]]]] = {
             # apply() by event type; the run loop calls these directly, one call fewer.
             Deliver: self._deliver,
@@ -107,6 +113,18 @@ class World:
             Partition: self._partition,
             Heal: self._heal,
         }
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> World:
+        """A snapshot: every process, message, timer and counter copied; the scenario and
+        its checks shared, since they are code, not state."""
+        clone = object.__new__(World)
+        for name, value in vars(self).items():
+            if name in _SHARED:
+                setattr(clone, name, value)
+            elif name not in _DERIVED:
+                setattr(clone, name, copy.deepcopy(value, memo))
+        clone._derive()
+        return clone
 
     # -- what is enabled ------------------------------------------------------------------
 

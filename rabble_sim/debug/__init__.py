@@ -1,0 +1,42 @@
+"""Debugging a schedule: the UI-free DebugSession, the terminal UI and the diagram."""
+
+from ._breakpoints import (
+    Breakpoint as Breakpoint,
+    OnKind as OnKind,
+    OnMessage as OnMessage,
+    OnNode as OnNode,
+    OnPid as OnPid,
+    OnViolation as OnViolation,
+    StepBreakpoint as StepBreakpoint,
+    When as When,
+    parse_breakpoint as parse_breakpoint,
+)
+from ._diff import MISSING as MISSING, Change as Change, diff as diff
+from ._session import DebugSession as DebugSession, Stop as Stop
+from ._step import (
+    InFlight as InFlight,
+    Pending as Pending,
+    PendingTimer as PendingTimer,
+    Step as Step,
+)
+
+__all__ = [
+    "MISSING",
+    "Breakpoint",
+    "Change",
+    "DebugSession",
+    "InFlight",
+    "OnKind",
+    "OnMessage",
+    "OnNode",
+    "OnPid",
+    "OnViolation",
+    "Pending",
+    "PendingTimer",
+    "Step",
+    "StepBreakpoint",
+    "Stop",
+    "When",
+    "diff",
+    "parse_breakpoint",
+]

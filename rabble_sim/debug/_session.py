@@ -1,0 +1,283 @@
+"""DebugSession: walk a schedule forward and back, with breakpoints, state and diffs.
+
+No user interface here: the terminal UI, the line mode and the diagram all drive this.
+Going back is a deterministic replay from the nearest snapshot, so every step is as far
+away as ``snapshot_every`` events at most, however long the schedule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from pathlib import Path
+
+import attrs
+
+from ..codec import Plain, to_plain
+from ..core import Pid, UsageError
+from ..schedule import Divergence, Schedule, check_tags, load, load_scenario, replay
+from ..sim import CheckFailed, Event, Scenario, Trace as _Trace, View, Violation, World, summarize
+from ._breakpoints import Breakpoint, When, parse_breakpoint
+from ._diff import MISSING, Change, diff
+from ._step import InFlight, Pending, PendingTimer, Step
+
+
+@attrs.frozen
+class Stop:
+    """Where ``continue`` stopped: the step, and the breakpoint that matched it (None
+    when it ran to the end, or back to the start)."""
+
+    step: int
+    breakpoint: Breakpoint | None
+
+
+class DebugSession:
+    """A schedule replayed once against today's code, then walked at will.
+
+    The session first replays the file as ``rabble-sim replay`` does (divergences and the
+    violation included), then keeps the events that actually ran: stepping never
+    diverges again, forward or back.
+    """
+
+    def __init__(self, schedule: Schedule, scenario: Scenario, *, snapshot_every: int = 64):
+        if snapshot_every < 1:
+            raise UsageError("snapshot_every must be at least 1")
+        outcome = replay(schedule, scenario)
+        self.schedule = schedule
+        self.scenario = scenario
+        self.divergences: tuple[Divergence, ...] = outcome.divergences
+        self.violation: Violation | None = outcome.violation
+        self.breakpoints: list[Breakpoint] = []
+        self._every = snapshot_every
+        self._snapshots: dict[int, World] = {}
+        result = outcome.result
+        self.steps: tuple[Step, ...] = self._walk(result.trace, result.liveness_from)
+        self._world = copy.deepcopy(self._snapshots[0])
+        self._step = 0
+        self._states = _states(self._world)
+        self._previous: dict[Pid, Plain] = {}
+
+    @classmethod
+    def open(cls, path: str | Path, *, snapshot_every: int = 64) -> DebugSession:
+        """Load a schedule file and the scenario it names; bad input is a ``UsageError``."""
+        schedule = load(path)
+        scenario = load_scenario(schedule.scenario)
+        check_tags(schedule, str(path))
+        return cls(schedule, scenario, snapshot_every=snapshot_every)
+
+    # -- where we are ---------------------------------------------------------------------
+
+    @property
+    def step(self) -> int:
+        """The current step: the world as it is after this step's event."""
+        return self._step
+
+    @property
+    def last(self) -> int:
+        return len(self.steps) - 1
+
+    @property
+    def current(self) -> Step:
+        return self.steps[self._step]
+
+    @property
+    def view(self) -> View:
+        """The world at the current step, as invariants see it."""
+        return View(self._world)
+
+    # -- moving -----------------------------------------------------------------------------
+
+    def next(self, count: int = 1) -> Step:
+        """Go ``count`` steps forward (not past the last); return the step reached."""
+        return self.goto(min(self.last, self._step + count))
+
+    def back(self, count: int = 1) -> Step:
+        """Go ``count`` steps back (not before the start); return the step reached."""
+        return self.goto(max(0, self._step - count))
+
+    def goto(self, number: int) -> Step:
+        """Go to step ``number``, replaying from the nearest snapshot at or before it."""
+        if not 0 <= number <= self.last:
+            raise UsageError(f"there is no step {number}: the steps are 0 to {self.last}")
+        if number == self._step + 1:
+            self._previous = self._states
+            self._apply(self._world, number)
+        elif number != self._step:
+            self._world = self._world_at(number - 1) if number else self._world_at(0)
+            self._previous = _states(self._world) if number else {}
+            if number:
+                self._apply(self._world, number)
+        self._step = number
+        self._states = _states(self._world)
+        return self.current
+
+    def continue_(self) -> Stop:
+        """Go forward to the next step that a breakpoint matches, or to the last step."""
+        return self._continue(range(self._step + 1, self.last + 1))
+
+    def continue_back(self) -> Stop:
+        """Go back to the previous step that a breakpoint matches, or to the start."""
+        return self._continue(range(self._step - 1, -1, -1))
+
+    def find(self, text: str, *, backward: bool = False) -> int | None:
+        """The next step (or, ``backward``, the previous one) whose summary contains
+        ``text``, ignoring case; None if there is none."""
+        needle = text.lower()
+        numbers = (
+            range(self._step - 1, -1, -1) if backward else range(self._step + 1, self.last + 1)
+        )
+        return next((n for n in numbers if needle in self.steps[n].summary.lower()), None)
+
+    # -- breakpoints --------------------------------------------------------------------------
+
+    def add_breakpoint(self, breakpoint: Breakpoint | str) -> Breakpoint:
+        """Add a breakpoint, or its written form (see ``parse_breakpoint``)."""
+        bp = parse_breakpoint(breakpoint) if isinstance(breakpoint, str) else breakpoint
+        self.breakpoints.append(bp)
+        return bp
+
+    def remove_breakpoint(self, index: int) -> Breakpoint:
+        if not 0 <= index < len(self.breakpoints):
+            raise UsageError(f"there is no breakpoint {index}")
+        return self.breakpoints.pop(index)
+
+    # -- what the world holds -----------------------------------------------------------------
+
+    def states(self) -> dict[Pid, Plain]:
+        """Every running process's state at the current step, as plain data, by pid."""
+        return dict(self._states)
+
+    def state(self, pid: Pid | str) -> Plain | None:
+        """``pid``'s state at the current step; None if it is not running now."""
+        return self._states.get(self._known(pid))
+
+    def diff(self, pid: Pid | str) -> list[Change]:
+        """How ``pid``'s state changed in the current step (a started process: one change
+        from ``MISSING``; a stopped one: one change to ``MISSING``)."""
+        pid = self._known(pid)
+        return diff(self._previous.get(pid, MISSING), self._states.get(pid, MISSING))
+
+    def changes(self) -> dict[Pid, list[Change]]:
+        """Every process whose state changed in the current step, with its changes."""
+        pids = sorted({*self._previous, *self._states})
+        changed = {pid: self.diff(pid) for pid in pids}
+        return {pid: changes for pid, changes in changed.items() if changes}
+
+    def pending(self) -> Pending:
+        """The messages in flight and the timers pending at the current step."""
+        world = self._world
+        messages = tuple(InFlight(seq, env, seq in world.blocked) for seq, env in world.in_flight())
+        timers = sorted(world.timers.items(), key=lambda item: (item[1].due, item[0]))
+        return Pending(
+            messages,
+            tuple(PendingTimer(seq, t.pid, t.cid, t.due) for seq, t in timers),
+            world.now,
+        )
+
+    def sender_step(self, seq: int) -> int | None:
+        """The step that created message or timer ``seq`` (for a duplicate's copy, the step
+        that sent the original); None for an unknown seq."""
+        return self._origins.get(seq)
+
+    # -- inside ---------------------------------------------------------------------------------
+
+    def _known(self, pid: Pid | str) -> Pid:
+        if isinstance(pid, str):
+            try:
+                pid = Pid.parse(pid)
+            except ValueError as e:
+                raise UsageError(str(e)) from None
+        if pid not in self.pids:
+            known = ", ".join(str(p) for p in self.pids)
+            raise UsageError(f"no process {pid} in this schedule (there are {known})")
+        return pid
+
+    def _walk(self, trace: _Trace, liveness_from: int | None) -> tuple[Step, ...]:
+        """Apply the replayed events once: build the steps, seq origins and snapshots."""
+        world = World(self.scenario)
+        self._origins: dict[int, int] = {}
+        with contextlib.suppress(CheckFailed):  # a violation at the start: keep the world
+            world.start()
+        self._snapshots[0] = copy.deepcopy(world)
+        pids = set(world.processes)
+        steps = [self._step_record(trace, 0, range(0, world.next_seq), liveness_from)]
+        self._origins.update(dict.fromkeys(range(world.next_seq), 0))
+        for number in range(1, len(trace.entries)):
+            first = world.next_seq
+            self._apply(world, number, trace.entries[number][0])
+            created = range(first, world.next_seq)
+            step = self._step_record(trace, number, created, liveness_from)
+            origin = self._origins.get(step.seq or -1) if step.kind == "duplicate" else None
+            self._origins.update(dict.fromkeys(created, number if origin is None else origin))
+            steps.append(step)
+            pids.update(world.processes)
+            if number % self._every == 0:
+                self._snapshots[number] = copy.deepcopy(world)
+        self.pids: tuple[Pid, ...] = tuple(sorted(pids))
+        """Every process that ran at some step, in pid order."""
+        return tuple(steps)
+
+    def _step_record(
+        self, trace: _Trace, number: int, created: range, liveness_from: int | None
+    ) -> Step:
+        event, env, sent = trace.entries[number]
+        plain = trace.step_plain(number)
+        violation = self.violation if self.violation and self.violation.step == number else None
+        return Step(
+            number,
+            event,
+            env,
+            tuple(sent),
+            plain,
+            "start" if event is None else summarize(plain),
+            created,
+            liveness_from is not None and number >= liveness_from,
+            violation,
+        )
+
+    def _apply(self, world: World, number: int, event: Event | None = None) -> None:
+        world.step = number
+        with contextlib.suppress(CheckFailed):  # the failing step: keep the world it left
+            world.apply(event if event is not None else _event(self.steps[number]))
+
+    def _world_at(self, number: int) -> World:
+        base = number - number % self._every
+        world = copy.deepcopy(self._snapshots[base])
+        for n in range(base + 1, number + 1):
+            self._apply(world, n)
+        return world
+
+    def _continue(self, numbers: range) -> Stop:
+        hit = self._first_hit(numbers) if self.breakpoints else None
+        if hit is None:
+            hit = Stop(self.last if numbers.step > 0 else 0, None)
+        self.goto(hit.step)
+        return hit
+
+    def _first_hit(self, numbers: range) -> Stop | None:
+        watches_world = any(isinstance(bp, When) for bp in self.breakpoints)
+        world = copy.deepcopy(self._world) if watches_world and numbers.step > 0 else None
+        for number in numbers:
+            step = self.steps[number]
+            if world is not None:
+                self._apply(world, number)
+            for bp in self.breakpoints:
+                if isinstance(bp, When):
+                    # Backward, each step is rebuilt from its snapshot; forward, one world
+                    # moves along.
+                    seen = world if world is not None else self._world_at(number)
+                    matched = bp.holds(View(seen), number)
+                else:
+                    matched = bp.matches(step)
+                if matched:
+                    return Stop(number, bp)
+        return None
+
+
+def _states(world: World) -> dict[Pid, Plain]:
+    return {pid: to_plain(proc) for pid, proc in sorted(world.processes.items())}
+
+
+def _event(step: Step) -> Event:
+    assert step.event is not None, "step 0 has no event"
+    return step.event

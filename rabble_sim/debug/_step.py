@@ -1,0 +1,71 @@
+"""One step of a schedule as the debugger shows it: the event, its message, what it sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ..core import CorrelationId, Envelope, Pid
+from ..sim import Event, Violation
+
+
+@attrs.frozen
+class Step:
+    """Step ``number`` of a replayed schedule (step 0 is the start, with no event).
+
+    ``created`` are the seqs of the messages and timers made during the step, which is how
+    a later delivery finds the step that sent it.
+    """
+
+    number: int
+    event: Event | None
+    envelope: Envelope | None
+    """The message the event delivered, dropped, duplicated or fired, if any."""
+    sent: tuple[Envelope, ...]
+    plain: dict[str, Any]
+    """The event as a schedule file stores it."""
+    summary: str
+    created: range
+    liveness: bool = False
+    """Part of the liveness phase, after the faults stopped."""
+    violation: Violation | None = None
+    """The check that failed at this step, if one did."""
+
+    @property
+    def kind(self) -> str:
+        return "start" if self.event is None else self.event.kind
+
+    @property
+    def seq(self) -> int | None:
+        """The seq of the message or timer the event names, if it names one."""
+        seq = getattr(self.event, "seq", None)
+        return seq if isinstance(seq, int) else None
+
+
+@attrs.frozen
+class InFlight:
+    """A message sent and not yet delivered; ``blocked`` while a partition holds it."""
+
+    seq: int
+    envelope: Envelope
+    blocked: bool
+
+
+@attrs.frozen
+class PendingTimer:
+    """A timer started and not yet fired or cancelled: ``pid`` gets ``Timeout`` at ``due``."""
+
+    seq: int
+    pid: Pid
+    cid: CorrelationId | None
+    due: int
+
+
+@attrs.frozen
+class Pending:
+    """What may happen next: messages in flight (oldest first) and timers (due first)."""
+
+    messages: tuple[InFlight, ...]
+    timers: tuple[PendingTimer, ...]
+    now: int
