@@ -10,7 +10,7 @@ import rabble_sim
 PACKAGE = Path(rabble_sim.__file__).parent
 
 # Each part may import only the parts to its left (DESIGN.md, STYLE.md).
-LAYERS = ["core", "codec", "sim", "schedule", "search", "cli"]
+LAYERS = ["core", "codec", "sim", "schedule", "search", "debug", "cli"]
 CONTRACT = [
     "Pid", "NodeId", "CorrelationId", "Envelope", "Process", "message",
     "StartTimer", "CancelTimer", "Timeout", "Persist", "Shutdown",
