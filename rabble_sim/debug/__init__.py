@@ -12,6 +12,7 @@ from ._breakpoints import (
     parse_breakpoint as parse_breakpoint,
 )
 from ._diff import MISSING as MISSING, Change as Change, diff as diff
+from ._lines import LineDebugger as LineDebugger
 from ._session import DebugSession as DebugSession, Stop as Stop
 from ._step import (
     InFlight as InFlight,
@@ -26,6 +27,7 @@ __all__ = [
     "Change",
     "DebugSession",
     "InFlight",
+    "LineDebugger",
     "OnKind",
     "OnMessage",
     "OnNode",

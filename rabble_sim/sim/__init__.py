@@ -32,7 +32,9 @@ from ._scenario import (
 from ._swarm import fault_kinds as fault_kinds, swarm_faults as swarm_faults
 from ._trace import (
     Trace as Trace,
+    cid_summary as cid_summary,
     envelope_plain as envelope_plain,
+    envelope_summary as envelope_summary,
     event_plain as event_plain,
     summarize as summarize,
 )
@@ -74,7 +76,9 @@ __all__ = [
     "View",
     "Violation",
     "World",
+    "cid_summary",
     "envelope_plain",
+    "envelope_summary",
     "event_plain",
     "fault_kinds",
     "partition_problem",

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..codec import canonical_json, to_plain
-from ..core import Envelope
+from ..core import CorrelationId, Envelope
 from ._events import Event, FireTimer, Partition
 
 Entry = tuple[Event | None, Envelope | None, list[Envelope]]
@@ -100,6 +100,17 @@ def summarize(plain: dict[str, Any]) -> str:
     if "node" in plain:
         return f"{kind} {plain['node']}"
     return str(kind)
+
+
+def envelope_summary(env: Envelope) -> str:
+    """A one-line human summary of an envelope: ``from -> to: Tag(field=value, ...)``."""
+    cid = f" (cid {cid_summary(env.cid)})" if env.cid is not None else ""
+    return f"{env.from_} -> {env.to}: {_msg(to_plain(env.msg))}{cid}"
+
+
+def cid_summary(cid: CorrelationId | None) -> str:
+    """``pid``, ``pid/request`` or ``pid/request/handle``; ``none`` for no cid."""
+    return "none" if cid is None else _cid(to_plain(cid))
 
 
 def _cid(cid: Any) -> str:

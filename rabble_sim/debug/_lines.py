@@ -1,0 +1,227 @@
+"""The debugger's line mode: one command a line in, plain text out, for scripts and CI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import TextIO
+
+from ..core import Pid, UsageError
+from ..sim import cid_summary, envelope_summary
+from ._diff import MISSING, Change
+from ._session import DebugSession, Stop
+
+HELP = """\
+commands (one a line):
+  next [N]          go N steps forward (default 1); also: n
+  back [N]          go N steps back; also: b, prev
+  goto N            go to step N; also: g
+  continue          go forward to the next breakpoint, or to the end; also: c
+  reverse           go back to the previous breakpoint, or to the start
+  find TEXT         go to the next step whose summary contains TEXT
+  show              print the current step again
+  list [N]          the N steps around the current one (default 10)
+  state [PID]       a process's state now (every process without PID)
+  diff [PID]        what changed in this step (every process without PID)
+  pending           messages in flight and timers pending
+  break [SPEC]      add a breakpoint: message TYPE | pid PID | node NODE | kind KIND |
+                    violation (without SPEC: list them)
+  delete N          remove breakpoint N
+  help              this text
+  quit              leave; also: q, exit, end of input"""
+
+
+class LineDebugger:
+    """Reads commands, moves a ``DebugSession``, and writes what happened to ``out``.
+
+    After every move it prints the step, its event, what the event sent, what changed in
+    each process, and the violation when the step is the one that failed. A bad command
+    prints ``error: ...`` and the session carries on.
+    """
+
+    def __init__(self, session: DebugSession, out: TextIO) -> None:
+        self.session = session
+        self.out = out
+        self._commands: dict[str, Callable[[str], None]] = {
+            "next": self._next, "n": self._next,
+            "back": self._back, "b": self._back, "prev": self._back,
+            "goto": self._goto, "g": self._goto,
+            "continue": self._continue, "c": self._continue,
+            "reverse": self._reverse,
+            "find": self._find,
+            "show": lambda _: self.show(),
+            "list": self._list,
+            "state": self._state,
+            "diff": self._diff,
+            "pending": lambda _: self._pending(),
+            "break": self._break,
+            "delete": self._delete,
+            "help": lambda _: self._print(HELP),
+        }  # fmt: skip
+
+    def run(self, lines: Iterable[str]) -> None:
+        """Print the schedule's outline and step 0, then obey ``lines`` until ``quit``."""
+        self.outline()
+        self.show()
+        for line in lines:
+            if not self.execute(line):
+                break
+
+    def execute(self, line: str) -> bool:
+        """Run one command; False when it was ``quit``."""
+        name, _, arg = line.strip().partition(" ")
+        if not name or name.startswith("#"):
+            return True
+        if name in ("quit", "q", "exit"):
+            return False
+        command = self._commands.get(name)
+        try:
+            if command is None:
+                raise UsageError(f"unknown command {name!r} (try: help)")
+            command(arg.strip())
+        except UsageError as e:
+            self._print(f"error: {e}")
+        return True
+
+    def outline(self) -> None:
+        session = self.session
+        violation = session.violation
+        self._print(
+            f"schedule of {session.schedule.scenario}: {session.last} steps, "
+            + (f"violation at step {violation.step}" if violation else "no violation")
+        )
+        for divergence in session.divergences:
+            self._print(f"diverged at {divergence}")
+
+    def show(self) -> None:
+        """The current step: its event, what it sent, what changed, the violation."""
+        session = self.session
+        step = session.current
+        phase = " [liveness]" if step.liveness else ""
+        self._print(f"step {step.number}/{session.last}{phase} {step.summary}")
+        for env in step.sent:
+            self._print(f"  sent {envelope_summary(env)}")
+        for pid, changes in session.changes().items():
+            self._print(f"  {_changed(pid, changes)}")
+        if step.violation is not None:
+            self._print(f"  violation {step.violation}")
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def _next(self, arg: str) -> None:
+        self._move(lambda: self.session.next(_count(arg)), at_end="the last step")
+
+    def _back(self, arg: str) -> None:
+        self._move(lambda: self.session.back(_count(arg)), at_end="the start")
+
+    def _move(self, move: Callable[[], object], at_end: str) -> None:
+        before = self.session.step
+        move()
+        if self.session.step == before:
+            self._print(f"already at {at_end} (step {before})")
+        else:
+            self.show()
+
+    def _goto(self, arg: str) -> None:
+        self.session.goto(_number(arg, "goto N"))
+        self.show()
+
+    def _continue(self, _: str) -> None:
+        self._stopped(self.session.continue_())
+
+    def _reverse(self, _: str) -> None:
+        self._stopped(self.session.continue_back())
+
+    def _stopped(self, stop: Stop) -> None:
+        if stop.breakpoint is not None:
+            self._print(f"breakpoint {stop.breakpoint}")
+        self.show()
+
+    def _find(self, arg: str) -> None:
+        if not arg:
+            raise UsageError("find needs a text to look for")
+        found = self.session.find(arg)
+        if found is None:
+            self._print(f"no step after {self.session.step} mentions {arg!r}")
+        else:
+            self.session.goto(found)
+            self.show()
+
+    def _list(self, arg: str) -> None:
+        count = _count(arg or "10")
+        session = self.session
+        first = max(0, min(session.step - count // 2, session.last - count + 1))
+        for step in session.steps[first : first + count]:
+            mark = ">" if step.number == session.step else " "
+            self._print(f"{mark} {step.number:>5} {step.summary}")
+
+    def _state(self, arg: str) -> None:
+        session = self.session
+        pids = [arg] if arg else [str(pid) for pid in session.pids]
+        for pid in pids:
+            state = session.state(pid)
+            if state is None:
+                self._print(f"{pid}: not running at step {session.step}")
+            else:
+                self._print(f"{pid}: {json.dumps(state, indent=2, sort_keys=True)}")
+
+    def _diff(self, arg: str) -> None:
+        session = self.session
+        changes = {arg: session.diff(arg)} if arg else session.changes()
+        if not any(changes.values()):
+            self._print(f"nothing changed at step {session.step}")
+        for pid, pid_changes in changes.items():
+            for change in pid_changes:
+                self._print(f"{pid} {change}")
+
+    def _pending(self) -> None:
+        pending = self.session.pending()
+        self._print(
+            f"at {pending.now} ms: {len(pending.messages)} in flight, {len(pending.timers)} timers"
+        )
+        for msg in pending.messages:
+            held = " (held by the partition)" if msg.blocked else ""
+            self._print(f"  #{msg.seq} {envelope_summary(msg.envelope)}{held}")
+        for timer in pending.timers:
+            cid = cid_summary(timer.cid)
+            self._print(f"  timer #{timer.seq} at {timer.pid}, due {timer.due} ms (cid {cid})")
+
+    def _break(self, arg: str) -> None:
+        session = self.session
+        if arg:
+            self._print(f"breakpoint {len(session.breakpoints)}: {session.add_breakpoint(arg)}")
+        elif not session.breakpoints:
+            self._print("no breakpoints")
+        for i, bp in enumerate(session.breakpoints if not arg else ()):
+            self._print(f"breakpoint {i}: {bp}")
+
+    def _delete(self, arg: str) -> None:
+        removed = self.session.remove_breakpoint(_number(arg, "delete N"))
+        self._print(f"deleted breakpoint {removed}")
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out)
+
+
+def _changed(pid: Pid, changes: list[Change]) -> str:
+    """``started PID``, ``stopped PID`` or ``changed PID: field: a -> b; ...``."""
+    if len(changes) == 1 and not changes[0].path:
+        if changes[0].before is MISSING:
+            return f"started {pid}"
+        if changes[0].after is MISSING:
+            return f"stopped {pid}"
+    return f"changed {pid}: " + "; ".join(str(c) for c in changes)
+
+
+def _number(arg: str, usage: str) -> int:
+    try:
+        return int(arg)
+    except ValueError:
+        raise UsageError(f"{usage}: {arg!r} is not a step number") from None
+
+
+def _count(arg: str) -> int:
+    count = _number(arg, "a count") if arg else 1
+    if count < 1:
+        raise UsageError(f"the count must be at least 1, not {count}")
+    return count

@@ -1,0 +1,107 @@
+"""The line mode: commands in, the step, its event and what changed out; from Python and
+from the real ``rabble-sim debug --plain``."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+from rabble_sim.debug import DebugSession, LineDebugger
+
+from .conftest import ROOT, ROUND_BUG, WALKTHROUGH
+
+
+def transcript(session: DebugSession, *commands: str) -> list[str]:
+    out = io.StringIO()
+    LineDebugger(session, out).run(commands)
+    return out.getvalue().splitlines()
+
+
+def test_next_prints_the_step_its_sends_and_what_changed(walkthrough: DebugSession) -> None:
+    lines = transcript(walkthrough, "next")
+    assert lines[0] == "schedule of protocols.omega:scenario: 300 steps, no violation"
+    step1 = lines.index("step 1/300 timeout #0 at omega::a (cid omega::a)")
+    after = lines[step1 + 1 :]
+    assert "  sent omega::a -> omega::b: omega.heartbeat(round=1)" in after
+    assert any(
+        line.startswith("  changed omega::a: ") and "round: 0 -> 1" in line for line in after
+    )
+
+
+def test_goto_back_state_diff_and_pending(walkthrough: DebugSession) -> None:
+    lines = transcript(
+        walkthrough, "goto 5", "back", "state omega::b", "diff omega::b", "pending", "quit", "next"
+    )
+    assert any(line.startswith("step 5/300 deliver #4") for line in lines)
+    assert any(line.startswith("step 4/300 ") for line in lines)
+    state_at = lines.index("omega::b: {")
+    assert '  "leader": "b",' in lines[state_at:]
+    assert any(line.startswith("at 100 ms: ") and "in flight" in line for line in lines)
+    assert any(line.startswith("  timer #") for line in lines)
+    assert not any(line.startswith("step 5/300") for line in lines[state_at:]), "after quit"
+
+
+def test_breakpoints_continue_and_reverse(round_bug: DebugSession) -> None:
+    crash = next(s for s in round_bug.steps if s.kind == "crash")
+    lines = transcript(round_bug, "break kind crash", "break", "continue", "stopped")
+    assert "breakpoint 0: kind crash" in lines
+    assert f"step {crash.number}/{round_bug.last} crash {crash.event.node}" in lines
+    assert f"  stopped omega::{crash.event.node}" in lines
+    assert round_bug.step == crash.number
+    lines = transcript(round_bug, "delete 0", "continue", "reverse")
+    assert any(line.startswith("  violation liveness agree_on_smallest") for line in lines)
+    assert lines[-1].startswith("  started ") or lines[-1].startswith("step 0/")
+
+
+def test_bad_commands_say_what_is_wrong_and_carry_on(walkthrough: DebugSession) -> None:
+    lines = transcript(
+        walkthrough, "jump", "goto x", "goto 400", "state x::y", "break kind boom", "back", "next"
+    )
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert errors == [
+        "error: unknown command 'jump' (try: help)",
+        "error: goto N: 'x' is not a step number",
+        "error: there is no step 400: the steps are 0 to 300",
+        "error: no process x::y in this schedule "
+        "(there are omega::a, omega::b, omega::c, omega::d)",
+        "error: unknown event kind 'boom': one of deliver, drop, duplicate, timeout, crash, "
+        "restart, partition, heal",
+    ]
+    assert "already at the start (step 0)" in lines
+    assert lines[-1].startswith("  ") or lines[-1].startswith("step 1/300")
+
+
+def run_cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rabble_sim.cli", "debug", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_plain_command_reads_commands_from_stdin() -> None:
+    done = run_cli(str(ROUND_BUG), "--plain", stdin="break violation\ncontinue\nquit\n")
+    assert done.returncode == 0, done.stderr
+    assert "breakpoint violation" in done.stdout
+    assert "  violation liveness agree_on_smallest: not true 300 steps" in done.stdout
+
+
+def test_without_a_terminal_debug_falls_back_to_lines_and_stops_at_end_of_input() -> None:
+    done = run_cli(str(WALKTHROUGH), "--at", "12", stdin="next\n")
+    assert done.returncode == 0, done.stderr
+    assert "step 12/300 " in done.stdout and "step 13/300 " in done.stdout
+
+
+def test_a_broken_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "rabble-sim/schedule@1", "events": [')
+    done = run_cli(str(broken), "--plain", stdin="")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "broken.json" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,263 @@
+"""DebugSession: stepping both ways lands on the same states, breakpoints stop where they
+should, and state, diffs and pending work match the world."""
+
+from __future__ import annotations
+
+import copy
+import random
+
+import pytest
+
+from rabble_sim import Pid, View
+from rabble_sim.core import UsageError
+from rabble_sim.debug import (
+    MISSING,
+    DebugSession,
+    OnKind,
+    OnMessage,
+    OnNode,
+    OnPid,
+    OnViolation,
+    When,
+    parse_breakpoint,
+)
+from rabble_sim.sim import World
+
+from .conftest import ROUND_BUG, SHARED_CACHE, WALKTHROUGH
+
+
+def states_walking_forward(session: DebugSession) -> list[dict[Pid, object]]:
+    session.goto(0)
+    states = [session.states()]
+    while session.step < session.last:
+        session.next()
+        states.append(session.states())
+    return states
+
+
+def test_back_and_goto_land_on_the_states_seen_walking_forward(
+    walkthrough: DebugSession,
+) -> None:
+    forward = states_walking_forward(walkthrough)
+    assert walkthrough.step == walkthrough.last == 300
+    for number in range(walkthrough.last, 0, -1):
+        walkthrough.back()
+        assert walkthrough.states() == forward[number - 1], f"back to step {number - 1}"
+    shuffled = list(range(walkthrough.last + 1))
+    random.Random(7).shuffle(shuffled)
+    for number in shuffled[:60]:
+        walkthrough.goto(number)
+        assert walkthrough.states() == forward[number], f"goto {number}"
+
+
+def test_snapshot_spacing_changes_nothing_but_speed() -> None:
+    every_step = DebugSession.open(ROUND_BUG, snapshot_every=1)
+    sparse = DebugSession.open(ROUND_BUG, snapshot_every=1000)
+    assert states_walking_forward(every_step) == states_walking_forward(sparse)
+    for number in (5, 300, 17, 0, 366):
+        assert every_step.goto(number) == sparse.goto(number)
+        assert every_step.states() == sparse.states()
+        assert every_step.pending() == sparse.pending()
+
+
+def test_the_session_ends_on_the_violation_the_file_records(round_bug: DebugSession) -> None:
+    assert round_bug.violation is not None
+    assert round_bug.violation.check == round_bug.schedule.violation["check"]
+    assert round_bug.steps[-1].violation == round_bug.violation
+    assert [s.number for s in round_bug.steps if s.violation] == [round_bug.last]
+    assert round_bug.steps[round_bug.schedule.liveness_from or 0].liveness
+    assert not round_bug.divergences
+
+
+def test_moves_stop_at_the_ends_and_refuse_steps_that_do_not_exist(
+    walkthrough: DebugSession,
+) -> None:
+    assert walkthrough.back().number == 0
+    assert walkthrough.next(10_000).number == walkthrough.last
+    with pytest.raises(UsageError, match="there is no step 301"):
+        walkthrough.goto(301)
+    with pytest.raises(UsageError, match="there is no step -1"):
+        walkthrough.goto(-1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("kind crash", OnKind("crash")),
+        ("message Heartbeat", OnMessage("Heartbeat")),
+        ("msg omega.heartbeat", OnMessage("omega.heartbeat")),
+        ("pid omega::b", OnPid(Pid("omega", "b"))),
+        ("node c", OnNode("c")),
+        ("violation", OnViolation()),
+    ],
+)
+def test_breakpoints_read_their_written_form(text: str, expected: object) -> None:
+    assert parse_breakpoint(text) == expected
+    assert str(expected) in (text, text.replace("msg", "message"))
+
+
+@pytest.mark.parametrize("text", ["", "kind explode", "pid nonsense", "step 4", "node"])
+def test_unreadable_breakpoints_are_usage_errors(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_breakpoint(text)
+
+
+def test_continue_stops_at_each_matching_step_in_turn(round_bug: DebugSession) -> None:
+    crashes = [s.number for s in round_bug.steps if s.kind == "crash"]
+    restarts = [s.number for s in round_bug.steps if s.kind == "restart"]
+    assert crashes and restarts
+    round_bug.add_breakpoint("kind crash")
+    round_bug.add_breakpoint(OnKind("restart"))
+    stops = []
+    while (stop := round_bug.continue_()).breakpoint is not None:
+        stops.append(stop.step)
+    assert stops == sorted(crashes + restarts)
+    assert round_bug.step == round_bug.last
+    backward = []
+    while (stop := round_bug.continue_back()).breakpoint is not None:
+        backward.append(stop.step)
+    assert backward == sorted(crashes + restarts, reverse=True)
+    assert round_bug.step == 0
+
+
+def test_event_breakpoints_match_what_the_step_touches(round_bug: DebugSession) -> None:
+    b = Pid("omega", "b")
+    round_bug.add_breakpoint(OnPid(b))
+    stop = round_bug.continue_()
+    env = round_bug.current.envelope
+    assert env is not None and b in (env.to, env.from_)
+    assert all(
+        s.envelope is None or b not in (s.envelope.to, s.envelope.from_)
+        for s in round_bug.steps[1 : stop.step]
+    )
+    round_bug.remove_breakpoint(0)
+    round_bug.add_breakpoint("node c")
+    stop = round_bug.continue_()
+    event, env = round_bug.current.event, round_bug.current.envelope
+    assert getattr(event, "node", None) == "c" or (env is not None and env.to.node == "c")
+
+
+def test_without_breakpoints_continue_runs_to_the_violation(round_bug: DebugSession) -> None:
+    stop = round_bug.continue_()
+    assert stop.breakpoint is None and stop.step == round_bug.last
+    round_bug.goto(3)
+    round_bug.add_breakpoint("violation")
+    assert round_bug.continue_().step == round_bug.violation.step
+
+
+def test_a_condition_breakpoint_sees_the_world_at_each_step(walkthrough: DebugSession) -> None:
+    d = Pid("omega", "d")
+
+    def d_trusts_b(view: View) -> bool:
+        return bool(view.processes[d].leader == "b")
+
+    forward = states_walking_forward(walkthrough)
+    trusting = [n for n, states in enumerate(forward) if states[d]["leader"] == "b"]
+    assert trusting, "in the walkthrough, d follows b while the partition lasts"
+    walkthrough.goto(0)
+    walkthrough.add_breakpoint(When(d_trusts_b, "d trusts b"))
+    assert walkthrough.continue_().step == trusting[0]
+    walkthrough.goto(walkthrough.last)
+    assert walkthrough.continue_back().step == trusting[-1]
+
+
+def test_a_condition_that_raises_is_reported_not_crashed_on(walkthrough: DebugSession) -> None:
+    walkthrough.add_breakpoint(When(lambda view: 1 / 0, "divide"))
+    with pytest.raises(UsageError, match="when divide raised ZeroDivisionError"):
+        walkthrough.continue_()
+
+
+def test_diff_shows_what_the_delivery_changed_and_nothing_else(
+    walkthrough: DebugSession,
+) -> None:
+    number = next(s.number for s in walkthrough.steps if s.kind == "deliver" and s.number > 1)
+    walkthrough.goto(number - 1)
+    before = walkthrough.states()
+    step = walkthrough.goto(number)
+    after = walkthrough.states()
+    receiver = step.envelope.to
+    changes = walkthrough.changes()
+    assert set(changes) <= {receiver}
+    for change in walkthrough.diff(receiver):
+        assert change.before != change.after
+    changed_fields = {c.path.split(".")[0].split("[")[0] for c in walkthrough.diff(receiver)}
+    assert changed_fields == {
+        k for k in after[receiver] if after[receiver][k] != before[receiver][k]
+    }
+
+
+def test_a_crash_stops_processes_and_a_restart_starts_them(round_bug: DebugSession) -> None:
+    round_bug.add_breakpoint("kind crash")
+    stop = round_bug.continue_()
+    node = round_bug.current.event.node
+    for pid, changes in round_bug.changes().items():
+        assert pid.node == node
+        assert [(c.path, c.after) for c in changes] == [("", MISSING)]
+    assert all(round_bug.state(pid) is None for pid in round_bug.pids if pid.node == node)
+    assert stop.step > 0
+
+
+def test_pending_matches_the_world_and_shrinks_on_delivery(walkthrough: DebugSession) -> None:
+    number = next(s.number for s in walkthrough.steps if s.kind == "deliver")
+    walkthrough.goto(number - 1)
+    before = {m.seq for m in walkthrough.pending().messages}
+    delivered = walkthrough.next().seq
+    after = {m.seq for m in walkthrough.pending().messages}
+    assert delivered in before and delivered not in after
+    assert after - before == set(walkthrough.current.created) - {
+        t.seq for t in walkthrough.pending().timers
+    }
+    timers = walkthrough.pending().timers
+    assert [t.due for t in timers] == sorted(t.due for t in timers)
+
+
+def test_partitioned_messages_are_shown_as_held(walkthrough: DebugSession) -> None:
+    walkthrough.add_breakpoint("kind partition")
+    walkthrough.continue_()
+    walkthrough.next(3)
+    held = [m for m in walkthrough.pending().messages if m.blocked]
+    assert held, "the walkthrough's partition holds messages between its sides"
+
+
+def test_each_delivery_comes_from_the_step_that_sent_it(walkthrough: DebugSession) -> None:
+    for step in walkthrough.steps:
+        if step.kind != "deliver":
+            continue
+        origin = walkthrough.sender_step(step.seq)
+        assert origin is not None and origin < step.number
+        assert step.envelope in walkthrough.steps[origin].sent
+
+
+def test_find_goes_to_the_next_step_that_mentions_the_text(walkthrough: DebugSession) -> None:
+    found = walkthrough.find("PARTITION")
+    assert found is not None and walkthrough.steps[found].kind == "partition"
+    walkthrough.goto(found)
+    assert walkthrough.find("partition", backward=True) is None
+
+
+def test_unknown_processes_and_files_are_usage_errors(walkthrough: DebugSession) -> None:
+    with pytest.raises(UsageError, match="no process omega::zz"):
+        walkthrough.state("omega::zz")
+    with pytest.raises(UsageError, match="not a pid"):
+        walkthrough.diff("nonsense")
+    with pytest.raises(UsageError):
+        DebugSession.open(WALKTHROUGH.parent / "missing.json")
+    with pytest.raises(UsageError):
+        DebugSession(
+            DebugSession.open(SHARED_CACHE).schedule,
+            DebugSession.open(SHARED_CACHE).scenario,
+            snapshot_every=0,
+        )
+
+
+def test_a_world_snapshot_is_independent_of_the_world(walkthrough: DebugSession) -> None:
+    walkthrough.goto(40)
+    world = walkthrough._world
+    snapshot: World = copy.deepcopy(world)
+    assert snapshot.scenario is world.scenario
+    assert snapshot.processes.keys() == world.processes.keys()
+    assert snapshot.processes_view.keys() == world.processes_view.keys()
+    pid = next(iter(world.processes))
+    snapshot.processes[pid].leader = "changed"
+    assert world.processes[pid].leader != "changed"
+    assert dict(snapshot.processes_view)[pid].leader == "changed"
