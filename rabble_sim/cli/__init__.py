@@ -1,6 +1,6 @@
 """The ``rabble-sim`` command line."""
 
-from . import _determinism, _replay, _run  # noqa: F401  (each registers its command)
+from . import _debug, _determinism, _replay, _run  # noqa: F401  (each registers its command)
 from ._app import cli
 
 main = cli.main
