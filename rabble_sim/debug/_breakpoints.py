@@ -93,7 +93,8 @@ class OnViolation:
 
 @attrs.frozen
 class When:
-    """A step after which ``predicate(view)`` is true: any condition over the processes.
+    """A step after which ``predicate(view)`` becomes true (it was false, or there was no
+    step, before): any condition over the processes.
 
     ``label`` names it in listings, since a function has no readable form.
     """
@@ -101,11 +102,14 @@ class When:
     predicate: Callable[[View], Any]
     label: str = attrs.field(default="")
 
-    def holds(self, view: View, step: int) -> bool:
+    def holds(self, view: View, step: int, errors: list[str]) -> bool:
+        """Whether the predicate is true; if it raises, False, and what it raised (with
+        the step) is added to ``errors``."""
         try:
             return bool(self.predicate(view))
         except Exception as e:
-            raise UsageError(f"breakpoint {self} raised {e!r} at step {step}") from None
+            errors.append(f"raised {e!r} at step {step}")
+            return False
 
     def __str__(self) -> str:
         return f"when {self.label or getattr(self.predicate, '__name__', 'predicate')}"

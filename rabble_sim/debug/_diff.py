@@ -8,8 +8,15 @@ import attrs
 
 from ..codec import Plain, canonical_json
 
-MISSING: Any = attrs.make_class("Missing", (), repr=False, slots=True)()
-"""Stands for a field that does not exist on one side of a change (added or removed)."""
+
+class _Missing:
+    """Stands for a field that does not exist on one side of a change (added or removed)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
 
 
 @attrs.frozen

@@ -48,6 +48,7 @@ class DebugSession:
         self.divergences: tuple[Divergence, ...] = outcome.divergences
         self.violation: Violation | None = outcome.violation
         self.breakpoints: list[Breakpoint] = []
+        self._conditions: dict[When, list[bool]] = {}
         self._every = snapshot_every
         self._snapshots: dict[int, World] = {}
         result = outcome.result
@@ -255,23 +256,38 @@ class DebugSession:
         return hit
 
     def _first_hit(self, numbers: range) -> Stop | None:
-        watches_world = any(isinstance(bp, When) for bp in self.breakpoints)
-        world = copy.deepcopy(self._world) if watches_world and numbers.step > 0 else None
         for number in numbers:
             step = self.steps[number]
-            if world is not None:
-                self._apply(world, number)
             for bp in self.breakpoints:
                 if isinstance(bp, When):
-                    # Backward, each step is rebuilt from its snapshot; forward, one world
-                    # moves along.
-                    seen = world if world is not None else self._world_at(number)
-                    matched = bp.holds(View(seen), number)
+                    held = self._held(bp)
+                    # A condition stops where it becomes true, not at every step it holds:
+                    # continuing from a stop must move on.
+                    matched = held[number] and not (number and held[number - 1])
                 else:
                     matched = bp.matches(step)
                 if matched:
                     return Stop(number, bp)
         return None
+
+    def _held(self, condition: When) -> list[bool]:
+        """Whether ``condition`` holds after each step: computed once, in one replay.
+
+        Where it raises, it does not hold (a process it reads may be down at that step);
+        if it raises and never holds, the first error is the answer.
+        """
+        held = self._conditions.get(condition)
+        if held is None:
+            world = copy.deepcopy(self._snapshots[0])
+            errors: list[str] = []
+            held = [condition.holds(View(world), 0, errors)]
+            for number in range(1, self.last + 1):
+                self._apply(world, number)
+                held.append(condition.holds(View(world), number, errors))
+            if errors and not any(held):
+                raise UsageError(f"breakpoint {condition} never held; it {errors[0]}")
+            self._conditions[condition] = held
+        return held
 
 
 def _states(world: World) -> dict[Pid, Plain]:

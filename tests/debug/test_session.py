@@ -152,19 +152,36 @@ def test_a_condition_breakpoint_sees_the_world_at_each_step(walkthrough: DebugSe
         return bool(view.processes[d].leader == "b")
 
     forward = states_walking_forward(walkthrough)
-    trusting = [n for n, states in enumerate(forward) if states[d]["leader"] == "b"]
-    assert trusting, "in the walkthrough, d follows b while the partition lasts"
+    trusts = [states[d]["leader"] == "b" for states in forward]
+    becomes_true = [n for n in range(1, len(trusts)) if trusts[n] and not trusts[n - 1]]
+    assert becomes_true, "in the walkthrough, d follows b while the partition lasts"
     walkthrough.goto(0)
     walkthrough.add_breakpoint(When(d_trusts_b, "d trusts b"))
-    assert walkthrough.continue_().step == trusting[0]
-    walkthrough.goto(walkthrough.last)
-    assert walkthrough.continue_back().step == trusting[-1]
+    stops = []
+    while (stop := walkthrough.continue_()).breakpoint is not None:
+        stops.append(stop.step)
+    assert stops == becomes_true, "stops where it becomes true, and continuing moves on"
+    assert walkthrough.continue_back().step == becomes_true[-1]
 
 
 def test_a_condition_that_raises_is_reported_not_crashed_on(walkthrough: DebugSession) -> None:
     walkthrough.add_breakpoint(When(lambda view: 1 / 0, "divide"))
-    with pytest.raises(UsageError, match="when divide raised ZeroDivisionError"):
+    with pytest.raises(UsageError, match="when divide never held; it raised ZeroDivision"):
         walkthrough.continue_()
+
+
+def test_a_condition_on_a_process_that_is_down_is_false_there(round_bug: DebugSession) -> None:
+    c = Pid("omega", "c")
+    crash = next(s.number for s in round_bug.steps if s.kind == "crash" and s.event.node == "c")
+    round_bug.add_breakpoint(When(lambda view: view.processes[c].leader == "b", "c follows b"))
+    stops = []
+    while (stop := round_bug.continue_()).breakpoint is not None:
+        stops.append(stop.step)
+    assert stops, "c follows b at some point of the round bug"
+    for number in stops:
+        round_bug.goto(number)
+        assert round_bug.state(c)["leader"] == "b"
+    assert crash not in stops
 
 
 def test_diff_shows_what_the_delivery_changed_and_nothing_else(
