@@ -1,5 +1,17 @@
 """The actor model: pids, envelopes, message types, built-in messages, errors."""
 
+from ._cluster import (
+    CallService as CallService,
+    ServiceFailed as ServiceFailed,
+    ServiceResult as ServiceResult,
+    Spawn as Spawn,
+    Spawned as Spawned,
+    SpawnFailed as SpawnFailed,
+    WatchCluster as WatchCluster,
+    call_service as call_service,
+    spawn as spawn,
+    watch_cluster as watch_cluster,
+)
 from ._errors import (
     CodecError as CodecError,
     InvalidDefinition as InvalidDefinition,
@@ -34,10 +46,20 @@ from ._pid import (
     Pid as Pid,
 )
 from ._process import Process as Process
+from ._routing import (
+    Broadcast as Broadcast,
+    RoundRobin as RoundRobin,
+    Router as Router,
+    Routes as Routes,
+    RoutingPolicy as RoutingPolicy,
+    SenderHash as SenderHash,
+)
 
 __all__ = [
     "EXECUTOR_GROUP",
     "REGISTRY",
+    "Broadcast",
+    "CallService",
     "CancelTimer",
     "ClusterStatus",
     "CodecError",
@@ -55,13 +77,27 @@ __all__ = [
     "Process",
     "RabbleError",
     "RabbleInternalError",
+    "RoundRobin",
+    "Router",
+    "Routes",
+    "RoutingPolicy",
+    "SenderHash",
+    "ServiceFailed",
+    "ServiceResult",
     "Shutdown",
+    "Spawn",
+    "SpawnFailed",
+    "Spawned",
     "StartTimer",
     "Timeout",
     "UsageError",
+    "WatchCluster",
+    "call_service",
     "cancel_timer",
     "executor_pid",
     "message",
     "persist",
+    "spawn",
     "start_timer",
+    "watch_cluster",
 ]

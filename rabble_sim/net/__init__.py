@@ -1,0 +1,1 @@
+"""The TCP executor: nodes, the wire, membership, routing and services."""

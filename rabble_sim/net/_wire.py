@@ -1,0 +1,87 @@
+"""The frames nodes exchange, as a tagged union of msgspec structs in MessagePack.
+
+Every frame body is one of these, encoded as an array whose first item is the tag. The
+decoder accepts nothing else: a body that is not one of them is malformed, and the
+connection that sent it is closed. Message bodies inside ``Send`` stay raw until their tag
+has been found in the registry, so an unknown tag is reported as such.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import msgspec
+
+from ..core import CodecError, CorrelationId, Pid
+
+VERSION = 1
+
+
+class Hello(msgspec.Struct, tag="hello", array_like=True, frozen=True):
+    """The first frame on each side: who I am, and a fresh nonce for the proof."""
+
+    version: int
+    node: str
+    addr: str
+    """Where this node listens (``host:port``); empty for a client such as ``status``."""
+    nonce: bytes
+
+
+class Proof(msgspec.Struct, tag="proof", array_like=True, frozen=True):
+    """The second frame on each side: an HMAC of both nonces under the cluster secret."""
+
+    mac: bytes
+
+
+class Send(msgspec.Struct, tag="send", array_like=True, frozen=True):
+    """An envelope. ``body`` is the message, decoded only once ``tag`` is known."""
+
+    to: Pid
+    from_: Pid
+    cid: CorrelationId | None
+    tag: str
+    body: msgspec.Raw
+
+
+class Gossip(msgspec.Struct, tag="gossip", array_like=True, frozen=True):
+    """Membership: an observed-remove set, whole or a delta. Elements are ``name@addr``."""
+
+    entries: dict[str, list[tuple[str, int]]]
+    seen: dict[str, int]
+    cloud: list[tuple[str, int]]
+
+
+class Heartbeat(msgspec.Struct, tag="heartbeat", array_like=True, frozen=True):
+    """Sent on an idle link, so that silence means the peer is gone."""
+
+
+class StatusRequest(msgspec.Struct, tag="status", array_like=True, frozen=True):
+    """Asks a node for its view (``rabble-sim status``)."""
+
+
+class StatusReply(msgspec.Struct, tag="status-reply", array_like=True, frozen=True):
+    """A node's view: members, each process's state as plain data, and its counters."""
+
+    node: str
+    members: list[str]
+    processes: dict[str, Any]
+    dead_letters: int
+    metrics: dict[str, dict[str, int]]
+
+
+Frame: TypeAlias = Hello | Proof | Send | Gossip | Heartbeat | StatusRequest | StatusReply
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(Frame)
+
+
+def encode(frame: Frame) -> bytes:
+    return _encoder.encode(frame)
+
+
+def decode(body: bytes) -> Frame:
+    """One frame body; a ``CodecError`` for anything that is not a well-formed frame."""
+    try:
+        return _decoder.decode(body)  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as e:
+        raise CodecError(f"malformed frame: {e}") from None
