@@ -4,7 +4,7 @@ from ._codec import Codec as Codec, Format as Format
 from ._durable import (
     decode_durable as decode_durable,
     encode_durable as encode_durable,
-    round_trip as round_trip,
+    restored as restored,
 )
 from ._plain import Plain as Plain, canonical_json as canonical_json, to_plain as to_plain
 
@@ -15,6 +15,6 @@ __all__ = [
     "canonical_json",
     "decode_durable",
     "encode_durable",
-    "round_trip",
+    "restored",
     "to_plain",
 ]

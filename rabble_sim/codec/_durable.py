@@ -43,6 +43,6 @@ def decode_durable(stored: bytes) -> Any:
     return _codec.decode(wrapper.body, cls, f"durable {wrapper.tag}")
 
 
-def round_trip(data: Any) -> Any:
+def restored(data: Any) -> Any:
     """``data`` as a restart will hand it back."""
     return decode_durable(encode_durable(data))
