@@ -13,6 +13,7 @@ from typing import Any, TypeAlias
 import msgspec
 
 from ..core import CodecError, CorrelationId, Pid
+from ._orset import ORSet
 
 VERSION = 1
 
@@ -73,6 +74,18 @@ Frame: TypeAlias = Hello | Proof | Send | Gossip | Heartbeat | StatusRequest | S
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(Frame)
+
+
+def gossip(delta: ORSet) -> Gossip:
+    """A membership state or delta as a frame."""
+    entries = {element: sorted(dots) for element, dots in delta.entries.items()}
+    return Gossip(entries, dict(delta.seen), sorted(delta.cloud))
+
+
+def orset(frame: Gossip, replica: str) -> ORSet:
+    """The membership state or delta a ``Gossip`` frame carries."""
+    entries = {element: {(r, n) for r, n in dots} for element, dots in frame.entries.items()}
+    return ORSet(replica, entries, dict(frame.seen), {(r, n) for r, n in frame.cloud})
 
 
 def encode(frame: Frame) -> bytes:

@@ -1,0 +1,332 @@
+"""A node's processes and its executor, on the real clock: what the World does in simulation.
+
+Messages for this node are queued and handled in order, a batch per turn of the event loop,
+so that reading the network is never starved. Requests to the executor have the same
+meaning as in the simulator: timers (``loop.call_later``), durable state (to the data
+directory, synchronously, before the process's next message), shutdown, metrics, status,
+cluster watches, spawn, routing and services (in a worker pool, off the loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ..codec import to_plain
+from ..core import (
+    EXECUTOR_GROUP,
+    CallService,
+    CancelTimer,
+    ClusterStatus,
+    CorrelationId,
+    Envelope,
+    ExecutorStatus,
+    GetExecutorStatus,
+    GetMetrics,
+    Metrics,
+    Persist,
+    Pid,
+    Router,
+    Routes,
+    ServiceFailed,
+    ServiceResult,
+    Shutdown,
+    Spawn,
+    Spawned,
+    SpawnFailed,
+    StartTimer,
+    Timeout,
+    WatchCluster,
+    executor_pid,
+)
+from ._disk import DataDir
+
+log = logging.getLogger("rabble_sim.net")
+
+BATCH = 256
+"""Messages handled per turn of the event loop before letting I/O run."""
+_RECEIVED, _SENT, _STARTED, _CANCELLED = range(4)
+
+
+class LocalExecutor:
+    """Runs one node's processes. ``route`` takes every envelope they send that is not a
+    request to this executor (the node delivers it here or over a link)."""
+
+    def __init__(
+        self,
+        node: str,
+        *,
+        route: Callable[[Envelope], None],
+        members: Callable[[], tuple[str, ...]],
+        disk: DataDir | None = None,
+        routes: Routes | None = None,
+        factories: Mapping[str, Callable[[Pid, Any], Any]] | None = None,
+        services: Mapping[str, Callable[..., Any]] | None = None,
+        workers: int = 4,
+    ) -> None:
+        self.node = node
+        self.pid = executor_pid(node)
+        self.processes: dict[Pid, Any] = {}
+        self.metrics: dict[Pid, list[int]] = {}
+        self.dead_letters = 0
+        self._route = route
+        self._members = members
+        self._disk = disk
+        self._router = Router(routes or Routes())
+        self._factories = dict(factories or {})
+        self._services = dict(services or {})
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"rabble-{node}-service")
+        self._loop = asyncio.get_running_loop()
+        self._inbox: deque[Envelope] = deque()
+        self._scheduled = False
+        self._timers: dict[tuple[Pid, CorrelationId | None], asyncio.TimerHandle] = {}
+        self._watchers: dict[Pid, None] = {}  # a dict, for a stable order
+
+    # -- life ---------------------------------------------------------------------------
+
+    def start(self, processes: Iterable[Any]) -> None:
+        """Register ``processes`` (built by the scenario's ``start``) and run their init."""
+        started = [self._register(proc) for proc in processes]
+        for proc in started:
+            self._init(proc)
+
+    def close(self) -> None:
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def states(self) -> dict[str, Any]:
+        """Every process's state as plain data, by pid string (as ``status`` shows it)."""
+        return {str(pid): to_plain(proc) for pid, proc in sorted(self.processes.items())}
+
+    def members_changed(self, members: tuple[str, ...]) -> None:
+        for watcher in self._watchers:
+            self._reply(watcher, ClusterStatus(members), None)
+
+    # -- delivery ---------------------------------------------------------------------------
+
+    def deliver(self, env: Envelope) -> None:
+        """Queue ``env`` (addressed to this node) to be handled in order."""
+        self._inbox.append(env)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._drain)
+
+    def _drain(self) -> None:
+        inbox = self._inbox
+        for _ in range(min(BATCH, len(inbox))):
+            self._handle(inbox.popleft())
+        self._scheduled = bool(inbox)
+        if inbox:
+            self._loop.call_soon(self._drain)
+
+    def _handle(self, env: Envelope) -> None:
+        to = env.to
+        if to == self.pid:
+            self._request(env)
+            return
+        proc = self.processes.get(to)
+        if proc is None:
+            self._unknown(env)
+            return
+        self.metrics[to][_RECEIVED] += 1
+        output: list[Envelope] = []
+        try:
+            proc.handle(env.msg, env.from_, env.cid, output)
+        except Exception:
+            # A bug in a process: the simulator reports it as a violation; a node in
+            # production logs it and keeps serving (the process keeps its state).
+            log.error(
+                "exception in handle of %s while handling %s:\n%s",
+                to, type(env.msg).__qualname__, traceback.format_exc().rstrip(),
+            )  # fmt: skip
+        self._send(to, output)
+
+    def _unknown(self, env: Envelope) -> None:
+        to = env.to
+        if self._router.routes_name(to.name):
+            targets = self._router.resolve(env, self.processes)
+            for target in targets:
+                self.deliver(Envelope(target, env.from_, env.msg, env.cid))
+            if targets:
+                return
+        self.dead_letters += 1
+        if self.dead_letters <= 10 or self.dead_letters % 1000 == 0:
+            log.warning(
+                "dead letter #%d: %s for %s, from %s (no such process on %s)",
+                self.dead_letters, type(env.msg).__qualname__, to, env.from_, self.node,
+            )  # fmt: skip
+
+    def _send(self, sender: Pid, output: list[Envelope]) -> None:
+        if not output:
+            return
+        counts = self.metrics.get(sender)
+        if counts is not None:
+            counts[_SENT] += len(output)
+        for env in output:
+            if env.to.group == EXECUTOR_GROUP and env.to == self.pid:
+                self._request(env)
+            else:
+                self._route(env)
+
+    # -- the executor's requests --------------------------------------------------------------
+
+    def _request(self, env: Envelope) -> None:
+        msg, sender = env.msg, env.from_
+        try:
+            handler = _REQUESTS.get(type(msg))
+            if handler is not None and sender.node != self.node and type(msg) not in _REMOTE:
+                handler = None  # timers, durable state and the rest are for local processes
+            if handler is None:
+                self.dead_letters += 1
+                log.warning("the executor of %s got %r from %s", self.node, msg, sender)
+                return
+            handler(self, env)
+        except Exception:
+            log.error(
+                "bad request of %s to the executor of %s (%r):\n%s",
+                sender, self.node, msg, traceback.format_exc().rstrip(),
+            )  # fmt: skip
+
+    def _start_timer(self, env: Envelope) -> None:
+        sender, cid = env.from_, env.cid
+        if sender not in self.processes:
+            return
+        key = (sender, cid)
+        old = self._timers.pop(key, None)
+        if old is not None:
+            old.cancel()
+        delay = max(0, int(env.msg.ms)) / 1000
+        self._timers[key] = self._loop.call_later(delay, self._fire, sender, cid)
+        self.metrics[sender][_STARTED] += 1
+
+    def _fire(self, pid: Pid, cid: CorrelationId | None) -> None:
+        del self._timers[(pid, cid)]
+        self.deliver(Envelope(pid, self.pid, Timeout(), cid))
+
+    def _cancel_timer(self, env: Envelope) -> None:
+        cid = env.msg.cid if env.msg.cid is not None else env.cid
+        handle = self._timers.pop((env.from_, cid), None)
+        if handle is not None:
+            handle.cancel()
+            self.metrics[env.from_][_CANCELLED] += 1
+
+    def _persist(self, env: Envelope) -> None:
+        if self._disk is not None:
+            self._disk.persist(env.from_, env.msg.data)
+
+    def _shutdown(self, env: Envelope) -> None:
+        pid = env.from_
+        if self.processes.pop(pid, None) is None:
+            return
+        del self.metrics[pid]
+        self._watchers.pop(pid, None)
+        for key in [key for key in self._timers if key[0] == pid]:
+            self._timers.pop(key).cancel()
+
+    def _get_metrics(self, env: Envelope) -> None:
+        target = env.msg.pid or env.from_
+        counts = self.metrics.get(target, [0, 0, 0, 0])
+        self._reply(env.from_, Metrics(target, *counts), env.cid)
+
+    def _status(self, env: Envelope) -> None:
+        self._reply(env.from_, ExecutorStatus(self.node, len(self.processes)), env.cid)
+
+    def _watch(self, env: Envelope) -> None:
+        self._watchers[env.from_] = None
+        self._reply(env.from_, ClusterStatus(self._members()), env.cid)
+
+    def _spawn(self, env: Envelope) -> None:
+        msg: Spawn = env.msg
+        pid = Pid(msg.name, self.node)
+        factory = self._factories.get(msg.factory)
+        if factory is None:
+            reason = f"no factory named {msg.factory!r} on {self.node}"
+        elif pid in self.processes:
+            reason = f"{pid} is already running"
+        else:
+            try:
+                proc = factory(pid, msg.arg)
+                self._register(proc)
+            except Exception as e:
+                reason = f"the factory raised {e!r}"
+            else:
+                self._reply(env.from_, Spawned(pid), env.cid)
+                self._init(proc)
+                return
+        self._reply(env.from_, SpawnFailed(msg.factory, msg.name, reason), env.cid)
+
+    def _call_service(self, env: Envelope) -> None:
+        msg: CallService = env.msg
+        function = self._services.get(msg.service)
+        if function is None:
+            reason = f"no service named {msg.service!r} on {self.node}"
+            self._reply(env.from_, ServiceFailed(msg.service, reason), env.cid)
+            return
+        future = self._loop.run_in_executor(self._pool, function, *msg.args)
+
+        def done(finished: asyncio.Future[Any]) -> None:
+            if finished.cancelled():
+                return
+            error = finished.exception()
+            result: Any = (
+                ServiceResult(msg.service, finished.result())
+                if error is None
+                else ServiceFailed(msg.service, repr(error))
+            )
+            self._reply(env.from_, result, env.cid)
+
+        future.add_done_callback(done)
+
+    # -- inside ---------------------------------------------------------------------------------
+
+    def _reply(self, to: Pid, msg: Any, cid: CorrelationId | None) -> None:
+        env = Envelope(to, self.pid, msg, cid)
+        if to.node == self.node:
+            self.deliver(env)
+        else:
+            self._route(env)
+
+    def _register(self, proc: Any) -> Any:
+        pid = getattr(proc, "pid", None)
+        if not isinstance(pid, Pid) or not callable(getattr(proc, "handle", None)):
+            raise TypeError(f"{proc!r} is not a process (it needs a pid and a handle method)")
+        if pid.node != self.node or pid in self.processes:
+            why = "runs on another node" if pid.node != self.node else "is already running"
+            raise ValueError(f"process {pid} {why}")
+        self.processes[pid] = proc
+        self.metrics[pid] = [0, 0, 0, 0]
+        return proc
+
+    def _init(self, proc: Any) -> None:
+        init = getattr(proc, "init", None)
+        if init is None:
+            return
+        output: list[Envelope] = []
+        try:
+            init(output)
+        except Exception:
+            log.error("exception in init of %s:\n%s", proc.pid, traceback.format_exc().rstrip())
+        self._send(proc.pid, output)
+
+
+_REMOTE = (Spawn, GetMetrics, GetExecutorStatus)
+"""The requests that processes on other nodes may make."""
+
+_REQUESTS: dict[type, Callable[[LocalExecutor, Envelope], None]] = {
+    StartTimer: LocalExecutor._start_timer,
+    CancelTimer: LocalExecutor._cancel_timer,
+    Persist: LocalExecutor._persist,
+    Shutdown: LocalExecutor._shutdown,
+    GetMetrics: LocalExecutor._get_metrics,
+    GetExecutorStatus: LocalExecutor._status,
+    WatchCluster: LocalExecutor._watch,
+    Spawn: LocalExecutor._spawn,
+    CallService: LocalExecutor._call_service,
+}

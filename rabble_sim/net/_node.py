@@ -1,0 +1,450 @@
+"""A node of a TCP cluster: its links (a full mesh), membership, failure detection, calls.
+
+One asyncio event loop runs everything (like Rabble's cluster server): the processes, the
+executor, and every connection. Membership is an observed-remove set of ``name@host:port``
+elements: a node adds itself when it starts, removes itself when it leaves, and removes a
+peer it stops hearing from; deltas are gossiped on every link until nothing changes, and a
+link that comes up starts with an exchange of whole states. The node with the smaller name
+dials each pair, so the mesh has one link a pair.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import ssl
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import msgspec
+
+from ..codec import Codec
+from ..core import (
+    EXECUTOR_GROUP,
+    CodecError,
+    CorrelationId,
+    Envelope,
+    Pid,
+    RabbleError,
+    Routes,
+    Spawn,
+    Spawned,
+    SpawnFailed,
+    executor_pid,
+)
+from ._disk import DataDir
+from ._executor import LocalExecutor
+from ._framing import MAX_FRAME, LinkError
+from ._handshake import Refused, handshake
+from ._link import Link
+from ._orset import ORSet
+from ._wire import (
+    Frame,
+    Gossip,
+    Heartbeat,
+    Send,
+    StatusReply,
+    StatusRequest,
+    encode,
+    gossip,
+    orset,
+)
+
+log = logging.getLogger("rabble_sim.net")
+
+
+class ConnectionLost(RabbleError):
+    """A call's target node failed or left before it answered."""
+
+    def __init__(self, node: str) -> None:
+        super().__init__(f"lost the connection to node {node!r} before it answered")
+        self.node = node
+
+
+class CallTimeout(RabbleError):
+    """A call got no answer in time."""
+
+
+@attrs.frozen
+class NodeConfig:
+    """How a node runs. ``port=0`` picks a free port (see ``Node.addr``)."""
+
+    name: str
+    secret: bytes = attrs.field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 0
+    join: tuple[str, ...] = ()
+    """Contact nodes' ``host:port``: any member of the cluster to join."""
+    data_dir: Path | None = None
+    routes: Routes = attrs.field(factory=Routes)
+    factories: Mapping[str, Callable[[Pid, Any], Any]] = attrs.field(factory=dict)
+    services: Mapping[str, Callable[..., Any]] = attrs.field(factory=dict)
+    heartbeat: float = 0.25
+    """Seconds between heartbeats on each link."""
+    failure_timeout: float = 1.5
+    """Seconds of silence after which a peer counts as failed."""
+    max_frame: int = MAX_FRAME
+    workers: int = 4
+    server_tls: ssl.SSLContext | None = None
+    client_tls: ssl.SSLContext | None = None
+
+
+_METRICS = ("received", "sent", "timers_started", "timers_cancelled")
+
+
+def member(element: str) -> tuple[str, str]:
+    """``name@host:port`` as (name, address)."""
+    name, _, addr = element.partition("@")
+    return name, addr
+
+
+class Node:
+    """One node: start it with ``await node.start()``, stop it with ``await node.stop()``."""
+
+    def __init__(self, config: NodeConfig, start: Callable[[str, Any], Iterable[Any]]) -> None:
+        self.config = config
+        self.name = config.name
+        self._start_processes = start
+        self._codec = Codec("msgpack")
+        self._links: dict[str, Link] = {}
+        self._clients: list[Link] = []
+        self._dialing: set[str] = set()
+        self._calls: dict[int, tuple[str, asyncio.Future[Any]]] = {}
+        self._requests = itertools.count(1)
+        self._caller = Pid("caller", config.name, EXECUTOR_GROUP)
+        self._server: asyncio.Server | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._changed = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self.addr = ""
+        self.disk = DataDir(config.data_dir, config.name) if config.data_dir else None
+        self.members_set = ORSet(config.name)
+        self.executor: LocalExecutor | None = None
+
+    # -- life ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen, start the processes (from the data directory if there is one), join."""
+        config = self.config
+        self._server = await asyncio.start_server(
+            self._accept, config.host, config.port, ssl=config.server_tls
+        )
+        host, port = self._server.sockets[0].getsockname()[:2]
+        self.addr = f"{host}:{port}"
+        durable = self.disk.recover() if self.disk else None
+        if self.disk:
+            self.members_set.counter = self.disk.load_counter()
+        self._add_self()
+        self.executor = LocalExecutor(
+            self.name,
+            route=self._route,
+            members=self.members,
+            disk=self.disk,
+            routes=config.routes,
+            factories=config.factories,
+            services=config.services,
+        )
+        self.executor.start(self._start_processes(self.name, durable))
+        self._tasks.append(asyncio.create_task(self._heartbeats(), name="heartbeats"))
+        for contact in config.join:
+            self._dial(contact)
+        log.info(
+            "node %s listening on %s%s",
+            self.name,
+            self.addr,
+            " (restart)" if durable is not None else "",
+        )
+
+    async def stop(self, *, leave: bool = True) -> None:
+        """Leave the cluster (others drop this node at once), then close everything."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if leave:
+            delta = self.members_set.remove(self._element())
+            self._gossip(delta, None)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    for link in list(self._links.values()):
+                        await link.flush()
+        for task in self._tasks:
+            task.cancel()
+        if self._server is not None:
+            self._server.close()
+        for link in [*self._links.values(), *self._clients]:
+            link.close("the node is stopping")
+        if self.executor is not None:
+            self.executor.close()
+        for node, future in self._calls.values():
+            if not future.done():
+                future.set_exception(ConnectionLost(node))
+        log.info("node %s stopped", self.name)
+
+    async def wait_stopped(self) -> None:
+        await self._stopped.wait()
+
+    # -- what it knows ------------------------------------------------------------------------
+
+    def members(self) -> tuple[str, ...]:
+        """The names of the nodes this node counts as members, itself included, sorted."""
+        return tuple(sorted({member(e)[0] for e in self.members_set.members()}))
+
+    def status(self) -> StatusReply:
+        executor = self.executor
+        assert executor is not None, "the node has not started"
+        metrics = {
+            str(pid): dict(
+                zip(("received", "sent", "timers_started", "timers_cancelled"), c, strict=True)
+            )
+            for pid, c in sorted(executor.metrics.items())
+        }
+        return StatusReply(
+            self.name, list(self.members()), executor.states(), executor.dead_letters, metrics
+        )
+
+    async def wait_for(
+        self, predicate: Callable[[tuple[str, ...]], bool], timeout: float
+    ) -> tuple[str, ...]:
+        """Wait until ``predicate(members)`` holds; ``TimeoutError`` after ``timeout`` s."""
+        async with asyncio.timeout(timeout):
+            while not predicate(self.members()):
+                self._changed.clear()
+                await self._changed.wait()
+        return self.members()
+
+    # -- calls ------------------------------------------------------------------------------------
+
+    async def call(self, to: Pid, msg: Any, *, timeout: float = 5.0) -> Any:
+        """Send ``msg`` to ``to`` and wait for the reply with the same cid. Raises
+        ``ConnectionLost`` if ``to``'s node fails or leaves first, ``CallTimeout`` if no
+        reply comes within ``timeout`` seconds."""
+        request = next(self._requests)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._calls[request] = (to.node, future)
+        try:
+            if to.node != self.name and to.node not in self._links:
+                raise ConnectionLost(to.node)
+            self._route(Envelope(to, self._caller, msg, CorrelationId(self._caller, request)))
+            try:
+                async with asyncio.timeout(timeout):
+                    return await future
+            except TimeoutError:
+                raise CallTimeout(f"no reply from {to} within {timeout} s") from None
+        finally:
+            self._calls.pop(request, None)
+
+    async def spawn(
+        self, node: str, factory: str, name: str, arg: Any = None, *, timeout: float = 5.0
+    ) -> Pid:
+        """Spawn a process from ``factory`` on ``node``; its pid, or a ``RabbleError``."""
+        reply = await self.call(executor_pid(node), Spawn(factory, name, arg), timeout=timeout)
+        if isinstance(reply, Spawned):
+            return reply.pid
+        assert isinstance(reply, SpawnFailed), reply
+        raise RabbleError(f"cannot spawn {name} on {node}: {reply.reason}")
+
+    # -- messages ---------------------------------------------------------------------------------
+
+    def _route(self, env: Envelope) -> None:
+        """Send ``env`` where it goes: this node's executor, or the link to its node."""
+        node = env.to.node
+        if node == self.name:
+            if env.to == self._caller:
+                self._answer(env)
+            elif self.executor is not None:
+                self.executor.deliver(env)
+            return
+        link = self._links.get(node)
+        if link is None:
+            return  # no link (yet, or any more): lost, as the network may lose any message
+        body = self._codec.encode(env.msg)
+        tag = self._codec.tag_for(env.msg)
+        link.send(encode(Send(env.to, env.from_, env.cid, tag, msgspec.Raw(body))))
+
+    def _answer(self, env: Envelope) -> None:
+        request = env.cid.request if env.cid is not None else None
+        entry = self._calls.get(request) if isinstance(request, int) else None
+        if entry is not None and not entry[1].done():
+            entry[1].set_result(env.msg)
+
+    def _received(self, link: Link, frame: Frame) -> None:
+        if isinstance(frame, Send):
+            msg: Any = self._codec.decode(frame.body, self._codec.class_for(frame.tag))
+            env = Envelope(frame.to, frame.from_, msg, frame.cid)
+            if frame.to.node != self.name:
+                raise CodecError(f"a message for {frame.to} arrived at node {self.name}")
+            self._route(env)
+        elif isinstance(frame, Gossip):
+            self._merge(orset(frame, link.name), link)
+        elif isinstance(frame, StatusRequest):
+            link.send(encode(self.status()))
+        elif not isinstance(frame, Heartbeat):
+            raise CodecError(f"unexpected {type(frame).__name__} frame from {link.name}")
+
+    # -- membership ---------------------------------------------------------------------------
+
+    def _element(self) -> str:
+        return f"{self.name}@{self.addr}"
+
+    def _add_self(self) -> None:
+        delta = self.members_set.add(self._element())
+        self._save_counter()
+        self._gossip(delta, None)
+
+    def _merge(self, delta: ORSet, source: Link | None) -> None:
+        before = self.members()
+        if not self.members_set.merge(delta):
+            return
+        self._gossip(delta, source)
+        if self._element() not in self.members_set and not self._stopped.is_set():
+            log.info("node %s was removed by a peer while alive: rejoining", self.name)
+            self._add_self()
+        self._after_change(before)
+
+    def _gossip(self, delta: ORSet, source: Link | None) -> None:
+        frame = encode(gossip(delta))
+        for link in self._links.values():
+            if link is not source:
+                link.send(frame)
+
+    def _after_change(self, before: tuple[str, ...]) -> None:
+        if self._stopped.is_set():
+            return  # leaving: what others do no longer matters here
+        self._save_counter()
+        self._connect_members()
+        members = self.members()
+        self._changed.set()
+        if members != before:
+            log.info("members of %s: %s", self.name, ", ".join(members))
+            if self.executor is not None:
+                self.executor.members_changed(members)
+
+    def _save_counter(self) -> None:
+        if self.disk is not None:
+            self.disk.save_counter(self.members_set.counter)
+
+    def _peer_lost(self, name: str, reason: str) -> None:
+        log.warning("lost node %s: %s", name, reason)
+        before = self.members()
+        changed = False
+        for element in self.members_set.members():
+            if member(element)[0] == name:
+                self._gossip(self.members_set.remove(element), None)
+                changed = True
+        for node, future in self._calls.values():
+            if node == name and not future.done():
+                future.set_exception(ConnectionLost(name))
+        if changed:
+            self._after_change(before)
+
+    # -- links ------------------------------------------------------------------------------------
+
+    def _connect_members(self) -> None:
+        for element in self.members_set.members():
+            name, addr = member(element)
+            if name > self.name and name not in self._links and addr:
+                self._dial(addr)
+
+    def _dial(self, addr: str) -> None:
+        if addr in self._dialing or self._stopped.is_set():
+            return
+        self._dialing.add(addr)
+        task = asyncio.create_task(self._connect(addr), name=f"dial {addr}")
+        self._tasks.append(task)
+        task.add_done_callback(lambda _: self._dialing.discard(addr))
+
+    async def _connect(self, addr: str) -> None:
+        host, _, port = addr.rpartition(":")
+        try:
+            reader, writer = await asyncio.open_connection(
+                host, int(port), ssl=self.config.client_tls
+            )
+        except (OSError, ValueError) as e:
+            log.debug("cannot reach %s: %s", addr, e)
+            return
+        await self._establish(reader, writer, dialer=self.name)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._establish(reader, writer, dialer="")
+
+    async def _establish(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, dialer: str
+    ) -> None:
+        peer_addr = writer.get_extra_info("peername")
+        try:
+            peer = await handshake(
+                reader, writer, node=self.name, addr=self.addr, secret=self.config.secret
+            )
+        except Refused as e:
+            log.warning("refused a connection from %s: %s", peer_addr, e)
+            writer.close()
+            return
+        except (LinkError, TimeoutError, OSError) as e:
+            log.info(
+                "a connection from %s failed during the handshake: %s", peer_addr, e or "timeout"
+            )
+            writer.close()
+            return
+        if self._stopped.is_set():
+            writer.close()
+            return
+        link = Link(
+            peer, reader, writer, dialer=dialer or peer.node,
+            on_frame=self._received, on_close=self._closed, max_frame=self.config.max_frame,
+        )  # fmt: skip
+        if link.is_client:
+            self._clients.append(link)
+            return
+        old = self._links.get(peer.node)
+        if old is not None and not _replaces(link, old, self.name):
+            link.close("a link to this peer exists")
+            return
+        self._links[peer.node] = link
+        if old is not None:
+            old.close("replaced by a newer link")
+        link.send(encode(gossip(self.members_set)))  # whole states first, then deltas
+
+    def _closed(self, link: Link, reason: str) -> None:
+        if link.is_client:
+            with contextlib.suppress(ValueError):
+                self._clients.remove(link)
+            return
+        if self._links.get(link.name) is link:
+            del self._links[link.name]
+            if self._stopped.is_set():
+                return
+            if link.name in self.members():
+                self._peer_lost(link.name, reason)
+            else:
+                log.info("closed the link to %s, which left: %s", link.name, reason)
+
+    async def _heartbeats(self) -> None:
+        interval, limit = self.config.heartbeat, self.config.failure_timeout
+        beat = encode(Heartbeat())
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval)
+            now = loop.time()
+            for link in list(self._links.values()):
+                if now - link.last_heard > limit:
+                    link.close(f"no frame for {now - link.last_heard:.1f} s")
+                else:
+                    link.send(beat)
+            self._connect_members()
+            for contact in self.config.join:
+                if not self._links:
+                    self._dial(contact)
+
+
+def _replaces(new: Link, old: Link, me: str) -> bool:
+    """Whether ``new`` should replace ``old`` (both to one peer): keep the link dialed by
+    the smaller name, so that both ends keep the same one; between two links dialed by the
+    same side, the newer (the peer restarted, or the old link is dying)."""
+    smaller = min(me, new.name)
+    if new.dialer == old.dialer:
+        return True
+    return new.dialer == smaller
