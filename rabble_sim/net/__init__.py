@@ -1,1 +1,26 @@
-"""The TCP executor: nodes, the wire, membership, routing and services."""
+"""The TCP executor: the processes tested in simulation, run by nodes that talk over TCP."""
+
+from ._client import fetch_status as fetch_status, parse_addr as parse_addr
+from ._framing import MAX_FRAME as MAX_FRAME
+from ._handshake import load_secret as load_secret
+from ._node import (
+    CallTimeout as CallTimeout,
+    ConnectionLost as ConnectionLost,
+    Node as Node,
+    NodeConfig as NodeConfig,
+)
+from ._serve import run as run_node, serve as serve, tls_contexts as tls_contexts
+
+__all__ = [
+    "MAX_FRAME",
+    "CallTimeout",
+    "ConnectionLost",
+    "Node",
+    "NodeConfig",
+    "fetch_status",
+    "load_secret",
+    "parse_addr",
+    "run_node",
+    "serve",
+    "tls_contexts",
+]

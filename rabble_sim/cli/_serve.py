@@ -1,0 +1,164 @@
+"""``rabble-sim serve`` and ``rabble-sim status``: a node of a real cluster, and its view."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+
+import click
+
+from ..core import UsageError
+from ..net import NodeConfig, fetch_status, load_secret, parse_addr, run_node, tls_contexts
+from ..schedule import load_scenario
+from ._app import cli
+from ._report import console
+
+secret_option = click.option(
+    "--secret-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Read the cluster secret from this file [default: $RABBLE_SIM_SECRET].",
+)
+
+
+def _secret(path: Path | None) -> bytes:
+    return load_secret(os.environ.get("RABBLE_SIM_SECRET"), str(path) if path else None)
+
+
+@cli.command(name="serve")
+@click.argument("reference", metavar="MODULE:SCENARIO")
+@click.option("--node", "name", required=True, help="This node's name: one of the scenario's.")
+@click.option(
+    "--listen",
+    required=True,
+    metavar="HOST:PORT",
+    help="Where to accept links (port 0: any free port).",
+)
+@click.option(
+    "--join",
+    multiple=True,
+    metavar="HOST:PORT",
+    help="A node of the cluster to join through (repeatable).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where durable state lives; a restart recovers from it.",
+)
+@secret_option
+@click.option(
+    "--tls-cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Encrypt links with TLS: this node's certificate (PEM).",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The certificate's private key (PEM) [default: in the cert file].",
+)
+@click.option(
+    "--tls-ca",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Certificates to trust for peers [default: the node's own].",
+)
+@click.option(
+    "--heartbeat",
+    type=click.FloatRange(min=0.01),
+    default=0.25,
+    show_default=True,
+    help="Seconds between heartbeats.",
+)
+@click.option(
+    "--failure-timeout",
+    type=click.FloatRange(min=0.05),
+    default=1.5,
+    show_default=True,
+    help="Seconds of silence before a peer counts as failed.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+def serve_command(
+    reference: str,
+    name: str,
+    listen: str,
+    join: tuple[str, ...],
+    data_dir: Path | None,
+    secret_file: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_ca: Path | None,
+    heartbeat: float,
+    failure_timeout: float,
+    log_level: str,
+) -> None:
+    """Run node NAME of a scenario over TCP until SIGTERM: its processes, built by the
+    scenario's start(), talk to the other nodes that share the cluster secret."""
+    scenario = load_scenario(reference)
+    if name not in scenario.nodes:
+        raise UsageError(
+            f"{name!r} is not a node of {reference} (its nodes: {', '.join(scenario.nodes)})"
+        )
+    host, port = parse_addr(listen, any_port=True)
+    for contact in join:
+        parse_addr(contact)
+    secret = _secret(secret_file)
+    server_tls, client_tls = tls_contexts(tls_cert, tls_key, tls_ca)
+    logging.basicConfig(
+        level=log_level.upper(),
+        format=f"%(asctime)s %(levelname)s [{name}] %(message)s",
+    )
+    config = NodeConfig(
+        name,
+        secret,
+        host=host,
+        port=port,
+        join=join,
+        data_dir=data_dir,
+        routes=scenario.routes,
+        factories=scenario.factories,
+        services=scenario.services,
+        heartbeat=heartbeat,
+        failure_timeout=failure_timeout,
+        server_tls=server_tls,
+        client_tls=client_tls,
+    )
+    run_node(config, scenario.start)
+
+
+@cli.command(name="status")
+@click.argument("addr", metavar="HOST:PORT")
+@secret_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True)
+def status_command(addr: str, secret_file: Path | None, as_json: bool, timeout: float) -> None:
+    """Ask the node at HOST:PORT for its view: members, processes and their state."""
+    secret = _secret(secret_file)
+    reply = asyncio.run(fetch_status(addr, secret, timeout=timeout))
+    if as_json:
+        data = {
+            "node": reply.node,
+            "members": reply.members,
+            "processes": reply.processes,
+            "dead_letters": reply.dead_letters,
+            "metrics": reply.metrics,
+        }
+        print(json.dumps(data, sort_keys=True))
+        return
+    console.print(f"[bold]node {reply.node}[/] · members: {', '.join(reply.members)}")
+    console.print(f"dead letters: {reply.dead_letters:,}")
+    for pid, state in reply.processes.items():
+        counts = reply.metrics.get(pid, {})
+        seen = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        console.print(f"[bold]{pid}[/] ({seen})")
+        console.print(json.dumps(state, indent=2, sort_keys=True), markup=False, highlight=False)
