@@ -1,6 +1,14 @@
 """The ``rabble-sim`` command line."""
 
-from . import _debug, _determinism, _diagram, _replay, _run  # noqa: F401  (each registers its command)
+# Each module registers its command on import.
+from . import (  # noqa: F401
+    _debug,
+    _determinism,
+    _diagram,
+    _replay,
+    _run,
+    _serve,
+)
 from ._app import cli
 
 main = cli.main
