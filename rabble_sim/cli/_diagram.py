@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 from rich.markup import escape
 
 from ..core import UsageError
-from ..debug import DebugSession
-from ..debug._diagram import Diagram
-from ..debug._diagram_html import page
-from ._app import EXIT_OK, cli
+from ..debug import DebugSession, Diagram, diagram_page
+from ._app import cli
 from ._report import console
 
 
@@ -37,11 +34,10 @@ def diagram_command(path: Path, output: Path, title: str) -> None:
     session = DebugSession.open(path)
     diagram = Diagram.from_session(session, title=title)
     try:
-        output.write_text(page(diagram), encoding="utf-8")
+        output.write_text(diagram_page(diagram), encoding="utf-8")
     except OSError as e:
         raise UsageError(f"cannot write {output}: {e.strerror or e}") from None
     console.print(
         f"wrote {escape(str(output))}: {len(diagram.lanes)} lanes, "
         f"{len(diagram.arrows)} arrows, {diagram.last} steps"
     )
-    sys.exit(EXIT_OK)

@@ -11,6 +11,8 @@ from ._breakpoints import (
     When as When,
     parse_breakpoint as parse_breakpoint,
 )
+from ._diagram import Diagram as Diagram, render_diagram as render_diagram
+from ._diagram_html import page as diagram_page
 from ._diff import MISSING as MISSING, Change as Change, diff as diff
 from ._lines import LineDebugger as LineDebugger
 from ._session import DebugSession as DebugSession, Stop as Stop
@@ -26,6 +28,7 @@ __all__ = [
     "Breakpoint",
     "Change",
     "DebugSession",
+    "Diagram",
     "InFlight",
     "LineDebugger",
     "OnKind",
@@ -39,6 +42,8 @@ __all__ = [
     "StepBreakpoint",
     "Stop",
     "When",
+    "diagram_page",
     "diff",
     "parse_breakpoint",
+    "render_diagram",
 ]
