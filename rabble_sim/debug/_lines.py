@@ -189,15 +189,21 @@ class LineDebugger:
     def _break(self, arg: str) -> None:
         session = self.session
         if arg:
-            self._print(f"breakpoint {len(session.breakpoints)}: {session.add_breakpoint(arg)}")
-        elif not session.breakpoints:
+            added = session.add_breakpoint(arg)
+            self._print(f"breakpoint {len(session.breakpoints)}: {added}")
+            return
+        if not session.breakpoints:
             self._print("no breakpoints")
-        for i, bp in enumerate(session.breakpoints if not arg else ()):
-            self._print(f"breakpoint {i}: {bp}")
+        for number, bp in enumerate(session.breakpoints, start=1):
+            self._print(f"breakpoint {number}: {bp}")
 
     def _delete(self, arg: str) -> None:
-        removed = self.session.remove_breakpoint(_number(arg, "delete N"))
-        self._print(f"deleted breakpoint {removed}")
+        # Numbered from 1 on screen, as in the full-screen debugger and in gdb.
+        number = _number(arg, "delete N")
+        if not 1 <= number <= len(self.session.breakpoints):
+            raise UsageError(f"there is no breakpoint {number} (see: break)")
+        removed = self.session.remove_breakpoint(number - 1)
+        self._print(f"deleted breakpoint {number}: {removed}")
 
     def _print(self, text: str) -> None:
         print(text, file=self.out)
@@ -205,7 +211,7 @@ class LineDebugger:
 
 def _changed(pid: Pid, changes: list[Change]) -> str:
     """``started PID``, ``stopped PID`` or ``changed PID: field: a -> b; ...``."""
-    if len(changes) == 1 and not changes[0].path:
+    if len(changes) == 1 and not changes[0].keys:
         if changes[0].before is MISSING:
             return f"started {pid}"
         if changes[0].after is MISSING:

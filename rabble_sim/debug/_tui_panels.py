@@ -327,7 +327,7 @@ def process_text(session: DebugSession, pid: Pid) -> tuple[Text, Text]:
         if mine:
             heading.append(" · stopped in this step", CHANGED)
         return heading, fields
-    if any(change.before is MISSING and not change.path for change in mine):
+    if any(change.before is MISSING and not change.keys for change in mine):
         heading.append("  started in this step", NEW)
     elif mine:
         heading.append(f"  {CHANGED_MARK} {len(mine)} changed", CHANGED)
@@ -369,12 +369,12 @@ def old_value(key: str, after: Any, changes: list[Change]) -> Any:
     """What field ``key`` held before ``changes`` (the session's changes inside it, from
     the step before), rebuilt from its value now; ``MISSING`` when the field is new,
     ``UNKNOWN`` when a change's path cannot be followed."""
-    if len(changes) == 1 and changes[0].path == key:
+    if len(changes) == 1 and changes[0].keys == (key,):
         return changes[0].before
     before = copy.deepcopy(after)
     removed: list[tuple[Any, str | int]] = []
     for change in changes:
-        steps = _steps(before, change.path.removeprefix(key))
+        steps = change.keys[1:]
         if not steps:
             return UNKNOWN
         parent = before
@@ -393,46 +393,17 @@ def old_value(key: str, after: Any, changes: list[Change]) -> Any:
     # Items added at the end of a list go last, from the end, so indexes stay right.
     for parent, last in sorted(removed, key=lambda item: _index(item[1]), reverse=True):
         del parent[last]
-    # A path is ambiguous when a key holds a dot or a bracket: keep only a rebuilt value
-    # that gives back exactly the changes the session reported.
-    return before if diff(before, after, key) == changes else UNKNOWN
-
-
-def _steps(value: Any, path: str) -> list[str | int]:
-    """The keys and indexes of a change's ``path`` below a field (``.log[2].view``),
-    read against the value itself, since a key may hold a dot (``echo.request``); empty
-    when the path does not fit the value."""
-    steps: list[str | int] = []
-    while path:
-        if path.startswith("[") and "]" in path and isinstance(value, list):
-            end = path.index("]")
-            try:
-                index = int(path[1:end])
-            except ValueError:
-                return []
-            steps.append(index)
-            path = path[end + 1 :]
-            value = value[index] if index < len(value) else None
-        elif path.startswith(".") and isinstance(value, dict):
-            path = path[1:]
-            # The longest key the path goes on from, or the whole rest: a removed key.
-            keys = [k for k in value if path == k or path.startswith((f"{k}.", f"{k}["))]
-            name = max(keys, key=len, default=path)
-            steps.append(name)
-            path = path[len(name) :]
-            value = value.get(name)
-        else:
-            return []
-    return steps
+    # Keep only a rebuilt value that gives back exactly the changes the session reported.
+    return before if diff(before, after, (key,)) == changes else UNKNOWN
 
 
 def _index(step: str | int) -> int:
     return step if isinstance(step, int) else -1
 
 
-def _field_of(change: Change) -> str:
+def _field_of(change: Change) -> str | int | None:
     """The top-level field a change is in: ``log[2].view`` is in ``log``."""
-    return change.path.split(".", 1)[0].split("[", 1)[0]
+    return change.keys[0] if change.keys else None
 
 
 def network_title(session: DebugSession) -> str:

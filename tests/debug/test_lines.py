@@ -46,11 +46,13 @@ def test_goto_back_state_diff_and_pending(walkthrough: DebugSession) -> None:
 def test_breakpoints_continue_and_reverse(round_bug: DebugSession) -> None:
     crash = next(s for s in round_bug.steps if s.kind == "crash")
     lines = transcript(round_bug, "break kind crash", "break", "continue", "stopped")
-    assert "breakpoint 0: kind crash" in lines
+    assert lines.count("breakpoint 1: kind crash") == 2, "added, then listed"
     assert f"step {crash.number}/{round_bug.last} crash {crash.event.node}" in lines
     assert f"  stopped omega::{crash.event.node}" in lines
     assert round_bug.step == crash.number
-    lines = transcript(round_bug, "delete 0", "continue", "reverse")
+    lines = transcript(round_bug, "delete 2", "delete 1", "continue", "reverse")
+    assert "error: there is no breakpoint 2 (see: break)" in lines
+    assert "deleted breakpoint 1: kind crash" in lines
     assert any(line.startswith("  violation liveness agree_on_smallest") for line in lines)
     assert lines[-1].startswith("  started ") or lines[-1].startswith("step 0/")
 

@@ -19,6 +19,7 @@ from rabble_sim.debug import (
     OnPid,
     OnViolation,
     When,
+    diff,
     parse_breakpoint,
 )
 from rabble_sim.sim import World
@@ -197,7 +198,7 @@ def test_diff_shows_what_the_delivery_changed_and_nothing_else(
     assert set(changes) <= {receiver}
     for change in walkthrough.diff(receiver):
         assert change.before != change.after
-    changed_fields = {c.path.split(".")[0].split("[")[0] for c in walkthrough.diff(receiver)}
+    changed_fields = {c.keys[0] for c in walkthrough.diff(receiver)}
     assert changed_fields == {
         k for k in after[receiver] if after[receiver][k] != before[receiver][k]
     }
@@ -209,7 +210,7 @@ def test_a_crash_stops_processes_and_a_restart_starts_them(round_bug: DebugSessi
     node = round_bug.current.event.node
     for pid, changes in round_bug.changes().items():
         assert pid.node == node
-        assert [(c.path, c.after) for c in changes] == [("", MISSING)]
+        assert [(c.keys, c.after) for c in changes] == [((), MISSING)]
     assert all(round_bug.state(pid) is None for pid in round_bug.pids if pid.node == node)
     assert stop.step > 0
 
@@ -278,3 +279,18 @@ def test_a_world_snapshot_is_independent_of_the_world(walkthrough: DebugSession)
     snapshot.processes[pid].leader = "changed"
     assert world.processes[pid].leader != "changed"
     assert dict(snapshot.processes_view)[pid].leader == "changed"
+
+
+def test_diff_paths_read_one_way_even_when_keys_hold_dots() -> None:
+    changes = diff(
+        {"pending": {"echo.request": {"n": 1}}, "log": [1]},
+        {"pending": {"echo.request": {"n": 2}}, "log": [1, {"view": 3}]},
+    )
+    assert [(c.keys, c.path, str(c)) for c in changes] == [
+        (("log", 1), "log[1]", 'log[1] + {"view":3}'),
+        (
+            ("pending", "echo.request", "n"),
+            'pending["echo.request"].n',
+            'pending["echo.request"].n: 1 -> 2',
+        ),
+    ]
