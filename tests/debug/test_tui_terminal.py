@@ -24,12 +24,16 @@ class Terminal:
         self.tmux = tmux
         self.socket = str(folder / "tmux.sock")
         self.session = "debug"
-        # The pane stays after the command ends, so its exit status and its last words
-        # (a traceback, say) can be read.
+        # The shell writes the command's exit status to a file: tmux's own record of it
+        # (pane_dead_status) is sometimes missing when the pane's process was reaped early.
+        self.status_file = folder / "status"
+        shell = f"{shlex.join(command)}; echo $? > {shlex.quote(str(self.status_file))}"
+        # The pane stays after the command ends, so its last words (a traceback, say) can
+        # be read.
         self.run(
             "start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
             "new-session", "-d", "-x", "80", "-y", "24", "-s", self.session, "-c", str(ROOT),
-            shlex.join(command),
+            shell,
         )  # fmt: skip
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -50,11 +54,11 @@ class Terminal:
 
     def exit_status(self) -> int | None:
         """The command's exit status once it has ended; None while it runs."""
-        shown = self.run(
-            "display-message", "-p", "-t", self.session, "#{pane_dead}:#{pane_dead_status}"
-        )
-        dead, _, status = shown.stdout.strip().partition(":")
-        return int(status) if dead == "1" else None
+        try:
+            text = self.status_file.read_text()
+        except FileNotFoundError:
+            return None
+        return int(text) if text.endswith("\n") else None  # written whole, or not yet
 
     def wait_for(self, what: str, ready: Callable[[], bool]) -> None:
         deadline = time.monotonic() + DEADLINE
