@@ -149,6 +149,7 @@ def status_command(addr: str, secret_file: Path | None, as_json: bool, timeout: 
         data = {
             "node": reply.node,
             "members": reply.members,
+            "links": reply.links,
             "processes": reply.processes,
             "dead_letters": reply.dead_letters,
             "metrics": reply.metrics,
@@ -156,6 +157,7 @@ def status_command(addr: str, secret_file: Path | None, as_json: bool, timeout: 
         print(json.dumps(data, sort_keys=True))
         return
     console.print(f"[bold]node {reply.node}[/] · members: {', '.join(reply.members)}")
+    console.print(f"linked to: {', '.join(reply.links) or 'none'}")
     console.print(f"dead letters: {reply.dead_letters:,}")
     for pid, state in reply.processes.items():
         counts = reply.metrics.get(pid, {})

@@ -203,7 +203,12 @@ class Node:
             for pid, c in sorted(executor.metrics.items())
         }
         return StatusReply(
-            self.name, list(self.members()), executor.states(), executor.dead_letters, metrics
+            self.name,
+            list(self.members()),
+            sorted(self._links),
+            executor.states(),
+            executor.dead_letters,
+            metrics,
         )
 
     async def wait_for(

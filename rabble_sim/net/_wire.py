@@ -65,6 +65,8 @@ class StatusReply(msgspec.Struct, tag="status-reply", array_like=True, frozen=Tr
 
     node: str
     members: list[str]
+    links: list[str]
+    """The members this node has a live link to."""
     processes: dict[str, Any]
     dead_letters: int
     metrics: dict[str, dict[str, int]]
