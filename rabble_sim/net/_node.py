@@ -152,12 +152,8 @@ class Node:
         self._tasks.append(asyncio.create_task(self._heartbeats(), name="heartbeats"))
         for contact in config.join:
             self._dial(contact)
-        log.info(
-            "node %s listening on %s%s",
-            self.name,
-            self.addr,
-            " (restart)" if durable is not None else "",
-        )
+        restart = " (restarted from its data directory)" if durable is not None else ""
+        log.info("node %s listening on %s%s", self.name, self.addr, restart)
 
     async def stop(self, *, leave: bool = True) -> None:
         """Leave the cluster (others drop this node at once), then close everything."""
@@ -224,23 +220,34 @@ class Node:
     # -- calls ------------------------------------------------------------------------------------
 
     async def call(self, to: Pid, msg: Any, *, timeout: float = 5.0) -> Any:
-        """Send ``msg`` to ``to`` and wait for the reply with the same cid. Raises
-        ``ConnectionLost`` if ``to``'s node fails or leaves first, ``CallTimeout`` if no
-        reply comes within ``timeout`` seconds."""
+        """Send ``msg`` to ``to`` and wait for the reply with the same cid.
+
+        A member whose link is still coming up is waited for. Raises ``ConnectionLost``
+        if ``to``'s node is not a member, or fails or leaves before it answers, and
+        ``CallTimeout`` if no reply comes within ``timeout`` seconds.
+        """
         request = next(self._requests)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._calls[request] = (to.node, future)
         try:
-            if to.node != self.name and to.node not in self._links:
-                raise ConnectionLost(to.node)
-            self._route(Envelope(to, self._caller, msg, CorrelationId(self._caller, request)))
-            try:
-                async with asyncio.timeout(timeout):
-                    return await future
-            except TimeoutError:
-                raise CallTimeout(f"no reply from {to} within {timeout} s") from None
+            async with asyncio.timeout(timeout):
+                await self._linked(to.node)
+                self._calls[request] = (to.node, future)
+                cid = CorrelationId(self._caller, request)
+                self._route(Envelope(to, self._caller, msg, cid))
+                return await future
+        except TimeoutError:
+            raise CallTimeout(f"no reply from {to} within {timeout} s") from None
         finally:
             self._calls.pop(request, None)
+
+    async def _linked(self, node: str) -> None:
+        """Return once ``node`` is this node or linked; ``ConnectionLost`` if it is not a
+        member."""
+        while node != self.name and node not in self._links:
+            if node not in self.members():
+                raise ConnectionLost(node)
+            self._changed.clear()
+            await self._changed.wait()
 
     async def spawn(
         self, node: str, factory: str, name: str, arg: Any = None, *, timeout: float = 5.0
@@ -409,6 +416,7 @@ class Node:
             link.close("a link to this peer exists")
             return
         self._links[peer.node] = link
+        self._changed.set()
         if old is not None:
             old.close("replaced by a newer link")
         link.send(encode(gossip(self.members_set)))  # whole states first, then deltas
