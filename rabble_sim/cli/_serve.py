@@ -11,7 +11,15 @@ from pathlib import Path
 import click
 
 from ..core import UsageError
-from ..net import NodeConfig, fetch_status, load_secret, parse_addr, run_node, tls_contexts
+from ..net import (
+    NodeConfig,
+    client_tls,
+    fetch_status,
+    load_secret,
+    parse_addr,
+    run_node,
+    tls_contexts,
+)
 from ..schedule import load_scenario
 from ._app import cli
 from ._report import console
@@ -141,10 +149,19 @@ def serve_command(
 @secret_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True)
-def status_command(addr: str, secret_file: Path | None, as_json: bool, timeout: float) -> None:
+@click.option(
+    "--tls-ca",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Speak TLS, trusting these certificates (PEM): for nodes run with --tls-cert.",
+)
+def status_command(
+    addr: str, secret_file: Path | None, as_json: bool, timeout: float, tls_ca: Path | None
+) -> None:
     """Ask the node at HOST:PORT for its view: members, processes and their state."""
     secret = _secret(secret_file)
-    reply = asyncio.run(fetch_status(addr, secret, timeout=timeout))
+    tls = client_tls(tls_ca) if tls_ca else None
+    reply = asyncio.run(fetch_status(addr, secret, timeout=timeout, tls=tls))
     if as_json:
         data = {
             "node": reply.node,

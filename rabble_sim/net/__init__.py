@@ -9,7 +9,12 @@ from ._node import (
     Node as Node,
     NodeConfig as NodeConfig,
 )
-from ._serve import run as run_node, serve as serve, tls_contexts as tls_contexts
+from ._serve import (
+    client_tls as client_tls,
+    run as run_node,
+    serve as serve,
+    tls_contexts as tls_contexts,
+)
 
 __all__ = [
     "MAX_FRAME",
@@ -17,6 +22,7 @@ __all__ = [
     "ConnectionLost",
     "Node",
     "NodeConfig",
+    "client_tls",
     "fetch_status",
     "load_secret",
     "parse_addr",

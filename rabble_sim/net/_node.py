@@ -58,10 +58,10 @@ log = logging.getLogger("rabble_sim.net")
 
 
 class ConnectionLost(RabbleError):
-    """A call's target node failed or left before it answered."""
+    """A call's target node failed or left before it answered, or is not a member."""
 
-    def __init__(self, node: str) -> None:
-        super().__init__(f"lost the connection to node {node!r} before it answered")
+    def __init__(self, node: str, why: str = "failed or left before it answered") -> None:
+        super().__init__(f"node {node!r} {why}")
         self.node = node
 
 
@@ -93,6 +93,8 @@ class NodeConfig:
     client_tls: ssl.SSLContext | None = None
 
 
+MAX_BACKOFF = 5.0
+"""The longest wait, in seconds, between two tries to link to an address."""
 _METRICS = ("received", "sent", "timers_started", "timers_cancelled")
 
 
@@ -113,6 +115,8 @@ class Node:
         self._links: dict[str, Link] = {}
         self._clients: list[Link] = []
         self._dialing: set[str] = set()
+        self._failures: dict[str, int] = {}
+        self._retry_at: dict[str, float] = {}
         self._calls: dict[int, tuple[str, asyncio.Future[Any]]] = {}
         self._requests = itertools.count(1)
         self._caller = Pid("caller", config.name, EXECUTOR_GROUP)
@@ -245,7 +249,7 @@ class Node:
         member."""
         while node != self.name and node not in self._links:
             if node not in self.members():
-                raise ConnectionLost(node)
+                raise ConnectionLost(node, "is not a member of the cluster (wait_for it?)")
             self._changed.clear()
             await self._changed.wait()
 
@@ -364,6 +368,8 @@ class Node:
     def _dial(self, addr: str) -> None:
         if addr in self._dialing or self._stopped.is_set():
             return
+        if asyncio.get_running_loop().time() < self._retry_at.get(addr, 0.0):
+            return
         self._dialing.add(addr)
         task = asyncio.create_task(self._connect(addr), name=f"dial {addr}")
         self._tasks.append(task)
@@ -376,50 +382,60 @@ class Node:
                 host, int(port), ssl=self.config.client_tls
             )
         except (OSError, ValueError) as e:
-            log.debug("cannot reach %s: %s", addr, e)
+            self._dial_failed(addr, str(e))
             return
-        await self._establish(reader, writer, dialer=self.name)
+        why = await self._establish(reader, writer, dialer=self.name)
+        if why:
+            self._dial_failed(addr, why)
+        else:
+            self._failures.pop(addr, None)
+            self._retry_at.pop(addr, None)
+
+    def _dial_failed(self, addr: str, why: str) -> None:
+        """Back off before dialing ``addr`` again, and say so once, not at every try."""
+        failures = self._failures.get(addr, 0) + 1
+        self._failures[addr] = failures
+        delay = min(MAX_BACKOFF, self.config.heartbeat * 2**failures)
+        self._retry_at[addr] = asyncio.get_running_loop().time() + delay
+        say = log.info if failures == 1 else log.debug
+        say("cannot link to %s: %s (trying again, less and less often)", addr, why)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await self._establish(reader, writer, dialer="")
+        why = await self._establish(reader, writer, dialer="")
+        if why:
+            log.warning("refused a connection from %s: %s", writer.get_extra_info("peername"), why)
 
     async def _establish(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, dialer: str
-    ) -> None:
-        peer_addr = writer.get_extra_info("peername")
+    ) -> str:
+        """Run the handshake and make a link; what went wrong, or "" when all went well."""
         try:
             peer = await handshake(
                 reader, writer, node=self.name, addr=self.addr, secret=self.config.secret
             )
-        except Refused as e:
-            log.warning("refused a connection from %s: %s", peer_addr, e)
+        except (Refused, LinkError, TimeoutError, OSError) as e:
             writer.close()
-            return
-        except (LinkError, TimeoutError, OSError) as e:
-            log.info(
-                "a connection from %s failed during the handshake: %s", peer_addr, e or "timeout"
-            )
-            writer.close()
-            return
+            return str(e) or "the handshake timed out"
         if self._stopped.is_set():
             writer.close()
-            return
+            return ""
         link = Link(
             peer, reader, writer, dialer=dialer or peer.node,
             on_frame=self._received, on_close=self._closed, max_frame=self.config.max_frame,
         )  # fmt: skip
         if link.is_client:
             self._clients.append(link)
-            return
+            return ""
         old = self._links.get(peer.node)
         if old is not None and not _replaces(link, old, self.name):
             link.close("a link to this peer exists")
-            return
+            return ""
         self._links[peer.node] = link
         self._changed.set()
         if old is not None:
             old.close("replaced by a newer link")
         link.send(encode(gossip(self.members_set)))  # whole states first, then deltas
+        return ""
 
     def _closed(self, link: Link, reason: str) -> None:
         if link.is_client:

@@ -1,0 +1,125 @@
+"""Real clusters for the TCP executor's tests: ``rabble-sim serve`` in OS processes on
+loopback, stopped with real signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rabble_sim.net import client_tls, fetch_status
+from rabble_sim.net._wire import StatusReply
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+SECRET = "test-cluster-secret"
+
+
+class ServedNode:
+    """One ``rabble-sim serve`` process."""
+
+    def __init__(self, name: str, proc: subprocess.Popen[str], addr: str, log: Path) -> None:
+        self.name = name
+        self.proc = proc
+        self.addr = addr
+        self.log = log
+
+    def status(self, secret: str = SECRET) -> StatusReply:
+        return asyncio.run(fetch_status(self.addr, secret.encode(), timeout=5))
+
+    def status_over_tls(self, ca: Path, secret: str = SECRET) -> StatusReply:
+        return asyncio.run(fetch_status(self.addr, secret.encode(), timeout=5, tls=client_tls(ca)))
+
+    def members(self) -> list[str]:
+        return self.status().members
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=10)
+
+    def log_text(self) -> str:
+        return self.log.read_text()
+
+
+class Cluster:
+    """Starts nodes and stops them all at the end of the test."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.nodes: list[ServedNode] = []
+
+    def start(
+        self,
+        reference: str,
+        name: str,
+        *,
+        join: ServedNode | None = None,
+        listen: str = "127.0.0.1:0",
+        data_dir: Path | None = None,
+        secret: str = SECRET,
+        extra: tuple[str, ...] = (),
+    ) -> ServedNode:
+        args = [sys.executable, "-m", "rabble_sim.cli", "serve", reference, "--node", name]
+        args += ["--listen", listen, "--heartbeat", "0.2", "--failure-timeout", "1.0", *extra]
+        if join is not None:
+            args += ["--join", join.addr]
+        if data_dir is not None:
+            args += ["--data-dir", str(data_dir)]
+        env = {
+            **os.environ,
+            "RABBLE_SIM_SECRET": secret,
+            "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)]),
+        }
+        log = self.tmp / f"{name}-{len(self.nodes)}.log"
+        proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=log.open("w"), text=True, env=env, cwd=ROOT
+        )
+        line = proc.stdout.readline() if proc.stdout else ""  # "node N listening on H:P"
+        if not line.startswith(f"node {name} listening on "):
+            proc.kill()
+            raise AssertionError(f"node {name} did not start: {line!r}\n{log.read_text()}")
+        node = ServedNode(name, proc, line.split()[-1], log)
+        self.nodes.append(node)
+        return node
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            if node.proc.poll() is None:
+                node.proc.send_signal(signal.SIGTERM)
+        for node in self.nodes:
+            try:
+                node.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                node.proc.kill()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    running = Cluster(tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def eventually(check: Callable[[], Any], *, within: float = 10.0, what: str = "") -> Any:
+    """Poll ``check`` until it returns something true; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except Exception as e:  # a node still starting or stopping
+            last = e
+        if last and not isinstance(last, Exception):
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"not within {within} s: {what} (last: {last!r})")
