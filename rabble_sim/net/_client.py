@@ -31,7 +31,7 @@ async def fetch_status(
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(host, port, ssl=tls)
             try:
-                await handshake(reader, writer, node="status", addr="", secret=secret)
+                await handshake(reader, writer, node="status", addr="", secret=secret, dialer=True)
                 writer.write(frame(encode(StatusRequest())))
                 reply = decode(await read_frame(reader))
             finally:

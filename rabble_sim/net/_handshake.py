@@ -1,9 +1,12 @@
 """Proving knowledge of the cluster secret, both ways, before any other frame.
 
 Each side sends ``Hello`` with a fresh random nonce, then ``Proof``: an HMAC-SHA256, under
-the secret, of its own name, its nonce and the peer's nonce. Each checks the other's proof
-in constant time. A stranger learns nothing it could replay (the nonces are fresh on both
-sides), and is disconnected after its first wrong frame or after the time limit.
+the secret, of its role (the side that dialed, or the side that accepted), its own name, its
+nonce and the peer's nonce. Each checks the other's proof in constant time. A stranger
+learns nothing it could replay (the nonces are fresh on both sides), and cannot pass off a
+node's own proof as its own: reflected back to that node, or relayed to another node it
+dialed, the proof has the wrong role. It is disconnected after its first wrong frame or
+after the time limit.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ class Refused(RabbleError):
     """The peer did not prove it knows the cluster secret, or spoke another protocol."""
 
 
-def proof(secret: bytes, node: str, own_nonce: bytes, peer_nonce: bytes) -> bytes:
-    """What ``node`` sends to prove the secret, bound to both nonces of this connection."""
-    message = b"rabble-sim proof\0" + node.encode() + b"\0" + own_nonce + peer_nonce
+def proof(secret: bytes, dialer: bool, node: str, own_nonce: bytes, peer_nonce: bytes) -> bytes:
+    """What ``node`` sends to prove the secret, bound to its role (``dialer``: it opened
+    the connection) and to both nonces of this connection."""
+    role = b"dial\0" if dialer else b"accept\0"
+    message = b"rabble-sim proof\0" + role + node.encode() + b"\0" + own_nonce + peer_nonce
     return hmac.new(secret, message, hashlib.sha256).digest()
 
 
@@ -41,9 +46,11 @@ async def handshake(
     node: str,
     addr: str,
     secret: bytes,
+    dialer: bool,
     timeout: float = 5.0,
 ) -> Hello:
-    """Run the handshake as ``node``; return the peer's ``Hello`` once its proof checks.
+    """Run the handshake as ``node``, on a connection it opened (``dialer``) or accepted;
+    return the peer's ``Hello`` once its proof checks.
 
     Raises ``Refused`` (wrong secret, wrong protocol or version, a frame out of order, too
     slow) or a ``LinkError`` (the connection broke).
@@ -56,9 +63,9 @@ async def handshake(
             raise Refused(f"{peer.node!r} speaks wire version {peer.version}, not {VERSION}")
         if len(peer.nonce) != NONCE_BYTES:
             raise Refused(f"{peer.node!r} sent a nonce of {len(peer.nonce)} bytes")
-        writer.write(frame(encode(Proof(proof(secret, node, mine.nonce, peer.nonce)))))
+        writer.write(frame(encode(Proof(proof(secret, dialer, node, mine.nonce, peer.nonce)))))
         theirs = await _expect(reader, Proof)
-        expected = proof(secret, peer.node, peer.nonce, mine.nonce)
+        expected = proof(secret, not dialer, peer.node, peer.nonce, mine.nonce)
         if not hmac.compare_digest(theirs.mac, expected):
             raise Refused(f"{peer.node!r} does not know the cluster secret")
         return peer

@@ -411,8 +411,9 @@ class Node:
         """Run the handshake and make a link; what went wrong, or "" when all went well."""
         try:
             peer = await handshake(
-                reader, writer, node=self.name, addr=self.addr, secret=self.config.secret
-            )
+                reader, writer, node=self.name, addr=self.addr, secret=self.config.secret,
+                dialer=bool(dialer),
+            )  # fmt: skip
         except (Refused, LinkError, TimeoutError, OSError) as e:
             writer.close()
             return str(e) or "the handshake timed out"
