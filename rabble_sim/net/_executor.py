@@ -23,6 +23,7 @@ from ..core import (
     CallService,
     CancelTimer,
     ClusterStatus,
+    CodecError,
     CorrelationId,
     Envelope,
     ExecutorStatus,
@@ -120,11 +121,13 @@ class LocalExecutor:
 
     def _drain(self) -> None:
         inbox = self._inbox
-        for _ in range(min(BATCH, len(inbox))):
-            self._handle(inbox.popleft())
-        self._scheduled = bool(inbox)
-        if inbox:
-            self._loop.call_soon(self._drain)
+        try:
+            for _ in range(min(BATCH, len(inbox))):
+                self._handle(inbox.popleft())
+        finally:  # even after a bug (say, in a custom routing policy): never stop draining
+            self._scheduled = bool(inbox)
+            if inbox:
+                self._loop.call_soon(self._drain)
 
     def _handle(self, env: Envelope) -> None:
         to = env.to
@@ -172,8 +175,11 @@ class LocalExecutor:
         for env in output:
             if env.to.group == EXECUTOR_GROUP and env.to == self.pid:
                 self._request(env)
-            else:
+                continue
+            try:
                 self._route(env)
+            except CodecError as e:  # only a message for another node is encoded
+                log.error("%s sent a message to %s that cannot be sent: %s", sender, env.to, e)
 
     # -- the executor's requests --------------------------------------------------------------
 
