@@ -351,9 +351,6 @@ class Node:
             if member(element)[0] == name:
                 self._gossip(self.members_set.remove(element), None)
                 changed = True
-        for node, future in self._calls.values():
-            if node == name and not future.done():
-                future.set_exception(ConnectionLost(name))
         if changed:
             self._after_change(before)
 
@@ -447,6 +444,9 @@ class Node:
             del self._links[link.name]
             if self._stopped.is_set():
                 return
+            for node, future in self._calls.values():  # whether it failed or left
+                if node == link.name and not future.done():
+                    future.set_exception(ConnectionLost(link.name))
             if link.name in self.members():
                 self._peer_lost(link.name, reason)
             else:
