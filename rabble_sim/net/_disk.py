@@ -45,7 +45,12 @@ class DataDir:
         for path in sorted(self._processes.iterdir()):
             if path.name.startswith("."):
                 continue  # a temporary file left by a crash mid-write
-            pid = Pid.parse(base64.urlsafe_b64decode(path.name.encode()).decode())
+            try:
+                pid = Pid.parse(base64.urlsafe_b64decode(path.name.encode()).decode())
+            except ValueError:  # also binascii.Error and UnicodeDecodeError
+                raise RabbleError(
+                    f"{path} was not written by rabble-sim: move it out of the data directory"
+                ) from None
             try:
                 durable[pid] = decode_durable(path.read_bytes())
             except CodecError as e:
@@ -59,7 +64,10 @@ class DataDir:
 
     def load_counter(self) -> int:
         path = self.root / "dots"
-        return int(path.read_text()) if path.exists() else 0
+        try:
+            return int(path.read_text()) if path.exists() else 0
+        except ValueError:
+            raise RabbleError(f"the membership dot counter in {path} is corrupt") from None
 
     def save_counter(self, counter: int) -> None:
         self._write(self.root / "dots", str(counter).encode())

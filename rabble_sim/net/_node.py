@@ -151,6 +151,7 @@ class Node:
             routes=config.routes,
             factories=config.factories,
             services=config.services,
+            workers=config.workers,
         )
         self.executor.start(self._start_processes(self.name, durable))
         self._tasks.append(asyncio.create_task(self._heartbeats(), name="heartbeats"))
