@@ -418,6 +418,9 @@ class Node:
         if self._stopped.is_set():
             writer.close()
             return ""
+        if peer.node == self.name and peer.addr:  # it dialed itself (its own --join, say)
+            writer.close()
+            return "that is this node's own address" if dialer else ""
         link = Link(
             peer, reader, writer, dialer=dialer or peer.node,
             on_frame=self._received, on_close=self._closed, max_frame=self.config.max_frame,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import socket
 import threading
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -380,3 +382,36 @@ async def test_a_routing_policy_that_raises_loses_that_message_only() -> None:
         with pytest.raises(CallTimeout):
             await a.call(Pid("workers/?", "b"), Ping(), timeout=0.2)
         assert await a.call(Pid("workers/1", "b"), Ping()) == Pong("workers/1::b", 1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_a_node_told_to_join_itself_stays_its_own_member(caplog: pytest.LogCaptureFixture) -> None:
+    # The same --join list on every node includes each node's own address.
+    async def body() -> None:
+        port = free_port()
+        own = f"127.0.0.1:{port}"
+        config = NodeConfig("a", SECRET, port=port, join=(own,), heartbeat=0.05)
+        async with contextlib.AsyncExitStack() as stack:
+            a = Node(config, start)
+            await a.start()
+            stack.push_async_callback(a.stop)
+            dialed = f"cannot link to {own}: that is this node's own address"
+            await eventually(
+                lambda: dialed in caplog.text or "lost node" in caplog.text, "a dialed itself"
+            )
+            assert "lost node a" not in caplog.text
+            assert a.members() == ("a",) and a.status().links == []
+            b = Node(NodeConfig("b", SECRET, join=(own,)), start)
+            await b.start()
+            stack.push_async_callback(b.stop)
+            await b.wait_for(lambda members: members == ("a", "b"), timeout=2)
+            assert await b.call(Pid("workers/1", "a"), Ping()) == Pong("workers/1::a", 1)
+
+    with caplog.at_level(logging.INFO, logger="rabble_sim.net"):
+        asyncio.run(body())
