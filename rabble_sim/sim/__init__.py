@@ -19,6 +19,7 @@ from ._events import (
     Partition as Partition,
     Restart as Restart,
 )
+from ._failures import CheckFailed as CheckFailed, EventNotEnabled as EventNotEnabled
 from ._pct import PCTChooser as PCTChooser
 from ._run import RunResult as RunResult, Violation as Violation, run as run
 from ._scenario import (
@@ -39,12 +40,7 @@ from ._trace import (
     summarize as summarize,
 )
 from ._view import View as View
-from ._world import (
-    CheckFailed as CheckFailed,
-    EventNotEnabled as EventNotEnabled,
-    World as World,
-    partition_problem as partition_problem,
-)
+from ._world import World as World, partition_problem as partition_problem
 
 __all__ = [
     "EVENT_KINDS",

@@ -11,10 +11,11 @@ import attrs
 
 from ._choosers import Chooser, FairChooser
 from ._events import Event
+from ._failures import CheckFailed, check_name, describe
 from ._scenario import Invariant, Scenario
 from ._trace import Trace
 from ._view import View
-from ._world import CheckFailed, World, check_name, describe
+from ._world import World
 
 
 @attrs.frozen

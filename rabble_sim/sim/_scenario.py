@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..core import CorrelationId, Envelope, InvalidDefinition, Pid
+from ..core import CorrelationId, Envelope, InvalidDefinition, Pid, Routes
 
 if TYPE_CHECKING:
     from ._view import View
@@ -20,6 +20,8 @@ Postcondition = Callable[[Any, Any, Any, Sequence[Envelope]], None]
 """``(before, after, msg, outputs)``: a copy of the process before ``handle``, the process
 after it, the message and what ``handle`` appended to ``output``."""
 StartFn = Callable[[str, "dict[Pid, Any] | None"], Sequence[Any]]
+Factory = Callable[[Pid, Any], Any]
+"""``(pid, arg) -> process``: builds a process that ``Spawn`` asks for, under ``pid``."""
 
 
 def _probability(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
@@ -126,6 +128,35 @@ def _name(instance: Any, attribute: attrs.Attribute[str], value: str) -> None:
         )
 
 
+def _routes(instance: Any, attribute: attrs.Attribute[Routes], value: Routes) -> None:
+    if not isinstance(value, Routes):
+        raise InvalidDefinition(
+            "Scenario.routes must be a Routes, for example "
+            f"Routes({{'workers': RoundRobin()}}), not {value!r}"
+        )
+
+
+def _functions(field: str, example: str, value: Any) -> dict[str, Any]:
+    """``value`` as a dict of named functions, copied so that the scenario keeps the ones
+    it was built with; an ``InvalidDefinition`` naming the field if it is not one."""
+    ok = isinstance(value, Mapping) and all(
+        isinstance(name, str) and name and callable(function) for name, function in value.items()
+    )
+    if not ok:
+        raise InvalidDefinition(
+            f"Scenario.{field} maps names to functions, for example {example}, not {value!r}"
+        )
+    return dict(value)
+
+
+def _factories(value: Any) -> dict[str, Factory]:
+    return _functions("factories", "{'worker': Worker} (called as Worker(pid, arg))", value)
+
+
+def _services(value: Any) -> dict[str, Callable[..., Any]]:
+    return _functions("services", "{'digest': sha256_of}", value)
+
+
 def _to_liveness(value: Liveness | Invariant | None) -> Liveness | None:
     if value is None or isinstance(value, Liveness):
         return value
@@ -139,6 +170,13 @@ class Scenario:
     ``start(node, durable)`` builds a node's processes: at first start ``durable`` is
     ``None``; after a crash it holds the last data each of the node's pids persisted.
     Every process it returns must live on ``node``.
+
+    ``routes`` are the routing policies of every node (see ``rabble_sim.core.Routes``);
+    ``factories`` the functions ``factory(pid, arg)`` that ``Spawn`` may name, and
+    ``services`` those that ``CallService`` may name. The simulator calls a service at
+    once, in the middle of a step, so a service must be a deterministic function of its
+    arguments (no clock, no random, no I/O whose answer changes): its result is not
+    recorded in the schedule, it is computed again on replay.
     """
 
     name: str = attrs.field(validator=_name)
@@ -154,6 +192,9 @@ class Scenario:
         factory=dict, validator=_conditions
     )
     liveness: Liveness | None = attrs.field(default=None, converter=_to_liveness)
+    routes: Routes = attrs.field(factory=Routes, validator=_routes)
+    factories: Mapping[str, Factory] = attrs.field(factory=dict, converter=_factories)
+    services: Mapping[str, Callable[..., Any]] = attrs.field(factory=dict, converter=_services)
 
     def __attrs_post_init__(self) -> None:
         if not self.nodes:
