@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 
 from ..core import CodecError
-from ._framing import LinkError, frame, read_frame
+from ._framing import LinkError, PeerClosed, frame, read_frame
 from ._wire import Frame, Hello, decode
 
 log = logging.getLogger("rabble_sim.net")
@@ -44,6 +44,8 @@ class Link:
         self.dialer = dialer
         self.dropped = 0
         self.closed = False
+        self.failed = False
+        """Whether it closed on a bad frame or a broken stream (not a clean end)."""
         self._reader = reader
         self._writer = writer
         self._on_frame = on_frame
@@ -125,7 +127,10 @@ class Link:
                 body = await read_frame(self._reader, self._max_frame)
                 self.last_heard = self._clock()
                 self._on_frame(self, decode(body))
+        except PeerClosed as e:
+            self.close(str(e))
         except (LinkError, CodecError) as e:
+            self.failed = True
             self.close(str(e))
         except Exception:  # a bug in rabble-sim: say so, and lose only this link
             log.exception("internal error on the link to %s", self.name)

@@ -98,6 +98,11 @@ MAX_BACKOFF = 5.0
 _METRICS = ("received", "sent", "timers_started", "timers_cancelled")
 
 
+def one_line(text: str) -> str:
+    """``text``, which may quote what a peer sent, escaped so that it stays on one log line."""
+    return text.encode("unicode_escape").decode("ascii")
+
+
 def member(element: str) -> tuple[str, str]:
     """``name@host:port`` as (name, address)."""
     name, _, addr = element.partition("@")
@@ -401,7 +406,8 @@ class Node:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         why = await self._establish(reader, writer, dialer="")
         if why:
-            log.warning("refused a connection from %s: %s", writer.get_extra_info("peername"), why)
+            peer = writer.get_extra_info("peername")
+            log.warning("refused a connection from %s: %s", peer, one_line(why))
 
     async def _establish(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, dialer: str
@@ -443,6 +449,8 @@ class Node:
         if link.is_client:
             with contextlib.suppress(ValueError):
                 self._clients.remove(link)
+            if link.failed:
+                log.warning("closed the connection from client %r: %s", link.name, one_line(reason))
             return
         if self._links.get(link.name) is link:
             del self._links[link.name]
