@@ -26,7 +26,7 @@ def debug_command(path: Path, plain: bool, start: int) -> None:
     """Step through a schedule FILE: forward and back, breakpoints, every process's
     state and what changed at each step, the messages in flight."""
     session = DebugSession.open(path)
-    session.goto(min(start, session.last))
+    session.goto(start)
     if plain or not (sys.stdin.isatty() and sys.stdout.isatty()):
         LineDebugger(session, sys.stdout).run(_commands())
         return

@@ -12,7 +12,7 @@ from ._breakpoints import (
     parse_breakpoint as parse_breakpoint,
 )
 from ._diagram import Diagram as Diagram, render_diagram as render_diagram
-from ._diagram_html import page as diagram_page
+from ._diagram_html import diagram_page as diagram_page
 from ._diff import MISSING as MISSING, Change as Change, diff as diff
 from ._lines import LineDebugger as LineDebugger
 from ._session import DebugSession as DebugSession, Stop as Stop

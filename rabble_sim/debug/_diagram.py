@@ -15,7 +15,8 @@ view while it scrolls both ways. For large schedules it offers:
 * a click on a lane's name to light up only the arrows to and from that process;
 * a button that scrolls to the failing step.
 
-The address's fragment sets the first view: ``#zoom=0`` (0 to 4) and ``#timers=off``.
+The address's fragment sets the first view: ``#zoom=0`` (0 to 4), ``timers=off`` and
+``step=N`` (scrolled into view), as in ``#zoom=1&timers=off&step=367``.
 Hovering an arrow or a mark shows what it is in a panel, and in the browser's tooltip.
 """
 
@@ -25,7 +26,7 @@ import attrs
 
 from ..core import Pid, executor_pid
 from ..sim import Violation
-from ._diagram_html import page
+from ._diagram_html import diagram_page
 from ._session import DebugSession
 
 
@@ -159,7 +160,7 @@ class Diagram:
 def render_diagram(session: DebugSession, *, title: str = "") -> str:
     """The complete HTML page of ``session``'s space-time diagram (see the module's
     docstring for what it offers). The same schedule always gives the same bytes."""
-    return page(Diagram.from_session(session, title=title))
+    return diagram_page(Diagram.from_session(session, title=title))
 
 
 def _lanes(pids: tuple[Pid, ...], arrows: list[Arrow]) -> tuple[Lane, ...]:

@@ -12,9 +12,11 @@ that step) or ``data-span`` (a line, path or rect from one step's row to another
 
 from __future__ import annotations
 
+import functools
 import itertools
 import textwrap
 from html import escape
+from importlib import resources
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -114,7 +116,7 @@ class _Layout:
         return f'data-span="{start} {end}" data-x="{x1} {x2}" d="{d}"'
 
 
-def page(diagram: Diagram) -> str:
+def diagram_page(diagram: Diagram) -> str:
     """The whole HTML page of ``diagram``."""
     layout = _Layout(diagram)
     title = escape(diagram.title)
@@ -125,7 +127,7 @@ def page(diagram: Diagram) -> str:
             '<head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{title}: space-time diagram</title>",
-            f"<style>{CSS}</style></head>",
+            f"<style>{_asset('diagram.css')}</style></head>",
             "<body>",
             _header(diagram, layout),
             '<main id="scroll">',
@@ -133,7 +135,7 @@ def page(diagram: Diagram) -> str:
             _svg(diagram, layout),
             "</main>",
             '<aside id="info" hidden></aside>',
-            f"<script>{SCRIPT}</script>",
+            f"<script>{_asset('diagram.js')}</script>",
             "</body></html>",
             "",
         ]
@@ -414,200 +416,8 @@ def _num(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:.1f}"
 
 
-CSS = """
-* { box-sizing: border-box; }
-html, body { margin: 0; height: 100%; }
-body { display: flex; flex-direction: column; color: #1d2330;
-  font: 13px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; }
-header.bar { flex: none; padding: 8px 14px 6px; background: #f5f6f8;
-  border-bottom: 1px solid #d5d9e0; }
-h1 { font-size: 16px; margin: 0 0 2px; }
-header p { margin: 2px 0; }
-code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-.failed { color: #b00020; font-weight: 600; }
-.passed { color: #1a7a35; }
-.diverged { color: #8a5a00; }
-.tools { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: center; margin-top: 4px; }
-button { font: inherit; padding: 0 8px; margin-right: 2px; }
-#zoom-level { color: #6b7385; }
-.legend { display: flex; flex-wrap: wrap; gap: 2px 12px; color: #4a5262; }
-.legend > span { display: inline-flex; align-items: center; gap: 3px; }
-main { flex: 1; overflow: auto; position: relative; }
-.lane-heads { position: sticky; top: 0; z-index: 2; height: 24px; background: #fff;
-  border-bottom: 1px solid #d5d9e0; }
-.lane-heads.tall { height: 36px; }
-.lane-head { position: absolute; top: 3px; transform: translateX(-50%); cursor: pointer;
-  font: 600 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-  white-space: nowrap; text-align: center; padding: 0 5px; border-radius: 3px; }
-.lane-head small { display: block; font-weight: 400; font-size: 10px; color: #6b7385; }
-.lane-head.focused { background: #ffef9e; }
-.col-head { position: absolute; top: 3px; font-size: 11px; color: #6b7385; }
-#info { position: fixed; right: 14px; bottom: 14px; z-index: 3; max-width: min(620px, 70vw);
-  padding: 8px 10px; background: #fffdf3; border: 1px solid #d9cf9c; border-radius: 4px;
-  box-shadow: 0 2px 10px rgba(0, 0, 0, .15); white-space: pre-wrap; word-break: break-word;
-  font: 12px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-svg { display: block; }
-svg text { font: 11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-  dominant-baseline: central; }
-.row rect { fill: transparent; }
-.row.tens rect { fill: #f7f8fa; }
-.row:hover rect { fill: #e9f0ff; }
-.row.failing rect { fill: #ffe1e5; }
-.row .no { fill: #8a92a3; text-anchor: end; }
-.row .what { fill: #303746; }
-.row.k-timeout .what { fill: #7d8597; }
-.row.k-drop .what, .row.k-crash .what { fill: #b00020; }
-.row.k-partition .what, .row.k-heal .what { fill: #7b3a96; }
-.liveness { fill: rgba(40, 160, 80, .07); pointer-events: none; }
-.band { fill: rgba(142, 68, 173, .10); pointer-events: none; }
-.lane line { stroke: #c3c8d2; stroke-width: 1; }
-line.outage { stroke: #b00020; stroke-width: 4; stroke-dasharray: 2 3; opacity: .45; }
-.lane.never-ran line { stroke-dasharray: 1 4; }
-path { fill: none; }
-.arrow .line { stroke-width: 1.4; }
-.arrow.copy .line { stroke-dasharray: 5 3; }
-.arrow .hit { stroke: transparent; stroke-width: 9; }
-.arrow:hover .line { stroke-width: 2.8; }
-.focusing .arrow:not(.focus) { opacity: .08; }
-.trail { stroke: #99a0ad; stroke-width: 1; stroke-dasharray: 2 3; }
-.c0 { stroke: #0072b2; } .c1 { stroke: #d55e00; } .c2 { stroke: #009e73; }
-.c3 { stroke: #cc79a7; } .c4 { stroke: #e69f00; } .c5 { stroke: #56b4e9; }
-.c6 { stroke: #7a5195; } .c7 { stroke: #8c6d31; } .cx { stroke: #8a92a3; }
-.head { stroke: none; }
-.head.c0 { fill: #0072b2; } .head.c1 { fill: #d55e00; } .head.c2 { fill: #009e73; }
-.head.c3 { fill: #cc79a7; } .head.c4 { fill: #e69f00; } .head.c5 { fill: #56b4e9; }
-.head.c6 { fill: #7a5195; } .head.c7 { fill: #8c6d31; } .head.cx { fill: #8a92a3; }
-.key .head { fill: #0072b2; }
-.key.copy .line { stroke-dasharray: 4 2; }
-.key.outage line { stroke-width: 4; }
-.timeout .sym { fill: #fff; stroke: #2e8b57; stroke-width: 1.4; }
-.timeout .hand { stroke: #2e8b57; stroke-width: 1.2; }
-.drop .sym { stroke: #d0021b; stroke-width: 2.4; }
-.duplicate .sym { fill: #fff; stroke: #d08a00; stroke-width: 1.6; }
-.crash .sym { fill: #b00020; }
-.crash .x { stroke: #fff; stroke-width: 1.8; }
-.restart .sym { fill: #1a8a3a; }
-.wall { stroke: #8e44ad; stroke-width: 2; stroke-dasharray: 4 3; opacity: .7; }
-.partition line, .heal line { stroke-width: 1.6; stroke-dasharray: 6 4; }
-.partition line { stroke: #8e44ad; } .heal line { stroke: #1a8a3a; }
-.partition text { fill: #7b3a96; } .heal text { fill: #1a7a35; }
-.mark text, .violation text { paint-order: stroke; stroke: #fff; stroke-width: 3px; }
-.violation line { stroke: #d0021b; stroke-width: 2; }
-.violation rect { fill: #fff0f2; stroke: #d0021b; }
-.violation text { fill: #b00020; font-weight: 600; stroke: none; }
-.tight svg text { font-size: 9px; }
-.dense .row .what, .dense .row:not(.tens) .no, .dense .mark text { display: none; }
-.no-timers .row.k-timeout:not(.failing), .no-timers .mark.timeout { display: none; }
-"""
-
-SCRIPT = """
-(() => {
-  "use strict";
-  const svg = document.getElementById("diagram");
-  const root = document.documentElement;
-  const info = document.getElementById("info");
-  const zooms = svg.dataset.zooms.split(" ").map(Number);
-  const top = Number(svg.dataset.top), bottom = Number(svg.dataset.bottom);
-  const last = Number(svg.dataset.last), bend = Number(svg.dataset.bend);
-  const timerBox = document.getElementById("timers");
-  const foldable = new Set(Array.from(
-    svg.querySelectorAll(".row.k-timeout:not(.failing)"), (row) => Number(row.dataset.at)));
-  let zoom = Number(svg.dataset.zoom), focus = "";
-
-  function path(x1, y1, x2, y2) {
-    return x1 === x2 ? `M${x1},${y1} Q${x1 + bend},${(y1 + y2) / 2} ${x2},${y2}`
-                     : `M${x1},${y1} L${x2},${y2}`;
-  }
-
-  function layout() {
-    const h = zooms[zoom], folded = !timerBox.checked, ys = [];
-    let slot = 0;
-    for (let n = 0; n <= last; n++) {
-      // A folded row takes no height: what it holds sits on the line between its
-      // neighbours, so arrows sent by a folded timer firing still start somewhere true.
-      ys.push(folded && foldable.has(n) ? top + slot * h : top + slot++ * h + h / 2);
-    }
-    for (const el of svg.querySelectorAll("[data-at]")) {
-      el.setAttribute("transform", `translate(${el.dataset.x},${ys[el.dataset.at]})`);
-    }
-    for (const el of svg.querySelectorAll("[data-span]")) {
-      const [a, b] = el.dataset.span.split(" ").map(Number);
-      if (el.tagName === "rect") {
-        el.setAttribute("y", ys[a] - h / 2);
-        el.setAttribute("height", ys[b] - ys[a] + h);
-      } else if (el.tagName === "line") {
-        el.setAttribute("y1", ys[a]);
-        el.setAttribute("y2", ys[b]);
-      } else {
-        const [x1, x2] = el.dataset.x.split(" ").map(Number);
-        el.setAttribute("d", path(x1, ys[a], x2, ys[b]));
-      }
-    }
-    for (const el of svg.querySelectorAll("[data-below]")) {
-      el.setAttribute("transform", `translate(0,${h / 2})`);
-    }
-    for (const bg of svg.querySelectorAll(".row > rect")) {
-      bg.setAttribute("y", -h / 2);
-      bg.setAttribute("height", h);
-    }
-    svg.setAttribute("height", top + slot * h + bottom);
-    root.classList.toggle("dense", h < 10);
-    root.classList.toggle("tight", h === 10);
-    root.classList.toggle("no-timers", folded);
-    document.getElementById("zoom-level").textContent = `${h}px a row`;
-  }
-
-  document.getElementById("zoom-out").addEventListener("click", () => {
-    zoom = Math.max(0, zoom - 1);
-    layout();
-  });
-  document.getElementById("zoom-in").addEventListener("click", () => {
-    zoom = Math.min(zooms.length - 1, zoom + 1);
-    layout();
-  });
-  timerBox.addEventListener("change", layout);
-
-  const failure = svg.querySelector(".violation");
-  const toFailure = document.getElementById("to-failure");
-  if (failure && toFailure) {
-    toFailure.addEventListener("click", () => failure.scrollIntoView({block: "center"}));
-  }
-
-  // The panel shows what the tooltip shows, and keeps it until the pointer finds another
-  // (or a click closes it).
-  info.addEventListener("click", () => { info.hidden = true; });
-  svg.addEventListener("mouseover", (event) => {
-    const el = event.target.closest(".arrow, .mark, .violation, .lane, .row");
-    const title = el && el.querySelector(":scope > title");
-    if (title) {
-      info.textContent = title.textContent;
-      info.hidden = false;
-    }
-  });
-
-  // A click on a lane's name lights up the messages to and from it; a second undoes it.
-  for (const head of document.querySelectorAll(".lane-head")) {
-    head.addEventListener("click", () => {
-      focus = focus === head.dataset.pid ? "" : head.dataset.pid;
-      root.classList.toggle("focusing", focus !== "");
-      for (const other of document.querySelectorAll(".lane-head")) {
-        other.classList.toggle("focused", other.dataset.pid === focus);
-      }
-      for (const arrow of svg.querySelectorAll(".arrow")) {
-        arrow.classList.toggle("focus", arrow.dataset.from === focus || arrow.dataset.to === focus);
-      }
-    });
-  }
-
-  // The address's fragment sets the first view: #zoom=0 (to 4), timers=off, step=N.
-  const options = new URLSearchParams(location.hash.slice(1));
-  if (options.has("zoom") || options.has("timers")) {
-    const asked = Number(options.get("zoom") ?? zoom);
-    if (Number.isInteger(asked)) zoom = Math.min(zooms.length - 1, Math.max(0, asked));
-    timerBox.checked = options.get("timers") !== "off";
-    layout();
-  }
-  const row = svg.querySelector(`.row[data-at="${Number(options.get("step"))}"]`);
-  if (row) row.scrollIntoView({block: "center"});
-})();
-"""
+@functools.cache
+def _asset(name: str) -> str:
+    """The page's stylesheet or script, shipped beside this module and inlined, so that
+    the page needs nothing else."""
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
-from ..core import Pid, UsageError
+from ..core import Pid, RabbleError, UsageError
 from ..sim import cid_summary, envelope_summary
 from ._diff import MISSING, Change
 from ._session import DebugSession, Stop
@@ -14,7 +14,7 @@ from ._session import DebugSession, Stop
 HELP = """\
 commands (one a line):
   next [N]          go N steps forward (default 1); also: n
-  back [N]          go N steps back; also: b, prev
+  back [N]          go N steps back; also: prev
   goto N            go to step N; also: g
   continue          go forward to the next breakpoint, or to the end; also: c
   reverse           go back to the previous breakpoint, or to the start
@@ -44,7 +44,7 @@ class LineDebugger:
         self.out = out
         self._commands: dict[str, Callable[[str], None]] = {
             "next": self._next, "n": self._next,
-            "back": self._back, "b": self._back, "prev": self._back,
+            "back": self._back, "prev": self._back,
             "goto": self._goto, "g": self._goto,
             "continue": self._continue, "c": self._continue,
             "reverse": self._reverse,
@@ -79,19 +79,24 @@ class LineDebugger:
             if command is None:
                 raise UsageError(f"unknown command {name!r} (try: help)")
             command(arg.strip())
-        except UsageError as e:
+        except RabbleError as e:
             self._print(f"error: {e}")
         return True
 
     def outline(self) -> None:
         session = self.session
-        violation = session.violation
-        self._print(
-            f"schedule of {session.schedule.scenario}: {session.last} steps, "
-            + (f"violation at step {violation.step}" if violation else "no violation")
-        )
+        violation, recorded = session.violation, session.schedule.violation
+        if violation is not None:
+            outcome = f"violation at step {violation.step}"
+        elif recorded is not None:
+            outcome = f"no violation: the recorded one ({recorded['check']}) no longer occurs"
+        else:
+            outcome = "no violation"
+        self._print(f"schedule of {session.schedule.scenario}: {session.last} steps, {outcome}")
         for divergence in session.divergences:
             self._print(f"diverged at {divergence}")
+        for note in session.notes:
+            self._print(f"note: {note}")
 
     def show(self) -> None:
         """The current step: its event, what it sent, what changed, the violation."""

@@ -7,18 +7,17 @@ away as ``snapshot_every`` events at most, however long the schedule.
 
 from __future__ import annotations
 
-import contextlib
-import copy
 from pathlib import Path
 
 import attrs
 
 from ..codec import Plain, to_plain
-from ..core import Pid, UsageError
+from ..core import REGISTRY, Pid, UsageError
 from ..schedule import Divergence, Schedule, check_tags, load, load_scenario, replay
-from ..sim import CheckFailed, Event, Scenario, Trace as _Trace, View, Violation, World, summarize
-from ._breakpoints import Breakpoint, When, parse_breakpoint
+from ..sim import Scenario, Trace as _Trace, View, Violation, World, summarize
+from ._breakpoints import Breakpoint, OnMessage, OnNode, OnPid, When, parse_breakpoint
 from ._diff import MISSING, Change, diff
+from ._rewind import Rewinder
 from ._step import InFlight, Pending, PendingTimer, Step
 
 
@@ -49,14 +48,24 @@ class DebugSession:
         self.violation: Violation | None = outcome.violation
         self.breakpoints: list[Breakpoint] = []
         self._conditions: dict[When, list[bool]] = {}
-        self._every = snapshot_every
-        self._snapshots: dict[int, World] = {}
-        result = outcome.result
-        self.steps: tuple[Step, ...] = self._walk(result.trace, result.liveness_from)
-        self._world = copy.deepcopy(self._snapshots[0])
+        trace = outcome.result.trace
+        self._rewind = Rewinder(scenario, [event for event, _, _ in trace], snapshot_every)
+        self._origins: dict[int, int] = {}
+        """The step that created each seq (a duplicate's copy: the original's)."""
+        self.steps, self.pids = self._walk(trace, outcome.result.liveness_from)
+        self._addressed = {
+            pid
+            for step in self.steps
+            if step.envelope
+            for pid in (step.envelope.to, step.envelope.from_)
+        }
+        self._world = self._rewind.start()
         self._step = 0
-        self._states = _states(self._world)
-        self._previous: dict[Pid, Plain] = {}
+        self._states: dict[Pid, Plain] | None = None
+        self._before: dict[Pid, Plain] = {}
+        """The states before the current step of the processes it touched."""
+        self._before_pids: frozenset[Pid] = frozenset()
+        """The processes running before the current step."""
 
     @classmethod
     def open(cls, path: str | Path, *, snapshot_every: int = 64) -> DebugSession:
@@ -82,6 +91,11 @@ class DebugSession:
         return self.steps[self._step]
 
     @property
+    def notes(self) -> list[str]:
+        """Anything the session had to work around (a world that cannot be copied)."""
+        return self._rewind.notes
+
+    @property
     def view(self) -> View:
         """The world at the current step, as invariants see it."""
         return View(self._world)
@@ -97,19 +111,20 @@ class DebugSession:
         return self.goto(max(0, self._step - count))
 
     def goto(self, number: int) -> Step:
-        """Go to step ``number``, replaying from the nearest snapshot at or before it."""
+        """Go to step ``number``, replaying from the nearest snapshot before it."""
         if not 0 <= number <= self.last:
             raise UsageError(f"there is no step {number}: the steps are 0 to {self.last}")
-        if number == self._step + 1:
-            self._previous = self._states
-            self._apply(self._world, number)
+        if number == 0:
+            self._world, self._before, self._before_pids = self._rewind.start(), {}, frozenset()
         elif number != self._step:
-            self._world = self._world_at(number - 1) if number else self._world_at(0)
-            self._previous = _states(self._world) if number else {}
-            if number:
-                self._apply(self._world, number)
+            world = self._world if number == self._step + 1 else self._rewind.world_at(number - 1)
+            self._before, self._before_pids = (
+                self._touched(world, self.steps[number]),
+                frozenset(world.processes),
+            )
+            self._world = self._rewind.advance(world, number)
         self._step = number
-        self._states = _states(self._world)
+        self._states = None
         return self.current
 
     def continue_(self) -> Stop:
@@ -134,8 +149,23 @@ class DebugSession:
     def add_breakpoint(self, breakpoint: Breakpoint | str) -> Breakpoint:
         """Add a breakpoint, or its written form (see ``parse_breakpoint``)."""
         bp = parse_breakpoint(breakpoint) if isinstance(breakpoint, str) else breakpoint
+        problem = self._never_matches(bp)
+        if problem:
+            raise UsageError(f"breakpoint {bp} could never stop: {problem}")
         self.breakpoints.append(bp)
         return bp
+
+    def _never_matches(self, bp: Breakpoint) -> str:
+        """Why ``bp`` names something this schedule cannot have (a typo, say), or ""."""
+        if isinstance(bp, OnMessage):
+            names = {cls.__name__ for cls in map(REGISTRY.class_of, REGISTRY.tags()) if cls}
+            if bp.name not in names and REGISTRY.class_of(bp.name) is None:
+                return f"no message type or tag is called {bp.name!r}"
+        elif isinstance(bp, OnNode) and bp.node not in self.scenario.nodes:
+            return f"the nodes are {', '.join(self.scenario.nodes)}"
+        elif isinstance(bp, OnPid) and bp.pid not in self._addressed:
+            return f"no step delivers to or from {bp.pid}"
+        return ""
 
     def remove_breakpoint(self, index: int) -> Breakpoint:
         if not 0 <= index < len(self.breakpoints):
@@ -146,21 +176,28 @@ class DebugSession:
 
     def states(self) -> dict[Pid, Plain]:
         """Every running process's state at the current step, as plain data, by pid."""
+        if self._states is None:
+            processes = self._world.processes
+            self._states = {pid: to_plain(processes[pid]) for pid in sorted(processes)}
         return dict(self._states)
 
     def state(self, pid: Pid | str) -> Plain | None:
         """``pid``'s state at the current step; None if it is not running now."""
-        return self._states.get(self._known(pid))
+        return self.states().get(self._known(pid))
 
     def diff(self, pid: Pid | str) -> list[Change]:
         """How ``pid``'s state changed in the current step (a started process: one change
         from ``MISSING``; a stopped one: one change to ``MISSING``)."""
         pid = self._known(pid)
-        return diff(self._previous.get(pid, MISSING), self._states.get(pid, MISSING))
+        now = self.states().get(pid, MISSING)
+        # A process the step did not touch is as it was.
+        before = self._before.get(pid, now) if pid in self._before_pids else MISSING
+        return diff(before, now)
 
     def changes(self) -> dict[Pid, list[Change]]:
         """Every process whose state changed in the current step, with its changes."""
-        pids = sorted({*self._previous, *self._states})
+        running = set(self.states())
+        pids = sorted({*self._before, *(running ^ self._before_pids)})
         changed = {pid: self.diff(pid) for pid in pids}
         return {pid: changes for pid, changes in changed.items() if changes}
 
@@ -193,30 +230,30 @@ class DebugSession:
             raise UsageError(f"no process {pid} in this schedule (there are {known})")
         return pid
 
-    def _walk(self, trace: _Trace, liveness_from: int | None) -> tuple[Step, ...]:
-        """Apply the replayed events once: build the steps, seq origins and snapshots."""
-        world = World(self.scenario)
-        self._origins: dict[int, int] = {}
-        with contextlib.suppress(CheckFailed):  # a violation at the start: keep the world
-            world.start()
-        self._snapshots[0] = copy.deepcopy(world)
-        pids = set(world.processes)
-        steps = [self._step_record(trace, 0, range(0, world.next_seq), liveness_from)]
-        self._origins.update(dict.fromkeys(range(world.next_seq), 0))
-        for number in range(1, len(trace.entries)):
-            first = world.next_seq
-            self._apply(world, number, trace.entries[number][0])
-            created = range(first, world.next_seq)
-            step = self._step_record(trace, number, created, liveness_from)
+    def _walk(
+        self, trace: _Trace, liveness_from: int | None
+    ) -> tuple[tuple[Step, ...], tuple[Pid, ...]]:
+        """Apply the replayed events once: the steps, and every process that ran."""
+        steps: list[Step] = []
+        pids: set[Pid] = set()
+        for world, created in self._rewind.walk():
+            step = self._step_record(trace, len(steps), created, liveness_from)
             origin = self._origins.get(step.seq or -1) if step.kind == "duplicate" else None
-            self._origins.update(dict.fromkeys(created, number if origin is None else origin))
+            self._origins.update(dict.fromkeys(created, step.number if origin is None else origin))
             steps.append(step)
             pids.update(world.processes)
-            if number % self._every == 0:
-                self._snapshots[number] = copy.deepcopy(world)
-        self.pids: tuple[Pid, ...] = tuple(sorted(pids))
-        """Every process that ran at some step, in pid order."""
-        return tuple(steps)
+        return tuple(steps), tuple(sorted(pids))
+
+    @staticmethod
+    def _touched(world: World, step: Step) -> dict[Pid, Plain]:
+        """The states, before ``step``, of the processes it may change: the one that
+        handles its message, or those of the node it crashes."""
+        node = getattr(step.event, "node", None)
+        pids = world.node_pids.get(node, []) if isinstance(node, str) else []
+        if step.envelope is not None:
+            pids = [*pids, step.envelope.to]
+        processes = world.processes
+        return {pid: to_plain(processes[pid]) for pid in pids if pid in processes}
 
     def _step_record(
         self, trace: _Trace, number: int, created: range, liveness_from: int | None
@@ -235,18 +272,6 @@ class DebugSession:
             liveness_from is not None and number >= liveness_from,
             violation,
         )
-
-    def _apply(self, world: World, number: int, event: Event | None = None) -> None:
-        world.step = number
-        with contextlib.suppress(CheckFailed):  # the failing step: keep the world it left
-            world.apply(event if event is not None else _event(self.steps[number]))
-
-    def _world_at(self, number: int) -> World:
-        base = number - number % self._every
-        world = copy.deepcopy(self._snapshots[base])
-        for n in range(base + 1, number + 1):
-            self._apply(world, n)
-        return world
 
     def _continue(self, numbers: range) -> Stop:
         hit = self._first_hit(numbers) if self.breakpoints else None
@@ -278,22 +303,13 @@ class DebugSession:
         """
         held = self._conditions.get(condition)
         if held is None:
-            world = copy.deepcopy(self._snapshots[0])
+            world = self._rewind.start()
             errors: list[str] = []
             held = [condition.holds(View(world), 0, errors)]
             for number in range(1, self.last + 1):
-                self._apply(world, number)
+                self._rewind.apply(world, number)
                 held.append(condition.holds(View(world), number, errors))
             if errors and not any(held):
                 raise UsageError(f"breakpoint {condition} never held; it {errors[0]}")
             self._conditions[condition] = held
         return held
-
-
-def _states(world: World) -> dict[Pid, Plain]:
-    return {pid: to_plain(proc) for pid, proc in sorted(world.processes.items())}
-
-
-def _event(step: Step) -> Event:
-    assert step.event is not None, "step 0 has no event"
-    return step.event

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rabble_sim.debug import DebugSession, LineDebugger
 
-from .conftest import ROOT, ROUND_BUG, WALKTHROUGH
+from .conftest import ROOT, ROUND_BUG, SHARED_CACHE, WALKTHROUGH
 
 
 def transcript(session: DebugSession, *commands: str) -> list[str]:
@@ -54,7 +54,9 @@ def test_breakpoints_continue_and_reverse(round_bug: DebugSession) -> None:
     assert "error: there is no breakpoint 2 (see: break)" in lines
     assert "deleted breakpoint 1: kind crash" in lines
     assert any(line.startswith("  violation liveness agree_on_smallest") for line in lines)
-    assert lines[-1].startswith("  started ") or lines[-1].startswith("step 0/")
+    # reverse, with no breakpoint left, goes back to the start: four processes start there.
+    assert lines[-9] == "step 0/367 start"
+    assert lines[-4:] == [f"  started omega::{n}" for n in "abcd"]
 
 
 def test_bad_commands_say_what_is_wrong_and_carry_on(walkthrough: DebugSession) -> None:
@@ -71,8 +73,16 @@ def test_bad_commands_say_what_is_wrong_and_carry_on(walkthrough: DebugSession) 
         "error: unknown event kind 'boom': one of deliver, drop, duplicate, timeout, crash, "
         "restart, partition, heal",
     ]
-    assert "already at the start (step 0)" in lines
-    assert lines[-1].startswith("  ") or lines[-1].startswith("step 1/300")
+    assert lines[-8:] == [
+        "already at the start (step 0)",
+        "step 1/300 timeout #0 at omega::a (cid omega::a)",
+        "  sent omega::a -> rabble::executor::a: rabble.persist(data=1)",
+        "  sent omega::a -> omega::b: omega.heartbeat(round=1)",
+        "  sent omega::a -> omega::c: omega.heartbeat(round=1)",
+        "  sent omega::a -> omega::d: omega.heartbeat(round=1)",
+        "  sent omega::a -> rabble::executor::a: rabble.start_timer(ms=120) (cid omega::a)",
+        '  changed omega::a: leader: null -> "a"; period: 100 -> 120; round: 0 -> 1',
+    ]
 
 
 def run_cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
@@ -107,3 +117,18 @@ def test_a_broken_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "broken.json" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_violation_that_no_longer_occurs_is_called_so() -> None:
+    from protocols.echo import scenario as fixed
+
+    recorded = DebugSession.open(SHARED_CACHE).schedule
+    lines = transcript(DebugSession(recorded, fixed))
+    check = recorded.violation["check"]  # type: ignore[index]
+    assert lines[0].endswith(f"no violation: the recorded one ({check}) no longer occurs")
+
+
+def test_starting_past_the_last_step_is_refused() -> None:
+    done = run_cli(str(WALKTHROUGH), "--at", "301", stdin="")
+    assert done.returncode == 2
+    assert done.stderr == ("rabble-sim: error: there is no step 301: the steps are 0 to 300\n")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import copy
 import random
+import threading
 
 import pytest
 
-from rabble_sim import Pid, View
-from rabble_sim.core import UsageError
+from rabble_sim import Envelope, Pid, Scenario, View, start_timer
+from rabble_sim.core import Metrics, UsageError
 from rabble_sim.debug import (
     MISSING,
     DebugSession,
@@ -22,7 +23,8 @@ from rabble_sim.debug import (
     diff,
     parse_breakpoint,
 )
-from rabble_sim.sim import World
+from rabble_sim.schedule import Schedule
+from rabble_sim.sim import FairChooser, World, run
 
 from .conftest import ROUND_BUG, SHARED_CACHE, WALKTHROUGH
 
@@ -101,6 +103,22 @@ def test_breakpoints_read_their_written_form(text: str, expected: object) -> Non
 def test_unreadable_breakpoints_are_usage_errors(text: str) -> None:
     with pytest.raises(UsageError):
         parse_breakpoint(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("message Hearbeat", "no message type or tag is called 'Hearbeat'"),
+        ("node zz", "the nodes are a, b, c, d"),
+        ("pid omega::zz", "no step delivers to or from omega::zz"),
+    ],
+)
+def test_a_breakpoint_that_could_never_stop_is_refused(
+    round_bug: DebugSession, text: str, says: str
+) -> None:
+    with pytest.raises(UsageError, match=says):
+        round_bug.add_breakpoint(text)
+    assert round_bug.breakpoints == []
 
 
 def test_continue_stops_at_each_matching_step_in_turn(round_bug: DebugSession) -> None:
@@ -294,3 +312,76 @@ def test_diff_paths_read_one_way_even_when_keys_hold_dots() -> None:
             'pending["echo.request"].n: 1 -> 2',
         ),
     ]
+
+
+class SetOrder:
+    """Sends to ``p::b`` in the order of a set of ints whose table has had deletions: a
+    deep copy of the set can iterate in another order than the original."""
+
+    def __init__(self, pid: Pid) -> None:
+        self.pid = pid
+        self.numbers = set(range(40))
+        for n in range(40):
+            if n not in (1, 8):
+                self.numbers.discard(n)  # iterates 1, 8; a deep copy of it iterates 8, 1
+        self.order: list[int] = []
+
+    def init(self, output: list[Envelope]) -> None:
+        output.append(start_timer(self.pid, 10, None))
+
+    def handle(self, msg: object, from_: Pid, cid: object, output: list[Envelope]) -> None:
+        self.order = list(self.numbers)
+        output += [Envelope(Pid("p", "b"), self.pid, Metrics(Pid("p", str(n)))) for n in self.order]
+
+
+def test_going_back_stays_true_to_the_run_when_a_copy_would_not() -> None:
+    scenario = Scenario(
+        name="set-order",
+        nodes=["a", "b"],
+        start=lambda node, durable: [SetOrder(Pid("p", "a"))] if node == "a" else [],
+    )
+    result = run(scenario, FairChooser(), max_steps=3, check_liveness=False)
+    numbers = SetOrder(Pid("p", "a")).numbers
+    assert list(copy.deepcopy(numbers)) != list(numbers), "the premise of this test"
+    session = DebugSession(
+        Schedule.from_run(result, "unused:set_order"), scenario, snapshot_every=1
+    )
+    session.goto(2)
+    assert session.state("p::a")["order"] == [1, 8]
+    session.goto(1)  # from a copy of step 0's world, which would send 8 first
+    assert session.state("p::a")["order"] == [1, 8], "the state the run really had"
+    sent = [m.envelope.msg.pid.node for m in session.pending().messages]
+    assert sent == ["1", "8"], "the messages, in the order the run sent them"
+    assert session.notes == [
+        "step 1 happened differently on a copy of the world (a process depends on the order "
+        "of a set, say): going back now replays from the start"
+    ]
+
+
+class HoldsALock:
+    """State that cannot be copied (it should be plain data, but a session must cope)."""
+
+    def __init__(self, pid: Pid) -> None:
+        self.pid = pid
+        self.lock = threading.Lock()
+        self.ticks = 0
+
+    def init(self, output: list[Envelope]) -> None:
+        output.append(start_timer(self.pid, 10, None))
+
+    def handle(self, msg: object, from_: Pid, cid: object, output: list[Envelope]) -> None:
+        self.ticks += 1
+        output.append(start_timer(self.pid, 10, None))
+
+
+def test_a_world_that_cannot_be_copied_is_rebuilt_from_the_start() -> None:
+    scenario = Scenario(
+        name="lock", nodes=["a"], start=lambda node, durable: [HoldsALock(Pid("p", "a"))]
+    )
+    result = run(scenario, FairChooser(), max_steps=5, check_liveness=False)
+    session = DebugSession(Schedule.from_run(result, "unused:lock"), scenario, snapshot_every=2)
+    assert "the world cannot be copied" in session.notes[0]
+    session.goto(5)
+    session.goto(3)
+    assert session.state("p::a")["ticks"] == 3
+    assert [str(c) for c in session.diff("p::a")] == ["ticks: 2 -> 3"]
