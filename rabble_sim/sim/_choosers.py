@@ -66,7 +66,8 @@ class DrawingChooser(ABC):
             return FireTimer(timer)  # type: ignore[arg-type]
         if faults.drop or faults.duplicate:
             env = messages.get(seq)
-            if env.to.node != env.from_.node:  # type: ignore[union-attr]
+            # Within a node (a routed hop) nothing crosses the network: no fault applies.
+            if env.to.node != env.from_.node and seq not in world.local:  # type: ignore[union-attr]
                 return self._message_fault(seq, faults)
         return Deliver(seq)
 

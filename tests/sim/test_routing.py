@@ -162,3 +162,17 @@ def test_a_crash_starts_the_nodes_turns_over() -> None:
     # The note sent while b is down is lost; after the restart, workers/1 is first again.
     assert delivered == [ab, WORKERS[0], ab, WORKERS[0]]
     assert result.lost == 1
+
+
+def test_the_hop_within_the_node_is_never_dropped_or_duplicated() -> None:
+    from rabble_sim.sim import Drop, Faults, RandomChooser
+
+    c = routed("workers/*")
+    c.world.apply(Deliver(0))  # the broadcast reached b: three hops within b are in flight
+    hops = [seq for seq, _ in c.world.in_flight()]
+    chooser = RandomChooser(0, Faults(drop=1.0, duplicate=1.0))
+    for _ in hops:
+        event = chooser.next_event(c.world)
+        assert isinstance(event, Deliver) and not isinstance(event, Drop | Duplicate)
+        c.world.apply(event)
+    assert got(c) == {f"workers/{i}": ["workers/*"] for i in (1, 2, 3)}
