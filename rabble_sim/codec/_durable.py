@@ -9,11 +9,14 @@ string ``name::node``, an attrs instance as a dict of its fields.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 from typing import Any
 
+import attrs
 import msgspec
 
-from ..core import REGISTRY, CodecError
+from ..core import REGISTRY, CodecError, Pid
 from ._codec import Codec
 from ._plain import to_plain
 
@@ -27,6 +30,7 @@ class _Stored(msgspec.Struct, array_like=True, frozen=True):
 
 def encode_durable(data: Any) -> bytes:
     """``data`` as stored; a ``CodecError`` if it cannot be (a function, a socket, ...)."""
+    _check_storable(data, "data")
     tag = REGISTRY.tag_of(type(data))
     body = _codec.encode(data if tag is not None else to_plain(data))
     return _codec.encode(_Stored(tag, msgspec.Raw(body)))
@@ -46,3 +50,34 @@ def decode_durable(stored: bytes) -> Any:
 def restored(data: Any) -> Any:
     """``data`` as a restart will hand it back."""
     return decode_durable(encode_durable(data))
+
+
+_PLAIN = (type(None), bool, int, float, str, bytes, Pid, enum.Enum)
+
+
+def _check_storable(data: Any, where: str) -> None:
+    """A ``CodecError`` naming the first part of ``data`` that is not data: a function,
+    a lock, a socket... (``to_plain`` would quietly turn it into ``{}`` or a name)."""
+    if isinstance(data, _PLAIN):
+        return
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _check_storable(key, f"{where} key")
+            _check_storable(value, f"{where}[{key!r}]")
+        return
+    if isinstance(data, list | tuple | set | frozenset):
+        for i, item in enumerate(data):
+            _check_storable(item, f"{where}[{i}]")
+        return
+    fields: list[str] | None = None
+    if attrs.has(type(data)):
+        fields = [f.name for f in attrs.fields(type(data))]
+    elif dataclasses.is_dataclass(data):
+        fields = [f.name for f in dataclasses.fields(data)]
+    if fields is None:
+        raise CodecError(
+            f"cannot store {where}, a {type(data).__qualname__}: durable state must be plain "
+            "data (numbers, strings, lists, dicts, sets, attrs classes, pids)"
+        )
+    for name in fields:
+        _check_storable(getattr(data, name), f"{where}.{name}")

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pytest
 from hypothesis import given
 
 from rabble_sim import CorrelationId, Metrics, Pid, StartTimer, Timeout
 from rabble_sim.codec import canonical_json, to_plain
+from rabble_sim.core import CodecError
 from tests.strategies import AppendEntries, LogEntry, ReplicaState, messages, replica_states
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,3 +148,11 @@ def test_to_plain_is_the_same_under_any_hash_seed() -> None:
     raw2, plain2 = _run_with_hash_seed("2")
     assert raw1 != raw2, "the hash seeds should iterate the set in different orders"
     assert plain1 == plain2
+
+
+def test_durable_state_that_is_not_data_is_refused_with_where_it_is() -> None:
+    from rabble_sim.codec import restored
+
+    with pytest.raises(CodecError, match=r"cannot store data\['peers'\]\[1\], a function"):
+        restored({"peers": ["a", print]})
+    assert restored({"peers": ("a", "b"), "seen": {2, 1}}) == {"peers": ["a", "b"], "seen": [1, 2]}
