@@ -154,5 +154,5 @@ def test_durable_state_that_is_not_data_is_refused_with_where_it_is() -> None:
     from rabble_sim.codec import restored
 
     with pytest.raises(CodecError, match=r"cannot store data\['peers'\]\[1\], a function"):
-        restored({"peers": ["a", print]})
+        restored({"peers": ["a", lambda: None]})
     assert restored({"peers": ("a", "b"), "seen": {2, 1}}) == {"peers": ["a", "b"], "seen": [1, 2]}
