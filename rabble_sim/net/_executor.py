@@ -13,7 +13,7 @@ import asyncio
 import logging
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -51,6 +51,9 @@ log = logging.getLogger("rabble_sim.net")
 
 BATCH = 256
 """Messages handled per turn of the event loop before letting I/O run."""
+INBOX_LIMIT = 4 * BATCH
+"""Messages waiting for this node's processes above which its links stop reading, so that
+TCP's flow control slows down the peers that send faster than the processes handle."""
 _RECEIVED, _SENT, _STARTED, _CANCELLED = range(4)
 
 
@@ -85,6 +88,8 @@ class LocalExecutor:
         self._loop = asyncio.get_running_loop()
         self._inbox: deque[Envelope] = deque()
         self._scheduled = False
+        self._room = asyncio.Event()
+        self._room.set()
         self._timers: dict[tuple[Pid, CorrelationId | None], asyncio.TimerHandle] = {}
         self._watchers: dict[Pid, None] = {}  # a dict, for a stable order
 
@@ -119,6 +124,14 @@ class LocalExecutor:
             self._scheduled = True
             self._loop.call_soon(self._drain)
 
+    def room(self) -> Coroutine[Any, Any, bool] | None:
+        """None while the inbox is under ``INBOX_LIMIT``; otherwise something to await until
+        it is again. A link asks before it reads the next frame."""
+        if len(self._inbox) < INBOX_LIMIT:
+            return None
+        self._room.clear()
+        return self._room.wait()
+
     def _drain(self) -> None:
         inbox = self._inbox
         try:
@@ -128,6 +141,8 @@ class LocalExecutor:
             self._scheduled = bool(inbox)
             if inbox:
                 self._loop.call_soon(self._drain)
+            if len(inbox) < INBOX_LIMIT:
+                self._room.set()
 
     def _handle(self, env: Envelope) -> None:
         to = env.to

@@ -3,8 +3,10 @@
 Writes are queued and flushed together (one system call for many small frames), and the
 writer waits on ``drain``: a slow peer fills the socket's buffer, then the link's queue,
 and past ``max_queue`` bytes further frames to it are dropped and counted rather than kept.
-Reading waits for each frame to be handled before reading the next, so TCP's own flow
-control slows down a peer that sends faster than this node handles.
+Reading takes what the socket holds (up to ``READ_SIZE`` bytes) and hands every whole
+frame in it to the node before reading more; when the node's processes fall behind (its
+executor's inbox is full), reading waits, so TCP's own flow control slows down a peer that
+sends faster than this node handles.
 """
 
 from __future__ import annotations
@@ -12,16 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from ..core import CodecError
-from ._framing import LinkError, PeerClosed, frame, read_frame
+from ._framing import HEADER, FrameTooLarge, LinkError, PeerBroken, PeerClosed, frame
 from ._wire import Frame, Hello, decode
 
 log = logging.getLogger("rabble_sim.net")
 
 MAX_QUEUE = 16 * 1024 * 1024
 """Bytes of frames waiting for a slow peer before more are dropped."""
+READ_SIZE = 64 * 1024
+"""Bytes asked of the socket at once; a frame longer than this is read whole, in one go."""
 
 
 class Link:
@@ -39,6 +43,7 @@ class Link:
         on_close: Callable[[Link, str], None],
         max_frame: int,
         max_queue: int = MAX_QUEUE,
+        room: Callable[[], Awaitable[object] | None] = lambda: None,
     ) -> None:
         self.peer = peer
         self.dialer = dialer
@@ -50,6 +55,7 @@ class Link:
         self._writer = writer
         self._on_frame = on_frame
         self._on_close = on_close
+        self._room = room
         self._max_frame = max_frame
         self._max_queue = max_queue
         self._queue: list[bytes] = []
@@ -123,10 +129,7 @@ class Link:
 
     async def _read_loop(self) -> None:
         try:
-            while True:
-                body = await read_frame(self._reader, self._max_frame)
-                self.last_heard = self._clock()
-                self._on_frame(self, decode(body))
+            await self._read_frames()
         except PeerClosed as e:
             self.close(str(e))
         except (LinkError, CodecError) as e:
@@ -135,3 +138,67 @@ class Link:
         except Exception:  # a bug in rabble-sim: say so, and lose only this link
             log.exception("internal error on the link to %s", self.name)
             self.close("internal error")
+
+    async def _read_frames(self) -> None:
+        """Hand each frame to the node, as ``_framing.read_frame`` would read them one at a
+        time (the same checks and errors), but many frames per read from the socket."""
+        reader, limit, on_frame, size = self._reader, self._max_frame, self._on_frame, HEADER.size
+        data = b""  # what was read and not yet handled: always less than one frame
+        while True:
+            chunk = await _read(reader)
+            if not chunk:
+                raise _ended(data)
+            data = data + chunk if data else chunk
+            end, offset = len(data), 0
+            while end - offset >= size:
+                (length,) = HEADER.unpack_from(data, offset)
+                if length > limit:
+                    raise FrameTooLarge(
+                        f"a frame of {length:,} bytes is over the limit of {limit:,}"
+                    )
+                start = offset + size
+                stop = start + length
+                if stop > end:
+                    if length <= READ_SIZE:
+                        break  # read more
+                    data = data[start:] + await _read_exactly(reader, stop - end, length)
+                    end, offset, start, stop = length, 0, 0, length
+                offset = stop
+                on_frame(self, decode(data[start:stop]))
+                if self.closed:
+                    return
+            if offset:
+                self.last_heard = self._clock()
+                data = data[offset:]
+            full = self._room()
+            if full is not None:  # the node is behind: let TCP slow the peer down
+                await full
+
+
+async def _read(reader: asyncio.StreamReader) -> bytes:
+    try:
+        return await reader.read(READ_SIZE)
+    except OSError as e:
+        raise PeerBroken(f"read failed: {e}") from None
+
+
+async def _read_exactly(reader: asyncio.StreamReader, n: int, length: int) -> bytes:
+    """The last ``n`` bytes of a ``length``-byte frame."""
+    try:
+        return await reader.readexactly(n)
+    except asyncio.IncompleteReadError as e:
+        got = length - n + len(e.partial)
+        raise PeerBroken(f"the stream ended {got:,} bytes into a {length:,}-byte frame") from None
+    except OSError as e:
+        raise PeerBroken(f"read failed: {e}") from None
+
+
+def _ended(data: bytes) -> LinkError:
+    """The error for an end of stream with ``data`` (less than one frame) unread."""
+    if not data:
+        return PeerClosed("the peer closed the connection")
+    if len(data) < HEADER.size:
+        return PeerBroken("the stream ended inside a frame header")
+    (length,) = HEADER.unpack_from(data)
+    got = len(data) - HEADER.size
+    return PeerBroken(f"the stream ended {got:,} bytes into a {length:,}-byte frame")

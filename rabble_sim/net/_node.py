@@ -15,7 +15,7 @@ import contextlib
 import itertools
 import logging
 import ssl
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +287,9 @@ class Node:
         tag = self._codec.tag_for(env.msg)
         link.send(encode(Send(env.to, env.from_, env.cid, tag, msgspec.Raw(body))))
 
+    def _room(self) -> Awaitable[object] | None:
+        return self.executor.room() if self.executor is not None else None
+
     def _answer(self, env: Envelope) -> None:
         request = env.cid.request if env.cid is not None else None
         entry = self._calls.get(request) if isinstance(request, int) else None
@@ -430,6 +433,7 @@ class Node:
         link = Link(
             peer, reader, writer, dialer=dialer or peer.node,
             on_frame=self._received, on_close=self._closed, max_frame=self.config.max_frame,
+            room=self._room,
         )  # fmt: skip
         if link.is_client:
             self._clients.append(link)

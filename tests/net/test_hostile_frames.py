@@ -353,10 +353,23 @@ async def authenticated(fuzz: Fuzzer) -> None:
             for _ in range(OVERSIZE):
                 header = HEADER.pack(length) + rng.randbytes(16)
                 yield fuzz.client("oversize", [], header, "over the limit")
-        for _ in range(TRUNCATED):
-            length = rng.randint(10, MAX_FRAME)
-            cut = HEADER.pack(length) + rng.randbytes(rng.randint(0, 9))
-            yield fuzz.client("truncated", [], cut, "-byte frame")
+        for i in range(TRUNCATED):
+            if i % 4 == 0:  # inside the header
+                cut = HEADER.pack(rng.randint(1, MAX_FRAME))[: rng.randint(1, 3)]
+                yield fuzz.client("truncated", [], cut, "the stream ended inside a frame header")
+                continue
+            if i % 4 < 3:  # a few bytes of the body
+                length, got = rng.randint(10, MAX_FRAME), rng.randint(0, 9)
+            else:  # more than one read's worth of a long frame
+                length, got = rng.randint(400_000, MAX_FRAME), rng.randint(100_000, 300_000)
+            cut = HEADER.pack(length) + rng.randbytes(got)
+            why = f"the stream ended {got:,} bytes into a {length:,}-byte frame"
+            yield fuzz.client("truncated", [], cut, why)
+        for _ in range(20):  # a long well-formed frame (a 200 kB message to a sink), then more
+            long = fuzz.send(Pid("sink", "a"), Pong("x" * 200_000, 0))
+            frames = [long, *(fuzz.well_formed() for _ in range(3))]
+            last, expect = fuzz.bad()
+            yield fuzz.client("authenticated", frames, last, expect)
         for _ in range(4):  # at the limit exactly: read whole, then refused as garbage
             at_limit = frame(b"\xc1" * MAX_FRAME)
             yield fuzz.client("oversize", [], at_limit, "malformed frame")
