@@ -46,6 +46,12 @@ def _secret(path: Path | None) -> bytes:
     help="Where to accept links (port 0: any free port).",
 )
 @click.option(
+    "--advertise",
+    default=None,
+    metavar="HOST:PORT",
+    help="The address other nodes dial [default: the --listen address].",
+)
+@click.option(
     "--join",
     multiple=True,
     metavar="HOST:PORT",
@@ -100,6 +106,7 @@ def serve_command(
     reference: str,
     name: str,
     listen: str,
+    advertise: str | None,
     join: tuple[str, ...],
     data_dir: Path | None,
     secret_file: Path | None,
@@ -118,6 +125,13 @@ def serve_command(
             f"{name!r} is not a node of {reference} (its nodes: {', '.join(scenario.nodes)})"
         )
     host, port = parse_addr(listen, any_port=True)
+    if advertise:
+        parse_addr(advertise)
+    elif host in ("0.0.0.0", "::", ""):
+        raise UsageError(
+            f"--listen {listen} listens on every interface: say with --advertise HOST:PORT "
+            "which address the other nodes should dial"
+        )
     for contact in join:
         parse_addr(contact)
     secret = _secret(secret_file)
@@ -131,6 +145,7 @@ def serve_command(
         secret,
         host=host,
         port=port,
+        advertise=advertise or "",
         join=join,
         data_dir=data_dir,
         routes=scenario.routes,

@@ -77,6 +77,9 @@ class NodeConfig:
     secret: bytes = attrs.field(repr=False)
     host: str = "127.0.0.1"
     port: int = 0
+    advertise: str = ""
+    """The ``host:port`` other nodes dial (default: where it listens); needed when it
+    listens on every interface (``0.0.0.0``)."""
     join: tuple[str, ...] = ()
     """Contact nodes' ``host:port``: any member of the cluster to join."""
     data_dir: Path | None = None
@@ -143,7 +146,7 @@ class Node:
             self._accept, config.host, config.port, ssl=config.server_tls
         )
         host, port = self._server.sockets[0].getsockname()[:2]
-        self.addr = f"{host}:{port}"
+        self.addr = config.advertise or f"{host}:{port}"
         durable = self.disk.recover() if self.disk else None
         if self.disk:
             self.members_set.counter = self.disk.load_counter()

@@ -53,7 +53,8 @@ class Gossip(msgspec.Struct, tag="gossip", array_like=True, frozen=True):
 
 
 class Heartbeat(msgspec.Struct, tag="heartbeat", array_like=True, frozen=True):
-    """Sent on an idle link, so that silence means the peer is gone."""
+    """Sent on every link at every heartbeat interval, so that silence means the peer is
+    gone."""
 
 
 class StatusRequest(msgspec.Struct, tag="status", array_like=True, frozen=True):

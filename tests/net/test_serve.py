@@ -117,6 +117,7 @@ def run_serve(*args: str, secret: str | None = SECRET) -> subprocess.CompletedPr
     [
         (("demo:scenario", "--node", "z", "--listen", "127.0.0.1:0"), SECRET, "'z' is not a node"),
         (("demo:scenario", "--node", "a", "--listen", "nowhere"), SECRET, "not an address"),
+        (("demo:scenario", "--node", "a", "--listen", "0.0.0.0:0"), SECRET, "--advertise"),
         (("demo:scenario", "--node", "a", "--listen", "127.0.0.1:0"), None, "cluster secret"),
         (("demo:scenario", "--node", "a", "--listen", "127.0.0.1:0"), "short", "cluster secret"),
         (("demo:nothing", "--node", "a", "--listen", "127.0.0.1:0"), SECRET, "nothing"),
