@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 
 from ..core import CodecError
@@ -53,6 +54,10 @@ class Link:
         """Whether it closed on a bad frame or a broken stream (not a clean end)."""
         self._reader = reader
         self._writer = writer
+        sock = writer.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # asyncio sets it too; said here because small frames must not wait for Nagle.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._on_frame = on_frame
         self._on_close = on_close
         self._room = room

@@ -415,3 +415,27 @@ def test_a_node_told_to_join_itself_stays_its_own_member(caplog: pytest.LogCaptu
 
     with caplog.at_level(logging.INFO, logger="rabble_sim.net"):
         asyncio.run(body())
+
+
+def test_links_send_small_frames_at_once() -> None:
+    """TCP_NODELAY: a small frame is not held back waiting for more (Nagle)."""
+
+    async def scenario() -> list[int]:
+        a = Node(NodeConfig("a", SECRET, heartbeat=0.05), start)
+        await a.start()
+        b = Node(NodeConfig("b", SECRET, join=(a.addr,), heartbeat=0.05), start)
+        await b.start()
+        try:
+            await b.wait_for(lambda members: members == ("a", "b"), timeout=5)
+            links = [*a._links.values(), *b._links.values()]
+            return [
+                link._writer.get_extra_info("socket").getsockopt(
+                    socket.IPPROTO_TCP, socket.TCP_NODELAY
+                )
+                for link in links
+            ]
+        finally:
+            await b.stop()
+            await a.stop()
+
+    assert asyncio.run(scenario()) == [1, 1]
