@@ -90,7 +90,9 @@ class DrawingChooser(ABC):
 
     def _node_fault(self, world: World, faults: Faults) -> Event | None:
         down = world.down_nodes()
-        up = world.up_nodes()  # empty when every node is down: nothing left to crash
+        clients = world.scenario.clients
+        # Empty when every node is down; clients' nodes are never crashed.
+        up = [node for node in world.up_nodes() if node not in clients]
         options: list[tuple[float, str]] = []
         if down and faults.restart_rate:
             options.append((faults.restart_rate, "restart"))

@@ -26,12 +26,15 @@ from ..core import (
     CallService,
     CancelTimer,
     ClusterStatus,
+    Complete,
     CorrelationId,
     Envelope,
     ExecutorStatus,
     GetExecutorStatus,
     GetMetrics,
+    HistoryEvent,
     InvalidDefinition,
+    Invoke,
     Metrics,
     Persist,
     Pid,
@@ -225,6 +228,12 @@ class Executors:
         world._send(Envelope(sender, env.to, SpawnFailed(msg.factory, msg.name, reason), env.cid))
         return None
 
+    def _record(self, sender: Pid, env: Envelope) -> None:
+        msg = env.msg
+        kind, value = ("invoke", msg.call) if type(msg) is Invoke else ("ok", msg.result)
+        world = self.world
+        world.history.append(HistoryEvent(kind, sender, msg.op, value, world.step, world.now))
+
     def _call_service(self, sender: Pid, env: Envelope) -> None:
         """Run the service now. The simulator needs services to be deterministic functions
         of their arguments: the call itself is not an event, so its result must not depend
@@ -366,6 +375,8 @@ _LOCAL: dict[type, Handler] = {
     WatchCluster: Executors._watch,
     Spawn: Executors._spawn,
     CallService: Executors._call_service,
+    Invoke: Executors._record,
+    Complete: Executors._record,
 }
 """The requests a process may make of its own node's executor."""
 

@@ -83,11 +83,20 @@ def run(
     over would cost more than the simulation itself.
     """
     with _collector_paused():
-        return _Run(scenario, seed).run(
+        this = _Run(scenario, seed)
+        result = this.run(
             chooser,
             scenario.max_steps if max_steps is None else max_steps,
             (liveness_chooser or FairChooser()) if check_liveness else None,
         )
+        if result.ok and scenario.history is not None:
+            world = this.world
+            check = scenario.history
+            failed = _check((lambda view: check(view.history),), this.view, world.step)
+            if failed is not None:
+                name = f"history {check_name(check)}"
+                result = attrs.evolve(result, violation=attrs.evolve(failed, check=name))
+        return result
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..core import CorrelationId, Envelope, InvalidDefinition, Pid, Routes
+from ..core import CorrelationId, Envelope, HistoryEvent, InvalidDefinition, Pid, Routes
 
 if TYPE_CHECKING:
     from ._view import View
@@ -163,6 +163,10 @@ def _to_liveness(value: Liveness | Invariant | None) -> Liveness | None:
     return Liveness(value)
 
 
+HistoryCheck = Callable[[Sequence[HistoryEvent]], None]
+"""Checks a whole client history; raises ``AssertionError`` when it is wrong."""
+
+
 @attrs.frozen
 class Scenario:
     """Everything needed to run a protocol: nodes, how to start them, checks and faults.
@@ -195,6 +199,13 @@ class Scenario:
     routes: Routes = attrs.field(factory=Routes, validator=_routes)
     factories: Mapping[str, Factory] = attrs.field(factory=dict, converter=_factories)
     services: Mapping[str, Callable[..., Any]] = attrs.field(factory=dict, converter=_services)
+    clients: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    """The nodes where the clients run: the search never crashes them (a client that
+    loses its memory would leave a history no checker can read)."""
+    history: HistoryCheck | None = None
+    """A check of the whole client history (``View.history``), run at the end of every run
+    that no other check failed: for example ``rabble_sim.checks.linearizable(model)``.
+    It raises ``AssertionError`` when the history is wrong."""
 
     def __attrs_post_init__(self) -> None:
         if not self.nodes:
@@ -205,6 +216,16 @@ class Scenario:
             raise InvalidDefinition(
                 f"scenario {self.name!r} allows {self.faults.crash} nodes down "
                 f"but has only {len(self.nodes)}"
+            )
+        strangers = [node for node in self.clients if node not in self.nodes]
+        if strangers:
+            raise InvalidDefinition(
+                f"scenario {self.name!r} names clients on {strangers}, which are not among "
+                f"its nodes {list(self.nodes)}"
+            )
+        if self.history is not None and not callable(self.history):
+            raise InvalidDefinition(
+                f"Scenario.history must be a function of the history, not {self.history!r}"
             )
         names = [getattr(inv, "__name__", "") for inv in self.invariants]
         dup = sorted({n for n in names if n and names.count(n) > 1})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..core import Envelope, Pid
+from ..core import Envelope, HistoryEvent, Pid
 from ._world import World
 
 
@@ -43,6 +43,11 @@ class View:
     @property
     def up_nodes(self) -> tuple[str, ...]:
         return tuple(self._world.up_nodes())
+
+    @property
+    def history(self) -> tuple[HistoryEvent, ...]:
+        """What clients invoked and got back so far, in order (``rabble_sim.invoke``)."""
+        return tuple(self._world.history)
 
     @property
     def durable(self) -> Mapping[Pid, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..core import EXECUTOR_GROUP, Envelope, Pid, Timeout, executor_pid
+from ..core import EXECUTOR_GROUP, Envelope, HistoryEvent, Pid, Timeout, executor_pid
 from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
 from ._executor import RECEIVED, SENT, Executors, Timer
 from ._failures import CheckFailed, EventNotEnabled, run_check
@@ -61,6 +61,8 @@ class World:
         self.up: dict[str, bool] = dict.fromkeys(scenario.nodes, False)
         self.messages: Pool[Envelope] = Pool()
         self.blocked: dict[int, Envelope] = {}
+        self.history: list[HistoryEvent] = []
+        """What clients invoked and got back (``invoke``, ``complete``), in order."""
         self.local: set[int] = set()
         """Seqs of messages that hop within a node (routed), which partitions never block.
         Some may be gone already: it is pruned as it grows, not at every delivery."""
