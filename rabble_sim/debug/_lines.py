@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
+from ..codec import canonical_json, to_plain
 from ..core import Pid, RabbleError, UsageError
 from ..sim import cid_summary, envelope_summary
 from ._diff import MISSING, Change
@@ -24,6 +25,7 @@ commands (one a line):
   state [PID]       a process's state now (every process without PID)
   diff [PID]        what changed in this step (every process without PID)
   pending           messages in flight and timers pending
+  history           what the clients invoked and got back so far
   break [SPEC]      add a breakpoint: message TYPE | pid PID | node NODE | kind KIND |
                     violation (without SPEC: list them)
   delete N          remove breakpoint N
@@ -54,6 +56,7 @@ class LineDebugger:
             "state": self._state,
             "diff": self._diff,
             "pending": lambda _: self._pending(),
+            "history": lambda _: self._history(),
             "break": self._break,
             "delete": self._delete,
             "help": lambda _: self._print(HELP),
@@ -190,6 +193,15 @@ class LineDebugger:
         for timer in pending.timers:
             cid = cid_summary(timer.cid)
             self._print(f"  timer #{timer.seq} at {timer.pid}, due {timer.due} ms (cid {cid})")
+
+    def _history(self) -> None:
+        history = self.session.history()
+        if not history:
+            self._print(f"no client history at step {self.session.step}")
+        for event in history:
+            what = "invoke" if event.kind == "invoke" else "    ok"
+            value = canonical_json(to_plain(event.value))
+            self._print(f"  step {event.step:>5} {event.client} {what} #{event.op} {value}")
 
     def _break(self, arg: str) -> None:
         session = self.session

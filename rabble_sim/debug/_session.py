@@ -12,7 +12,7 @@ from pathlib import Path
 import attrs
 
 from ..codec import Plain, to_plain
-from ..core import REGISTRY, Pid, UsageError
+from ..core import REGISTRY, HistoryEvent, Pid, UsageError
 from ..schedule import Divergence, Schedule, check_tags, load, load_scenario, replay
 from ..sim import Scenario, Trace as _Trace, View, Violation, World, summarize
 from ._breakpoints import Breakpoint, OnMessage, OnNode, OnPid, When, parse_breakpoint
@@ -211,6 +211,10 @@ class DebugSession:
             tuple(PendingTimer(seq, t.pid, t.cid, t.due) for seq, t in timers),
             world.now,
         )
+
+    def history(self) -> tuple[HistoryEvent, ...]:
+        """What the clients invoked and got back up to the current step."""
+        return self.view.history
 
     def sender_step(self, seq: int) -> int | None:
         """The step that created message or timer ``seq`` (for a duplicate's copy, the step

@@ -3,6 +3,7 @@ a run, and the clients' nodes spared from crashes."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -82,7 +83,7 @@ def test_the_history_is_recorded_in_order_with_steps_and_times() -> None:
     scenario = Scenario("adder", ["s", "c"], start, clients=["c"], history=totals_grow)
     result = run(scenario, FairChooser(), check_liveness=False)
     assert result.ok
-    from rabble_sim.debug import DebugSession
+    from rabble_sim.debug import DebugSession, LineDebugger
 
     session = DebugSession(Schedule.from_run(result, "unused:adder"), scenario)
     session.goto(session.last)
@@ -94,6 +95,14 @@ def test_the_history_is_recorded_in_order_with_steps_and_times() -> None:
     ]  # fmt: skip
     assert [e.step for e in history] == sorted(e.step for e in history)
     assert {e.client for e in history} == {Pid("client", "c")}
+    out = io.StringIO()
+    session.goto(3)
+    LineDebugger(session, out).execute("history")
+    assert out.getvalue().splitlines() == [
+        '  step     0 client::c invoke #1 ["add",1]',
+        "  step     2 client::c     ok #1 1",
+        '  step     2 client::c invoke #2 ["add",2]',
+    ]
 
 
 def test_a_history_check_that_fails_is_a_violation_that_replays() -> None:
