@@ -1,0 +1,96 @@
+"""Recovery and state transfer (VR Revisited, sections 4.3 and 5.2).
+
+VR keeps no state on disk. A restarted replica has forgotten what it acknowledged, so it
+must not take part until it knows at least as much as before its crash: it asks every
+other replica (``Recovery`` with a fresh nonce) and waits for ``f + 1`` answers with that
+nonce, one of them from the primary of the latest view among them, whose log it adopts.
+The nonce is the replica's restart count, which it persists: unique to each recovery,
+with no randomness.
+
+A replica that lags behind (a gap in its prepares, or news of a view it has not joined)
+asks for the ops it lacks with ``GetState`` and appends those of the ``NewState``.
+"""
+
+from __future__ import annotations
+
+from rabble_sim import Envelope, Pid, persist
+
+from .messages import GetState, NewState, PrepareOk, Recovery, RecoveryResponse
+from .state import NORMAL, RECOVERING, ReplicaState
+
+
+def start_recovery(r: ReplicaState, output: list[Envelope]) -> None:
+    """Run at restart: persist the restart count (the nonce), then ask everyone."""
+    output.append(persist(r.pid, r.restarts))
+    r.broadcast(output, Recovery(r.restarts))
+
+
+def on_tick(r: ReplicaState, output: list[Envelope]) -> None:
+    """Ask again: the answers may have been lost, or no primary may have answered yet."""
+    r.broadcast(output, Recovery(r.restarts))
+
+
+def on_recovery(r: ReplicaState, msg: Recovery, sender: Pid, output: list[Envelope]) -> None:
+    """Only a normal replica answers; only the primary sends its log."""
+    if r.status != NORMAL:
+        return
+    if r.is_primary:
+        answer = RecoveryResponse(r.view, msg.nonce, tuple(r.log), r.op, r.commit)
+    else:
+        answer = RecoveryResponse(r.view, msg.nonce, None, 0, 0)
+    r.send(output, sender, answer)
+
+
+def on_recovery_response(
+    r: ReplicaState, msg: RecoveryResponse, sender: Pid, output: list[Envelope]
+) -> None:
+    if r.status != RECOVERING:
+        return
+    if msg.nonce != r.restarts and not r.bugs.ignore_nonce:
+        return  # an answer to an earlier recovery: it may predate what this one must learn
+    r.responses[str(sender)] = msg
+    if len(r.responses) < r.quorum:
+        return
+    latest = max(answer.view for answer in r.responses.values())
+    primary = r.responses.get(str(r.primary_of(latest)))
+    if primary is None or primary.view != latest or primary.log is None:
+        return  # wait for the primary of the latest view (the replica retries every tick)
+    r.store = {}
+    r.table = {}
+    r.commit = 0
+    r.become_normal(latest, list(primary.log))
+    r.execute_up_to(primary.commit, output, reply=False)
+
+
+def catch_up(r: ReplicaState, view: int, output: list[Envelope]) -> None:
+    """A replica hears from the primary of ``view``, which it has not joined normally.
+
+    It keeps its committed ops, which every later view's log holds at the same places,
+    drops the rest (they may have been replaced in the view change it missed), joins the
+    view as a backup and asks the primary for the ops after its commit number.
+    """
+    del r.log[r.commit :]
+    r.become_normal(view, r.log)
+    r.send(output, r.primary_of(view), GetState(view, r.op))
+
+
+def on_get_state(r: ReplicaState, msg: GetState, sender: Pid, output: list[Envelope]) -> None:
+    """A normal replica of the same view sends the ops after ``msg.op``."""
+    if r.status != NORMAL or msg.view != r.view or msg.op >= r.op:
+        return
+    entries = tuple(r.log[msg.op :])
+    r.send(output, sender, NewState(r.view, msg.op, entries, r.op, r.commit))
+
+
+def on_new_state(r: ReplicaState, msg: NewState, sender: Pid, output: list[Envelope]) -> None:
+    """Append the ops this replica still lacks, execute what is committed, and tell the
+    primary which ops it now has."""
+    if r.status != NORMAL or msg.view != r.view:
+        return
+    if not msg.start <= r.op < msg.start + len(msg.entries):
+        return  # nothing new here, or a gap still (a NewState for an older GetState)
+    r.log.extend(msg.entries[r.op - msg.start :])
+    r.op = len(r.log)
+    r.execute_up_to(msg.commit, output, reply=False)
+    if r.op > r.commit and not r.is_primary:
+        r.send(output, r.primary_of(r.view), PrepareOk(r.view, r.op))

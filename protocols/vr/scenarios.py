@@ -1,0 +1,129 @@
+"""VR scenarios: three and five replicas, two groups on the same nodes, and the known bugs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rabble_sim import Faults, Liveness, Pid, Scenario
+
+from .checks import INVARIANTS, POSTCONDITIONS, PRECONDITIONS, every_request_completes
+from .client import Client, client_pid
+from .kv import Call
+from .lincheck import linearizable_kv
+from .replica import Replica, replica_pid
+from .state import NO_BUGS, Bugs, restored_restarts
+
+OPS = 5
+"""Operations per client: a bounded workload, so that every run can finish."""
+
+# Each client's operations, on keys every client shares (a blob x, a queue q, a set s):
+# writes that conflict, reads that see them, a compare-and-swap that may or may not win.
+WORKLOADS: tuple[tuple[Call, ...], ...] = (
+    (("put", "x", "a"), ("push", "q", "1"), ("get", "x"), ("cas", "x", "a", "b"), ("pop", "q")),
+    (("append", "x", "c"), ("push", "q", "2"), ("add", "s", "m"), ("get", "q"), ("get", "x")),
+    (("add", "s", "n"), ("get", "s"), ("pop", "q"), ("cas", "x", "c", "e"), ("get", "x")),
+)
+
+
+def workload(i: int, group: str, ops: int = OPS) -> tuple[Call, ...]:
+    """The calls of client ``i`` (from 0) of ``group``: its workload's first ``ops``
+    (repeated if need be), with keys prefixed by the group, so that every group's keys
+    are its own in a history that holds them all."""
+    calls = WORKLOADS[i % len(WORKLOADS)]
+    chosen = [calls[k % len(calls)] for k in range(ops)]
+    return tuple((c[0], f"{group}/{c[1]}", *c[2:]) for c in chosen)
+
+
+def vr_scenario(
+    name: str,
+    *,
+    replicas: int = 3,
+    groups: Sequence[str] = ("g1",),
+    clients: int = 2,
+    ops: int = OPS,
+    bugs: Bugs = NO_BUGS,
+    faults: Faults,
+    max_steps: int,
+    within: int,
+) -> Scenario:
+    """``replicas`` nodes ``n1``... each running one replica of every group, and
+    ``clients`` nodes ``c1``... each running one client of every group."""
+    replica_nodes = tuple(f"n{i}" for i in range(1, replicas + 1))
+    client_nodes = tuple(f"c{i}" for i in range(1, clients + 1))
+    configs = {g: tuple(replica_pid(node, g) for node in replica_nodes) for g in groups}
+
+    def start(node: str, durable: dict[Pid, Any] | None) -> list[Replica | Client]:
+        if node in client_nodes:
+            i = client_nodes.index(node)
+            return [Client(client_pid(node, g), configs[g], workload(i, g, ops)) for g in groups]
+        started: list[Replica | Client] = []
+        for g in groups:
+            pid = replica_pid(node, g)
+            before = restored_restarts(durable, pid)
+            if before is None:
+                started.append(Replica.first(pid, configs[g], bugs))
+            else:
+                started.append(Replica.restarted(pid, configs[g], before + 1, bugs))
+        return started
+
+    every_client = [client_pid(node, g) for node in client_nodes for g in groups]
+    return Scenario(
+        name=name,
+        nodes=(*replica_nodes, *client_nodes),
+        start=start,
+        invariants=INVARIANTS,
+        preconditions=PRECONDITIONS,
+        postconditions=POSTCONDITIONS,
+        faults=faults,
+        max_steps=max_steps,
+        liveness=Liveness(every_request_completes(every_client), within=within),
+        # Scenario.clients has converter=tuple, which mypy types as Iterable[_T_co].
+        clients=client_nodes,  # type: ignore[arg-type]
+        history=linearizable_kv,  # the history check: rabble_sim.checks.linearizable(KV_MODEL)
+    )
+
+
+FAULTS = Faults(drop=0.05, duplicate=0.05, crash=1, partition=True)
+
+scenario = vr_scenario("vr", faults=FAULTS, max_steps=600, within=600)
+"""Three replicas (f = 1) and two clients under drops, duplicates, partitions and crashes
+of one replica at a time."""
+
+five_replicas = vr_scenario(
+    "vr-five", replicas=5, faults=Faults(drop=0.05, duplicate=0.05, crash=2, partition=True),
+    max_steps=800, within=800,
+)  # fmt: skip
+"""Five replicas (f = 2), up to two of them down at once."""
+
+two_groups = vr_scenario(
+    "vr-two-groups", groups=("g1", "g2"), faults=FAULTS, max_steps=800, within=800
+)
+"""Two independent groups on the same three nodes, each with a client on ``c1`` and ``c2``:
+a crash takes down a replica of both."""
+
+
+def _bug(name: str, **flags: bool) -> Scenario:
+    return vr_scenario(f"vr-{name}", bugs=Bugs(**flags), faults=FAULTS, max_steps=600, within=600)
+
+
+bug_log_by_op_number = _bug("log-by-op-number", log_by_op_number=True)
+"""Known bug: a view change adopts the longest log, not the one of the latest normal view."""
+
+bug_commit_without_quorum = _bug("commit-without-quorum", commit_without_quorum=True)
+"""Known bug: the primary commits one PrepareOk short of a quorum (with three replicas,
+before any backup has the op)."""
+
+bug_no_dedup = _bug("no-dedup", no_dedup=True)
+"""Known bug: the client table is ignored, so a retried request is executed twice."""
+
+bug_no_recovery = _bug("no-recovery", no_recovery=True)
+"""Known bug: a restarted replica rejoins at once with an empty log, forgetting what it
+acknowledged."""
+
+bug_local_reads = _bug("local-reads", local_reads=True)
+"""Known bug: the primary answers reads from its own state; a deposed primary that does
+not know it yet answers stale values."""
+
+bug_ignore_nonce = _bug("ignore-nonce", ignore_nonce=True)
+"""Recovery that ignores the nonce (see the guide: not a bug this simulator can show)."""
