@@ -6,11 +6,12 @@ import ast
 from pathlib import Path
 
 import rabble_sim
+import rabble_sim.checks
 
 PACKAGE = Path(rabble_sim.__file__).parent
 
 # Each part may import only the parts to its left (DESIGN.md, STYLE.md)...
-LAYERS = ["core", "codec", "sim", "schedule", "search", "debug", "cli"]
+LAYERS = ["core", "codec", "sim", "checks", "schedule", "search", "debug", "cli"]
 # ... and the TCP executor only core and codec, so that it runs without the simulator.
 BESIDE = {"net": ["core", "codec"]}
 CONTRACT = [
@@ -27,7 +28,13 @@ def test_the_contract_names_are_exported() -> None:
 
 
 def test_every_exported_name_is_exported_once_and_exists() -> None:
-    for module in (rabble_sim, rabble_sim.core, rabble_sim.sim, rabble_sim.codec):
+    for module in (
+        rabble_sim,
+        rabble_sim.core,
+        rabble_sim.sim,
+        rabble_sim.codec,
+        rabble_sim.checks,
+    ):
         names = module.__all__
         assert len(names) == len(set(names)), module.__name__
         for name in names:

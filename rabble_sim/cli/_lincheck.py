@@ -1,0 +1,101 @@
+"""``rabble-sim lincheck``: whether Jepsen histories are linearizable, and why not."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from ..checks import (
+    History,
+    KvModel,
+    LinearizabilityResult,
+    RegisterModel,
+    check_linearizability,
+    read_etcd,
+    read_kv,
+)
+from ._app import EXIT_OK, EXIT_VIOLATION, cli
+from ._report import console, print_json
+
+MODELS: dict[str, tuple[Callable[[Path], History], Any]] = {
+    "etcd-register": (read_etcd, RegisterModel()),
+    "kv": (read_kv, KvModel()),
+}
+"""Each ``--model``: how its files are read, and the model they are checked against."""
+
+
+@cli.command(name="lincheck")
+@click.argument(
+    "paths", metavar="FILE...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@click.option(
+    "--model",
+    "model_name",
+    required=True,
+    type=click.Choice(sorted(MODELS)),
+    help="etcd-register: Jepsen etcd logs, one register with read, write and cas; "
+    "kv: EDN lines of get, put and append on string keys, checked key by key.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def lincheck_command(paths: tuple[Path, ...], model_name: str, as_json: bool) -> None:
+    """Say whether each history FILE is linearizable; exit 1 if any is not.
+
+    For one that is not, it explains: the operation whose completion no order of the
+    operations explains, the operations involved, and the longest prefix of the history
+    that can be linearized, with an order that does it. Every file is read before any is
+    checked: a malformed one is an error (exit 2) naming its line.
+    """
+    read, model = MODELS[model_name]
+    histories = [read(path) for path in paths]
+    results: list[tuple[Path, LinearizabilityResult, float]] = []
+    for path, history in zip(paths, histories, strict=True):
+        start = time.perf_counter()
+        result = check_linearizability(model, history)
+        results.append((path, result, time.perf_counter() - start))
+    failed = [path for path, result, _ in results if not result.linearizable]
+    if as_json:
+        print_json(
+            {
+                "ok": not failed,
+                "model": model_name,
+                "files": len(results),
+                "not_linearizable": len(failed),
+                "seconds": sum(seconds for _, _, seconds in results),
+                "results": [_result_json(path, r, s, model) for path, r, s in results],
+            }
+        )
+    else:
+        for path, result, seconds in results:
+            name = escape(str(path))
+            if result.explanation is None:
+                console.print(f"[green]linearizable[/]      {name}  [dim]({seconds:.3f} s)[/]")
+                continue
+            console.print(f"[bold red]not linearizable[/]  {name}  [dim]({seconds:.3f} s)[/]")
+            part = result.explanation.part.source
+            text = result.explanation.describe(model, unit="line")
+            if part != str(path):
+                text = f"in {part}:\n{text}"
+            for line in text.splitlines():
+                console.print(f"    {escape(line)}")
+        if len(results) > 1:
+            console.print(f"{len(results) - len(failed)} of {len(results)} histories linearizable")
+    sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
+
+
+def _result_json(
+    path: Path, result: LinearizabilityResult, seconds: float, model: Any
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "file": str(path),
+        "linearizable": result.linearizable,
+        "seconds": seconds,
+    }
+    if result.explanation is not None:
+        data["explanation"] = result.explanation.to_json(model)
+    return data
