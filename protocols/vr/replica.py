@@ -64,18 +64,26 @@ class Replica(ReplicaState):
     """
 
     @classmethod
-    def first(cls, pid: Pid, config: tuple[Pid, ...], bugs: Bugs = NO_BUGS) -> Replica:
+    def first(
+        cls, pid: Pid, config: tuple[Pid, ...], bugs: Bugs = NO_BUGS, *, patience: int = 3
+    ) -> Replica:
         """A replica at the group's very start: normal, view 0, empty log."""
-        return cls(pid, config, bugs)
+        return cls(pid, config, bugs, patience=patience)
 
     @classmethod
     def restarted(
-        cls, pid: Pid, config: tuple[Pid, ...], restarts: int, bugs: Bugs = NO_BUGS
+        cls,
+        pid: Pid,
+        config: tuple[Pid, ...],
+        restarts: int,
+        bugs: Bugs = NO_BUGS,
+        *,
+        patience: int = 3,
     ) -> Replica:
         """A replica whose node restarted for the ``restarts``-th time: it recovers
         (unless built with the ``no_recovery`` bug, which rejoins at once)."""
         status = NORMAL if bugs.no_recovery else RECOVERING
-        return cls(pid, config, bugs, status=status, restarts=restarts)
+        return cls(pid, config, bugs, patience=patience, status=status, restarts=restarts)
 
     def init(self, output: list[Envelope]) -> None:
         if self.restarts:

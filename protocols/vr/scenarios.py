@@ -43,6 +43,7 @@ def vr_scenario(
     clients: int = 2,
     ops: int = OPS,
     bugs: Bugs = NO_BUGS,
+    patience: int = 3,
     faults: Faults,
     max_steps: int,
     within: int,
@@ -62,9 +63,11 @@ def vr_scenario(
             pid = replica_pid(node, g)
             before = restored_restarts(durable, pid)
             if before is None:
-                started.append(Replica.first(pid, configs[g], bugs))
+                started.append(Replica.first(pid, configs[g], bugs, patience=patience))
             else:
-                started.append(Replica.restarted(pid, configs[g], before + 1, bugs))
+                started.append(
+                    Replica.restarted(pid, configs[g], before + 1, bugs, patience=patience)
+                )
         return started
 
     every_client = [client_pid(node, g) for node in client_nodes for g in groups]

@@ -28,6 +28,8 @@ class Bugs:
 
     - ``log_by_op_number``: the new primary of a view change adopts the log with the most
       ops, not the one from the latest normal view (the paper's v', then op number).
+    - ``log_by_view_only``: it adopts a log from the latest normal view, but not the one
+      with the most ops: the first such DoViewChange to arrive.
     - ``commit_without_quorum``: the primary counts itself among the ``f`` PrepareOks it
       needs, so it commits one backup short of a quorum (with 3 replicas: at once).
     - ``no_dedup``: the client table is not consulted, so a retried request is executed
@@ -41,6 +43,7 @@ class Bugs:
     """
 
     log_by_op_number: bool = False
+    log_by_view_only: bool = False
     commit_without_quorum: bool = False
     no_dedup: bool = False
     no_recovery: bool = False
@@ -74,7 +77,8 @@ class ReplicaState:
     ``responses`` (recovery) are the bookkeeping of one view or one recovery. ``silent``
     counts ticks without news: a backup that hears nothing from its primary for
     ``patience`` ticks starts a view change, and so does a view change that does not
-    finish in that time.
+    finish in that time; ``changes`` counts the view changes in a row that have not
+    finished, and stretches that time.
     """
 
     pid: Pid
@@ -92,6 +96,7 @@ class ReplicaState:
     store: dict[str, Value] = attrs.Factory(dict)
     acked: dict[str, int] = attrs.Factory(dict)
     silent: int = 0
+    changes: int = 0
     votes: list[str] = attrs.Factory(list)
     dvcs: dict[str, DoViewChange] = attrs.Factory(dict)
     dvc_sent: bool = False
@@ -171,6 +176,7 @@ class ReplicaState:
         self.dvc_sent = False
         self.responses = {}
         self.silent = 0
+        self.changes = 0
 
 
 def restored_restarts(durable: dict[Pid, Any] | None, pid: Pid) -> int | None:

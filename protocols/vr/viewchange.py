@@ -19,6 +19,7 @@ from .state import NORMAL, VIEW_CHANGE, ReplicaState
 
 def start_view_change(r: ReplicaState, view: int, output: list[Envelope]) -> None:
     """Move to ``view`` in view-change status and tell every other replica."""
+    r.changes = r.changes + 1 if r.status == VIEW_CHANGE else 1
     r.view = view
     r.status = VIEW_CHANGE
     r.votes = []
@@ -30,11 +31,15 @@ def start_view_change(r: ReplicaState, view: int, output: list[Envelope]) -> Non
 
 
 def on_tick(r: ReplicaState, output: list[Envelope]) -> None:
-    """A view change that has not finished within ``patience`` ticks moves on to the next
-    view (its primary may be down); meanwhile its messages are sent again, in case they
-    were lost."""
+    """A view change that has not finished in time moves on to the next view (its primary
+    may be down); meanwhile its messages are sent again, in case they were lost.
+
+    The time grows by ``patience`` ticks with each view change in a row that did not
+    finish: with a fixed timeout, messages delayed past it keep every replica one view
+    ahead of the view change it is in, for ever.
+    """
     r.silent += 1
-    if r.silent >= r.patience:
+    if r.silent >= r.patience * r.changes:
         start_view_change(r, r.view + 1, output)
         return
     r.broadcast(output, StartViewChange(r.view))
@@ -48,12 +53,9 @@ def on_start_view_change(
 ) -> None:
     if msg.view > r.view:
         start_view_change(r, msg.view, output)
-    if msg.view != r.view:
-        return
-    if r.status == NORMAL:
-        if r.is_primary:  # the view has started without the sender: it missed StartView
-            r.send(output, sender, _start_view(r))
-        return
+    if msg.view != r.view or r.status != VIEW_CHANGE:
+        return  # a view that has started: a sender that missed StartView catches up from
+        # the primary's next heartbeat (state transfer)
     _vote(r, sender, output)
 
 
@@ -62,10 +64,7 @@ def on_do_view_change(
 ) -> None:
     if msg.view > r.view:
         start_view_change(r, msg.view, output)
-    if msg.view != r.view or not r.is_primary:
-        return
-    if r.status == NORMAL:  # a late DoViewChange: the view has started without the sender
-        r.send(output, sender, _start_view(r))
+    if msg.view != r.view or not r.is_primary or r.status != VIEW_CHANGE:
         return
     r.dvcs[str(sender)] = msg
     _vote(r, sender, output)  # a DoViewChange stands for its sender's StartViewChange too
@@ -107,6 +106,8 @@ def _maybe_start_view(r: ReplicaState, output: list[Envelope]) -> None:
     dvcs = list(r.dvcs.values())  # in the order they arrived: max() keeps the first best
     if r.bugs.log_by_op_number:
         best = max(dvcs, key=lambda d: d.op)
+    elif r.bugs.log_by_view_only:
+        best = max(dvcs, key=lambda d: d.last_normal)
     else:
         best = max(dvcs, key=lambda d: (d.last_normal, d.op))
     commit = max(d.commit for d in dvcs)
