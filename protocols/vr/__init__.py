@@ -1,13 +1,66 @@
-"""Viewstamped Replication Revisited (Liskov and Cowling, 2012) over a typed key-value store."""
+"""Viewstamped Replication Revisited (Liskov and Cowling, 2012) over a typed key-value store.
 
+Each consensus group is one replica on each of its nodes (``Pid("replica", node,
+group=...)``); several groups may share nodes, as in Haret. The replicated state machine
+is a key-value store with blobs, queues, sets and compare-and-swap (``kv``). Clients run
+one operation at a time, retry until answered and record each in the run's history.
+``scenario`` (three replicas), ``five_replicas`` and ``two_groups`` are correct; the
+``bug_*`` scenarios each reintroduce one classic mistake.
+"""
+
+from .client import Answer, Client, client_pid
+from .kv import KV_MODEL, Call, KvModel, KvState, Result, apply_call
+from .lincheck import linearizable_kv
+from .replica import Replica, replica_pid
 from .scenarios import (
-    bug_commit_without_quorum as bug_commit_without_quorum,
-    bug_ignore_nonce as bug_ignore_nonce,
-    bug_local_reads as bug_local_reads,
-    bug_log_by_op_number as bug_log_by_op_number,
-    bug_no_dedup as bug_no_dedup,
-    bug_no_recovery as bug_no_recovery,
-    five_replicas as five_replicas,
-    scenario as scenario,
-    two_groups as two_groups,
+    FAULTS,
+    OPS,
+    REGISTER,
+    WORKLOADS,
+    bug_commit_without_quorum,
+    bug_local_reads,
+    bug_no_dedup,
+    bug_no_recovery,
+    bug_wrong_log,
+    five_replicas,
+    scenario,
+    two_groups,
+    vr_scenario,
+    workload,
 )
+from .state import NORMAL, RECOVERING, VIEW_CHANGE, Bugs, Cached, ReplicaState
+
+__all__ = [
+    "FAULTS",
+    "KV_MODEL",
+    "NORMAL",
+    "OPS",
+    "RECOVERING",
+    "REGISTER",
+    "VIEW_CHANGE",
+    "WORKLOADS",
+    "Answer",
+    "Bugs",
+    "Cached",
+    "Call",
+    "Client",
+    "KvModel",
+    "KvState",
+    "Replica",
+    "ReplicaState",
+    "Result",
+    "apply_call",
+    "bug_commit_without_quorum",
+    "bug_local_reads",
+    "bug_no_dedup",
+    "bug_no_recovery",
+    "bug_wrong_log",
+    "client_pid",
+    "five_replicas",
+    "linearizable_kv",
+    "replica_pid",
+    "scenario",
+    "two_groups",
+    "vr_scenario",
+    "workload",
+]
