@@ -10,7 +10,6 @@ one operation at a time, retry until answered and record each in the run's histo
 
 from .client import Answer, Client, client_pid
 from .kv import KV_MODEL, Call, KvModel, KvState, Result, apply_call
-from .lincheck import linearizable_kv
 from .replica import Replica, replica_pid
 from .scenarios import (
     FAULTS,
@@ -57,7 +56,6 @@ __all__ = [
     "bug_wrong_log",
     "client_pid",
     "five_replicas",
-    "linearizable_kv",
     "replica_pid",
     "scenario",
     "two_groups",

@@ -27,8 +27,11 @@ An operation on a key of another type answers ``WRONG_TYPE`` and changes nothing
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
+
+from rabble_sim.checks import UNKNOWN, History, Model
 
 Call = tuple[str, ...]
 """An operation: its name, its key, then its arguments, all strings."""
@@ -114,21 +117,48 @@ def replay(calls: Iterable[Call]) -> tuple[KvState, list[Result]]:
 
 
 @attrs.frozen
-class KvModel:
-    """The sequential specification of the store, for a linearizability checker:
-    ``init`` is the empty store and ``step(state, call) -> (state, result)`` is pure.
+class KvModel(Model[KvState]):
+    """The store's sequential specification, for ``rabble_sim.checks.linearizable``.
 
-    ``partition(call)`` is the key: operations on different keys never interact, so a
-    history may be checked one key at a time (P-compositionality).
+    An operation's input is its call and its output the result a client saw; the model
+    replays the call with ``step`` and accepts the output if it is the one the store
+    gives (any output, for an operation never answered). Keys never interact, so
+    ``partition`` checks each key's operations apart (P-compositionality), and
+    operations that change nothing (a get, a compare-and-swap that failed, a pop of an
+    empty queue, an add of a member already there) are ``read_only``.
     """
 
-    init: KvState = ()
+    name: str = "vr-kv"
 
-    def step(self, state: KvState, call: Call) -> tuple[KvState, Result]:
-        return step(state, call)
+    def init(self) -> KvState:
+        return ()
 
-    def partition(self, call: Call) -> str:
-        return call[1]
+    def step(self, state: KvState, input: Any, output: Any) -> tuple[bool, KvState]:
+        after, result = step(state, tuple(input))
+        return (output is UNKNOWN or output == result), after
+
+    def partition(self, history: History) -> list[History]:
+        by_key: dict[str, list[int]] = {}
+        for i, operation in enumerate(history.operations):
+            by_key.setdefault(operation.input[1], []).append(i)
+        return [
+            history.subhistory(indexes, f"key {key!r}") for key, indexes in sorted(by_key.items())
+        ]
+
+    def read_only(self, input: Any, output: Any) -> bool:
+        op = input[0]
+        return (
+            op in READS
+            or output == WRONG_TYPE
+            or ((op, output) in (("cas", False), ("pop", None), ("add", False)))
+        )
+
+    def describe_operation(self, input: Any, output: Any) -> str:
+        answer = "?" if output is UNKNOWN else repr(output)
+        return f"{' '.join(map(repr, input))} -> {answer}"
+
+    def describe_state(self, state: KvState) -> str:
+        return "{" + ", ".join(f"{k!r}: {v!r}" for k, v in state) + "}"
 
 
 KV_MODEL = KvModel()
