@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from rabble_sim import Envelope, Pid, persist
 
+from . import viewchange
 from .messages import GetState, NewState, PrepareOk, Recovery, RecoveryResponse
 from .state import NORMAL, RECOVERING, ReplicaState
 
@@ -31,7 +32,12 @@ def on_tick(r: ReplicaState, output: list[Envelope]) -> None:
 
 
 def on_recovery(r: ReplicaState, msg: Recovery, sender: Pid, output: list[Envelope]) -> None:
-    """Only a normal replica answers; only the primary sends its log."""
+    """Only a normal replica answers; only the primary sends its log.
+
+    A recovery from the primary of this replica's view means the view has no primary:
+    the replica starts the view change at once rather than after ``patience`` silent
+    ticks, so that the recovery (which needs a primary's answer) finishes sooner.
+    """
     if r.status != NORMAL:
         return
     if r.is_primary:
@@ -39,6 +45,8 @@ def on_recovery(r: ReplicaState, msg: Recovery, sender: Pid, output: list[Envelo
     else:
         answer = RecoveryResponse(r.view, msg.nonce, None, 0, 0)
     r.send(output, sender, answer)
+    if sender == r.primary_of(r.view):
+        viewchange.start_view_change(r, r.view + 1, output)
 
 
 def on_recovery_response(
