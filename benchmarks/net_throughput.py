@@ -1,7 +1,7 @@
 """TCP executor throughput and latency: two nodes on loopback against plain asyncio streams.
 
 Run from the repository root: ``python benchmarks/net_throughput.py``. Prints one JSON
-object per figure (machine-readable) and a table. Each figure is a median over
+object per figure (machine-readable), then tables. Each figure is a median over
 ``--repeat`` runs; node and baseline runs alternate, and every ratio is the median of the
 ratios of runs taken side by side, since absolute rates on a shared machine drift.
 
@@ -14,20 +14,27 @@ the figure would be the cost of both ends added together, not what one node sust
   ``b``, which acknowledges every 1,000th; the sender keeps at most ``--window``
   unacknowledged (flow control, as any real sender needs: a link drops frames beyond its
   queue rather than buffer without bound). Messages per second from the first send to
-  the last acknowledgement.
+  the last acknowledgement, and the CPU time each side spends per message (from
+  ``/proc``: it moves much less than the rate when other jobs share the machine).
+- **Baselines**: the same exchanges over plain asyncio streams between the same two
+  processes: the same frames (a 4-byte length, then a MessagePack ``Send`` frame whose
+  body is the MessagePack message: the node's exact bytes), the same write batching
+  (``writelines``, then ``drain``), every frame and message decoded with msgspec; no
+  actors, no executor, no links. ``baseline`` reads each frame with two ``readexactly``
+  calls (as ``_framing.read_frame`` and msgspec's asyncio example do); ``baseline-chunked``
+  takes every whole frame out of each 64 KiB read, as the node's links do, and is the
+  fastest plain code: the node's ratio to it is the whole cost of the actor machinery.
 - **Latency**: a process on ``a`` sends requests at a fixed rate (open loop, a batch per
-  1 ms timer tick), half the one-way rate the node just reached, to a process on ``b``
-  that answers each; p50 and p99 of the time from the request leaving its process's
-  ``handle`` to the reply reaching it.
-- **Baseline**: the same exchanges over plain asyncio streams in the same two processes:
-  the same frames (a 4-byte length, then a MessagePack ``Send`` frame whose body is the
-  MessagePack message, the node's exact bytes), the same reads (``readexactly``), the same
-  write batching (``writelines``, then ``drain``), every frame and message decoded with
-  msgspec, no actors, no executor, no links.
+  1 ms timer tick) to a process on ``b`` that answers each; p50 and p99 of the time from
+  the request leaving its process's ``handle`` to the reply reaching it, without the first
+  tenth (warm-up). The load counts messages, requests and replies: ``--loads 0.5`` is
+  half the node's one-way rate just measured, ``--rates 50000`` is 50,000 messages/s.
+  The baseline answers over plain streams, reading with ``readexactly``.
 
-With ``--loop uvloop`` (when uvloop is importable) both sides of both runs use uvloop.
-``--profile DIR`` runs one extra one-way run of the node under cProfile, both processes,
-and writes ``a.pstats`` and ``b.pstats`` there.
+``--loop both`` (the default) repeats everything on uvloop when it is importable (an
+optional extra). ``--gc-freeze`` calls ``gc.freeze()`` in every process once it has
+started, as a deployment may (see ``benchmarks/README.md``). ``--profile DIR`` runs one
+more one-way run of the node under cProfile and writes ``a.pstats`` and ``b.pstats``.
 
 The processes on ``a`` read the clock: they are the benchmark's instruments, not
 protocol processes, which must never do so.
