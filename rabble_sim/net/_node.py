@@ -305,7 +305,13 @@ class Node:
             env = Envelope(frame.to, frame.from_, msg, frame.cid)
             if frame.to.node != self.name:
                 raise CodecError(f"a message for {frame.to} arrived at node {self.name}")
+            if not link.is_client and frame.from_.node != link.name:
+                # A member speaks for its own processes only: a forged sender could shut
+                # down another node's process or answer another caller's call.
+                raise CodecError(f"{link.name} sent a message as {frame.from_}")
             self._route(env)
+        elif isinstance(frame, Gossip) and link.is_client:
+            raise CodecError("a client may not gossip: it is not a member")
         elif isinstance(frame, Gossip):
             self._merge(orset(frame, link.name), link)
         elif isinstance(frame, StatusRequest):

@@ -12,7 +12,7 @@ counted by kind:
    ``Proof`` first, wrong versions and nonces, and a tag that tries to forge log lines;
 4. ``authenticated``: after a correct handshake (the test knows the secret), frames that
    are well formed but hostile, pipelined (dead letters, requests that only local
-   processes may make, forged senders and timeouts, routed paths, nonsense gossip), then
+   processes may make, forged senders and timeouts, routed paths, status requests), then
    one that must close the connection (an unknown message tag, a body that does not fit
    its tag, malformed MessagePack, MessagePack that is not a frame, a message for another
    node, malformed gossip, handshake frames out of order, nesting 100,000 deep);
@@ -227,10 +227,7 @@ class Fuzzer:
             path = self.rng.choice(["workers/*", "workers/?", "hashed/?", "last", "workers/1"])
             msg = self.rng.choice([Ping(1), Timeout(), Pong(self.text(), -1)])
             return self.send(Pid(path, "a"), msg)
-        if roll == 4:  # gossip that says nothing: no element gets a dot
-            names = [self.text() for _ in range(self.rng.randint(0, 3))]
-            return encode(Gossip({name: [] for name in names}, {}, []))
-        if roll == 5:
+        if roll in (4, 5):
             return encode(StatusRequest())
         return encode(Heartbeat())
 
@@ -259,8 +256,13 @@ class Fuzzer:
             elsewhere = Send(to, self.ghost(), None, "demo.ping", ping)
             return frame(encode(elsewhere)), "arrived at node a"
         if roll == 6:
-            entries = {"x@y": [("a", "not a counter")]}
-            return frame(msgspec.msgpack.encode(["gossip", entries, {}, []])), "malformed frame"
+            if self.rng.random() < 0.5:
+                entries = {"x@y": [("a", "not a counter")]}
+                return frame(msgspec.msgpack.encode(["gossip", entries, {}, []])), "malformed frame"
+            # Well formed, but a client is no member: it may not gossip.
+            names = [self.text() for _ in range(self.rng.randint(0, 3))]
+            gossip = encode(Gossip({name: [] for name in names}, {}, []))
+            return frame(gossip), "a client may not gossip"
         if roll == 7:  # the handshake again, or a node's reply, out of place
             strays: list[Hello | Proof | StatusReply] = [
                 Hello(VERSION, "a", "", bytes(NONCE_BYTES)),

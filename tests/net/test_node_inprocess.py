@@ -439,3 +439,40 @@ def test_links_send_small_frames_at_once() -> None:
             await a.stop()
 
     assert asyncio.run(scenario()) == [1, 1]
+
+
+def test_a_member_cannot_speak_for_another_nodes_processes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A peer that forges a sender on the node it talks to (to shut down its process, or
+    to answer someone else's call) loses its link, and nothing happens."""
+    import msgspec
+
+    from rabble_sim.core import Shutdown, executor_pid
+    from rabble_sim.net._framing import frame
+    from rabble_sim.net._handshake import handshake
+    from rabble_sim.net._wire import Send, encode
+
+    async def scenario() -> bool:
+        a = Node(NodeConfig("a", SECRET), start)
+        await a.start()
+        try:
+            host, port = a.addr.rsplit(":", 1)
+            reader, writer = await asyncio.open_connection(host, int(port))
+            await handshake(
+                reader, writer, node="z", addr="127.0.0.1:9", secret=SECRET, dialer=True
+            )
+            body = msgspec.Raw(msgspec.msgpack.encode(Shutdown()))
+            forged = Send(executor_pid("a"), Pid("workers/1", "a"), None, "rabble.shutdown", body)
+            writer.write(frame(encode(forged)))
+            await writer.drain()
+            await asyncio.wait_for(reader.read(), 5)  # its gossip, then the end of the link
+            assert reader.at_eof(), "the node closes the link"
+            writer.close()
+            return Pid("workers/1", "a") in a.executor.processes  # type: ignore[union-attr]
+        finally:
+            await a.stop()
+
+    with caplog.at_level(logging.INFO, logger="rabble_sim.net"):
+        assert asyncio.run(scenario()), "workers/1 still runs"
+    assert "z sent a message as workers/1::a" in caplog.text
