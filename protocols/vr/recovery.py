@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from rabble_sim import Envelope, Pid, persist
 
-from . import viewchange
 from .messages import GetState, NewState, PrepareOk, Recovery, RecoveryResponse
 from .state import NORMAL, RECOVERING, ReplicaState
 
@@ -27,16 +26,22 @@ def start_recovery(r: ReplicaState, output: list[Envelope]) -> None:
 
 
 def on_tick(r: ReplicaState, output: list[Envelope]) -> None:
-    """Ask again: the answers may have been lost, or no primary may have answered yet."""
-    r.broadcast(output, Recovery(r.restarts))
+    """Ask again every ``patience`` ticks: the answers may have been lost, or no primary
+    may have answered yet. Not at every tick: each copy costs an answer with the whole
+    log, and copies held by a partition all arrive at its heal."""
+    r.silent += 1
+    if r.silent >= r.patience:
+        r.silent = 0
+        r.broadcast(output, Recovery(r.restarts))
 
 
 def on_recovery(r: ReplicaState, msg: Recovery, sender: Pid, output: list[Envelope]) -> None:
     """Only a normal replica answers; only the primary sends its log.
 
-    A recovery from the primary of this replica's view means the view has no primary:
-    the replica starts the view change at once rather than after ``patience`` silent
-    ticks, so that the recovery (which needs a primary's answer) finishes sooner.
+    A recovery from the primary of this replica's view does not start a view change:
+    it may be a copy sent in an earlier life of that replica, long since recovered and
+    now a healthy primary (what a node sent survives its crash). The backups notice a
+    primary that is really gone by its silence.
     """
     if r.status != NORMAL:
         return
@@ -45,8 +50,6 @@ def on_recovery(r: ReplicaState, msg: Recovery, sender: Pid, output: list[Envelo
     else:
         answer = RecoveryResponse(r.view, msg.nonce, None, 0, 0)
     r.send(output, sender, answer)
-    if sender == r.primary_of(r.view):
-        viewchange.start_view_change(r, r.view + 1, output)
 
 
 def on_recovery_response(
