@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 
 from ..core import UsageError
-from ..schedule import check_tags, load, load_scenario, replay, shrink
+from ..schedule import DIVERGENCES_SHOWN, check_tags, load, load_scenario, replay, shrink
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
 from ._report import console, print_json, show_violation, violation_json
 
@@ -45,8 +45,11 @@ def replay_command(path: Path, strict: bool, as_json: bool) -> None:
             data["schedule"] = str(path)
         print_json(data)
     else:
-        for divergence in outcome.divergences:
+        for divergence in outcome.divergences[:DIVERGENCES_SHOWN]:
             console.print(f"[yellow]diverged[/] at {escape(str(divergence))}")
+        hidden = len(outcome.divergences) - DIVERGENCES_SHOWN
+        if hidden > 0:
+            console.print(f"[yellow]diverged[/] at {hidden} more steps (--json lists them all)")
         if violation is not None:
             same = "reproduced" if outcome.reproduces(schedule) else "a different violation"
             show_violation(violation, where=f"({same})")

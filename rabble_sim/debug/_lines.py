@@ -8,6 +8,7 @@ from typing import TextIO
 
 from ..codec import canonical_json, to_plain
 from ..core import Pid, RabbleError, UsageError
+from ..schedule import DIVERGENCES_SHOWN
 from ..sim import cid_summary, envelope_summary
 from ._diff import MISSING, Change
 from ._session import DebugSession, Stop
@@ -96,8 +97,11 @@ class LineDebugger:
         else:
             outcome = "no violation"
         self._print(f"schedule of {session.schedule.scenario}: {session.last} steps, {outcome}")
-        for divergence in session.divergences:
+        for divergence in session.divergences[:DIVERGENCES_SHOWN]:
             self._print(f"diverged at {divergence}")
+        hidden = len(session.divergences) - DIVERGENCES_SHOWN
+        if hidden > 0:
+            self._print(f"diverged at {hidden} more steps")
         for note in session.notes:
             self._print(f"note: {note}")
 

@@ -7,12 +7,13 @@ from ._format import (
     load as load,
     loads as loads,
 )
-from ._match import Divergence as Divergence
+from ._match import DIVERGENCES_SHOWN as DIVERGENCES_SHOWN, Divergence as Divergence
 from ._reference import load_scenario as load_scenario
 from ._replay import ReplayResult as ReplayResult, replay as replay, replay_events as replay_events
 from ._shrink import ShrinkResult as ShrinkResult, shrink as shrink
 
 __all__ = [
+    "DIVERGENCES_SHOWN",
     "FORMAT",
     "Divergence",
     "ReplayResult",

@@ -38,6 +38,11 @@ class Divergence:
         return f"step {self.step} ({self.summary}): {self.what}"
 
 
+DIVERGENCES_SHOWN = 10
+"""How many divergences a report lists one by one: a change to a protocol can renumber
+every later step, and a thousand lines hide the one that matters."""
+
+
 def resolve(
     plain: dict[str, Any], world: World, *, by_seq: bool
 ) -> tuple[Event | None, str | None]:

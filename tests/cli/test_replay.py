@@ -109,6 +109,22 @@ def test_replay_skips_what_cannot_happen_and_carries_on(cli: Cli, saved: Path) -
     assert cli("replay", str(saved), "--strict").returncode == 1
 
 
+def test_replay_lists_the_first_divergences_and_counts_the_rest(cli: Cli, saved: Path) -> None:
+    schedule = json.loads(saved.read_text())
+    first = schedule["events"][0]
+    nevers = [
+        {**first, "seq": 900 + i, "msg": {"t.bump": {"by": 7}}, "summary": f"never {i}"}
+        for i in range(15)
+    ]
+    schedule["events"][:0] = nevers
+    saved.write_text(json.dumps(schedule))
+    listed = [line for line in cli("replay", str(saved)).stdout.splitlines() if "diverged" in line]
+    assert len(listed) == 11 and "(never 9)" in listed[9]
+    assert listed[10] == "diverged at 5 more steps (--json lists them all)"
+    report = json.loads(cli("replay", str(saved), "--json").stdout)
+    assert len(report["divergences"]) == 15
+
+
 def test_a_clean_replay_passes_strict(cli: Cli, saved: Path) -> None:
     done = cli("replay", str(saved), "--strict", "--json")
     report = json.loads(done.stdout)

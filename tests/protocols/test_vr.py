@@ -11,7 +11,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TypeVar
 
 import pytest
 
@@ -37,21 +36,6 @@ from rabble_sim.schedule import Schedule, load, replay, shrink
 from rabble_sim.search import chooser_for, sweep
 
 ROOT = Path(__file__).resolve().parents[2]
-T = TypeVar("T")
-
-
-@pytest.fixture
-def asked_for(request: pytest.FixtureRequest) -> None:
-    """Skips a ``slow`` test unless the run selects it (``-m slow``): nothing deselects
-    the marker by default."""
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("a long search: run with -m slow")
-
-
-def slow(test: T) -> T:
-    """``@pytest.mark.slow``, skipped unless asked for."""
-    marked: T = pytest.mark.slow(pytest.mark.usefixtures("asked_for")(test))
-    return marked
 
 
 # Each bug, the seeds a sweep needs to find it (runs are deterministic: the first failing
@@ -105,7 +89,7 @@ def test_correct_scenarios_pass_with_view_changes_recoveries_and_state_transfer(
         assert seen[what] >= seeds // 5, f"only {seen[what]} of {seeds} seeds had {what}"
 
 
-@slow
+@pytest.mark.slow
 @pytest.mark.parametrize("sc", [scenario, five_replicas, two_groups], ids=lambda sc: sc.name)
 def test_correct_scenarios_pass_hundreds_of_seeds(sc: Scenario) -> None:
     report = sweep(sc, range(300))
@@ -127,7 +111,7 @@ def test_each_bug_is_found_and_its_shrunk_schedule_replays(name: str, tmp_path: 
     assert again.reproduces(shrunk), f"{name}: {again.violation} after shrinking"
 
 
-@slow
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(BUGS))
 def test_each_bug_is_found_by_hypothesis(name: str) -> None:
     from rabble_sim.search import check
@@ -138,7 +122,7 @@ def test_each_bug_is_found_by_hypothesis(name: str) -> None:
     assert report.failure.violation.check in checks
 
 
-@slow
+@pytest.mark.slow
 def test_a_longest_log_that_is_not_the_latest_is_found_without_crashes() -> None:
     # The paper's rule compares the last normal view before the op number. Adopting the
     # longest log instead needs a deposed primary that kept uncommitted ops while the
