@@ -3,7 +3,8 @@
 ``check_linearizability(model, history)`` runs the Wing-Gong/Lowe search (with
 memoisation, P-compositionality and operations never completed) against a sequential
 ``Model``: ``RegisterModel`` and ``KvModel`` come with it. ``read_etcd`` and ``read_kv``
-read Jepsen histories; ``linearizable(model)`` checks a simulated run's client history.
+read Jepsen histories, ``read_recorded`` and ``recorded_events`` the ``history.jsonl``
+files of real nodes; ``linearizable(model)`` checks a run's client history.
 """
 
 from ._history import (
@@ -25,6 +26,10 @@ from ._parse import (
     read_etcd as read_etcd,
     read_kv as read_kv,
 )
+from ._recorded import (
+    read_recorded as read_recorded,
+    recorded_events as recorded_events,
+)
 
 __all__ = [
     "UNKNOWN",
@@ -42,4 +47,6 @@ __all__ = [
     "parse_kv",
     "read_etcd",
     "read_kv",
+    "read_recorded",
+    "recorded_events",
 ]

@@ -3,8 +3,9 @@
 Messages for this node are queued and handled in order, a batch per turn of the event loop,
 so that reading the network is never starved. Requests to the executor have the same
 meaning as in the simulator: timers (``loop.call_later``), durable state (to the data
-directory, synchronously, before the process's next message), shutdown, metrics, status,
-cluster watches, spawn, routing and services (in a worker pool, off the loop).
+directory, synchronously, before the process's next message), client histories (to the
+data directory's ``history.jsonl``, likewise), shutdown, metrics, status, cluster watches,
+spawn, routing and services (in a worker pool, off the loop).
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from ..core import (
     CancelTimer,
     ClusterStatus,
     CodecError,
+    Complete,
     CorrelationId,
     Envelope,
     ExecutorStatus,
     GetExecutorStatus,
     GetMetrics,
+    Invoke,
     Metrics,
     Persist,
     Pid,
@@ -46,6 +49,7 @@ from ..core import (
     executor_pid,
 )
 from ._disk import DataDir
+from ._history import HistoryRecorder
 
 log = logging.getLogger("rabble_sim.net")
 
@@ -81,6 +85,7 @@ class LocalExecutor:
         self._route = route
         self._members = members
         self._disk = disk
+        self._history = HistoryRecorder(disk.root if disk is not None else None, node)
         self._router = Router(routes or Routes())
         self._factories = dict(factories or {})
         self._services = dict(services or {})
@@ -106,6 +111,7 @@ class LocalExecutor:
             handle.cancel()
         self._timers.clear()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._history.close()
 
     def states(self) -> dict[str, Any]:
         """Every process's state as plain data, by pid string (as ``status`` shows it)."""
@@ -242,6 +248,9 @@ class LocalExecutor:
         if self._disk is not None:
             self._disk.persist(env.from_, env.msg.data)
 
+    def _record(self, env: Envelope) -> None:
+        self._history.record(env.from_, env.msg)
+
     def _shutdown(self, env: Envelope) -> None:
         pid = env.from_
         if self.processes.pop(pid, None) is None:
@@ -344,6 +353,8 @@ _REQUESTS: dict[type, Callable[[LocalExecutor, Envelope], None]] = {
     StartTimer: LocalExecutor._start_timer,
     CancelTimer: LocalExecutor._cancel_timer,
     Persist: LocalExecutor._persist,
+    Invoke: LocalExecutor._record,
+    Complete: LocalExecutor._record,
     Shutdown: LocalExecutor._shutdown,
     GetMetrics: LocalExecutor._get_metrics,
     GetExecutorStatus: LocalExecutor._status,
