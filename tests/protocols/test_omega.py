@@ -4,10 +4,6 @@ detector's own rules hold."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import attrs
@@ -34,6 +30,8 @@ from rabble_sim import (
     run,
 )
 from rabble_sim.sim import Crash, ReplayChooser
+
+from .hash_seed import digests
 
 SEEDS = 300
 SMALLEST = min(NODES)
@@ -134,22 +132,9 @@ def test_a_restart_resumes_after_the_persisted_round_unless_buggy() -> None:
 
 def test_traces_do_not_depend_on_the_hash_seed() -> None:
     # The detector keeps sets of node names; the trace must not depend on their order.
-    assert _digests(hash_seed="1") == _digests(hash_seed="2")
-
-
-def _digests(hash_seed: str) -> list[str]:
-    """Trace digests of the first seeds of ``scenario``, in a fresh interpreter."""
-    code = (
-        "import json; from protocols.omega import scenario; from rabble_sim import run, "
-        "RandomChooser; print(json.dumps([run(scenario, RandomChooser(s)).trace.digest() "
-        "for s in range(3)]))"
-    )
-    env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    digests: list[str] = json.loads(done.stdout)
-    return digests
+    imports = "from protocols.omega import scenario; from rabble_sim import run, RandomChooser"
+    chooser = "RandomChooser(i)"
+    assert digests(imports, chooser, "1") == digests(imports, chooser, "2")
 
 
 def _first_failure(bug: Scenario, seeds: int) -> tuple[int, RunResult]:

@@ -35,6 +35,8 @@ from rabble_sim import Faults, RunResult, Scenario, run
 from rabble_sim.schedule import Schedule, load, replay, shrink
 from rabble_sim.search import chooser_for, sweep
 
+from .hash_seed import digests
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -203,18 +205,9 @@ def test_the_curated_view_change_schedule_keeps_every_committed_op() -> None:
 
 def test_traces_do_not_depend_on_the_hash_seed() -> None:
     # Replicas keep dicts keyed by pid strings; nothing may send in hash order.
-    assert _digests("1") == _digests("2")
-
-
-def _digests(hash_seed: str) -> list[str]:
-    code = (
-        "import json; from protocols.vr import two_groups as s; from rabble_sim import run; "
-        "from rabble_sim.search import chooser_for; print(json.dumps("
-        "[run(s, chooser_for('swarm', s, i)).trace.digest() for i in range(3)]))"
+    imports = (
+        "from protocols.vr import two_groups as scenario; from rabble_sim import run; "
+        "from rabble_sim.search import chooser_for"
     )
-    env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    digests: list[str] = json.loads(done.stdout)
-    return digests
+    chooser = "chooser_for('swarm', scenario, i)"
+    assert digests(imports, chooser, "1") == digests(imports, chooser, "2")
