@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, Static
 from ..core import RabbleError
 from ._breakpoints import FORMS, When, parse_breakpoint
 from ._session import DebugSession
+from ._tui_history import history_text, history_title
 from ._tui_panels import (
     BREAKPOINT,
     DIM,
@@ -134,8 +135,10 @@ class DebuggerApp(App[None]):
         border-title-color: $text-error;
         background: $error 15%;
     }
-    #details > #traceback { display: none; }
-    #details > #violation.shown, #details > #traceback.shown { display: block; }
+    #details > #traceback, #details > #history { display: none; }
+    #details > #violation.shown, #details > #traceback.shown, #details > #history.shown {
+        display: block;
+    }
     Footer { background: $panel; }
     """
 
@@ -180,6 +183,7 @@ class DebuggerApp(App[None]):
                 yield Static(id="violation")
                 yield Static(id="step")
                 yield Processes(self.session, id="processes")
+                yield Static(id="history")
                 yield Static(id="network")
                 yield Static(id="traceback")
         yield Footer(compact=True)
@@ -218,6 +222,10 @@ class DebuggerApp(App[None]):
         step_panel.border_title = f"step {step.number} · {step.kind}"
         step_panel.update(step_text(session))
         self.query_one(Processes).show()
+        history = self.query_one("#history", Static)
+        history.border_title = history_title(session)
+        history.update(history_text(session))
+        history.set_class(bool(session.history()), "shown")
         network = self.query_one("#network", Static)
         network.border_title = network_title(session)
         network.update(network_text(session))

@@ -16,7 +16,7 @@ from rabble_sim.debug import DebugSession, diff
 from rabble_sim.debug._tui import DebuggerApp, Details
 from rabble_sim.debug._tui_panels import CHANGED, EventList, Processes, old_value
 
-from .conftest import SHARED_CACHE
+from .conftest import SCHEDULES, SHARED_CACHE
 
 CRASHES = [8, 11, 64, 66]
 """The crash steps of the round-not-persisted schedule."""
@@ -283,6 +283,34 @@ def test_the_network_shows_messages_and_timers_and_marks_what_is_new(
         assert "#29 c → a  omega.heartbeat(round=2)  new" in network
         assert "#4  a → b  omega.heartbeat(round=1)\n" in network
         assert "timer c  due 360 (+140)  new" in network
+
+    drive(app, script)
+
+
+def test_the_history_shows_each_operation_its_answer_and_what_still_waits() -> None:
+    app = Recording(DebugSession.open(SCHEDULES / "vr" / "view-change.json"), start_at=148)
+
+    async def script(pilot: Pilot[None]) -> None:
+        history = app.query_one("#history", Static)
+        assert history.has_class("shown") and history.border_title == (
+            "history · 7 operations · 2 waiting"
+        )
+        lines = shown(app, "#history").splitlines()
+        assert lines[0] == 'g1::client::c1 #1 ["put","g1/x","a"]  → "ok"  (step 39)'
+        assert lines[4] == 'g1::client::c1 #3 ["get","g1/x"]  → "ac"  (step 148)  new'
+        assert lines[6] == 'g1::client::c1 #4 ["cas","g1/x","a","b"]  waiting  new'
+        assert 'c2 #3 ["add","g1/s","m"]  waiting' in lines[5]
+        await pilot.press("n")
+        assert 'c2 #3 ["add","g1/s","m"]  → true  (step 149)  new' in shown(app, "#history")
+
+    drive(app, script)
+
+
+def test_no_history_panel_without_clients(round_bug: DebugSession) -> None:
+    app = Recording(round_bug)
+
+    async def script(pilot: Pilot[None]) -> None:
+        assert not app.query_one("#history", Static).has_class("shown")
 
     drive(app, script)
 
