@@ -1,4 +1,5 @@
-"""``rabble-sim lincheck``: whether Jepsen histories are linearizable, and why not."""
+"""``rabble-sim lincheck``: whether Jepsen histories, or the histories real nodes recorded,
+are linearizable, and why not."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from ..checks import (
     check_linearizability,
     read_etcd,
     read_kv,
+    read_recorded,
 )
+from ..core import UsageError
+from ..schedule import load_reference
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
 from ._report import console, print_json
 
@@ -38,12 +42,21 @@ MODELS: dict[str, tuple[Callable[[Path], History], Any]] = {
     "--model",
     "model_name",
     required=True,
-    type=click.Choice(sorted(MODELS)),
+    metavar="etcd-register|kv|MODULE:MODEL",
     help="etcd-register: Jepsen etcd logs, one register with read, write and cas; "
-    "kv: EDN lines of get, put and append on string keys, checked key by key.",
+    "kv: EDN lines of get, put and append on string keys, checked key by key; "
+    "MODULE:MODEL: a model of your own (with --recorded).",
+)
+@click.option(
+    "--recorded",
+    is_flag=True,
+    help="The FILEs are history.jsonl files of nodes run with serve --data-dir, "
+    "merged by time into one history.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def lincheck_command(paths: tuple[Path, ...], model_name: str, as_json: bool) -> None:
+def lincheck_command(
+    paths: tuple[Path, ...], model_name: str, recorded: bool, as_json: bool
+) -> None:
     """Say whether each history FILE is linearizable; exit 1 if any is not.
 
     For one that is not, it explains: the operation whose completion no order of the
@@ -51,13 +64,18 @@ def lincheck_command(paths: tuple[Path, ...], model_name: str, as_json: bool) ->
     that can be linearized, with an order that does it. Every file is read before any is
     checked: a malformed one is an error (exit 2) naming its line.
     """
-    read, model = MODELS[model_name]
-    histories = [read(path) for path in paths]
-    results: list[tuple[Path, LinearizabilityResult, float]] = []
-    for path, history in zip(paths, histories, strict=True):
+    model = _model(model_name, recorded)
+    if recorded:
+        merged = read_recorded(paths)
+        histories: list[tuple[str, History]] = [(merged.source, merged)]
+    else:
+        read = MODELS[model_name][0]
+        histories = [(str(path), read(path)) for path in paths]
+    results: list[tuple[str, LinearizabilityResult, float]] = []
+    for name, history in histories:
         start = time.perf_counter()
         result = check_linearizability(model, history)
-        results.append((path, result, time.perf_counter() - start))
+        results.append((name, result, time.perf_counter() - start))
     failed = [path for path, result, _ in results if not result.linearizable]
     if as_json:
         print_json(
@@ -72,14 +90,15 @@ def lincheck_command(paths: tuple[Path, ...], model_name: str, as_json: bool) ->
         )
     else:
         for path, result, seconds in results:
-            name = escape(str(path))
+            name = escape(path)
             if result.explanation is None:
                 console.print(f"[green]linearizable[/]      {name}  [dim]({seconds:.3f} s)[/]")
                 continue
             console.print(f"[bold red]not linearizable[/]  {name}  [dim]({seconds:.3f} s)[/]")
             part = result.explanation.part.source
-            text = result.explanation.describe(model, unit="line")
-            if part != str(path):
+            # A recorded history's times are its events' places once the files are merged.
+            text = result.explanation.describe(model, unit="event" if recorded else "line")
+            if part != path:
                 text = f"in {part}:\n{text}"
             for line in text.splitlines():
                 console.print(f"    {escape(line)}")
@@ -88,11 +107,32 @@ def lincheck_command(paths: tuple[Path, ...], model_name: str, as_json: bool) ->
     sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
 
 
+def _model(name: str, recorded: bool) -> Any:
+    """The model ``--model`` names: a built-in one, or ``MODULE:MODEL``."""
+    if name in MODELS:
+        return MODELS[name][1]
+    if ":" not in name:
+        raise UsageError(f"--model {name!r}: expected {', '.join(sorted(MODELS))} or MODULE:MODEL")
+    if not recorded:
+        raise UsageError(
+            f"--model {name}: a model of your own checks recorded histories (--recorded); "
+            f"Jepsen files go with {' or '.join(sorted(MODELS))}"
+        )
+    return load_reference(name, "model", _is_model, example="protocols.vr:KV_MODEL")
+
+
+def _is_model(value: Any) -> bool:
+    """An instance (not a class) with the two methods every model has."""
+    return not isinstance(value, type) and all(
+        callable(getattr(value, method, None)) for method in ("init", "step")
+    )
+
+
 def _result_json(
-    path: Path, result: LinearizabilityResult, seconds: float, model: Any
+    path: str, result: LinearizabilityResult, seconds: float, model: Any
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "file": str(path),
+        "file": path,
         "linearizable": result.linearizable,
         "seconds": seconds,
     }

@@ -8,7 +8,7 @@ from ._format import (
     loads as loads,
 )
 from ._match import DIVERGENCES_SHOWN as DIVERGENCES_SHOWN, Divergence as Divergence
-from ._reference import load_scenario as load_scenario
+from ._reference import load_reference as load_reference, load_scenario as load_scenario
 from ._replay import ReplayResult as ReplayResult, replay as replay, replay_events as replay_events
 from ._shrink import ShrinkResult as ShrinkResult, shrink as shrink
 
@@ -21,6 +21,7 @@ __all__ = [
     "ShrinkResult",
     "check_tags",
     "load",
+    "load_reference",
     "load_scenario",
     "loads",
     "replay",

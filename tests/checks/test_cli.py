@@ -30,11 +30,14 @@ KV_BAD = (
 )
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 def lincheck(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "rabble_sim.cli", "lincheck", *map(str, args)],
         cwd=cwd,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -82,6 +85,35 @@ def test_people_get_the_explanation(tmp_path: Path) -> None:
     assert "1. process 0: put 'a' 'x'  (lines 1-2)" in out
 
 
+def recorded(path: Path, node: str, *events: tuple[str, int, object, int]) -> Path:
+    """A node's history file: a start line, then (kind, op, value, time) of its client."""
+    lines = [{"kind": "start", "node": node, "time": 0}] + [
+        {"kind": kind, "client": f"g1::client::{node}", "op": op, "value": value, "time": t}
+        for kind, op, value, t in events
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def test_recorded_histories_are_merged_and_checked_against_a_model_of_your_own(
+    tmp_path: Path,
+) -> None:
+    recorded(tmp_path / "c1.jsonl", "c1", ("invoke", 1, ["put", "x", "a"], 10), ("ok", 1, "ok", 20))
+    recorded(tmp_path / "c2.jsonl", "c2", ("invoke", 1, ["get", "x"], 15), ("ok", 1, None, 18))
+    model = ("--model", "protocols.vr:KV_MODEL", "--recorded")
+    done = lincheck(*model, "c1.jsonl", "c2.jsonl", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (result,) = json.loads(done.stdout)["results"]
+    assert (result["file"], result["linearizable"]) == ("c1.jsonl, c2.jsonl", True)
+
+    # The read now starts after the put was answered: it must see "a".
+    recorded(tmp_path / "c2.jsonl", "c2", ("invoke", 1, ["get", "x"], 25), ("ok", 1, None, 30))
+    stale = lincheck(*model, "c1.jsonl", "c2.jsonl", cwd=tmp_path)
+    assert stale.returncode == 1, stale.stderr
+    assert "not linearizable  c1.jsonl, c2.jsonl" in stale.stdout
+    assert "completion at event 3: process g1::client::c2: 'get' 'x' -> None" in stale.stdout
+
+
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "good.log").write_text(GOOD)
     (tmp_path / "broken.log").write_text(GOOD + "INFO  jepsen.util - 3\t:invoke\t:frob\t1\n")
@@ -97,7 +129,12 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, monkeypatch: pytest.Mon
     cases = [
         (("--model", "etcd-register", "missing.log"), "missing.log: no such file"),
         (("--model", "kv", "good.log"), "good.log:1: cannot read EDN"),
-        (("--model", "paxos", "good.log"), "Invalid value for '--model'"),
+        (("--model", "paxos", "good.log"), "expected etcd-register, kv or MODULE:MODEL"),
+        (("--model", "protocols.vr:KV_MODEL", "good.log"), "checks recorded histories"),
+        (
+            ("--model", "protocols.vr:KvModel", "--recorded", "good.log"),
+            "protocols.vr:KvModel is not a model; models there: KV_MODEL",
+        ),
         (("good.log",), "Missing option '--model'"),
         (("--model", "kv"), "Missing argument 'FILE...'"),
     ]
