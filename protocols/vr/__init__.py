@@ -27,7 +27,7 @@ from .scenarios import (
     vr_scenario,
     workload,
 )
-from .state import NORMAL, RECOVERING, VIEW_CHANGE, Bugs, Cached, ReplicaState
+from .state import NORMAL, RECOVERING, TRANSFERRING, VIEW_CHANGE, Bugs, Cached, ReplicaState
 
 __all__ = [
     "FAULTS",
@@ -36,6 +36,7 @@ __all__ = [
     "OPS",
     "RECOVERING",
     "REGISTER",
+    "TRANSFERRING",
     "VIEW_CHANGE",
     "WORKLOADS",
     "Answer",

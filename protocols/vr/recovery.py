@@ -8,7 +8,8 @@ The nonce is the replica's restart count, which it persists: unique to each reco
 with no randomness.
 
 A replica that lags behind (a gap in its prepares, or news of a view it has not joined)
-asks for the ops it lacks with ``GetState`` and appends those of the ``NewState``.
+asks for the ops it lacks with ``GetState`` and appends those of the ``NewState``; one
+that missed a view change is ``TRANSFERRING`` until they come.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from rabble_sim import Envelope, Pid, persist
 
 from .messages import GetState, NewState, PrepareOk, Recovery, RecoveryResponse
-from .state import NORMAL, RECOVERING, ReplicaState
+from .state import NORMAL, RECOVERING, TRANSFERRING, ReplicaState
 
 
 def start_recovery(r: ReplicaState, output: list[Envelope]) -> None:
@@ -77,17 +78,22 @@ def catch_up(r: ReplicaState, view: int, output: list[Envelope]) -> None:
     """A replica hears from the primary of ``view``, which it has not joined normally.
 
     It keeps its committed ops, which every later view's log holds at the same places,
-    drops the rest (they may have been replaced in the view change it missed), joins the
-    view as a backup and asks the primary for the ops after its commit number.
+    drops the rest (they may have been replaced in the view change it missed) and asks
+    the primary for the ops after its commit number, again at each message from the
+    primary until they come. Meanwhile it is ``TRANSFERRING`` in ``view``: it
+    acknowledges nothing, and ``last_normal`` stays the last view whose log it really
+    holds. Were it to claim ``view`` before holding that view's log, its DoViewChange in
+    a later view change would rank its short log above a longer one from an earlier
+    view, and the new primary would drop committed ops (``regressions/vr/README.md``).
     """
-    del r.log[r.commit :]
-    r.become_normal(view, r.log)
+    r.enter(view, TRANSFERRING, r.log[: r.commit])
     r.send(output, r.primary_of(view), GetState(view, r.op))
 
 
 def on_get_state(r: ReplicaState, msg: GetState, sender: Pid, output: list[Envelope]) -> None:
-    """A normal replica of the same view sends the ops after ``msg.op``."""
-    if r.status != NORMAL or msg.view != r.view or msg.op >= r.op:
+    """A normal replica of the same view sends the ops after ``msg.op`` (none, to a
+    replica that already has them all, so that it knows it is done)."""
+    if r.status != NORMAL or msg.view != r.view or msg.op > r.op:
         return
     entries = tuple(r.log[msg.op :])
     r.send(output, sender, NewState(r.view, msg.op, entries, r.op, r.commit))
@@ -95,13 +101,18 @@ def on_get_state(r: ReplicaState, msg: GetState, sender: Pid, output: list[Envel
 
 def on_new_state(r: ReplicaState, msg: NewState, sender: Pid, output: list[Envelope]) -> None:
     """Append the ops this replica still lacks, execute what is committed, and tell the
-    primary which ops it now has."""
-    if r.status != NORMAL or msg.view != r.view:
+    primary which ops it now has. A transferring replica now holds the view's log as far
+    as the sender had it: it becomes normal in the view."""
+    if r.status not in (NORMAL, TRANSFERRING) or msg.view != r.view:
         return
-    if not msg.start <= r.op < msg.start + len(msg.entries):
+    end = msg.start + len(msg.entries)
+    if not msg.start <= r.op <= end or (r.status == NORMAL and r.op == end):
         return  # nothing new here, or a gap still (a NewState for an older GetState)
-    r.log.extend(msg.entries[r.op - msg.start :])
-    r.op = len(r.log)
+    log = r.log + list(msg.entries[r.op - msg.start :])
+    if r.status == TRANSFERRING:
+        r.become_normal(r.view, log)
+    else:
+        r.log, r.op = log, len(log)
     r.execute_up_to(msg.commit, output, reply=False)
     if r.op > r.commit and not r.is_primary:
         r.send(output, r.primary_of(r.view), PrepareOk(r.view, r.op))

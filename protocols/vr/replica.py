@@ -30,7 +30,7 @@ from .messages import (
     StartView,
     StartViewChange,
 )
-from .state import NO_BUGS, NORMAL, RECOVERING, Bugs, ReplicaState
+from .state import NO_BUGS, NORMAL, RECOVERING, VIEW_CHANGE, Bugs, ReplicaState
 
 NAME = "replica"
 
@@ -113,11 +113,11 @@ class Replica(ReplicaState):
     def _tick(self, output: list[Envelope]) -> None:
         if self.status == RECOVERING:
             recovery.on_tick(self, output)
-        elif self.status != NORMAL:
+        elif self.status == VIEW_CHANGE:
             viewchange.on_tick(self, output)
-        elif self.is_primary:
+        elif self.status == NORMAL and self.is_primary:
             normal.heartbeat(self, output)
-        else:
+        else:  # a backup, normal or transferring: is its primary still there?
             self.silent += 1
             if self.silent >= self.patience:
                 viewchange.start_view_change(self, self.view + 1, output)

@@ -20,6 +20,8 @@ from .messages import DoViewChange, LogEntry, RecoveryResponse, Reply
 NORMAL = "normal"
 VIEW_CHANGE = "view-change"
 RECOVERING = "recovering"
+TRANSFERRING = "transferring"
+"""In a view it has not yet joined normally, waiting for its log (``recovery.catch_up``)."""
 
 
 @attrs.frozen
@@ -72,6 +74,11 @@ class ReplicaState:
     ``table`` holds each client's latest executed request with its result. VR keeps all of
     it in memory; the only durable datum is ``restarts``, the number of restarts so far,
     which makes each recovery's nonce unique.
+
+    ``status`` is ``NORMAL``, ``VIEW_CHANGE``, ``RECOVERING`` (after a restart, until
+    the group has told it what it knew) or ``TRANSFERRING`` (in a view whose start it
+    missed, until the primary sends its log); ``last_normal`` is the latest view in
+    which it was normal, the view its log belongs to.
 
     ``acked`` (primary), ``votes``, ``dvcs`` and ``dvc_sent`` (view change) and
     ``responses`` (recovery) are the bookkeeping of one view or one recovery. ``silent``
@@ -165,9 +172,14 @@ class ReplicaState:
         The caller then executes what is newly committed: committed ops are in every later
         view's log at the same place, so the executed prefix stays valid.
         """
-        self.view = view
+        self.enter(view, NORMAL, log)
         self.last_normal = view
-        self.status = NORMAL
+
+    def enter(self, view: int, status: str, log: list[LogEntry]) -> None:
+        """Be in ``view`` with ``status`` and ``log``, the per-view bookkeeping cleared
+        (``last_normal`` is the caller's business)."""
+        self.view = view
+        self.status = status
         self.log = log
         self.op = len(log)
         self.acked = {}

@@ -8,6 +8,7 @@ import attrs
 from protocols.vr import (
     NORMAL,
     RECOVERING,
+    TRANSFERRING,
     VIEW_CHANGE,
     Bugs,
     Cached,
@@ -121,8 +122,75 @@ def test_a_replica_that_hears_of_a_later_view_keeps_only_its_committed_ops() -> 
         b.handle(Prepare(0, entry(n), n, 1), N1, None, [])
     out: list[Envelope] = []
     b.handle(Commit(2, 1), N3, None, out)  # N3 is the primary of view 2
-    assert (b.view, b.status, b.op, b.commit) == (2, NORMAL, 1, 1)
+    assert (b.view, b.status, b.last_normal, b.op, b.commit) == (2, TRANSFERRING, 0, 1, 1)
     assert sent(out) == [(N3, GetState(2, 1))]
+
+    out.clear()
+    b.handle(Prepare(2, entry(4), 4, 1), N3, None, out)  # nothing acknowledged meanwhile
+    assert sent(out) == [(N3, GetState(2, 1))] and b.status == TRANSFERRING
+
+    out.clear()
+    b.handle(NewState(2, 1, (entry(2), entry(5)), 3, 2), N3, None, out)
+    assert (b.status, b.last_normal, b.op, b.commit) == (NORMAL, 2, 3, 2)
+    assert sent(out) == [(N3, PrepareOk(2, 3))]
+
+
+def test_a_transfer_with_nothing_to_send_still_ends() -> None:
+    p = Replica.first(N3, CONFIG)
+    p.become_normal(2, [entry(1)])
+    p.commit = 1
+    out: list[Envelope] = []
+    p.handle(GetState(2, 1), N2, None, out)
+    assert sent(out) == [(N2, NewState(2, 1, (), 1, 1))]
+
+    b = Replica.first(N2, CONFIG)
+    b.handle(Prepare(0, entry(1), 1, 1), N1, None, [])
+    b.handle(Commit(2, 1), N3, None, [])
+    b.handle(NewState(2, 1, (), 1, 1), N3, None, [])
+    assert (b.status, b.last_normal) == (NORMAL, 2)
+
+
+def test_a_replica_that_missed_a_view_start_cannot_make_a_later_view_drop_a_committed_op() -> None:
+    # Found in review: a replica that caught up with a view it missed the start of used to
+    # claim that view as its last normal one at once, with only its committed ops, and
+    # its empty log then beat the log holding a committed op in the next view change.
+    a, b, c = (Replica.first(pid, CONFIG) for pid in CONFIG)
+    out: list[Envelope] = []
+    a.handle(Request(PUT, C1, 1), C1, None, out)  # n1, primary of view 0
+    (prepare,) = [env for env in out if env.to == N2]
+    ack: list[Envelope] = []
+    b.handle(prepare.msg, N1, None, ack)
+    out.clear()
+    a.handle(ack[0].msg, N2, None, out)  # op 1 committed with n2's ack; the client answered
+    assert a.commit == 1 and Reply(0, 1, "ok") in [env.msg for env in out]
+
+    for r in (b, c):  # n2 and n3 hear no more from n1 and start view 1 (primary n2)
+        for _ in range(r.patience):
+            r.handle(Timeout(), r.pid, r.timer, [])
+    out.clear()
+    c.handle(StartViewChange(1), N2, None, out)  # n3 votes and sends its DoViewChange
+    (dvc,) = [env.msg for env in out if isinstance(env.msg, DoViewChange)]
+    b.handle(StartViewChange(1), N3, None, [])
+    b.handle(dvc, N3, None, [])
+    assert (b.status, b.view, b.log) == (NORMAL, 1, [entry(1)])
+
+    heartbeat: list[Envelope] = []  # the StartView to n3 is lost; a heartbeat arrives
+    b.handle(Timeout(), N2, b.timer, heartbeat)
+    (to_c,) = [env for env in heartbeat if env.to == N3 and isinstance(env.msg, Prepare)]
+    c.handle(to_c.msg, N2, None, [])
+    assert (c.status, c.last_normal) == (TRANSFERRING, 0)
+
+    # n2 goes down; n3 starts view 2 (its own primary) and n1's DoViewChange arrives
+    for _ in range(c.patience):
+        out.clear()
+        c.handle(Timeout(), N3, c.timer, out)
+    (svc,) = [env.msg for env in out if isinstance(env.msg, StartViewChange) and env.to == N1]
+    out.clear()
+    a.handle(svc, N3, None, out)
+    (dvc_a,) = [env.msg for env in out if isinstance(env.msg, DoViewChange)]
+    c.handle(dvc_a, N1, None, [])
+    assert (c.status, c.view) == (NORMAL, 2)
+    assert c.log == [entry(1)] and c.commit == 1  # the committed op survives
 
 
 def _new_primary(bugs: Bugs = NO_BUGS) -> Replica:
