@@ -32,7 +32,8 @@ def start_view_change(r: ReplicaState, view: int, output: list[Envelope]) -> Non
 
 def on_tick(r: ReplicaState, output: list[Envelope]) -> None:
     """A view change that has not finished in time moves on to the next view (its primary
-    may be down); meanwhile its messages are sent again, in case they were lost.
+    may be down); meanwhile its messages are sent again, in case they were lost (a
+    StartViewChange only to the replicas not yet heard from in this view).
 
     The time grows by ``patience`` ticks with each view change in a row that did not
     finish: with a fixed timeout, messages delayed past it keep every replica one view
@@ -42,7 +43,9 @@ def on_tick(r: ReplicaState, output: list[Envelope]) -> None:
     if r.silent >= r.patience * r.changes:
         start_view_change(r, r.view + 1, output)
         return
-    r.broadcast(output, StartViewChange(r.view))
+    for pid in r.others:  # again to those not yet heard from: theirs may have been lost
+        if str(pid) not in r.votes:
+            r.send(output, pid, StartViewChange(r.view))
     primary = r.primary_of(r.view)
     if r.dvc_sent and primary != r.pid:
         r.send(output, primary, _do_view_change(r))

@@ -288,7 +288,7 @@ def test_the_network_shows_messages_and_timers_and_marks_what_is_new(
 
 
 def test_the_history_shows_each_operation_its_answer_and_what_still_waits() -> None:
-    app = Recording(DebugSession.open(SCHEDULES / "vr" / "view-change.json"), start_at=148)
+    app = Recording(DebugSession.open(SCHEDULES / "vr" / "view-change.json"), start_at=146)
 
     async def script(pilot: Pilot[None]) -> None:
         history = app.query_one("#history", Static)
@@ -297,11 +297,11 @@ def test_the_history_shows_each_operation_its_answer_and_what_still_waits() -> N
         )
         lines = shown(app, "#history").splitlines()
         assert lines[0] == 'g1::client::c1 #1 ["put","g1/x","a"]  → "ok"  (step 39)'
-        assert lines[4] == 'g1::client::c1 #3 ["get","g1/x"]  → "ac"  (step 148)  new'
+        assert lines[4] == 'g1::client::c1 #3 ["get","g1/x"]  → "ac"  (step 146)  new'
         assert lines[6] == 'g1::client::c1 #4 ["cas","g1/x","a","b"]  waiting  new'
         assert 'c2 #3 ["add","g1/s","m"]  waiting' in lines[5]
         await pilot.press("n")
-        assert 'c2 #3 ["add","g1/s","m"]  → true  (step 149)  new' in shown(app, "#history")
+        assert 'c2 #3 ["add","g1/s","m"]  → true  (step 147)  new' in shown(app, "#history")
 
     drive(app, script)
 
