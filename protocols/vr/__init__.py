@@ -9,7 +9,7 @@ one operation at a time, retry until answered and record each in the run's histo
 """
 
 from .client import Answer, Client, client_pid
-from .kv import KV_MODEL, Call, KvModel, KvState, Result, apply_call
+from .kv import KV_MODEL, Call, KvState, Result, TypedKvModel, apply_call
 from .replica import Replica, replica_pid
 from .scenarios import (
     FAULTS,
@@ -44,11 +44,11 @@ __all__ = [
     "Cached",
     "Call",
     "Client",
-    "KvModel",
     "KvState",
     "Replica",
     "ReplicaState",
     "Result",
+    "TypedKvModel",
     "apply_call",
     "bug_commit_without_quorum",
     "bug_local_reads",

@@ -117,7 +117,7 @@ def replay(calls: Iterable[Call]) -> tuple[KvState, list[Result]]:
 
 
 @attrs.frozen
-class KvModel(Model[KvState]):
+class TypedKvModel(Model[KvState]):
     """The store's sequential specification, for ``rabble_sim.checks.linearizable``.
 
     An operation's input is its call and its output the result a client saw; the model
@@ -134,16 +134,11 @@ class KvModel(Model[KvState]):
         return ()
 
     def step(self, state: KvState, input: Any, output: Any) -> tuple[bool, KvState]:
-        after, result = step(state, tuple(input))
+        after, result = step(state, _call(input))
         return (output is UNKNOWN or output == result), after
 
     def partition(self, history: History) -> list[History]:
-        by_key: dict[str, list[int]] = {}
-        for i, operation in enumerate(history.operations):
-            by_key.setdefault(operation.input[1], []).append(i)
-        return [
-            history.subhistory(indexes, f"key {key!r}") for key, indexes in sorted(by_key.items())
-        ]
+        return history.by_key(lambda operation: _call(operation.input)[1])
 
     def read_only(self, input: Any, output: Any) -> bool:
         op = input[0]
@@ -161,4 +156,11 @@ class KvModel(Model[KvState]):
         return "{" + ", ".join(f"{k!r}: {v!r}" for k, v in state) + "}"
 
 
-KV_MODEL = KvModel()
+def _call(input: Any) -> Call:
+    """An operation's input as a call, or a ``ValueError`` saying why it is not one."""
+    if not isinstance(input, tuple | list) or len(input) < 2:
+        raise ValueError(f"not a kv call: {input!r} (a list: operation, key, arguments)")
+    return tuple(input)
+
+
+KV_MODEL = TypedKvModel()

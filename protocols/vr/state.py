@@ -68,8 +68,9 @@ class Cached:
 class ReplicaState:
     """Everything one replica of a group knows (plain data).
 
-    ``config`` is the group's replicas, sorted; the primary of view ``v`` is
-    ``config[v % len(config)]``. ``op`` is the op number (the log's length), ``commit`` the
+    ``config`` is the group's replicas, in one order that every replica and client of the
+    group shares (the scenario's); the primary of view ``v`` is ``config[v % len(config)]``.
+    ``op`` is the op number (the log's length), ``commit`` the
     commit number: ops ``1..commit`` are committed and executed on ``store``, in order, and
     ``table`` holds each client's latest executed request with its result. VR keeps all of
     it in memory; the only durable datum is ``restarts``, the number of restarts so far,

@@ -10,7 +10,7 @@ moment after its invocation, or never.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, Final
 
 import attrs
@@ -94,6 +94,16 @@ class History:
         """The history of the operations at ``indexes``, named ``source``."""
         ops = self.operations
         return History(tuple(ops[i] for i in indexes), source)
+
+    def by_key(self, key: Callable[[Operation], Hashable]) -> list[History]:
+        """One sub-history per value of ``key`` (the key an operation touches), in the
+        order the keys first appear, each named after this history and its key: what a
+        model's ``partition`` returns when keys never interact."""
+        indexes: dict[Hashable, list[int]] = {}
+        for i, op in enumerate(self.operations):
+            indexes.setdefault(key(op), []).append(i)
+        prefix = f"{self.source}, " if self.source else ""
+        return [self.subhistory(found, f"{prefix}key {k!r}") for k, found in indexes.items()]
 
 
 def history_from_events(events: Sequence[HistoryEvent], source: str = "history") -> History:

@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeVar
 import attrs
 
 from ..core import UsageError
-from ._history import UNKNOWN, History
+from ._history import UNKNOWN, History, Operation
 
 State = TypeVar("State", bound=Hashable)
 
@@ -190,21 +190,17 @@ class KvModel(Model[KvState]):
         return len(call) == 2 and call[0] == "get"
 
     def partition(self, history: History) -> list[History]:
-        by_key: dict[Any, list[int]] = {}
-        for i, op in enumerate(history.operations):
+        def key_of(op: Operation) -> Any:
             call = _call(op.input)
             if len(call) < 2:
                 raise _bad("kv", op.input, _KV_OPS)
             try:
-                by_key.setdefault(call[1], []).append(i)
+                hash(call[1])
             except TypeError:
                 raise UsageError(f"kv model: a key must be hashable, not {call[1]!r}") from None
-        return [
-            history.subhistory(
-                indexes, f"{history.source}, key {key!r}" if history.source else f"key {key!r}"
-            )
-            for key, indexes in by_key.items()
-        ]
+            return call[1]
+
+        return history.by_key(key_of)
 
     def describe_operation(self, input: Any, output: Any) -> str:
         call = _call(input)

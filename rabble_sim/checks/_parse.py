@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from ..core import UsageError
 from ._history import UNKNOWN, History, Operation
 
 _ETCD_LINE = re.compile(r"INFO\s+jepsen\.util\s+-\s+(\d+)\s+:(\w+)\s+:([\w-]+)(?:\s+(.*?))?\s*")
+_NEMESIS_LINE = re.compile(r"INFO\s+jepsen\.util\s+-\s+:nemesis\s.*")
 _ETCD_VALUE = re.compile(r"nil|-?\d+|:[\w-]+|\[\s*(nil|-?\d+)[\s,]+(nil|-?\d+)\s*\]")
 _EDN_TOKEN = re.compile(
     r"""[\s,]*(?:(\{)|(\})|("(?:[^"\\]|\\.)*")|(:[\w.*+!?<>=/-]+)|(-?\d+)(?![\w.])"""
@@ -74,6 +76,19 @@ class _Builder:
             )
         return slot, input, invoked
 
+    def agrees(self, process: Any, f: str, same: Callable[[Any], bool], line: int) -> None:
+        """A completion of ``:f`` that repeats what was invoked must repeat it exactly:
+        ``same(input)`` for the outstanding operation (any other mismatch is ``finish``'s
+        to report)."""
+        if process in self.open:
+            _, input, invoked = self.open[process]
+            if input[0] == f and not same(input):
+                raise self.error(
+                    line,
+                    f"process {process} completes :{f} with other arguments than it invoked "
+                    f"at line {invoked} ({' '.join(map(repr, input[1:]))})",
+                )
+
     def ok(self, process: Any, f: str, output: Any, line: int) -> None:
         """It happened, with ``output``."""
         slot, input, invoked = self.finish(process, f, line)
@@ -109,6 +124,8 @@ def parse_etcd(text: str, source: str = "<etcd log>") -> History:
     for n, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
             continue
+        if _NEMESIS_LINE.fullmatch(raw):
+            continue  # the fault injector's own log: not a client's operation
         match = _ETCD_LINE.fullmatch(raw)
         if match is None:
             raise b.error(
@@ -120,6 +137,9 @@ def parse_etcd(text: str, source: str = "<etcd log>") -> History:
         value = _etcd_value(b, n, text_value)
         if f not in ("read", "write", "cas"):
             raise b.error(n, f"unknown operation :{f} (expected :read, :write or :cas)")
+        if kind in ("ok", "fail") and f != "read":  # they repeat the value written
+            echoed = _etcd_input(b, n, f, value)
+            b.agrees(process, f, echoed.__eq__, n)
         if kind == "invoke":
             b.invoke(process, _etcd_input(b, n, f, value), n)
         elif kind == "ok":
@@ -189,6 +209,8 @@ def parse_kv(text: str, source: str = "<kv history>") -> History:
         f = f[1:] if isinstance(f, str) and f.startswith(":") else f
         if f not in ("get", "put", "append"):
             raise b.error(n, f"unknown :f {f!r} (expected :get, :put or :append)")
+        if kind != ":invoke":
+            b.agrees(process, f, _key_is(key), n)
         if kind == ":invoke":
             if f != "get" and not isinstance(value, str):
                 raise b.error(n, f":{f} takes a string :value, not {value!r}")
@@ -204,6 +226,10 @@ def parse_kv(text: str, source: str = "<kv history>") -> History:
         else:
             raise b.error(n, f"unknown :type {kind!r} (expected :invoke, :ok, :fail or :info)")
     return b.history()
+
+
+def _key_is(key: Any) -> Callable[[Any], bool]:
+    return lambda input: input[1] == key
 
 
 def _edn_map(b: _Builder, n: int, raw: str) -> dict[str, Any]:

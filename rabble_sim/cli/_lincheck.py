@@ -22,7 +22,7 @@ from ..checks import (
     read_kv,
     read_recorded,
 )
-from ..core import UsageError
+from ..core import RabbleError, UsageError
 from ..schedule import load_reference
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
 from ._report import console, print_json
@@ -74,7 +74,7 @@ def lincheck_command(
     results: list[tuple[str, LinearizabilityResult, float]] = []
     for name, history in histories:
         start = time.perf_counter()
-        result = check_linearizability(model, history)
+        result = _check(model, model_name, name, history)
         results.append((name, result, time.perf_counter() - start))
     failed = [path for path, result, _ in results if not result.linearizable]
     if as_json:
@@ -119,6 +119,19 @@ def _model(name: str, recorded: bool) -> Any:
             f"Jepsen files go with {' or '.join(sorted(MODELS))}"
         )
     return load_reference(name, "model", _is_model, example="protocols.vr:KV_MODEL")
+
+
+def _check(model: Any, model_name: str, name: str, history: History) -> LinearizabilityResult:
+    """Check ``history``; a model of your own that raises (on an operation it does not
+    know, say) is bad input, reported in one line, not a crash of rabble-sim."""
+    try:
+        return check_linearizability(model, history)
+    except RabbleError:
+        raise
+    except Exception as e:
+        if model_name in MODELS:
+            raise  # a bug of rabble-sim's own: the internal-error report
+        raise UsageError(f"{name}: the model {model_name} raised {type(e).__name__}: {e}") from None
 
 
 def _is_model(value: Any) -> bool:

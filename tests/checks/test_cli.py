@@ -113,6 +113,15 @@ def test_recorded_histories_are_merged_and_checked_against_a_model_of_your_own(
     assert "not linearizable  c1.jsonl, c2.jsonl" in stale.stdout
     assert "completion at event 3: process g1::client::c2: 'get' 'x' -> None" in stale.stdout
 
+    # A call the model does not know is bad input: one line, exit 2.
+    recorded(tmp_path / "c2.jsonl", "c2", ("invoke", 1, ["frob", "x"], 25), ("ok", 1, None, 30))
+    bad = lincheck(*model, "c1.jsonl", "c2.jsonl", cwd=tmp_path)
+    assert (bad.returncode, bad.stdout) == (2, ""), bad.stderr
+    assert bad.stderr.startswith(
+        "rabble-sim: error: c1.jsonl, c2.jsonl: the model protocols.vr:KV_MODEL raised "
+        "ValueError: not a kv call: ('frob', 'x')"
+    )
+
 
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "good.log").write_text(GOOD)
@@ -132,8 +141,8 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, monkeypatch: pytest.Mon
         (("--model", "paxos", "good.log"), "expected etcd-register, kv or MODULE:MODEL"),
         (("--model", "protocols.vr:KV_MODEL", "good.log"), "checks recorded histories"),
         (
-            ("--model", "protocols.vr:KvModel", "--recorded", "good.log"),
-            "protocols.vr:KvModel is not a model; models there: KV_MODEL",
+            ("--model", "protocols.vr:TypedKvModel", "--recorded", "good.log"),
+            "protocols.vr:TypedKvModel is not a model; models there: KV_MODEL",
         ),
         (("good.log",), "Missing option '--model'"),
         (("--model", "kv"), "Missing argument 'FILE...'"),

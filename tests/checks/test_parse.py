@@ -42,6 +42,15 @@ def test_an_etcd_log() -> None:
     )
 
 
+def test_the_nemesis_lines_of_a_jepsen_log_are_skipped() -> None:
+    text = "INFO  jepsen.util - :nemesis\t:info\t:start\tnil\n" + ETCD
+
+    def calls(text: str) -> list[tuple[object, ...]]:
+        return [(op.process, op.input, op.output) for op in parse_etcd(text).operations]
+
+    assert calls(text) == calls(ETCD)
+
+
 def test_a_failed_write_did_not_happen() -> None:
     text = "INFO  jepsen.util - 1\t:invoke\t:write\t4\nINFO  jepsen.util - 1\t:fail\t:write\t4\n"
     assert parse_etcd(text).operations == ()
@@ -79,6 +88,16 @@ def test_a_kv_history() -> None:
             "e.log:2: process 1 completes :write, but invoked :read at line 1",
         ),
         (
+            "INFO  jepsen.util - 1\t:invoke\t:write\t1\nINFO  jepsen.util - 1\t:ok\t:write\t2\n",
+            "e.log:2: process 1 completes :write with other arguments than it invoked at line 1 "
+            "\\(1\\)",
+        ),
+        (
+            "INFO  jepsen.util - 1\t:invoke\t:cas\t[1 2]\n"
+            "INFO  jepsen.util - 1\t:fail\t:cas\t[1 3]\n",
+            "e.log:2: process 1 completes :cas with other arguments",
+        ),
+        (
             "INFO  jepsen.util - 1\t:invoke\t:read\tnil\n"
             "INFO  jepsen.util - 1\t:invoke\t:read\tnil\n",
             "e.log:2: process 1 invokes an operation while the one it invoked at line 1",
@@ -110,6 +129,12 @@ def test_malformed_etcd_logs(text: str, message: str) -> None:
             '{:process 0, :type :invoke, :f :get, :key "7", :value nil}\n'
             '{:process 0, :type :ok, :f :get, :key "7", :value nil}',
             "k:2: a :get returns a string",
+        ),
+        (
+            '{:process 0, :type :invoke, :f :get, :key "7", :value nil}\n'
+            '{:process 0, :type :ok, :f :get, :key "8", :value ""}',
+            "k:2: process 0 completes :get with other arguments than it invoked "
+            "at line 1 \\('7'\\)",
         ),
         (
             '{:process 0, :type :invoke, :f :get, :key "7", :value {:a 1}}',

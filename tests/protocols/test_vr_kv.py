@@ -8,7 +8,7 @@ import pytest
 from protocols.vr import KV_MODEL, apply_call
 from protocols.vr.kv import WRONG_TYPE, execute, replay, step
 from rabble_sim import HistoryEvent, Pid
-from rabble_sim.checks import UNKNOWN, linearizable
+from rabble_sim.checks import UNKNOWN, check_linearizability, history_from_events, linearizable
 
 A, B = Pid("client", "c1", "g1"), Pid("client", "c2", "g1")
 linearizable_kv = linearizable(KV_MODEL)
@@ -100,11 +100,19 @@ def test_an_unanswered_operation_may_or_may_not_have_taken_effect() -> None:
         linearizable_kv(_history(("invoke", A, 1, ("push", "q", "1")), ("ok", A, 1, 2)))
 
 
-def test_keys_are_checked_apart() -> None:
+def test_keys_are_checked_apart_and_a_failure_names_its_key() -> None:
     history = _history(
         ("invoke", A, 1, ("put", "x", "a")),
         ("ok", A, 1, "ok"),
         ("invoke", B, 1, ("get", "y")),
         ("ok", B, 1, None),
+        ("invoke", B, 2, ("get", "x")),
+        ("ok", B, 2, None),  # stale: x was put before this read began
     )
-    linearizable_kv(history)
+    parts = KV_MODEL.partition(history_from_events(history))
+    assert [[op.input for op in part.operations] for part in parts] == [
+        [("put", "x", "a"), ("get", "x")],
+        [("get", "y")],
+    ]
+    result = check_linearizability(KV_MODEL, history_from_events(history))
+    assert result.explanation is not None and result.explanation.part.source.endswith("key 'x'")
