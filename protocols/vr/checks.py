@@ -29,6 +29,7 @@ def groups(view: View) -> dict[str, list[ReplicaState]]:
 
 
 def clients(view: View) -> list[Client]:
+    """The live clients, in the order the view lists them."""
     return [proc for proc in view.processes.values() if isinstance(proc, Client)]
 
 

@@ -86,6 +86,7 @@ class Replica(ReplicaState):
         return cls(pid, config, bugs, patience=patience, status=status, restarts=restarts)
 
     def init(self, output: list[Envelope]) -> None:
+        """Start ticking; after a restart, first persist the restart count and recover."""
         if self.restarts:
             if self.status == RECOVERING:
                 recovery.start_recovery(self, output)
@@ -96,6 +97,8 @@ class Replica(ReplicaState):
     def handle(
         self, msg: object, from_: Pid, cid: CorrelationId | None, output: list[Envelope]
     ) -> None:
+        """Dispatch ``msg``: a client's request, the tick, or a message of the group's
+        replicas (anything else, or from anyone else, is ignored)."""
         if isinstance(msg, Request):
             normal.on_request(self, msg, output)
             return

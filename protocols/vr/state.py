@@ -120,9 +120,11 @@ class ReplicaState:
 
     @property
     def quorum(self) -> int:
+        """How many replicas make a quorum: ``f + 1``, any two of which share one."""
         return self.f + 1
 
     def primary_of(self, view: int) -> Pid:
+        """The primary of ``view``: the replicas take turns, in configuration order."""
         return self.config[view % len(self.config)]
 
     @property
@@ -142,9 +144,11 @@ class ReplicaState:
     # -- sending ------------------------------------------------------------------------------
 
     def send(self, output: list[Envelope], to: Pid, msg: object) -> None:
+        """Send ``msg`` to ``to``."""
         output.append(Envelope(to, self.pid, msg))
 
     def broadcast(self, output: list[Envelope], msg: object) -> None:
+        """Send ``msg`` to every other replica of the group, in configuration order."""
         for pid in self.others:
             output.append(Envelope(pid, self.pid, msg))
 
