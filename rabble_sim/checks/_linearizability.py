@@ -14,6 +14,7 @@ the same check as a scenario's history check (``Scenario(history=...)``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -141,17 +142,23 @@ def _plain(value: Any) -> Any:
 @attrs.frozen
 class LinearizabilityResult:
     """The answer: ``linearizable``, and when it is not, an ``explanation`` (unless the
-    check was asked not to explain)."""
+    check was asked not to explain). ``linearizable`` is None when the check ran out of
+    time before it knew; the result is then false."""
 
-    linearizable: bool
+    linearizable: bool | None
     explanation: Explanation | None = None
 
     def __bool__(self) -> bool:
-        return self.linearizable
+        return self.linearizable is True
 
 
 def check_linearizability(
-    model: Any, history: History, *, partition: bool = True, explain: bool = True
+    model: Any,
+    history: History,
+    *,
+    partition: bool = True,
+    explain: bool = True,
+    timeout: float | None = None,
 ) -> LinearizabilityResult:
     """Whether ``history`` is linearizable under ``model`` (see ``Model``).
 
@@ -160,12 +167,18 @@ def check_linearizability(
     soon as one of them fails. With ``explain=False`` a history that is not linearizable
     gets no explanation, which saves the search for the longest prefix (a second search,
     as long as the first one, or a few). Deterministic: the same history and model give
-    the same result and explanation.
+    the same result and explanation, unless ``timeout`` (seconds of search, explanation
+    not included) runs out first: then ``linearizable`` is None. The search is
+    exponential in the worst case; a timeout bounds it, at the price of an answer that
+    depends on the machine, so a simulated run's check never sets one.
     """
     split = getattr(model, "partition", None) if partition else None
     parts = list(split(history)) if split is not None else [history]
     running = [(part, searching(model, part)) for part in parts if part.operations]
+    deadline = None if timeout is None else time.monotonic() + timeout
     while running:
+        if deadline is not None and time.monotonic() > deadline:
+            return LinearizabilityResult(None)
         still = []
         for part, searcher in running:
             try:

@@ -53,11 +53,23 @@ MODELS: dict[str, tuple[Callable[[Path], History], Any]] = {
     help="The FILEs are history.jsonl files of nodes run with serve --data-dir, "
     "merged by time into one history.",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Give up on a history after searching this long: it is then unknown [default: no limit].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 def lincheck_command(
-    paths: tuple[Path, ...], model_name: str, recorded: bool, as_json: bool
+    paths: tuple[Path, ...],
+    model_name: str,
+    recorded: bool,
+    timeout: float | None,
+    as_json: bool,
 ) -> None:
-    """Say whether each history FILE is linearizable; exit 1 if any is not.
+    """Say whether each history FILE is linearizable; exit 1 if any is not (or, with
+    --timeout, is not known to be).
 
     For one that is not, it explains: the operation whose completion no order of the
     operations explains, the operations involved, and the longest prefix of the history
@@ -74,16 +86,18 @@ def lincheck_command(
     results: list[tuple[str, LinearizabilityResult, float]] = []
     for name, history in histories:
         start = time.perf_counter()
-        result = _check(model, model_name, name, history)
+        result = _check(model, model_name, name, history, timeout)
         results.append((name, result, time.perf_counter() - start))
-    failed = [path for path, result, _ in results if not result.linearizable]
+    failed = [path for path, result, _ in results if result.linearizable is False]
+    unknown = [path for path, result, _ in results if result.linearizable is None]
     if as_json:
         print_json(
             {
-                "ok": not failed,
+                "ok": not failed and not unknown,
                 "model": model_name,
                 "files": len(results),
                 "not_linearizable": len(failed),
+                "unknown": len(unknown),
                 "seconds": sum(seconds for _, _, seconds in results),
                 "results": [_result_json(path, r, s, model) for path, r, s in results],
             }
@@ -91,6 +105,10 @@ def lincheck_command(
     else:
         for path, result, seconds in results:
             name = escape(path)
+            if result.linearizable is None:
+                console.print(f"[yellow]unknown[/]           {name}  [dim](gave up after "
+                              f"{seconds:.3f} s)[/]")  # fmt: skip
+                continue
             if result.explanation is None:
                 console.print(f"[green]linearizable[/]      {name}  [dim]({seconds:.3f} s)[/]")
                 continue
@@ -103,8 +121,9 @@ def lincheck_command(
             for line in text.splitlines():
                 console.print(f"    {escape(line)}")
         if len(results) > 1:
-            console.print(f"{len(results) - len(failed)} of {len(results)} histories linearizable")
-    sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
+            linearizable = len(results) - len(failed) - len(unknown)
+            console.print(f"{linearizable} of {len(results)} histories linearizable")
+    sys.exit(EXIT_VIOLATION if failed or unknown else EXIT_OK)
 
 
 def _model(name: str, recorded: bool) -> Any:
@@ -121,11 +140,13 @@ def _model(name: str, recorded: bool) -> Any:
     return load_reference(name, "model", _is_model, example="protocols.vr:KV_MODEL")
 
 
-def _check(model: Any, model_name: str, name: str, history: History) -> LinearizabilityResult:
+def _check(
+    model: Any, model_name: str, name: str, history: History, timeout: float | None
+) -> LinearizabilityResult:
     """Check ``history``; a model of your own that raises (on an operation it does not
     know, say) is bad input, reported in one line, not a crash of rabble-sim."""
     try:
-        return check_linearizability(model, history)
+        return check_linearizability(model, history, timeout=timeout)
     except RabbleError:
         raise
     except Exception as e:

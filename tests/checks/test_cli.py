@@ -85,6 +85,21 @@ def test_people_get_the_explanation(tmp_path: Path) -> None:
     assert "1. process 0: put 'a' 'x'  (lines 1-2)" in out
 
 
+def test_a_history_not_judged_in_time_is_unknown_and_fails(tmp_path: Path) -> None:
+    (tmp_path / "good.log").write_text(GOOD)
+    # No search ends within a nanosecond; one of a minute ends as without a limit.
+    done = lincheck("--model", "etcd-register", "good.log", "--timeout", "1e-9", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("unknown           good.log  (gave up after")
+    data = json.loads(
+        lincheck("--model", "etcd-register", "good.log", "--timeout", "1e-9", "--json",
+                 cwd=tmp_path).stdout
+    )  # fmt: skip
+    assert (data["ok"], data["unknown"], data["results"][0]["linearizable"]) == (False, 1, None)
+    roomy = lincheck("--model", "etcd-register", "good.log", "--timeout", "60", cwd=tmp_path)
+    assert roomy.returncode == 0 and roomy.stdout.startswith("linearizable")
+
+
 def recorded(path: Path, node: str, *events: tuple[str, int, object, int]) -> Path:
     """A node's history file: a start line, then (kind, op, value, time) of its client."""
     lines = [{"kind": "start", "node": node, "time": 0}] + [
@@ -146,6 +161,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, monkeypatch: pytest.Mon
         ),
         (("good.log",), "Missing option '--model'"),
         (("--model", "kv"), "Missing argument 'FILE...'"),
+        (("--model", "kv", "--timeout", "0", "good.log"), "Invalid value for '--timeout'"),
     ]
     for args, reason in cases:
         result = CliRunner().invoke(cli, ["lincheck", *args])

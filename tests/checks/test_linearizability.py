@@ -53,6 +53,13 @@ def test_a_stale_read_is_not_linearizable_and_the_explanation_names_it() -> None
     assert "state after it: 2" in text
 
 
+def test_a_search_out_of_time_knows_nothing() -> None:
+    ops = (op(1, ("write", 1), None, 1, 2), op(2, ("read",), 1, 3, 4))
+    late = check_linearizability(REGISTER, History(ops, "test"), timeout=1e-9)
+    assert late.linearizable is None and late.explanation is None and not late
+    assert check_linearizability(REGISTER, History(ops, "test"), timeout=60).linearizable
+
+
 def test_a_read_of_a_value_never_written_names_the_read() -> None:
     result = check(op(1, ("write", 1), None, 1, 2), op(2, ("read",), 7, 3, 4))
     assert result.explanation is not None
