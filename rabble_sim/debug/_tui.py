@@ -22,15 +22,13 @@ from ..core import RabbleError
 from ._breakpoints import FORMS, When, parse_breakpoint
 from ._session import DebugSession
 from ._tui_history import history_text, history_title
-from ._tui_panels import (
+from ._tui_panels import EventList, Processes, matching_steps
+from ._tui_text import (
     BREAKPOINT,
     DIM,
     LIVENESS,
     LIVENESS_MARK,
     VIOLATION,
-    EventList,
-    Processes,
-    matching_steps,
     network_text,
     network_title,
     step_text,

@@ -12,7 +12,7 @@ from rich.text import Text
 from ..codec import to_plain
 from ..core import HistoryEvent, Pid
 from ._session import DebugSession
-from ._tui_panels import DIM, NEW, PID, PidNames, value_text
+from ._tui_text import DIM, NEW, PID, PidNames, value_text
 
 SHOWN = 12
 """Operations listed: every one still waiting, then the latest answered ones."""

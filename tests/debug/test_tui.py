@@ -14,7 +14,8 @@ from textual.widgets import Static
 from rabble_sim.core import Pid, UsageError
 from rabble_sim.debug import DebugSession, diff
 from rabble_sim.debug._tui import DebuggerApp, Details
-from rabble_sim.debug._tui_panels import CHANGED, EventList, Processes, old_value
+from rabble_sim.debug._tui_panels import EventList, Processes
+from rabble_sim.debug._tui_text import CHANGED, old_value
 
 from .conftest import SCHEDULES, SHARED_CACHE
 
