@@ -28,6 +28,7 @@ from ..core import Pid, executor_pid
 from ..sim import Violation
 from ._diagram_html import diagram_page
 from ._session import DebugSession
+from ._step import reading_order
 
 
 @attrs.frozen
@@ -171,7 +172,7 @@ def _lanes(pids: tuple[Pid, ...], arrows: list[Arrow]) -> tuple[Lane, ...]:
         for pid in (arrow.sender, arrow.receiver):
             if pid not in roles:
                 roles[pid] = "executor" if pid == executor_pid(pid.node) else "never ran"
-    return tuple(Lane(pid, roles[pid]) for pid in sorted(roles))
+    return tuple(Lane(pid, roles[pid]) for pid in sorted(roles, key=reading_order))
 
 
 def _marks(session: DebugSession, lanes: tuple[Lane, ...]) -> tuple[Mark, ...]:

@@ -18,7 +18,7 @@ from ..sim import Scenario, Trace as _Trace, View, Violation, World, summarize
 from ._breakpoints import Breakpoint, OnMessage, OnNode, OnPid, When, parse_breakpoint
 from ._diff import MISSING, Change, diff
 from ._rewind import Rewinder
-from ._step import InFlight, Pending, PendingTimer, Step
+from ._step import InFlight, Pending, PendingTimer, Step, reading_order
 
 
 @attrs.frozen
@@ -178,7 +178,9 @@ class DebugSession:
         """Every running process's state at the current step, as plain data, by pid."""
         if self._states is None:
             processes = self._world.processes
-            self._states = {pid: to_plain(processes[pid]) for pid in sorted(processes)}
+            self._states = {
+                pid: to_plain(processes[pid]) for pid in sorted(processes, key=reading_order)
+            }
         return dict(self._states)
 
     def state(self, pid: Pid | str) -> Plain | None:
@@ -197,7 +199,7 @@ class DebugSession:
     def changes(self) -> dict[Pid, list[Change]]:
         """Every process whose state changed in the current step, with its changes."""
         running = set(self.states())
-        pids = sorted({*self._before, *(running ^ self._before_pids)})
+        pids = sorted({*self._before, *(running ^ self._before_pids)}, key=reading_order)
         changed = {pid: self.diff(pid) for pid in pids}
         return {pid: changes for pid, changes in changed.items() if changes}
 
@@ -246,7 +248,7 @@ class DebugSession:
             self._origins.update(dict.fromkeys(created, step.number if origin is None else origin))
             steps.append(step)
             pids.update(world.processes)
-        return tuple(steps), tuple(sorted(pids))
+        return tuple(steps), tuple(sorted(pids, key=reading_order))
 
     @staticmethod
     def _touched(world: World, step: Step) -> dict[Pid, Plain]:

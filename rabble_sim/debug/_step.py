@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import attrs
@@ -69,3 +70,21 @@ class Pending:
     messages: tuple[InFlight, ...]
     timers: tuple[PendingTimer, ...]
     now: int
+
+
+def reading_order(pid: Pid) -> tuple[Any, ...]:
+    """Where ``pid`` goes in a list people read: ``Pid``'s own order (group, name, node,
+    ungrouped first), but with the numbers in names read as numbers, so that ``c2`` comes
+    before ``c10``. Only for showing: the engine keeps ``Pid``'s order."""
+    return (
+        pid.group is not None,
+        _natural(pid.group or ""),
+        _natural(pid.name),
+        _natural(pid.node),
+    )
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part
+    )

@@ -18,7 +18,7 @@ from protocols.echo.scenarios import scenario as echo
 from rabble_sim import CorrelationId, Envelope, Pid, Scenario, message
 from rabble_sim.core import GetMetrics, executor_pid
 from rabble_sim.debug import DebugSession
-from rabble_sim.debug._diagram import Diagram, render_diagram
+from rabble_sim.debug._diagram import Diagram, _lanes, render_diagram
 from rabble_sim.debug._diagram_html import ZOOMS
 from rabble_sim.schedule import Schedule
 from rabble_sim.sim import RandomChooser, run
@@ -408,3 +408,9 @@ def parse(html: str) -> Page:
     page.feed(html)
     page.close()
     return page
+
+
+def test_lanes_read_numbers_as_numbers() -> None:
+    pids = [Pid("client", f"c{i}") for i in (10, 2, 1)] + [Pid("replica", "n1", "g1")]
+    names = [str(lane.pid) for lane in _lanes(tuple(pids), [])]
+    assert names == ["client::c1", "client::c2", "client::c10", "g1::replica::n1"]
