@@ -36,6 +36,7 @@ from ..core import (
     SpawnFailed,
     executor_pid,
 )
+from ._admission import Admission
 from ._disk import DataDir
 from ._executor import LocalExecutor
 from ._framing import MAX_FRAME, LinkError
@@ -123,6 +124,7 @@ class Node:
         self._links: dict[str, Link] = {}
         self._clients: list[Link] = []
         self._dialing: set[str] = set()
+        self._admission = Admission()
         self._failures: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
         self._calls: dict[int, tuple[str, asyncio.Future[Any]]] = {}
@@ -416,9 +418,22 @@ class Node:
         say("cannot link to %s: %s (trying again, less and less often)", addr, why)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        why = await self._establish(reader, writer, dialer="")
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) and peer else str(peer)
+        crowded = self._admission.admit(address)
+        if crowded:
+            writer.close()
+            if self._admission.worth_saying():
+                log.warning(
+                    "refused a connection from %s unheard: %s (%d refused so far)",
+                    address, crowded, self._admission.refused,
+                )  # fmt: skip
+            return
+        try:
+            why = await self._establish(reader, writer, dialer="")
+        finally:
+            self._admission.done(address)
         if why:
-            peer = writer.get_extra_info("peername")
             log.warning("refused a connection from %s: %s", peer, one_line(why))
 
     async def _establish(

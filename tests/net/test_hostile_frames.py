@@ -110,6 +110,16 @@ class Fuzzer:
         """Frames a must count as dead letters."""
         self._limit = asyncio.Semaphore(PARALLEL)
         self._names = itertools.count()
+        # A node lets one address have a few handshakes under way at once (more are
+        # refused unheard): the attack comes from many loopback addresses, as a botnet
+        # would, so that every hostile frame reaches the parser.
+        self._sources = itertools.cycle(f"127.0.0.{i}" for i in range(2, 252))
+
+    async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to the node from the next source address."""
+        return await asyncio.open_connection(
+            self.host, self.port, local_addr=(next(self._sources), 0)
+        )
 
     # -- connections ------------------------------------------------------------------------
 
@@ -117,7 +127,7 @@ class Fuzzer:
         """Send ``payload`` before any handshake, end the stream, wait for the node to
         close the connection."""
         async with self._limit:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
+            reader, writer = await self.connect()
             try:
                 writer.write(payload)
                 writer.write_eof()
@@ -133,7 +143,7 @@ class Fuzzer:
         stream, and wait for the node to close the connection."""
         name = f"fuzz-{next(self._names)}"
         async with self._limit:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
+            reader, writer = await self.connect()
             try:
                 await handshake(
                     reader, writer, node=name, addr="", secret=SECRET.encode(), dialer=True
@@ -148,9 +158,7 @@ class Fuzzer:
 
     async def storm(self, wave: int) -> None:
         """Open ``wave`` connections at once, then close half and reset half at once."""
-        opened = await asyncio.gather(
-            *(asyncio.open_connection(self.host, self.port) for _ in range(wave))
-        )
+        opened = await asyncio.gather(*(self.connect() for _ in range(wave)))
         for i, (_, writer) in enumerate(opened):
             if i % 2:
                 writer.transport.abort()
@@ -386,8 +394,7 @@ async def storms(fuzz: Fuzzer) -> None:
 
 async def attack(addr: str) -> Fuzzer:
     fuzz = Fuzzer(addr, SEED)
-    host, port = fuzz.host, fuzz.port
-    idle = [await asyncio.open_connection(host, port) for _ in range(IDLE)]
+    idle = [await fuzz.connect() for _ in range(IDLE)]
     await strangers(fuzz)
     await authenticated(fuzz)
     await storms(fuzz)
@@ -471,7 +478,7 @@ def test_a_node_survives_hostile_frames_and_keeps_serving(cluster: Cluster) -> N
     # broke (on either side).
     log = a.log_text()[len(before) :]
     lines = log.splitlines()
-    refused = [line for line in lines if "] refused a connection from ('127.0.0.1'," in line]
+    refused = [line for line in lines if "] refused a connection from ('127.0.0." in line]
     assert len(refused) == sum(fuzz.strangers.values())
     closed: dict[str, str] = {}
     for line in lines:

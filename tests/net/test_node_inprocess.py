@@ -27,6 +27,7 @@ from rabble_sim.core import (
     watch_cluster,
 )
 from rabble_sim.net import CallTimeout, ConnectionLost, Node, NodeConfig
+from rabble_sim.net._admission import PER_ADDRESS
 
 from .demo import ROUTES, Ping, Pong, counter, start
 
@@ -476,3 +477,44 @@ def test_a_member_cannot_speak_for_another_nodes_processes(
     with caplog.at_level(logging.INFO, logger="rabble_sim.net"):
         assert asyncio.run(scenario()), "workers/1 still runs"
     assert "z sent a message as workers/1::a" in caplog.text
+
+
+def test_a_host_holding_idle_connections_is_refused_past_a_few_and_others_get_through(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Each connection that never speaks would hold a socket until the handshake's timeout;
+    # one address may have PER_ADDRESS handshakes under way, and the rest are closed unheard.
+    extra = 12
+
+    async def outcome(reader: asyncio.StreamReader) -> str:
+        try:
+            data = await asyncio.wait_for(reader.read(100), 1.0)
+        except TimeoutError:
+            return "waiting"
+        return "closed" if not data else "waiting"  # the node's hello, in a handshake
+
+    async def body() -> None:
+        async with cluster("a") as (a,):
+            host, port = a.addr.rsplit(":", 1)
+            idle = [
+                await asyncio.open_connection(host, int(port), local_addr=("127.0.0.2", 0))
+                for _ in range(PER_ADDRESS + extra)
+            ]
+            seen = await asyncio.gather(*(outcome(reader) for reader, _ in idle))
+            assert seen.count("closed") == extra and seen.count("waiting") == PER_ADDRESS
+            b = Node(NodeConfig("b", SECRET, join=(a.addr,)), start)  # from 127.0.0.1
+            await b.start()
+            try:
+                await b.wait_for(lambda members: members == ("a", "b"), timeout=3)
+            finally:
+                await b.stop()
+                for _, writer in idle:
+                    writer.close()
+
+    with caplog.at_level(logging.WARNING, logger="rabble_sim.net"):
+        asyncio.run(body())
+    refusals = [r.getMessage() for r in caplog.records if "unheard" in r.getMessage()]
+    assert refusals == [
+        "refused a connection from 127.0.0.2 unheard: 8 handshakes from that address are "
+        "already under way (1 refused so far)"
+    ]
