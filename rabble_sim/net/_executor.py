@@ -180,12 +180,17 @@ class LocalExecutor:
                 self.deliver(Envelope(target, env.from_, env.msg, env.cid))
             if targets:
                 return
+        self._dead_letter(
+            "%s for %s, from %s (no such process on %s)",
+            type(env.msg).__qualname__, to, env.from_, self.node,
+        )  # fmt: skip
+
+    def _dead_letter(self, what: str, *args: object) -> None:
+        """Count one; log the first ten and every thousandth, so that a process stuck
+        sending to nowhere does not fill the log."""
         self.dead_letters += 1
         if self.dead_letters <= 10 or self.dead_letters % 1000 == 0:
-            log.warning(
-                "dead letter #%d: %s for %s, from %s (no such process on %s)",
-                self.dead_letters, type(env.msg).__qualname__, to, env.from_, self.node,
-            )  # fmt: skip
+            log.warning("dead letter #%d: " + what, self.dead_letters, *args)
 
     def _send(self, sender: Pid, output: list[Envelope]) -> None:
         if not output:
@@ -211,8 +216,7 @@ class LocalExecutor:
             if handler is not None and sender.node != self.node and type(msg) not in _REMOTE:
                 handler = None  # timers, durable state and the rest are for local processes
             if handler is None:
-                self.dead_letters += 1
-                log.warning("the executor of %s got %r from %s", self.node, msg, sender)
+                self._dead_letter("the executor of %s got %r from %s", self.node, msg, sender)
                 return
             handler(self, env)
         except Exception:
