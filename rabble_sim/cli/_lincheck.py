@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import click
@@ -156,8 +157,8 @@ def _check(
 
 
 def _is_model(value: Any) -> bool:
-    """An instance (not a class) with the two methods every model has."""
-    return not isinstance(value, type) and all(
+    """An instance (not a class, not a module) with the two methods every model has."""
+    return not isinstance(value, type | ModuleType) and all(
         callable(getattr(value, method, None)) for method in ("init", "step")
     )
 
