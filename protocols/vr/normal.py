@@ -48,12 +48,8 @@ def on_request(r: ReplicaState, msg: Request, output: list[Envelope]) -> None:
 def on_prepare(r: ReplicaState, msg: Prepare, sender: Pid, output: list[Envelope]) -> None:
     """A backup appends the op if it is the next one; it re-acknowledges one it has, and
     asks for the ops it misses (state transfer) when the op leaves a gap."""
-    if msg.view < r.view or sender != r.primary_of(msg.view):
+    if not _heard_from_primary(r, msg.view, sender, output):
         return
-    if msg.view > r.view or r.status != NORMAL:
-        recovery.catch_up(r, msg.view, output)
-        return
-    r.silent = 0
     if msg.op <= r.op:
         r.send(output, sender, PrepareOk(r.view, r.op))
     elif msg.op == r.op + 1:
@@ -90,12 +86,8 @@ def try_commit(r: ReplicaState, output: list[Envelope]) -> None:
 
 def on_commit(r: ReplicaState, msg: Commit, sender: Pid, output: list[Envelope]) -> None:
     """A backup executes what the primary has committed, asking for any op it lacks."""
-    if msg.view < r.view or sender != r.primary_of(msg.view):
+    if not _heard_from_primary(r, msg.view, sender, output):
         return
-    if msg.view > r.view or r.status != NORMAL:
-        recovery.catch_up(r, msg.view, output)
-        return
-    r.silent = 0
     if msg.commit > r.op:
         r.send(output, sender, GetState(r.view, r.op))
     r.execute_up_to(msg.commit, output, reply=False)
@@ -110,3 +102,16 @@ def heartbeat(r: ReplicaState, output: list[Envelope]) -> None:
             r.send(output, backup, Prepare(r.view, r.log[acked], acked + 1, r.commit))
         else:
             r.send(output, backup, Commit(r.view, r.commit))
+
+
+def _heard_from_primary(r: ReplicaState, view: int, sender: Pid, output: list[Envelope]) -> bool:
+    """Whether a backup handles the message of ``sender`` for ``view``: only one from
+    the primary of its own view, while normal. One from the primary of a view it has
+    not joined normally starts a state transfer instead; any other is ignored."""
+    if view < r.view or sender != r.primary_of(view):
+        return False
+    if view > r.view or r.status != NORMAL:
+        recovery.catch_up(r, view, output)
+        return False
+    r.silent = 0
+    return True
