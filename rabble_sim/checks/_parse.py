@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..core import UsageError
+from ..core import UsageError, read_input_text
 from ._history import UNKNOWN, History, Operation
 
 _ETCD_LINE = re.compile(r"INFO\s+jepsen\.util\s+-\s+(\d+)\s+:(\w+)\s+:([\w-]+)(?:\s+(.*?))?\s*")
@@ -30,17 +30,9 @@ _EDN_TOKEN = re.compile(
 
 
 def read_text(path: Path) -> str:
-    """The text of ``path``, or a ``UsageError`` saying why it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, not a history") from None
-    except UnicodeDecodeError as e:
-        raise UsageError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except OSError as e:
-        raise UsageError(f"{path}: cannot read it: {e.strerror or e}") from None
+    """The text of the history at ``path``, or a ``UsageError`` saying why it cannot be
+    read (not a regular file, larger than the input limit, not UTF-8...)."""
+    return read_input_text(path, "history")
 
 
 class _Builder:

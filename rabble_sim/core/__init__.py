@@ -26,6 +26,12 @@ from ._history import (
     complete as complete,
     invoke as invoke,
 )
+from ._input import (
+    LIMIT_VARIABLE as LIMIT_VARIABLE,
+    input_limit as input_limit,
+    read_input as read_input,
+    read_input_text as read_input_text,
+)
 from ._messages import (
     EXECUTOR_GROUP as EXECUTOR_GROUP,
     REGISTRY as REGISTRY,
@@ -64,6 +70,7 @@ from ._routing import (
 
 __all__ = [
     "EXECUTOR_GROUP",
+    "LIMIT_VARIABLE",
     "REGISTRY",
     "Broadcast",
     "CallService",
@@ -106,9 +113,12 @@ __all__ = [
     "cancel_timer",
     "complete",
     "executor_pid",
+    "input_limit",
     "invoke",
     "message",
     "persist",
+    "read_input",
+    "read_input_text",
     "spawn",
     "start_timer",
     "watch_cluster",

@@ -16,7 +16,7 @@ import attrs
 
 from .._version import __version__
 from ..codec import canonical_json
-from ..core import REGISTRY, UsageError
+from ..core import REGISTRY, UsageError, read_input_text
 from ..sim import (
     Crash,
     Deliver,
@@ -136,11 +136,7 @@ def check_tags(schedule: Schedule, source: str) -> None:
 def load(path: str | Path) -> Schedule:
     """Read and validate a schedule file; every problem is a ``UsageError`` naming it."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{path}: cannot read: {e}") from None
-    return loads(text, str(path))
+    return loads(read_input_text(path, "schedule"), str(path))
 
 
 def loads(text: str, source: str = "<schedule>") -> Schedule:
