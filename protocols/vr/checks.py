@@ -108,7 +108,7 @@ def acknowledged_writes_survive(view: View) -> None:
         group = client.pid.group or ""
         primaries = [r for r in by_group.get(group, []) if r.status == NORMAL and r.is_primary]
         for answer in client.answers:
-            call = client.calls[answer.request - 1]
+            call = client.call_of(answer.request)
             if call[0] in kv.READS:
                 continue
             for r in primaries:
@@ -277,7 +277,10 @@ def every_request_completes(pids: Sequence[Pid]) -> Callable[[View], None]:
             proc = view.processes.get(pid)
             assert proc is not None, f"{pid} is down"
             if (pid.group or "") not in stuck:
-                assert proc.done, f"{pid} has {len(proc.answers)} of {len(proc.calls)} answers"
+                assert proc.done, (
+                    f"{pid} has {len(proc.answers)} of {len(proc.calls)} answers "
+                    f"(request {proc.pending} unanswered after {proc.waiting} retries)"
+                )
 
     return every_request_completes
 

@@ -11,7 +11,7 @@ from rabble_sim import Faults, Liveness, Pid, Scenario
 from rabble_sim.checks import linearizable
 
 from .checks import INVARIANTS, POSTCONDITIONS, PRECONDITIONS, every_request_completes
-from .client import Client, client_pid
+from .client import Client, client_pid, restored_first
 from .kv import KV_MODEL, Call
 from .replica import Replica, replica_pid
 from .state import NO_BUGS, Bugs, restored_restarts
@@ -67,13 +67,14 @@ def vr_scenario(
     client_nodes = tuple(f"c{i}" for i in range(1, clients + 1))
     configs = {g: tuple(replica_pid(node, g) for node in replica_nodes) for g in groups}
 
+    def client(node: str, g: str, durable: dict[Pid, Any] | None) -> Client:
+        pid = client_pid(node, g)
+        calls = workload(client_nodes.index(node), g, ops, workloads)
+        return Client(pid, configs[g], calls, retry_ms, first=restored_first(durable, pid))
+
     def start(node: str, durable: dict[Pid, Any] | None) -> list[Replica | Client]:
         if node in client_nodes:
-            i = client_nodes.index(node)
-            return [
-                Client(client_pid(node, g), configs[g], workload(i, g, ops, workloads), retry_ms)
-                for g in groups
-            ]
+            return [client(node, g, durable) for g in groups]
         started: list[Replica | Client] = []
         for g in groups:
             pid = replica_pid(node, g)

@@ -17,12 +17,14 @@ import pytest
 from protocols.vr import (
     RECOVERING,
     Bugs,
+    Client,
     Replica,
     bug_commit_without_quorum,
     bug_local_reads,
     bug_no_dedup,
     bug_no_recovery,
     bug_wrong_log,
+    client_pid,
     five_replicas,
     replica_pid,
     scenario,
@@ -34,6 +36,7 @@ from protocols.vr.messages import StartView
 from rabble_sim import Faults, RunResult, Scenario, run
 from rabble_sim.schedule import Schedule, load, replay, shrink
 from rabble_sim.search import chooser_for, sweep
+from rabble_sim.sim import Crash, Event, FairChooser, World
 
 from .hash_seed import digests
 
@@ -201,6 +204,42 @@ def test_the_curated_view_change_schedule_keeps_every_committed_op() -> None:
         if env and isinstance(env.msg, StartView)
     ]
     assert starts and starts[0].commit >= 1  # the new view starts with committed ops kept
+
+
+class CrashClientOnce(FairChooser):
+    """First in, first out, with one fault: ``c1`` crashes once it has two answers (and
+    the fair chooser restarts it at once); the run ends when every client is done."""
+
+    def __init__(self) -> None:
+        self.crashed = False
+        self.world: World | None = None
+
+    def next_event(self, world: World) -> Event | None:
+        self.world = world
+        clients = [p for p in world.processes.values() if isinstance(p, Client)]
+        c1 = [c for c in clients if c.pid.node == "c1"]
+        if not self.crashed and c1 and len(c1[0].answers) >= 2:
+            self.crashed = True
+            return Crash("c1")
+        if self.crashed and len(clients) == 2 and all(c.done for c in clients):
+            return None
+        return super().next_event(world)
+
+
+def test_a_client_restarted_mid_workload_finishes_with_new_request_numbers() -> None:
+    # The simulator never crashes a scenario's clients; a chooser of one's own can.
+    chooser = CrashClientOnce()
+    result = run(scenario, chooser)
+    assert result.ok, result.violation  # liveness and the history check included
+    assert [e.kind for e in result.events()].count("restart") == 1
+    world = chooser.world
+    assert world is not None
+    restarted = world.processes[client_pid("c1", "g1")]
+    assert isinstance(restarted, Client) and restarted.done
+    # Its first life used 1-5 (in flight when it crashed, request 3 may still execute).
+    assert [a.request for a in restarted.answers] == [6, 7, 8, 9, 10]
+    ops = [e.op for e in world.history if e.client.node == "c1" and e.kind == "invoke"]
+    assert ops == [1, 2, 3, 6, 7, 8, 9, 10]
 
 
 def test_traces_do_not_depend_on_the_hash_seed() -> None:

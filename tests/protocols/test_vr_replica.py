@@ -4,6 +4,7 @@ the log a view change picks, recovery with its nonce, state transfer, and retrie
 from __future__ import annotations
 
 import attrs
+import pytest
 
 from protocols.vr import (
     NORMAL,
@@ -16,7 +17,9 @@ from protocols.vr import (
     Replica,
     client_pid,
     replica_pid,
+    vr_scenario,
 )
+from protocols.vr.client import STALL_RETRIES
 from protocols.vr.messages import (
     Commit,
     DoViewChange,
@@ -37,10 +40,12 @@ from rabble_sim import (
     CancelTimer,
     CorrelationId,
     Envelope,
+    Faults,
     Persist,
     StartTimer,
     Timeout,
 )
+from rabble_sim.codec import to_plain
 from rabble_sim.core import Complete, Invoke
 
 N1, N2, N3 = (replica_pid(node, "g1") for node in ("n1", "n2", "n3"))
@@ -301,8 +306,8 @@ def test_a_client_records_sends_retries_everywhere_and_learns_the_view() -> None
     out: list[Envelope] = []
     c.init(out)
     cid = CorrelationId(C1, 1)
-    assert [env.msg for env in out] == [Invoke(1, PUT), Request(PUT, C1, 1), StartTimer(200)]
-    assert out[1].to == N1 and out[1].cid == cid
+    assert [env.msg for env in out][1:] == [Invoke(1, PUT), Request(PUT, C1, 1), StartTimer(200)]
+    assert out[2].to == N1 and out[2].cid == cid
 
     out.clear()
     c.handle(Timeout(), C1, cid, out)
@@ -316,3 +321,60 @@ def test_a_client_records_sends_retries_everywhere_and_learns_the_view() -> None
     assert msgs[2:4] == [Invoke(2, ("get", "x")), Request(("get", "x"), C1, 2)]
     assert out[3].to == N3 and c.view == 5  # the primary of view 5 is config[5 % 3]
     assert len(msgs) == 5
+
+
+def test_a_restarted_client_numbers_its_requests_above_its_earlier_life() -> None:
+    # Its first life reserves requests 1-5 on disk before the first one leaves ...
+    sc = vr_scenario("vr", faults=Faults(), max_steps=1, within=1)
+    (before,) = sc.start("c1", None)
+    out: list[Envelope] = []
+    before.init(out)
+    assert isinstance(before, Client)
+    assert [env.msg for env in out][:3] == [
+        Persist(6), Invoke(1, before.calls[0]), Request(before.calls[0], C1, 1),
+    ]  # fmt: skip
+    # ... and what it persisted, handed back after a crash, starts the next life at 6.
+    (after,) = sc.start("c1", {C1: 6})
+    assert isinstance(after, Client) and after.calls == before.calls
+    out.clear()
+    after.init(out)
+    assert [env.msg for env in out][:3] == [
+        Persist(11), Invoke(6, after.calls[0]), Request(after.calls[0], C1, 6),
+    ]  # fmt: skip
+
+    # A primary that executed the first life's request 5 drops a request numbered from 1
+    # again (the client would wait for ever), and orders request 6.
+    p = primary()
+    p.table[str(C1)] = Cached(5, "ok")
+    dropped: list[Envelope] = []
+    p.handle(Request(after.calls[0], C1, 1), C1, None, dropped)
+    assert dropped == [] and p.op == 0
+    p.handle(Request(after.calls[0], C1, 6), C1, None, out)
+    assert p.op == 1 and p.log[-1] == LogEntry(C1, 6, after.calls[0])
+
+    # A late reply to the first life's request 5 is not an answer to request 6.
+    out.clear()
+    after.handle(Reply(0, 5, "ok"), N1, CorrelationId(C1, 5), out)
+    assert out == [] and after.answers == []
+
+
+def test_durable_data_that_is_not_a_request_number_is_refused() -> None:
+    sc = vr_scenario("vr", faults=Faults(), max_steps=1, within=1)
+    with pytest.raises(ValueError, match=r"g1::client::c1's durable data should be"):
+        sc.start("c1", {C1: ["6"]})
+
+
+def test_a_client_without_answers_says_it_is_stalled_until_one_comes() -> None:
+    c = Client(C1, CONFIG, (PUT, ("get", "x")))
+    out: list[Envelope] = []
+    c.init(out)
+    cid = CorrelationId(C1, 1)
+    for _ in range(STALL_RETRIES - 1):
+        c.handle(Timeout(), C1, cid, out)
+    assert c.waiting == STALL_RETRIES - 1 and not c.stalled
+    c.handle(Timeout(), C1, cid, out)
+    assert c.waiting == STALL_RETRIES and c.stalled
+    assert to_plain(c)["stalled"] is True  # what `rabble-sim status` shows
+
+    c.handle(Reply(0, 1, "ok"), N1, cid, out)
+    assert c.waiting == 0 and not c.stalled and c.retries == STALL_RETRIES
