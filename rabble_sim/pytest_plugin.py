@@ -121,6 +121,23 @@ def in_schedule_folder(path: Path, root: Path) -> bool:
     return any(part in SCHEDULE_FOLDERS for part in parts[:-1])
 
 
+def scenario_folders(path: Path, root: Path) -> list[Path]:
+    """Where the scenario module of the schedule at ``path`` is looked for before
+    ``sys.path``, nearest first: the schedule's folder and each one above it, up to the
+    rootdir or the folder that holds its ``regressions/`` (``schedules/``), whichever is
+    higher, then on up while that folder is a package: pytest imports a test module in a
+    package from the first folder above it that is not (its basedir)."""
+    chain = [path.parent, *path.parent.parents]
+    # The rootdir need not be above the project: pytest takes the common ancestor of the
+    # arguments and the current directory, or the folder of an ini file.
+    holder = next((d.parent for d in chain if d.name in SCHEDULE_FOLDERS), path.parent)
+    top = max(chain.index(d) for d in (root, holder) if d in chain)
+    folders = chain[: top + 1]
+    while (folders[-1] / "__init__.py").is_file() and len(folders) < len(chain):
+        folders.append(chain[len(folders)])
+    return folders
+
+
 class ScheduleFile(pytest.File):
     """A schedule file: one test."""
 
@@ -138,7 +155,9 @@ class ScheduleItem(pytest.Item):
     def runtest(self) -> None:
         try:
             schedule = load(self.path)
-            scenario = load_scenario(schedule.scenario)
+            scenario = load_scenario(
+                schedule.scenario, scenario_folders(self.path, self.config.rootpath)
+            )
             check_tags(schedule, str(self.path))
             outcome = replay(schedule, scenario)
         except RabbleError as e:

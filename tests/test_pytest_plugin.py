@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,140 @@ def test_a_broken_schedule_file_is_a_failure_that_names_the_problem(
 def test_json_files_elsewhere_are_not_collected(pytester: pytest.Pytester) -> None:
     pytester.mkdir("data").joinpath("x.json").write_text("{}")
     pytester.runpytest("data").assert_outcomes()
+
+
+# A project beside others: pytest run from the folder above it, or from inside it, must
+# replay the project's schedules against the project's own protocol module.
+
+
+def counter_bug_schedule(reference: str, directory: Path) -> Path:
+    """Find the counter bug in this process and save it under ``directory``, naming its
+    scenario ``reference``, as ``rabble_sweep`` or ``run`` would."""
+    from rabble_sim.schedule import Schedule
+    from rabble_sim.search import sweep
+
+    module = types.ModuleType("counter_bug")
+    exec(compile(COUNTER.format(limit=4), "counter_bug.py", "exec"), module.__dict__)
+    failure = sweep(module.scenario, range(20)).failure
+    assert failure is not None
+    return Schedule.from_run(failure, reference).save(directory)
+
+
+STILL_OCCURS = "*violation still occurs at step*below_limit: total * is over 4*"
+
+
+def test_a_project_folder_replays_its_schedules_from_the_folder_above_and_from_inside(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = pytester.mkdir("myproto")
+    (project / "myproto_mod.py").write_text(COUNTER.format(limit=4))
+    (project / "test_myproto.py").write_text(
+        "from myproto_mod import scenario\n\n"
+        "def test_named():\n    assert scenario.name == 'counter'\n"
+    )
+    path = counter_bug_schedule("myproto_mod:scenario", project / "regressions" / "counter")
+    result = pytester.runpytest("myproto/")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([STILL_OCCURS])
+    # one schedule alone, by the node id pytest printed: no test module imported
+    result = pytester.runpytest(f"myproto/regressions/counter/{path.name}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([STILL_OCCURS])
+    monkeypatch.chdir(project)
+    result = pytester.runpytest("regressions")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([STILL_OCCURS])
+
+
+def test_a_package_project_replays_its_schedules_from_above_and_from_inside_the_package(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = pytester.mkdir("proj")
+    package = repo / "myproto"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "scenarios.py").write_text(COUNTER.format(limit=4))
+    for folder in (package, repo):  # schedules inside the package and beside it
+        counter_bug_schedule("myproto.scenarios:scenario", folder / "regressions" / "counter")
+    # importlib mode: pytest puts no folder of the package on sys.path
+    result = pytester.runpytest("proj/", "--import-mode=importlib")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines([STILL_OCCURS, STILL_OCCURS])
+    result = pytester.runpytest("proj/regressions")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([STILL_OCCURS])
+    monkeypatch.chdir(package)
+    result = pytester.runpytest("regressions", "--import-mode=importlib")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([STILL_OCCURS])
+    (package / "scenarios.py").write_text(COUNTER.format(limit=6))  # the fix
+    pytester.runpytest("regressions").assert_outcomes(passed=1)
+
+
+def test_a_scenario_module_that_cannot_be_found_names_where_it_was_looked_for(
+    pytester: pytest.Pytester,
+) -> None:
+    project = pytester.mkdir("myproto")
+    project.joinpath("lib").mkdir()
+    (project / "lib" / "myproto_mod.py").write_text(COUNTER.format(limit=4))
+    counter_bug_schedule("myproto_mod:scenario", project / "regressions" / "counter")
+    result = pytester.runpytest("myproto/regressions")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*.json: cannot import module 'myproto_mod': not in the schedule's folders "
+            "(myproto/regressions/counter, myproto/regressions, myproto, .) "
+            "nor on sys.path (PYTHONPATH, pytest's pythonpath option)"
+        ]
+    )
+    # pytest's own pythonpath option is honoured (the ini file makes myproto the rootdir)
+    (project / "pytest.ini").write_text("[pytest]\npythonpath = lib\n")
+    result = pytester.runpytest("myproto/regressions")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([STILL_OCCURS])
+
+
+def test_a_projects_folder_shadows_no_module_of_later_tests_yet_stays_importable(
+    pytester: pytest.Pytester,
+) -> None:
+    project = pytester.mkdir("myproto")
+    # The protocol imports a neighbour only when a node starts, after its module loaded.
+    lazy_start = (
+        "\ndef start(node, durable):\n"
+        "    from myproto_names import GROUP\n"
+        "    return [Counter(Pid(GROUP, node))]\n\n"
+        'scenario = Scenario("counter", ["a", "b"], start, [below_limit])\n'
+    )
+    (project / "myproto_mod.py").write_text(COUNTER.format(limit=4) + lazy_start)
+    (project / "myproto_names.py").write_text('GROUP = "counter"\n')
+    (project / "util.py").write_text('WHO = "myproto"\n')
+    counter_bug_schedule("myproto_mod:scenario", project / "regressions" / "counter")
+    other = pytester.mkdir("zother")
+    (other / "util.py").write_text('WHO = "zother"\n')
+    (other / "test_late.py").write_text(
+        "def test_util_is_this_folders():\n"
+        "    import util  # after the schedule replayed\n\n"
+        '    assert util.WHO == "zother"\n'
+    )
+    result = pytester.runpytest("myproto/regressions", "zother")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([STILL_OCCURS])
+
+
+def test_two_projects_with_one_module_name_are_not_replayed_against_the_wrong_one(
+    pytester: pytest.Pytester,
+) -> None:
+    for name in ("a", "b"):
+        pytester.mkdir(name).joinpath("proto.py").write_text(COUNTER.format(limit=4))
+        counter_bug_schedule("proto:scenario", pytester.path / name / "regressions" / "counter")
+    pytester.path.joinpath("b", "proto.py").write_text(COUNTER.format(limit=6))  # b is fixed
+    result = pytester.runpytest("a", "b")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            f"*a{os.sep}regressions*{STILL_OCCURS}",
+            f"*b{os.sep}regressions*: cannot import module 'proto': 'proto' is already imported "
+            f"from a{os.sep}proto.py, not from this schedule's b{os.sep}proto.py; "
+            "give the two modules different names",
+        ]
+    )
