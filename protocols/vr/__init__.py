@@ -8,7 +8,7 @@ one operation at a time, retry until answered and record each in the run's histo
 ``bug_*`` scenarios each reintroduce one classic mistake.
 """
 
-from .client import Answer, Client, client_pid
+from .client import STALL_RETRIES, Answer, Client, client_pid, restored_first
 from .kv import KV_MODEL, Call, KvState, Result, TypedKvModel, apply_call
 from .replica import Replica, replica_pid
 from .scenarios import (
@@ -36,6 +36,7 @@ __all__ = [
     "OPS",
     "RECOVERING",
     "REGISTER",
+    "STALL_RETRIES",
     "TRANSFERRING",
     "VIEW_CHANGE",
     "WORKLOADS",
@@ -58,6 +59,7 @@ __all__ = [
     "client_pid",
     "five_replicas",
     "replica_pid",
+    "restored_first",
     "scenario",
     "two_groups",
     "vr_scenario",
