@@ -11,8 +11,9 @@ from protocols.vr import Client, vr_scenario
 from rabble_sim import Faults, Pid
 from tests.net.vr_cluster import PacedClient
 
-OPS = 40
-"""Operations per life of the client: at the paced client's 15 ms a step, under a second."""
+OPS = 60
+"""Operations per life of the client: at least 0.9 s of the paced client's 15 ms pauses, so
+that the test has time to kill its first life in the middle."""
 
 _vr = vr_scenario(
     "vr-tcp-client-restart", clients=1, ops=OPS, faults=Faults(), max_steps=100_000,
