@@ -21,7 +21,7 @@ import pytest
 from .core import RabbleError, UsageError
 from .schedule import Schedule, check_tags, load, load_scenario, replay, shrink
 from .search import STRATEGIES, SweepReport, sweep
-from .sim import Scenario, Trace, event_plain, summarize
+from .sim import Scenario, Trace, summarize
 
 Sweep = Callable[..., SweepReport]
 
@@ -192,9 +192,6 @@ def _render(trace: Trace, step: int | None) -> str:
     last = trace.steps if step is None else step
     lines = []
     for i in range(max(1, last - CONTEXT), min(trace.steps, last + CONTEXT) + 1):
-        event, env, _ = trace.entries[i]
-        if event is None:
-            continue
         mark = ">>" if i == step else "  "
-        lines.append(f"{mark} {i:>5}  {summarize(event_plain(event, env))}")
+        lines.append(f"{mark} {i:>5}  {summarize(trace.step_plain(i))}")
     return "\n".join(lines)

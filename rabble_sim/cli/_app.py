@@ -2,7 +2,8 @@
 
 Exit status: 0 no violation, 1 a violation was found or reproduced, 2 bad usage or bad
 input, with a one-line reason on stderr and never a traceback; 3 a bug in rabble-sim
-itself (one line too, unless RABBLE_SIM_DEBUG is set).
+itself (one line too, unless RABBLE_SIM_DEBUG is set); 130 stopped by Ctrl-C, saying
+where the run was.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any, NoReturn
 
 import click
 
-from ..core import RabbleError
+from ..core import RabbleError, RabbleInternalError
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+"""What a shell reports for a program stopped by SIGINT (128 + 2)."""
 
 
 class Group(click.Group):
@@ -37,20 +40,28 @@ class Group(click.Group):
             fail(e.format_message() + hint.replace("  --help", " --help"))
         except click.ClickException as e:
             fail(e.format_message())
+        except RabbleInternalError as e:
+            internal_error(e)
         except RabbleError as e:
             fail(str(e))
-        except KeyboardInterrupt:
-            fail("interrupted")
-        except Exception as e:  # a bug in rabble-sim: one line, and how to see more
-            if os.environ.get("RABBLE_SIM_DEBUG"):
-                raise
-            click.echo(
-                f"rabble-sim: internal error: {type(e).__name__}: {e} "
-                "(set RABBLE_SIM_DEBUG=1 for the traceback, and please report it)",
-                err=True,
-            )
-            sys.exit(EXIT_INTERNAL)
+        except KeyboardInterrupt as e:  # a real Ctrl-C: protocol code cannot raise one here
+            click.echo(f"rabble-sim: {e or 'interrupted'}", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as e:
+            internal_error(e)
         sys.exit(EXIT_OK)
+
+
+def internal_error(error: Exception) -> NoReturn:
+    """A bug in rabble-sim: exit 3 with one line, and say how to see more."""
+    if os.environ.get("RABBLE_SIM_DEBUG"):
+        raise error
+    click.echo(
+        f"rabble-sim: internal error: {type(error).__name__}: {error} "
+        "(set RABBLE_SIM_DEBUG=1 for the traceback, and please report it)",
+        err=True,
+    )
+    sys.exit(EXIT_INTERNAL)
 
 
 def fail(reason: str) -> NoReturn:

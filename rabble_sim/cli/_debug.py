@@ -10,6 +10,7 @@ import click
 
 from ..debug import DebugSession, LineDebugger
 from ._app import cli
+from ._options import step_timeout_option
 
 
 @cli.command(name="debug")
@@ -22,10 +23,11 @@ from ._app import cli
     "terminal.",
 )
 @click.option("--at", "start", type=click.IntRange(min=0), default=0, help="Start at this step.")
-def debug_command(path: Path, plain: bool, start: int) -> None:
+@step_timeout_option
+def debug_command(path: Path, plain: bool, start: int, step_timeout: float | None) -> None:
     """Step through a schedule FILE: forward and back, breakpoints, every process's
     state and what changed at each step, the messages in flight."""
-    session = DebugSession.open(path)
+    session = DebugSession.open(path, step_timeout=step_timeout)
     session.goto(start)
     if plain or not (sys.stdin.isatty() and sys.stdout.isatty()):
         LineDebugger(session, sys.stdout).run(_commands())

@@ -20,6 +20,7 @@ from ..schedule import load_scenario
 from ..search import STRATEGIES, chooser_for
 from ..sim import Chooser, Event, FairChooser, World, run
 from ._app import EXIT_OK, EXIT_VIOLATION, cli, fail
+from ._options import json_option, step_timeout_option
 from ._report import console, print_json
 
 HASH_SEEDS = ("1", "2")
@@ -40,8 +41,11 @@ HASH_SEEDS = ("1", "2")
     show_default=True,
     help="The strategy whose runs to compare.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def determinism(reference: str, seed: int, seeds: int, strategy: str, as_json: bool) -> None:
+@step_timeout_option
+@json_option
+def determinism(
+    reference: str, seed: int, seeds: int, strategy: str, step_timeout: float | None, as_json: bool
+) -> None:
     """Check that MODULE:SCENARIO runs the same whatever PYTHONHASHSEED is.
 
     Each seed runs in two fresh interpreters with different hash seeds; the first step at
@@ -50,7 +54,7 @@ def determinism(reference: str, seed: int, seeds: int, strategy: str, as_json: b
     """
     load_scenario(reference)  # a bad reference is a usage error here, not in the children
     for s in range(seed, seed + seeds):
-        left, right = (_trace_in_child(reference, s, strategy, h) for h in HASH_SEEDS)
+        left, right = (_trace_in_child(reference, s, strategy, h, step_timeout) for h in HASH_SEEDS)
         difference = _first_difference(left, right)
         if difference is not None:
             _report(reference, s, difference, as_json)
@@ -66,7 +70,7 @@ def determinism(reference: str, seed: int, seeds: int, strategy: str, as_json: b
 
 
 def _trace_in_child(
-    reference: str, seed: int, strategy: str, hash_seed: str
+    reference: str, seed: int, strategy: str, hash_seed: str, step_timeout: float | None
 ) -> list[dict[str, Any]]:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     with tempfile.TemporaryDirectory(prefix="rabble-sim-") as directory:
@@ -74,6 +78,7 @@ def _trace_in_child(
         command = [
             sys.executable, "-m", "rabble_sim.cli", "trace", reference,
             "--seed", str(seed), "--strategy", strategy, "--out", str(out),
+            "--step-timeout", str(step_timeout or 0),
         ]  # fmt: skip
         # The trace goes to a file, not stdout, which the protocol's own code may print to.
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -123,7 +128,8 @@ def _report(reference: str, seed: int, difference: tuple[int, Any, Any], as_json
 @click.option("--seed", type=click.IntRange(min=0), default=0)
 @click.option("--strategy", type=click.Choice(STRATEGIES), default="swarm")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def trace(reference: str, seed: int, strategy: str, out: Path) -> None:
+@step_timeout_option
+def trace(reference: str, seed: int, strategy: str, out: Path, step_timeout: float | None) -> None:
     """Write one JSON line per step of a run: the event, what was sent, and a hash of the
     process states after it."""
     scenario = load_scenario(reference)
@@ -133,6 +139,7 @@ def trace(reference: str, seed: int, strategy: str, out: Path) -> None:
         _Recording(chooser_for(strategy, scenario, seed), recorder),
         liveness_chooser=_Recording(FairChooser(), recorder),
         seed=seed,
+        step_timeout=step_timeout,
     )
     recorder.record_final()
     with out.open("w", encoding="utf-8") as file:

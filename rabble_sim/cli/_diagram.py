@@ -10,6 +10,7 @@ from rich.markup import escape
 from ..core import UsageError
 from ..debug import DebugSession, Diagram, diagram_page
 from ._app import cli
+from ._options import step_timeout_option
 from ._report import console
 
 
@@ -23,7 +24,8 @@ from ._report import console
     help="The HTML file to write.",
 )
 @click.option("--title", default="", help="The page's heading [default: the scenario's name].")
-def diagram_command(path: Path, output: Path, title: str) -> None:
+@step_timeout_option
+def diagram_command(path: Path, output: Path, title: str, step_timeout: float | None) -> None:
     """Draw the schedule FILE as a space-time diagram: one HTML file that needs no network.
 
     A lane per process, an arrow per delivered message, marks for drops, duplicates,
@@ -31,7 +33,7 @@ def diagram_command(path: Path, output: Path, title: str) -> None:
     the file is written, whether or not the schedule fails a check: drawing is not
     checking (rabble-sim replay checks).
     """
-    session = DebugSession.open(path)
+    session = DebugSession.open(path, step_timeout=step_timeout)
     diagram = Diagram.from_session(session, title=title)
     try:
         output.write_text(diagram_page(diagram), encoding="utf-8")

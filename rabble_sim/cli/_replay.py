@@ -9,31 +9,52 @@ import click
 from rich.markup import escape
 
 from ..core import UsageError
-from ..schedule import DIVERGENCES_SHOWN, check_tags, load, load_scenario, replay, shrink
+from ..schedule import (
+    DIVERGENCES_SHOWN,
+    ReplayResult,
+    Schedule,
+    check_against,
+    load,
+    load_scenario,
+    replay,
+    shrink,
+)
+from ..sim import Scenario
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
+from ._options import json_option, step_timeout_option
 from ._report import console, print_json, show_violation, violation_json
+
+
+def open_schedule(path: Path) -> tuple[Schedule, Scenario]:
+    """The schedule at ``path`` and its scenario, checked against each other."""
+    schedule = load(path)
+    scenario = load_scenario(schedule.scenario)
+    check_against(schedule, scenario, str(path))
+    return schedule, scenario
 
 
 @cli.command(name="replay")
 @click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Exit 1 on any divergence from the file.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def replay_command(path: Path, strict: bool, as_json: bool) -> None:
+@step_timeout_option
+@json_option
+def replay_command(path: Path, strict: bool, step_timeout: float | None, as_json: bool) -> None:
     """Replay a schedule FILE; exit 1 if a violation occurs, 0 if none does.
 
-    Where today's code parts from the file, replay says so, matches events by content
-    where it can, and carries on.
+    Where today's code parts from the file, replay says so and matches events by content
+    (a message renumbered by a change is still found). A schedule that no longer fits the
+    code (an event cannot happen at all, or most events diverge) proves nothing: replay
+    exits 1 and says so, rather than call the bug fixed.
     """
-    schedule = load(path)
-    scenario = load_scenario(schedule.scenario)
-    check_tags(schedule, str(path))
-    outcome = replay(schedule, scenario)
+    schedule, scenario = open_schedule(path)
+    outcome = replay(schedule, scenario, step_timeout=step_timeout)
     violation = outcome.violation
-    failed = violation is not None or (strict and bool(outcome.divergences))
+    failed = violation is not None or not outcome.fits or (strict and bool(outcome.divergences))
     if as_json:
         data: dict[str, object] = {
             "ok": not failed,
             "reproduced": outcome.reproduces(schedule),
+            "fits": outcome.fits,
             "steps": outcome.result.steps,
             "seeds": 0,
             "trace_digest": outcome.result.trace.digest(),
@@ -45,23 +66,44 @@ def replay_command(path: Path, strict: bool, as_json: bool) -> None:
             data["schedule"] = str(path)
         print_json(data)
     else:
-        for divergence in outcome.divergences[:DIVERGENCES_SHOWN]:
-            console.print(f"[yellow]diverged[/] at {escape(str(divergence))}")
-        hidden = len(outcome.divergences) - DIVERGENCES_SHOWN
-        if hidden > 0:
-            console.print(f"[yellow]diverged[/] at {hidden} more steps (--json lists them all)")
-        if violation is not None:
-            same = "reproduced" if outcome.reproduces(schedule) else "a different violation"
-            show_violation(violation, where=f"({same})")
-        elif schedule.violation is not None:
-            console.print(
-                f"[bold green]fixed[/]: the violation of {escape(str(path))} no longer occurs"
-            )
-        else:
-            console.print(f"[bold green]ok[/] {escape(str(path))} replays without a violation")
-        if strict and outcome.divergences:
-            console.print(f"[red]--strict[/]: {len(outcome.divergences)} divergence(s)")
+        _show(path, schedule, outcome, strict)
     sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
+
+
+def _show(path: Path, schedule: Schedule, outcome: ReplayResult, strict: bool) -> None:
+    for divergence in outcome.divergences[:DIVERGENCES_SHOWN]:
+        console.print(f"[yellow]diverged[/] at {escape(str(divergence))}")
+    hidden = len(outcome.divergences) - DIVERGENCES_SHOWN
+    if hidden > 0:
+        console.print(f"[yellow]diverged[/] at {hidden} more steps (--json lists them all)")
+    violation = outcome.violation
+    if violation is not None:
+        same = "reproduced" if outcome.reproduces(schedule) else "a different violation"
+        show_violation(violation, where=f"({same})")
+    elif not outcome.fits:
+        console.print(f"[bold red]no longer fits[/]: {escape(no_fit(outcome))}")
+    elif schedule.violation is not None:
+        console.print(
+            f"[bold green]fixed[/]: the violation of {escape(str(path))} no longer occurs"
+        )
+    else:
+        console.print(f"[bold green]ok[/] {escape(str(path))} replays without a violation")
+    if strict and outcome.divergences:
+        console.print(f"[red]--strict[/]: {len(outcome.divergences)} divergence(s)")
+
+
+def no_fit(outcome: ReplayResult) -> str:
+    """Why a replay that does not fit its schedule proves nothing, and what to do."""
+    what = (
+        f"{outcome.skipped} of its {outcome.recorded} events could not happen"
+        if outcome.skipped
+        else f"{len(outcome.divergences)} of its {outcome.recorded} events happened otherwise"
+    )
+    return (
+        f"the schedule does not describe a run of today's code ({what}), so it cannot tell "
+        "whether its violation is fixed; search again (rabble-sim run), then delete or "
+        "replace the file"
+    )
 
 
 @cli.command(name="shrink")
@@ -80,12 +122,17 @@ def replay_command(path: Path, strict: bool, as_json: bool) -> None:
     show_default=True,
     help="The most replays to spend.",
 )
-def shrink_command(path: Path, output: Path | None, attempts: int) -> None:
+@step_timeout_option
+def shrink_command(
+    path: Path, output: Path | None, attempts: int, step_timeout: float | None
+) -> None:
     """Shrink the failing schedule FILE further, keeping its violation."""
-    schedule = load(path)
-    scenario = load_scenario(schedule.scenario)
-    check_tags(schedule, str(path))
-    shrunk = shrink(schedule, scenario, max_attempts=attempts)
+    schedule, scenario = open_schedule(path)
+    shrunk = shrink(schedule, scenario, max_attempts=attempts, step_timeout=step_timeout)
+    if shrunk.note is not None:
+        console.file = sys.stderr
+        console.print(f"{escape(str(path))}: not shrunk: {escape(shrunk.note)}")
+        sys.exit(EXIT_OK)
     if shrunk.attempts == 1 and shrunk.schedule == schedule:
         console.file = sys.stderr
         console.print(f"{escape(str(path))}: its violation does not reproduce; nothing to shrink")

@@ -16,8 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..schedule import Schedule, load_scenario, shrink
 from ..search import STRATEGIES, SweepReport, sweep
-from ..sim import RunResult, Scenario
+from ..sim import RunResult, Scenario, Violation
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
+from ._options import json_option, no_shrink_option, save_dir_option, step_timeout_option
 from ._report import console, print_json, show_counts, show_violation, violation_json
 
 
@@ -35,8 +36,10 @@ class Outcome:
     schedule: Path | None = None
     shrunk_from: int | None = None
     shrunk_to: int | None = None
-    shrunk_step: int | None = None
-    """The step at which the saved (shrunk) schedule fails."""
+    saved: Violation | None = None
+    """The violation of the saved (shrunk) schedule: its check, message and step."""
+    shrink_note: str | None = None
+    """Why the failing run was saved as found, when it was not shrunk."""
     dead_letters: int = 0
     lost: int = 0
 
@@ -48,17 +51,11 @@ class Outcome:
                    lost=report.lost)  # fmt: skip
 
 
-save_dir_option = click.option(
-    "--save-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+max_steps_option = click.option(
+    "--max-steps",
+    type=click.IntRange(min=0),
     default=None,
-    help="Where to save a failing schedule [default: regressions/<scenario name>/].",
-)
-no_shrink_option = click.option(
-    "--no-shrink", is_flag=True, help="Save the failing run as found, without shrinking it."
-)
-json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
+    help="The most steps a run takes before its liveness phase [default: the scenario's].",
 )
 
 
@@ -87,11 +84,14 @@ json_option = click.option(
     show_default=True,
     help="The bug depth of --strategy pct.",
 )
+@max_steps_option
+@step_timeout_option
 @save_dir_option
 @no_shrink_option
 @json_option
 def run(
     reference: str, seeds: int | None, seed: int | None, strategy: str, depth: int,
+    max_steps: int | None, step_timeout: float | None,
     save_dir: Path | None, no_shrink: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Run MODULE:SCENARIO under seed after seed until a check fails.
@@ -102,16 +102,26 @@ def run(
     """
     scenario = load_scenario(reference)
     count = seeds if seeds is not None else (1 if seed is not None else 100)
+    limits = _Limits(max_steps, step_timeout)
     started = time.perf_counter()
     if strategy == "hypothesis":
-        outcome = _check(scenario, count, seed)
+        outcome = _check(scenario, count, seed, None, limits)
     else:
         seed_range = range(seed or 0, (seed or 0) + count)
         outcome = Outcome.of_sweep(
-            _sweep(scenario, reference, seed_range, strategy, depth, show=not as_json, json=as_json)
+            _sweep(
+                scenario,
+                reference,
+                seed_range,
+                strategy,
+                depth,
+                limits,
+                show=not as_json,
+                json=as_json,
+            )
         )
     _finish(
-        scenario, reference, outcome, started,
+        scenario, reference, outcome, started, limits,
         save_dir=save_dir, no_shrink=no_shrink, as_json=as_json,
     )  # fmt: skip
 
@@ -137,11 +147,14 @@ def run(
     help="Hypothesis settings [default: $RABBLE_SIM_PROFILE, else "
     "rabble-ci when CI is set, else rabble-dev].",
 )
+@max_steps_option
+@step_timeout_option
 @save_dir_option
 @no_shrink_option
 @json_option
 def check_command(
     reference: str, examples: int | None, seed: int | None, profile: str | None,
+    max_steps: int | None, step_timeout: float | None,
     save_dir: Path | None, no_shrink: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Search MODULE:SCENARIO with Hypothesis, shrink what fails, and save it.
@@ -150,20 +163,33 @@ def check_command(
     then shrinks the schedule further before it is saved.
     """
     scenario = load_scenario(reference)
+    limits = _Limits(max_steps, step_timeout)
     started = time.perf_counter()
-    outcome = _check(scenario, examples, seed, profile)
+    outcome = _check(scenario, examples, seed, profile, limits)
     _finish(
-        scenario, reference, outcome, started,
+        scenario, reference, outcome, started, limits,
         save_dir=save_dir, no_shrink=no_shrink, as_json=as_json,
     )  # fmt: skip
 
 
+@attrs.frozen
+class _Limits:
+    """How long runs may go: ``--max-steps`` and ``--step-timeout``."""
+
+    max_steps: int | None
+    step_timeout: float | None
+
+
 def _check(
-    scenario: Scenario, examples: int | None, seed: int | None, profile: str | None = None
-) -> Outcome:
+    scenario: Scenario, examples: int | None, seed: int | None, profile: str | None,
+    limits: _Limits,
+) -> Outcome:  # fmt: skip
     from ..search._check import check  # noqa: PLC0415  (imports Hypothesis: only when used)
 
-    report = check(scenario, examples=examples, seed=seed, profile=profile)
+    report = check(
+        scenario, examples=examples, seed=seed, profile=profile,
+        max_steps=limits.max_steps, step_timeout=limits.step_timeout,
+    )  # fmt: skip
     # Hypothesis draws each run's fault mix among its choices: not counted here. Its runs
     # differ from one search to the next unless seeded; the digest is the failing run's.
     failure = report.failure
@@ -174,11 +200,15 @@ def _check(
 
 
 def _sweep(
-    scenario: Scenario, reference: str, seeds: range, strategy: str, depth: int, *,
-    show: bool, json: bool,
+    scenario: Scenario, reference: str, seeds: range, strategy: str, depth: int,
+    limits: _Limits, *, show: bool, json: bool,
 ) -> SweepReport:  # fmt: skip
+    options = {
+        "strategy": strategy, "depth": depth, "digests": json,
+        "max_steps": limits.max_steps, "step_timeout": limits.step_timeout,
+    }  # fmt: skip
     if not (show and sys.stderr.isatty() and len(seeds) > 1):
-        return sweep(scenario, seeds, strategy=strategy, depth=depth, digests=json)
+        return sweep(scenario, seeds, **options)  # type: ignore[arg-type]
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -191,11 +221,11 @@ def _sweep(
         def advance(result: RunResult) -> None:
             progress.advance(task)
 
-        return sweep(scenario, seeds, strategy=strategy, depth=depth, on_run=advance)
+        return sweep(scenario, seeds, on_run=advance, **options)  # type: ignore[arg-type]
 
 
 def _finish(
-    scenario: Scenario, reference: str, outcome: Outcome, started: float, *,
+    scenario: Scenario, reference: str, outcome: Outcome, started: float, limits: _Limits, *,
     save_dir: Path | None, no_shrink: bool, as_json: bool,
 ) -> None:  # fmt: skip
     seconds = time.perf_counter() - started  # the search alone, for steps per second
@@ -204,9 +234,10 @@ def _finish(
         outcome.shrunk_from = len(schedule.events)
         if not no_shrink:
             with _status(f"shrinking {len(schedule.events)} steps", show=not as_json):
-                schedule = shrink(schedule, scenario).schedule
+                shrunk = shrink(schedule, scenario, step_timeout=limits.step_timeout)
+            schedule, outcome.shrink_note = shrunk.schedule, shrunk.note
         outcome.shrunk_to = len(schedule.events)
-        outcome.shrunk_step = schedule.violation["step"] if schedule.violation else None
+        outcome.saved = _saved_violation(schedule, outcome.failure)
         directory = save_dir if save_dir is not None else Path("regressions") / scenario.name
         outcome.schedule = schedule.save(directory)
     if as_json:
@@ -226,6 +257,16 @@ def _status(text: str, *, show: bool) -> Iterator[None]:
         yield
 
 
+def _saved_violation(schedule: Schedule, failure: RunResult) -> Violation:
+    """The violation the saved schedule fails with (the shrunk run's, not the first run's)."""
+    found = failure.violation
+    assert found is not None and schedule.violation is not None
+    saved = schedule.violation
+    step = saved.get("step", found.step)
+    traceback = found.traceback if step == found.step else None
+    return Violation(saved["check"], saved["message"], step, traceback)
+
+
 def _json(outcome: Outcome, seconds: float) -> dict[str, object]:
     data: dict[str, object] = {
         "ok": outcome.failure is None,
@@ -241,12 +282,15 @@ def _json(outcome: Outcome, seconds: float) -> dict[str, object]:
         "lost": outcome.lost,
     }
     failure = outcome.failure
-    if failure is not None and failure.violation is not None:
-        data["violation"] = violation_json(failure.violation)
-        data["step"] = outcome.shrunk_step
+    if failure is not None and failure.violation is not None and outcome.saved is not None:
+        data["violation"] = violation_json(outcome.saved)
+        data["step"] = outcome.saved.step
         data["seed"] = failure.seed
         data["schedule"] = str(outcome.schedule)
         data["shrunk"] = {"from": outcome.shrunk_from, "to": outcome.shrunk_to}
+        if outcome.shrink_note:
+            data["shrunk"]["note"] = outcome.shrink_note  # type: ignore[index]
+        data["found"] = violation_json(failure.violation)
         data["found_at_step"] = failure.violation.step
     return data
 
@@ -254,11 +298,19 @@ def _json(outcome: Outcome, seconds: float) -> dict[str, object]:
 def _show(reference: str, outcome: Outcome, seconds: float) -> None:
     failure = outcome.failure
     runs = "seeds" if outcome.strategy != "hypothesis" else "runs"
-    if failure is not None and failure.violation is not None:
+    if failure is not None and failure.violation is not None and outcome.saved is not None:
         where = f"with seed {failure.seed}" if failure.seed is not None else "under Hypothesis"
-        show_violation(failure.violation, where=where)
+        show_violation(outcome.saved, where=where)
+        found = failure.violation
         if outcome.shrunk_to != outcome.shrunk_from:
-            console.print(f"  shrunk from {outcome.shrunk_from} to {outcome.shrunk_to} steps")
+            console.print(
+                f"  shrunk to {outcome.shrunk_to} steps from the {outcome.shrunk_from} of the "
+                f"run that found it (which failed at step {found.step})"
+            )
+        elif outcome.shrink_note:
+            console.print(f"  not shrunk: {escape(outcome.shrink_note)}")
+        if (found.check, found.message) != (outcome.saved.check, outcome.saved.message):
+            console.print(f"  the run that found it: {escape(str(found))}")
         console.print(f"  schedule saved: [bold]{escape(str(outcome.schedule))}[/]")
         console.print(f"  replay it with: rabble-sim replay {escape(str(outcome.schedule))}")
     else:

@@ -1,8 +1,10 @@
 """Rebuilding the world at any step of a schedule, fast and checked against the first walk.
 
 The first walk applies every event to a freshly started world and keeps a snapshot (a deep
-copy) every ``every`` steps, and a fingerprint of each step: what it sent, and the state of
-the process that handled it. Going back restores the nearest snapshot and replays forward.
+copy) every ``every`` steps, and a fingerprint of each step: what it delivered and sent, as
+encoded at that step, and the state of the process that handled it, hashed at that step
+(a fingerprint holds no reference to anything a process may change later). Going back
+restores the nearest snapshot and replays forward.
 
 A copy is not always the same world, though: a copied set of numbers can iterate in another
 order than the original, and a process that iterates one may then send in another order.
@@ -20,19 +22,30 @@ import hashlib
 from collections.abc import Iterator, Sequence
 
 from ..codec import canonical_json, to_plain
-from ..core import Envelope, UsageError
-from ..sim import CheckFailed, Event, Scenario, World
+from ..core import UsageError
+from ..sim import DEFAULT_STEP_TIMEOUT, STEP_TIMEOUT, CheckFailed, Event, Scenario, World
+from ..sim._trace import encode_step
+from ..sim._watchdog import watching
 
-Fingerprint = tuple[tuple[Envelope, ...], str]
+Fingerprint = bytes
 
 
 class Rewinder:
     """Gives the world after any step of ``events`` (``events[0]`` is None: the start)."""
 
-    def __init__(self, scenario: Scenario, events: Sequence[Event | None], every: int) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        events: Sequence[Event | None],
+        every: int,
+        step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
+    ) -> None:
         self._scenario = scenario
         self._events = events
         self._every = every
+        self._step_timeout = step_timeout
+        self._applied = 0
+        """Steps applied so far, on any world: what the step watchdog sees move."""
         self._snapshots: dict[int, World] = {}
         self._prints: list[Fingerprint] = []
         self.trusts_copies = True
@@ -43,12 +56,13 @@ class Rewinder:
         """Apply every event once, to one world: yield it after each step, with the seqs
         the step created. The snapshots and fingerprints are taken on the way."""
         world = self.start()
-        self._prints.append(((), ""))
+        self._prints.append(b"")
         self._snapshot(0, world)
         yield world, range(world.next_seq)
         for number in range(1, len(self._events)):
             first = world.next_seq
-            self._prints.append(self._apply(world, number))
+            with self._watched():
+                self._prints.append(self._apply(world, number))
             if number % self._every == 0:
                 self._snapshot(number, world)
             yield world, range(first, world.next_seq)
@@ -56,8 +70,8 @@ class Rewinder:
     def start(self) -> World:
         """A world freshly started: step 0, exactly as in the recorded run."""
         world = World(self._scenario)
-        with contextlib.suppress(CheckFailed):  # a violation at the start: keep its world
-            world.start()
+        with self._watched(), contextlib.suppress(CheckFailed):
+            world.start()  # a violation at the start: keep its world
         return world
 
     def world_at(self, number: int) -> World:
@@ -78,28 +92,39 @@ class Rewinder:
 
     def apply(self, world: World, number: int) -> None:
         """Step ``number`` on ``world``, unchecked: for a world that started fresh."""
-        self._apply(world, number)
+        with self._watched():
+            self._apply(world, number)
 
     # -- inside ---------------------------------------------------------------------------
+
+    def _watched(self) -> contextlib.AbstractContextManager[None]:
+        return watching(lambda: self._applied, self._step_timeout)
 
     def _apply(self, world: World, number: int) -> Fingerprint:
         event = self._events[number]
         assert event is not None, "step 0 is the start, not an event"
         world.step = number
+        self._applied += 1
         try:
-            env, outputs = world.apply(event)
+            parcel, outputs = world.appliers[type(event)](event)
         except CheckFailed as failure:  # the failing step: keep the world as it left it
-            env, outputs = failure.envelope, []
-        proc = world.processes.get(env.to) if env is not None else None
-        state = "" if proc is None else canonical_json(to_plain(proc))
-        return tuple(outputs), hashlib.blake2b(state.encode(), digest_size=16).hexdigest()
+            if failure.check == STEP_TIMEOUT:
+                return b"step timeout"  # where the step was stopped is anyone's guess
+            parcel, outputs = failure.parcel, []
+        proc = world.processes.get(parcel[0].to) if parcel is not None else None
+        state = b"" if proc is None else canonical_json(to_plain(proc)).encode()
+        digest = hashlib.blake2b(encode_step(parcel, outputs), digest_size=16)
+        digest.update(state)
+        return digest.digest()
 
     def _replay(self, world: World, numbers: range) -> bool:
         """Apply the steps ``numbers``, checking each; False at the first that differs
         (the snapshots are no longer trusted), or a ``UsageError`` if the world started
         fresh and still differs."""
         for number in numbers:
-            if self._apply(world, number) == self._prints[number]:
+            with self._watched():
+                same = self._apply(world, number) == self._prints[number]
+            if same:
                 continue
             if not self.trusts_copies:
                 raise UsageError(

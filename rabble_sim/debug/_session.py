@@ -13,8 +13,8 @@ import attrs
 
 from ..codec import Plain, to_plain
 from ..core import REGISTRY, HistoryEvent, Pid, UsageError
-from ..schedule import Divergence, Schedule, check_tags, load, load_scenario, replay
-from ..sim import Scenario, Trace as _Trace, View, Violation, World, summarize
+from ..schedule import Divergence, Schedule, check_against, load, load_scenario, replay
+from ..sim import DEFAULT_STEP_TIMEOUT, Scenario, Trace as _Trace, View, Violation, World, summarize
 from ._breakpoints import Breakpoint, OnMessage, OnNode, OnPid, When, parse_breakpoint
 from ._diff import MISSING, Change, diff
 from ._rewind import Rewinder
@@ -38,10 +38,17 @@ class DebugSession:
     diverges again, forward or back.
     """
 
-    def __init__(self, schedule: Schedule, scenario: Scenario, *, snapshot_every: int = 64):
+    def __init__(
+        self,
+        schedule: Schedule,
+        scenario: Scenario,
+        *,
+        snapshot_every: int = 64,
+        step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
+    ):
         if snapshot_every < 1:
             raise UsageError("snapshot_every must be at least 1")
-        outcome = replay(schedule, scenario)
+        outcome = replay(schedule, scenario, step_timeout=step_timeout)
         self.schedule = schedule
         self.scenario = scenario
         self.divergences: tuple[Divergence, ...] = outcome.divergences
@@ -49,7 +56,8 @@ class DebugSession:
         self.breakpoints: list[Breakpoint] = []
         self._conditions: dict[When, list[bool]] = {}
         trace = outcome.result.trace
-        self._rewind = Rewinder(scenario, [event for event, _, _ in trace], snapshot_every)
+        events = [trace.event(step) for step in range(len(trace))]
+        self._rewind = Rewinder(scenario, events, snapshot_every, step_timeout)
         self._origins: dict[int, int] = {}
         """The step that created each seq (a duplicate's copy: the original's)."""
         self.steps, self.pids = self._walk(trace, outcome.result.liveness_from)
@@ -68,12 +76,18 @@ class DebugSession:
         """The processes running before the current step."""
 
     @classmethod
-    def open(cls, path: str | Path, *, snapshot_every: int = 64) -> DebugSession:
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        snapshot_every: int = 64,
+        step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
+    ) -> DebugSession:
         """Load a schedule file and the scenario it names; bad input is a ``UsageError``."""
         schedule = load(path)
         scenario = load_scenario(schedule.scenario)
-        check_tags(schedule, str(path))
-        return cls(schedule, scenario, snapshot_every=snapshot_every)
+        check_against(schedule, scenario, str(path))
+        return cls(schedule, scenario, snapshot_every=snapshot_every, step_timeout=step_timeout)
 
     # -- where we are ---------------------------------------------------------------------
 
@@ -111,18 +125,24 @@ class DebugSession:
         return self.goto(max(0, self._step - count))
 
     def goto(self, number: int) -> Step:
-        """Go to step ``number``, replaying from the nearest snapshot before it."""
+        """Go to step ``number``, replaying from the nearest snapshot before it. If that
+        fails (the protocol turns out not to be deterministic), the session stays where
+        it was."""
         if not 0 <= number <= self.last:
             raise UsageError(f"there is no step {number}: the steps are 0 to {self.last}")
         if number == 0:
             self._world, self._before, self._before_pids = self._rewind.start(), {}, frozenset()
         elif number != self._step:
-            world = self._world if number == self._step + 1 else self._rewind.world_at(number - 1)
-            self._before, self._before_pids = (
-                self._touched(world, self.steps[number]),
-                frozenset(world.processes),
-            )
-            self._world = self._rewind.advance(world, number)
+            forward = number == self._step + 1
+            world = self._world if forward else self._rewind.world_at(number - 1)
+            before = self._touched(world, self.steps[number]), frozenset(world.processes)
+            try:
+                self._world = self._rewind.advance(world, number)
+            except BaseException:
+                if forward:  # the world of the current step was changed on the way
+                    self._world = self._rewind.world_at(self._step)
+                raise
+            self._before, self._before_pids = before
         self._step = number
         self._states = None
         return self.current
@@ -264,7 +284,8 @@ class DebugSession:
     def _step_record(
         self, trace: _Trace, number: int, created: range, liveness_from: int | None
     ) -> Step:
-        event, env, sent = trace.entries[number]
+        event = trace.event(number)
+        env, sent = trace.envelopes(number)
         plain = trace.step_plain(number)
         violation = self.violation if self.violation and self.violation.step == number else None
         return Step(

@@ -3,6 +3,7 @@
 from ._format import (
     FORMAT as FORMAT,
     Schedule as Schedule,
+    check_against as check_against,
     check_tags as check_tags,
     load as load,
     loads as loads,
@@ -19,6 +20,7 @@ __all__ = [
     "ReplayResult",
     "Schedule",
     "ShrinkResult",
+    "check_against",
     "check_tags",
     "load",
     "load_reference",

@@ -16,7 +16,7 @@ import attrs
 
 from .._version import __version__
 from ..codec import canonical_json
-from ..core import REGISTRY, UsageError, read_input_text
+from ..core import REGISTRY, Pid, RabbleInternalError, UsageError, read_input_text
 from ..sim import (
     Crash,
     Deliver,
@@ -28,7 +28,9 @@ from ..sim import (
     Partition,
     Restart,
     RunResult,
+    Scenario,
     event_plain,
+    partition_problem,
     summarize,
 )
 
@@ -55,11 +57,16 @@ class Schedule:
 
     @classmethod
     def from_run(cls, result: RunResult, reference: str) -> Schedule:
+        """The schedule of ``result``, whose trace must have kept its messages
+        (``rabble_sim.sim.recorded`` gives such a result)."""
+        trace = result.trace
+        if not trace.has_messages:
+            raise RabbleInternalError("a schedule needs a run that kept its messages")
         events = []
-        for step, (event, env, _) in enumerate(result.trace.entries):
-            if event is None:
-                continue
-            plain = {"step": step, **event_plain(event, env)}
+        for step in range(1, len(trace)):
+            event = trace.event(step)
+            assert event is not None
+            plain = {"step": step, **event_plain(event, trace.envelopes(step)[0])}
             plain["summary"] = summarize(plain)
             events.append(plain)
         violation = None
@@ -119,6 +126,32 @@ def _content(plain: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in plain.items() if k != "summary"}
 
 
+def check_against(schedule: Schedule, scenario: Scenario, source: str) -> None:
+    """Refuse a schedule that names what ``scenario`` cannot have: a node it does not have,
+    a message or timer of a process on such a node, a message tag no ``@message`` class is
+    registered under. Call it once the scenario's module is imported (which registers its
+    messages): each problem is a ``UsageError`` naming the event."""
+    check_tags(schedule, source)
+    nodes = scenario.nodes
+    for i, plain in enumerate(schedule.events, 1):
+        named = [plain.get("node")] + [
+            Pid.parse(plain[key]).node for key in ("to", "pid") if isinstance(plain.get(key), str)
+        ]
+        groups = plain.get("groups")
+        if isinstance(groups, list):
+            named += [node for group in groups for node in group]
+        strangers = [node for node in named if node is not None and node not in nodes]
+        if strangers:
+            raise UsageError(
+                f"{source}: event {i} names node {strangers[0]!r}, which scenario "
+                f"{scenario.name!r} does not have (its nodes: {', '.join(nodes)})"
+            )
+        if plain.get("kind") == "partition":
+            problem = partition_problem(to_event(plain).groups, nodes)  # type: ignore[union-attr]
+            if problem is not None:
+                raise UsageError(f"{source}: event {i}: {problem}")
+
+
 def check_tags(schedule: Schedule, source: str) -> None:
     """Refuse a schedule whose messages carry tags no ``@message`` class is registered
     under. Call it once the scenario's module is imported: importing it registers them."""
@@ -164,17 +197,31 @@ def loads(text: str, source: str = "<schedule>") -> Schedule:
     if violation is not None:
         _field(violation, "check", str, f"{source}: violation")
         _field(violation, "message", str, f"{source}: violation")
+        step = _optional(violation, "step", int, f"{source}: violation")
+        if step is not None and step < 0:
+            raise UsageError(f"{source}: violation: 'step' must be 0 or more, not {step}")
     if liveness_from is not None and not 1 <= liveness_from <= len(events) + 1:
         raise UsageError(
             f"{source}: 'liveness_from' must be a step from 1 to {len(events) + 1}, "
             f"not {liveness_from}"
         )
     checked = []
+    last_step = 0
     for i, plain in enumerate(events, 1):
         where = f"{source}: event {i}"
         if not isinstance(plain, dict):
             raise UsageError(f"{where}: an event is a JSON object, not {type(plain).__name__}")
         to_event(plain, where)
+        step = _optional(plain, "step", int, where)
+        if step is not None:
+            if step < max(last_step, 1):
+                raise UsageError(
+                    f"{where}: step {step} cannot follow step {last_step} (steps count up from 1)"
+                )
+            last_step = step
+        for key in ("from", "to", "pid"):
+            if key in plain:
+                _pid(plain, key, where)
         checked.append(plain)
     version = data.get("rabble_sim")
     expect = _optional(data, "expect", str, source)
@@ -204,7 +251,21 @@ def to_event(plain: dict[str, Any], where: str = "event") -> Event:
 
 
 def _seq(cls: Callable[[int], Event]) -> Callable[[dict[str, Any], str], Event]:
-    return lambda plain, where: cls(_field(plain, "seq", int, where))
+    def build(plain: dict[str, Any], where: str) -> Event:
+        seq = _field(plain, "seq", int, where)
+        if seq < 0:
+            raise UsageError(f"{where}: 'seq' must be 0 or more, not {seq}")
+        return cls(seq)
+
+    return build
+
+
+def _pid(plain: dict[str, Any], key: str, where: str) -> Pid:
+    value = _field(plain, key, str, where)
+    try:
+        return Pid.parse(value)
+    except ValueError as e:
+        raise UsageError(f"{where}: field {key!r}: {e}") from None
 
 
 def _node(cls: Callable[[str], Event]) -> Callable[[dict[str, Any], str], Event]:

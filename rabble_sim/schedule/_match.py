@@ -1,5 +1,7 @@
 """Match a recorded event to what today's world can do: by seq when the content agrees,
-else by content, so that a schedule survives renumbering (shrinking, changed code)."""
+else by content, so that a schedule survives renumbering (shrinking, changed code); else
+the message under the recorded seq if it is the same one with changed fields (same
+sender, receiver, type and cid); never another message that happens to have that seq."""
 
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ from ..sim import (
     Event,
     FireTimer,
     Heal,
+    Parcel,
     Partition,
     Restart,
     World,
     envelope_plain,
     partition_problem,
 )
+from ..sim._parcel import unpack
 from ._format import to_event
 
 MESSAGE_KINDS = ("deliver", "drop", "duplicate")
@@ -28,11 +32,13 @@ CONTENT = ("from", "to", "msg", "cid")
 @attrs.frozen
 class Divergence:
     """Where today's code parts from a schedule: the recorded step, its summary, and what
-    happens instead."""
+    happens instead. ``skipped``: the event could not happen at all, and replay went on
+    without it (else it happened under another seq)."""
 
     step: int
     summary: str
     what: str
+    skipped: bool = True
 
     def __str__(self) -> str:
         return f"step {self.step} ({self.summary}): {self.what}"
@@ -43,46 +49,65 @@ DIVERGENCES_SHOWN = 10
 every later step, and a thousand lines hide the one that matters."""
 
 
-def resolve(
-    plain: dict[str, Any], world: World, *, by_seq: bool
-) -> tuple[Event | None, str | None]:
-    """Today's event for the recorded ``plain`` one, and a note when it is not exactly it.
+def resolve(plain: dict[str, Any], world: World) -> tuple[Event | None, Divergence | None]:
+    """Today's event for the recorded ``plain`` one, and a divergence when it is not
+    exactly it.
 
     A message event takes the message with the recorded seq if its content agrees, else
-    the oldest deliverable message with the same sender, receiver, message and cid. With
-    ``by_seq``, a message whose content changed under the same seq is taken anyway (replay
-    of a file against changed code); without it (shrinking), only content counts. None
-    means the event cannot happen today: the caller skips it.
+    the oldest deliverable message with the same sender, receiver, message and cid (a
+    renumbering), else the message with the recorded seq if it is the same message with
+    other fields (the same sender, receiver, message type and cid: the code changed what
+    it says). Never another message: if no message in flight is the recorded one, the
+    event cannot happen today and the caller skips it (the event is None).
     """
     event = to_event(plain)
     kind = event.kind
     if kind in MESSAGE_KINDS:
-        return _resolve_message(plain, event, world, by_seq=by_seq)
-    if kind == "timeout":
-        return _resolve_timer(plain, event, world, by_seq=by_seq)
-    return _resolve_node_event(event, world)
+        found, note = _resolve_message(plain, event, world)
+    elif kind == "timeout":
+        found, note = _resolve_timer(plain, event, world)
+    else:
+        found, note = _resolve_node_event(event, world)
+    if note is None:
+        return found, None
+    step = plain.get("step", world.step + 1)
+    return found, Divergence(step, plain.get("summary", ""), note, skipped=found is None)
 
 
 def _resolve_message(
-    plain: dict[str, Any], event: Event, world: World, *, by_seq: bool
+    plain: dict[str, Any], event: Event, world: World
 ) -> tuple[Event | None, str | None]:
     recorded = {k: plain[k] for k in CONTENT if k in plain}
     seq: int = event.seq  # type: ignore[union-attr]
-    env = world.messages.get(seq)
+    parcel = world.messages.get(seq)
     if "msg" not in recorded:  # a hand-written event, naming its message by seq alone
-        return (event, None) if env is not None else (None, "no such message is in flight today")
-    if env is not None and envelope_plain(env) == recorded:
+        if parcel is not None:
+            return event, None
+        return None, "no such message is in flight today"
+    if parcel is not None and _content(parcel) == recorded:
         return event, None
     match = _find(world, recorded)
     if match is not None:
         renumbered = attrs.evolve(event, seq=match)  # type: ignore[arg-type]
         return renumbered, f"the message is #{match} today"
-    if by_seq and env is not None:
-        return event, _changes(recorded, envelope_plain(env))
     blocked = world.blocked.get(seq)
-    if blocked is not None and envelope_plain(blocked) == recorded:
+    if blocked is not None and _content(blocked) == recorded:
         return None, "the message is waiting for a heal today"
+    if parcel is not None and _identity(_content(parcel)) == _identity(recorded):
+        return event, _changes(recorded, _content(parcel))
     return None, "no such message is in flight today"
+
+
+def _content(parcel: Parcel) -> dict[str, Any]:
+    return envelope_plain(unpack(parcel))
+
+
+def _identity(content: dict[str, Any]) -> dict[str, Any]:
+    """What makes a message the same one whatever its fields say: its sender, receiver,
+    type (the tag of its plain data) and cid."""
+    msg = content.get("msg")
+    tag = next(iter(msg)) if isinstance(msg, dict) and len(msg) == 1 else None
+    return {**{k: content.get(k) for k in ("from", "to", "cid")}, "tag": tag}
 
 
 def _find(world: World, recorded: dict[str, Any]) -> int | None:
@@ -90,28 +115,28 @@ def _find(world: World, recorded: dict[str, Any]) -> int | None:
     to, from_ = recorded.get("to"), recorded.get("from")
     matches = [
         seq
-        for seq, env in world.messages.items()
-        if str(env.to) == to and str(env.from_) == from_ and envelope_plain(env) == recorded
+        for seq, parcel in world.messages.items()
+        if str(parcel[0].to) == to and str(parcel[0].from_) == from_
+        if _content(parcel) == recorded
     ]
     return min(matches) if matches else None
 
 
 def _resolve_timer(
-    plain: dict[str, Any], event: Event, world: World, *, by_seq: bool
+    plain: dict[str, Any], event: Event, world: World
 ) -> tuple[Event | None, str | None]:
     seq = world.next_timer()
     if seq is None:
         return None, "no timer is pending today"
     timer = world.timers[seq]
     today = {"pid": str(timer.pid), "cid": to_plain(timer.cid)}
+    recorded_seq: int = event.seq  # type: ignore[union-attr]
     if "pid" not in plain:  # a hand-written event, naming its timer by seq alone
-        return (event, None) if seq == event.seq else (None, f"timer #{seq} is due first today")  # type: ignore[union-attr]
+        return (event, None) if seq == recorded_seq else (None, f"timer #{seq} is due first today")
     recorded = {k: plain.get(k) for k in today}
     if today == recorded:
-        return FireTimer(seq), None if seq == event.seq else f"the timer is #{seq} today"  # type: ignore[union-attr]
-    if by_seq and seq == event.seq:  # type: ignore[union-attr]
-        return event, _changes(recorded, today)
-    return None, f"the next timer due today is #{seq} at {timer.pid}"
+        return FireTimer(seq), None if seq == recorded_seq else f"the timer is #{seq} today"
+    return None, f"the next timer due today is #{seq} at {timer.pid}: " + _changes(recorded, today)
 
 
 def _resolve_node_event(event: Event, world: World) -> tuple[Event | None, str | None]:

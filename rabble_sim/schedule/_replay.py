@@ -7,21 +7,47 @@ from typing import Any
 
 import attrs
 
-from ..sim import Chooser, Event, FairChooser, RunResult, Scenario, Violation, World, run
+from ..sim import (
+    DEFAULT_STEP_TIMEOUT,
+    Chooser,
+    Event,
+    FairChooser,
+    RunResult,
+    Scenario,
+    Violation,
+    World,
+    run,
+)
 from ._format import Schedule
 from ._match import Divergence, resolve
 
 
 @attrs.frozen
 class ReplayResult:
-    """A replayed run and the divergences noticed on the way."""
+    """A replayed run, the divergences noticed on the way, and how many recorded events
+    there were."""
 
     result: RunResult
     divergences: tuple[Divergence, ...]
+    recorded: int = 0
 
     @property
     def violation(self) -> Violation | None:
         return self.result.violation
+
+    @property
+    def skipped(self) -> int:
+        """Recorded events that could not happen today, and were left out."""
+        return sum(d.skipped for d in self.divergences)
+
+    @property
+    def fits(self) -> bool:
+        """Whether the schedule still describes a run of today's code: every recorded
+        event happened (some perhaps under another seq), and most of them exactly as
+        recorded. A replay that does not fit proves nothing either way: if it ends
+        without a violation, the bug may be fixed, or the run may simply have gone
+        elsewhere."""
+        return self.skipped == 0 and 2 * len(self.divergences) <= self.recorded
 
     def reproduces(self, schedule: Schedule) -> bool:
         """True when the replay fails the same check as the schedule did."""
@@ -36,24 +62,20 @@ class ReplayResult:
 class ScheduleChooser:
     """Feeds recorded events to the run loop, each matched to what today's world can do.
 
-    An event that today's code can take differently (another seq for the same message, a
-    changed message under the same seq) is taken and noted; one that cannot happen at all
-    is noted and skipped, and replay carries on with the next.
+    An event that today's code can take under another seq (the same message, renumbered)
+    is taken and noted; one that cannot happen at all (no message with its content is in
+    flight) is noted and skipped, and replay carries on with the next.
     """
 
-    def __init__(
-        self, plains: Iterable[dict[str, Any]], divergences: list[Divergence], *, by_seq: bool
-    ) -> None:
+    def __init__(self, plains: Iterable[dict[str, Any]], divergences: list[Divergence]) -> None:
         self._plains = iter(plains)
         self._divergences = divergences
-        self._by_seq = by_seq
 
     def next_event(self, world: World) -> Event | None:
         for plain in self._plains:
-            event, note = resolve(plain, world, by_seq=self._by_seq)
-            if note is not None:
-                step = plain.get("step", world.step + 1)
-                self._divergences.append(Divergence(step, plain.get("summary", ""), note))
+            event, divergence = resolve(plain, world)
+            if divergence is not None:
+                self._divergences.append(divergence)
             if event is not None:
                 return event
         return None
@@ -77,30 +99,32 @@ def replay_events(
     main: list[dict[str, Any]],
     liveness: list[dict[str, Any]] | None = None,
     *,
-    by_seq: bool,
     check_liveness: bool = True,
     seed: int | None = None,
+    step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
 ) -> ReplayResult:
     """Run ``scenario`` on recorded events: ``main`` as the run, then ``liveness`` as its
     liveness phase (None: a fair one, generated as in a fresh run), if ``check_liveness``."""
     divergences: list[Divergence] = []
     liveness_chooser = (
-        None
-        if liveness is None
-        else ThenFair(ScheduleChooser(liveness, divergences, by_seq=by_seq))
+        None if liveness is None else ThenFair(ScheduleChooser(liveness, divergences))
     )
     result = run(
         scenario,
-        ScheduleChooser(main, divergences, by_seq=by_seq),
+        ScheduleChooser(main, divergences),
         max_steps=len(main),
         liveness_chooser=liveness_chooser,
         check_liveness=check_liveness,
         seed=seed,
+        step_timeout=step_timeout,
     )
-    return ReplayResult(result, tuple(divergences))
+    recorded = len(main) + (len(liveness) if liveness is not None else 0)
+    return ReplayResult(result, tuple(divergences), recorded)
 
 
-def replay(schedule: Schedule, scenario: Scenario) -> ReplayResult:
+def replay(
+    schedule: Schedule, scenario: Scenario, *, step_timeout: float | None = DEFAULT_STEP_TIMEOUT
+) -> ReplayResult:
     """Replay ``schedule`` on ``scenario``: the same events, in the same order, checked at
     every step as in the run that recorded them, the liveness phase included if it had
     one."""
@@ -109,7 +133,7 @@ def replay(schedule: Schedule, scenario: Scenario) -> ReplayResult:
         scenario,
         main,
         liveness,
-        by_seq=True,
         check_liveness=schedule.liveness_from is not None,
         seed=schedule.seed,
+        step_timeout=step_timeout,
     )

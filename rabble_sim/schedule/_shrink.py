@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from ..core import UsageError
-from ..sim import Scenario
+from ..sim import DEFAULT_STEP_TIMEOUT, STEP_TIMEOUT, Scenario
 from ._format import Schedule
 from ._replay import replay_events
 
@@ -30,6 +30,8 @@ class ShrinkResult:
     schedule: Schedule
     attempts: int
     original_steps: int
+    note: str | None = None
+    """Why the schedule was not shrunk, when it was not even tried."""
 
 
 def _key(schedule: Schedule) -> tuple[int, int]:
@@ -37,10 +39,17 @@ def _key(schedule: Schedule) -> tuple[int, int]:
 
 
 class _Shrinker:
-    def __init__(self, scenario: Scenario, schedule: Schedule, max_attempts: int) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        schedule: Schedule,
+        max_attempts: int,
+        step_timeout: float | None,
+    ) -> None:
         if schedule.violation is None:
             raise UsageError(f"{schedule.scenario}: the schedule has no violation to keep")
         self.scenario = scenario
+        self.step_timeout = step_timeout
         self.reference = schedule.scenario
         self.seed = schedule.seed
         self.target = schedule.violation["check"]
@@ -54,7 +63,9 @@ class _Shrinker:
     def attempt(self, main: list[dict[str, Any]]) -> Schedule | None:
         """The re-recorded schedule if ``main`` still fails the target check."""
         self.attempts += 1
-        outcome = replay_events(self.scenario, main, None, by_seq=False, seed=self.seed)
+        outcome = replay_events(
+            self.scenario, main, None, seed=self.seed, step_timeout=self.step_timeout
+        )
         v = outcome.result.violation
         if v is None or v.check != self.target:
             return None
@@ -115,14 +126,19 @@ def shrink(
     *,
     max_attempts: int = 1000,
     progress: Callable[[int, Schedule], None] | None = None,
+    step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
 ) -> ShrinkResult:
     """Shrink ``schedule`` while ``scenario`` still fails the same check on it.
 
     Passes of chunk removal and fault simplification alternate until neither finds a
     simpler schedule or ``max_attempts`` replays have been spent. The result is never
     longer than the input; if the input does not reproduce, it is returned unchanged.
+    A step timeout is not shrunk: every attempt that kept the step would wait for it.
     """
-    shrinker = _Shrinker(scenario, schedule, max_attempts)
+    if schedule.violation is not None and schedule.violation["check"] == STEP_TIMEOUT:
+        note = "a step timeout is not shrunk: every attempt would wait for the step"
+        return ShrinkResult(schedule, 0, len(schedule.events), note)
+    shrinker = _Shrinker(scenario, schedule, max_attempts, step_timeout)
     main, _ = schedule.phases()
     best = shrinker.attempt(main)
     if best is None:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Verbosity, given, seed as seed_for, settings
 from hypothesis.errors import Flaky
 
 from ..core import RabbleError
-from ..sim import RunResult, Scenario, run
+from ..sim import DEFAULT_STEP_TIMEOUT, RunResult, Scenario, recorded, run
 from ..sim._hypothesis import HypothesisChooser
 
 PROFILES = {
@@ -64,6 +64,8 @@ def check(
     profile: str | None = None,
     seed: int | None = None,
     shrink_runs: int = 100,
+    max_steps: int | None = None,
+    step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
 ) -> CheckReport:
     """Search ``scenario`` with Hypothesis; return the shrunk failing run, if any.
 
@@ -71,17 +73,20 @@ def check(
     randomness, so that the same call finds the same failure. Hypothesis shrinks for at
     most ``shrink_runs`` runs: on long scenarios each costs a whole run, and the delta
     debugging that follows (``rabble_sim.schedule.shrink``) is cheaper per step.
+    ``max_steps`` overrides the scenario's bound; a step that takes longer than
+    ``step_timeout`` seconds is a violation.
     """
     name = profile or default_profile()
     if name not in PROFILES:
         raise RabbleError(f"unknown profile {name!r}: use one of {', '.join(PROFILES)}")
     report = CheckReport()
+    limit = scenario.max_steps if max_steps is None else max_steps
     failing: set[tuple[object, ...]] = set()  # the choices of every failing run so far
     shrinking = [0]
 
     def one_run(data: st.DataObject) -> None:
-        chooser = HypothesisChooser(data, scenario.faults, max_steps=scenario.max_steps)
-        result = run(scenario, chooser)
+        chooser = HypothesisChooser(data, scenario.faults, max_steps=limit)
+        result = run(scenario, chooser, max_steps=limit, messages=False, step_timeout=step_timeout)
         report.runs += 1
         report.steps += result.steps
         report.events.update(result.trace.counts())
@@ -115,6 +120,8 @@ def check(
     try:
         test()
     except _Found:
+        assert report.failure is not None
+        report.failure = recorded(report.failure, step_timeout=step_timeout)
         return report
     except Flaky as e:
         raise RabbleError(

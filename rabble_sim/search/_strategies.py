@@ -8,8 +8,11 @@ STRATEGIES = ("random", "swarm", "pct")
 """Seeded strategies. ``hypothesis`` is the fourth, driven by ``check`` instead."""
 
 
-def chooser_for(strategy: str, scenario: Scenario, seed: int, *, depth: int = 3) -> DrawingChooser:
-    """The chooser of ``seed`` under ``strategy``.
+def chooser_for(
+    strategy: str, scenario: Scenario, seed: int, *, depth: int = 3, steps: int | None = None
+) -> DrawingChooser:
+    """The chooser of ``seed`` under ``strategy``, for runs of ``steps`` (default: the
+    scenario's ``max_steps``).
 
     ``random`` draws every event uniformly with the scenario's faults; ``swarm`` does the
     same with a fault mix of the seed's own (some faults off, others lighter or heavier);
@@ -20,5 +23,5 @@ def chooser_for(strategy: str, scenario: Scenario, seed: int, *, depth: int = 3)
     if strategy == "swarm":
         return RandomChooser(seed, faults=swarm_faults(scenario.faults, seed))
     if strategy == "pct":
-        return PCTChooser(seed, depth=depth, steps=scenario.max_steps)
+        return PCTChooser(seed, depth=depth, steps=steps or scenario.max_steps)
     raise ValueError(f"unknown strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from ..sim import RunResult, Scenario, fault_kinds, run
+from ..sim import DEFAULT_STEP_TIMEOUT, RunResult, Scenario, fault_kinds, recorded, run
 from ._strategies import chooser_for
 
 
@@ -48,17 +48,25 @@ def sweep(
     depth: int = 3,
     digests: bool = False,
     on_run: Callable[[RunResult], None] | None = None,
+    max_steps: int | None = None,
+    step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
 ) -> SweepReport:
     """Run ``scenario`` once per seed, in order, under ``strategy`` (see ``chooser_for``),
     stopping at the first violation.
 
-    With ``digests``, the report keeps each run's trace digest (computing one costs about
-    as much as the run itself, so it is off unless asked for).
+    Runs keep only their events, however long they are; the failing run, if any, is run
+    again to record what each of its steps delivered and sent. With ``digests``, the
+    report keeps each run's trace digest (computing one costs about as much as the run
+    itself, so it is off unless asked for). ``max_steps`` overrides the scenario's bound,
+    and a step that takes longer than ``step_timeout`` seconds is a violation.
     """
     report = SweepReport(strategy)
     for seed in seeds:
-        chooser = chooser_for(strategy, scenario, seed, depth=depth)
-        result = run(scenario, chooser, seed=seed)
+        chooser = chooser_for(strategy, scenario, seed, depth=depth, steps=max_steps)
+        result = run(
+            scenario, chooser, max_steps=max_steps, seed=seed,
+            messages=False, digest=digests, step_timeout=step_timeout,
+        )  # fmt: skip
         report.seeds += 1
         report.steps += result.steps
         report.events.update(result.trace.counts())
@@ -70,6 +78,6 @@ def sweep(
         if on_run is not None:
             on_run(result)
         if result.violation is not None:
-            report.failure = result
+            report.failure = recorded(result, step_timeout=step_timeout)
             break
     return report

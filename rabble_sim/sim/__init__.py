@@ -20,8 +20,9 @@ from ._events import (
     Restart as Restart,
 )
 from ._failures import CheckFailed as CheckFailed, EventNotEnabled as EventNotEnabled
+from ._parcel import Parcel as Parcel
 from ._pct import PCTChooser as PCTChooser
-from ._run import RunResult as RunResult, Violation as Violation, run as run
+from ._run import RunResult as RunResult, Violation as Violation, recorded as recorded, run as run
 from ._scenario import (
     Faults as Faults,
     Invariant as Invariant,
@@ -30,20 +31,25 @@ from ._scenario import (
     Precondition as Precondition,
     Scenario as Scenario,
 )
-from ._swarm import fault_kinds as fault_kinds, swarm_faults as swarm_faults
-from ._trace import (
-    Trace as Trace,
+from ._summary import (
     cid_summary as cid_summary,
-    envelope_plain as envelope_plain,
     envelope_summary as envelope_summary,
-    event_plain as event_plain,
     summarize as summarize,
 )
+from ._swarm import fault_kinds as fault_kinds, swarm_faults as swarm_faults
+from ._trace import Trace as Trace, envelope_plain as envelope_plain, event_plain as event_plain
 from ._view import View as View
+from ._watchdog import (
+    DEFAULT_STEP_TIMEOUT as DEFAULT_STEP_TIMEOUT,
+    STEP_TIMEOUT as STEP_TIMEOUT,
+    Interrupted as Interrupted,
+)
 from ._world import World as World, partition_problem as partition_problem
 
 __all__ = [
+    "DEFAULT_STEP_TIMEOUT",
     "EVENT_KINDS",
+    "STEP_TIMEOUT",
     "CheckFailed",
     "Chooser",
     "Crash",
@@ -57,9 +63,11 @@ __all__ = [
     "Faults",
     "FireTimer",
     "Heal",
+    "Interrupted",
     "Invariant",
     "Liveness",
     "PCTChooser",
+    "Parcel",
     "Partition",
     "Postcondition",
     "Precondition",
@@ -78,6 +86,7 @@ __all__ = [
     "event_plain",
     "fault_kinds",
     "partition_problem",
+    "recorded",
     "run",
     "summarize",
     "swarm_faults",

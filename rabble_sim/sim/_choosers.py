@@ -65,9 +65,9 @@ class DrawingChooser(ABC):
         if seq is None:
             return FireTimer(timer)  # type: ignore[arg-type]
         if faults.drop or faults.duplicate:
-            env = messages.get(seq)
+            env = messages.get(seq)[0]  # type: ignore[index]
             # Within a node (a routed hop) nothing crosses the network: no fault applies.
-            if env.to.node != env.from_.node and seq not in world.local:  # type: ignore[union-attr]
+            if env.to.node != env.from_.node and seq not in world.local:
                 return self._message_fault(seq, faults)
         return Deliver(seq)
 

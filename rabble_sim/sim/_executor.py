@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..codec import restored
@@ -49,7 +49,7 @@ from ..core import (
     WatchCluster,
     executor_pid,
 )
-from ._failures import user_code_failed
+from ._failures import protocol_failed, user_code_failed
 
 if TYPE_CHECKING:
     from ._world import World
@@ -219,6 +219,9 @@ class Executors:
                 proc = factory(pid, msg.arg)
             except Exception as e:  # the TCP executor answers the same, and goes on
                 reason = f"the factory raised {e!r}"
+            except BaseException as e:  # SystemExit and the like: not an answer, a violation
+                running = f"factory {msg.factory!r} for {pid}"
+                raise protocol_failed(e, running, f"exception in {running}", repr(e)) from None
             else:
                 problem = self.register(proc, node)
                 if problem is None:
@@ -247,8 +250,11 @@ class Executors:
         else:
             try:
                 reply = ServiceResult(service, function(*msg.args))
-            except Exception as e:
+            except Exception as e:  # a failure the process is told of, as over TCP
                 reply = ServiceFailed(service, repr(e))
+            except BaseException as e:  # SystemExit and the like: not an answer, a violation
+                running = f"service {service!r} for {sender}"
+                raise protocol_failed(e, running, f"exception in {running}", repr(e)) from None
         self.world._send(Envelope(sender, env.to, reply, env.cid))
 
     # -- timers -----------------------------------------------------------------------------
@@ -277,9 +283,19 @@ class Executors:
         Only these: a process spawned on the node is not rebuilt after a crash unless
         ``start`` builds it (the data it persisted is in ``durable``).
         """
+        scenario = self.world.scenario
         try:
-            procs = list(self.world.scenario.start(node, durable))
-        except Exception as e:
+            built = scenario.start(node, durable)
+        except BaseException as e:
+            raise user_code_failed(f"exception in start({node!r})", e) from None
+        if hasattr(built, "handle") or not isinstance(built, Iterable):
+            raise InvalidDefinition(
+                f"start({node!r}) of scenario {scenario.name!r} returned {built!r}, not a list "
+                "of processes (return [process, ...], or [] for a node with none)"
+            )
+        try:
+            procs = list(built)
+        except BaseException as e:  # a generator that raised
             raise user_code_failed(f"exception in start({node!r})", e) from None
         for proc in procs:
             problem = self.register(proc, node)
@@ -311,7 +327,7 @@ class Executors:
                 out: list[Envelope] = []
                 try:
                     init(out)
-                except Exception as e:
+                except BaseException as e:
                     raise user_code_failed(f"exception in init of {proc.pid}", e) from None
                 self.metrics[proc.pid][SENT] += len(out)
                 self.world._route(proc.pid, out)

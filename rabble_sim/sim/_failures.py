@@ -10,7 +10,9 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ..core import Envelope, RabbleError
+from ..core import RabbleError
+from ._parcel import Parcel
+from ._watchdog import STEP_TIMEOUT, StepTimeout, UserInterrupt
 
 
 class CheckFailed(RabbleError):
@@ -21,30 +23,48 @@ class CheckFailed(RabbleError):
         self.check = check
         self.message = message
         self.traceback = traceback
-        self.envelope: Envelope | None = None
-        """The envelope being handled when it happened, if any."""
+        self.parcel: Parcel | None = None
+        """The message being handled when it happened, if any."""
 
 
 class EventNotEnabled(RabbleError):
     """An event names a message, timer or node state that the world does not have."""
 
 
-def user_code_failed(what: str, error: Exception) -> CheckFailed:
+def protocol_failed(error: BaseException, running: str, check: str, message: str) -> CheckFailed:
+    """The violation for ``error``, raised by protocol code (a handle, a check, a start,
+    a factory...) while ``running`` ("handle of a::n1 on Ping"): named ``check``, saying
+    ``message``; or, if the step ran out of time, a step timeout saying what ran.
+
+    Anything counts, ``SystemExit`` and ``KeyboardInterrupt`` included: protocol code
+    can never end a run by raising. The one exception is a real Ctrl-C, which is not the
+    protocol's doing: it is raised again, knowing what it stopped.
+    """
+    if isinstance(error, UserInterrupt):
+        if error.running is None:
+            error.running = running
+        raise error
+    if isinstance(error, StepTimeout):
+        message = f"{running} ran for more than {error.seconds:g} s"
+        return CheckFailed(STEP_TIMEOUT, message, traceback.format_exc())
+    return CheckFailed(check, message, traceback.format_exc())
+
+
+def user_code_failed(what: str, error: BaseException) -> CheckFailed:
     """The violation for an exception that user code (``start``, ``init``) raised."""
-    return CheckFailed(what, repr(error), traceback.format_exc())
+    return protocol_failed(error, what.removeprefix("exception in "), what, repr(error))
 
 
 def run_check(check: Callable[..., None], kind: str, *args: Any) -> None:
     """Run a pre- or postcondition; a ``CheckFailed`` named after it if it fails."""
     try:
         check(*args)
-    except Exception as e:
-        raise CheckFailed(
-            f"{kind} {check_name(check)}", describe(e), traceback.format_exc()
-        ) from None
+    except BaseException as e:
+        name = f"{kind} {check_name(check)}"
+        raise protocol_failed(e, name, name, describe(e)) from None
 
 
-def describe(error: Exception) -> str:
+def describe(error: BaseException) -> str:
     """What a failed check says: an assertion's message, or what else it raised."""
     if isinstance(error, AssertionError):
         return str(error) or "assertion failed"

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import traceback
 from collections.abc import Iterator
 
 import attrs
 
-from ._choosers import Chooser, FairChooser
+from ..core import RabbleError
+from ._choosers import Chooser, FairChooser, ReplayChooser
 from ._events import Event
-from ._failures import CheckFailed, check_name, describe
+from ._failures import CheckFailed, check_name, describe, protocol_failed
 from ._scenario import Invariant, Scenario
 from ._trace import Trace
 from ._view import View
+from ._watchdog import (
+    DEFAULT_STEP_TIMEOUT,
+    STEP_TIMEOUT,
+    Interrupted,
+    StepTimeout,
+    UserInterrupt,
+    watching,
+)
 from ._world import World
 
 
@@ -68,6 +76,9 @@ def run(
     liveness_chooser: Chooser | None = None,
     check_liveness: bool = True,
     seed: int | None = None,
+    messages: bool = True,
+    digest: bool = False,
+    step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
 ) -> RunResult:
     """Run ``scenario`` with events from ``chooser`` until a violation, ``max_steps``
     (default: the scenario's), or until the chooser has nothing left.
@@ -78,25 +89,60 @@ def run(
     delivers fairly) drives it, and the condition must come true within its bound.
     Nothing here reads a clock or a global random source.
 
+    The trace keeps what each step delivered and sent when ``messages`` is on (the
+    default); without it, only the events (``recorded`` runs them again to get the rest),
+    and, with ``digest``, the trace's digest computed on the way. A step (a handle and its
+    checks) that runs longer than ``step_timeout`` seconds is a violation (None: no
+    limit). Ctrl-C raises ``Interrupted``, which says where the run was.
+
     The cyclic garbage collector is paused for the run (reference counting still frees
-    memory): the trace keeps every message alive, and collecting a growing heap over and
-    over would cost more than the simulation itself.
+    memory): collecting a large heap over and over would cost more than the simulation.
     """
     with _collector_paused():
-        this = _Run(scenario, seed)
-        result = this.run(
-            chooser,
-            scenario.max_steps if max_steps is None else max_steps,
-            (liveness_chooser or FairChooser()) if check_liveness else None,
-        )
-        if result.ok and scenario.history is not None:
-            world = this.world
-            check = scenario.history
-            failed = _check((lambda view: check(view.history),), this.view, world.step)
-            if failed is not None:
-                name = f"history {check_name(check)}"
-                result = attrs.evolve(result, violation=attrs.evolve(failed, check=name))
+        this = _Run(scenario, seed, Trace(scenario.nodes, messages=messages, digest=digest))
+        world = this.world
+        try:
+            with watching(lambda: world.step, step_timeout):
+                return this.run(
+                    chooser,
+                    scenario.max_steps if max_steps is None else max_steps,
+                    (liveness_chooser or FairChooser()) if check_liveness else None,
+                )
+        except UserInterrupt as e:
+            raise Interrupted(seed, world.step, e.running) from None
+
+
+def recorded(result: RunResult, *, step_timeout: float | None = DEFAULT_STEP_TIMEOUT) -> RunResult:
+    """``result`` with what each step delivered and sent: itself if its trace kept them,
+    else its events run again with everything recorded. A ``RabbleError`` if the run
+    does not end the same way again: then the protocol is not deterministic."""
+    if result.trace.has_messages:
         return result
+    events = result.trace.events()
+    split = len(events) if result.liveness_from is None else result.liveness_from - 1
+    again = run(
+        result.scenario,
+        ReplayChooser(events[:split]),
+        max_steps=split,
+        liveness_chooser=ReplayChooser(events[split:]),
+        check_liveness=result.liveness_from is not None,
+        seed=result.seed,
+        step_timeout=step_timeout,
+    )
+    if _ending(again) != _ending(result) or again.steps != result.steps:
+        seed = f" with seed {result.seed}" if result.seed is not None else ""
+        raise RabbleError(
+            f"{result.scenario.name}{seed} ended with {_ending(result)} after "
+            f"{result.steps} steps, but running the same events again ended with "
+            f"{_ending(again)} after {again.steps}: the protocol is not deterministic "
+            "(rabble-sim determinism names the step where two runs part)"
+        )
+    return again
+
+
+def _ending(result: RunResult) -> str:
+    v = result.violation
+    return "no violation" if v is None else f"{v.check} at step {v.step}"
 
 
 @contextlib.contextmanager
@@ -113,13 +159,15 @@ def _collector_paused() -> Iterator[None]:
 class _Run:
     """One run: its world, the view checks see, and the trace."""
 
-    def __init__(self, scenario: Scenario, seed: int | None) -> None:
+    def __init__(self, scenario: Scenario, seed: int | None, trace: Trace) -> None:
         self.scenario = scenario
         self.seed = seed
         self.world = World(scenario)
         self.view = View(self.world)
-        self.trace = Trace()
+        self.trace = trace
         self.invariants = scenario.invariants
+        self.current: Event | None = None
+        """The event of the step under way."""
 
     def result(self, violation: Violation | None, liveness_from: int | None = None) -> RunResult:
         world = self.world
@@ -130,9 +178,28 @@ class _Run:
 
     def run(self, chooser: Chooser, limit: int, liveness_chooser: Chooser | None) -> RunResult:
         try:
-            self.trace.entries.append((None, None, self.world.start()))
+            result = self.steps(chooser, limit, liveness_chooser)
+        except StepTimeout as e:
+            # Rarely, the interruption lands just after the protocol code returned: the
+            # step ran too long all the same.
+            world = self.world
+            if self.current is not None and self.trace.steps < world.step:
+                self.trace.add(self.current, None, [])
+            message = f"step {world.step} ran for more than {e.seconds:g} s"
+            return self.result(Violation(STEP_TIMEOUT, message, world.step))
+        history = self.scenario.history
+        if result.ok and history is not None:
+            failed = _check((lambda view: history(view.history),), self.view, self.world.step)
+            if failed is not None:
+                name = f"history {check_name(history)}"
+                result = attrs.evolve(result, violation=attrs.evolve(failed, check=name))
+        return result
+
+    def steps(self, chooser: Chooser, limit: int, liveness_chooser: Chooser | None) -> RunResult:
+        try:
+            self.trace.start(self.world.start())
         except CheckFailed as failure:
-            self.trace.entries.append((None, None, []))
+            self.trace.start([])
             return self.result(_violation(failure, 0))
         violation = _check(self.invariants, self.view, 0)
         if violation is not None:
@@ -160,12 +227,13 @@ class _Run:
         """Apply ``event`` as step ``step``, record it, and check the invariants."""
         world = self.world
         world.step = step
+        self.current = event
         try:
-            env, outputs = world.appliers[type(event)](event)
+            parcel, outputs = world.appliers[type(event)](event)
         except CheckFailed as failure:
-            self.trace.entries.append((event, failure.envelope, []))
+            self.trace.add(event, failure.parcel, [])
             return _violation(failure, step)
-        self.trace.entries.append((event, env, outputs))
+        self.trace.add(event, parcel, outputs)
         return _check(self.invariants, self.view, step) if self.invariants else None
 
     def liveness_phase(
@@ -202,8 +270,10 @@ def _check(checks: tuple[Invariant, ...], view: View, step: int) -> Violation | 
     for check in checks:
         try:
             check(view)
-        except Exception as e:
-            return Violation(check_name(check), describe(e), step, traceback.format_exc())
+        except BaseException as e:
+            name = check_name(check)
+            failure = protocol_failed(e, f"the check {name}", name, describe(e))
+            return _violation(failure, step)
     return None
 
 

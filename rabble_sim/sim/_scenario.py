@@ -92,25 +92,48 @@ def _nodes(nodes: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-def _invariants(invariants: Iterable[Invariant]) -> tuple[Invariant, ...]:
+def _invariants(invariants: Iterable[Invariant] | Invariant) -> tuple[Invariant, ...]:
+    """A sequence of checks, or one check on its own (``invariants=one_leader``)."""
+    if callable(invariants):
+        return (invariants,)
+    if isinstance(invariants, str | bytes | Mapping) or not isinstance(invariants, Iterable):
+        raise InvalidDefinition(
+            f"Scenario.invariants is a list of functions of a View, or one such function, "
+            f"not {_what(invariants)}"
+        )
     checks = tuple(invariants)
-    if not all(callable(check) for check in checks):
-        raise InvalidDefinition("Scenario.invariants must be functions of a View")
+    for i, check in enumerate(checks):
+        if not callable(check):
+            raise InvalidDefinition(
+                f"Scenario.invariants[{i}] is {_what(check)}, not a function of a View"
+            )
     return checks
 
 
+def _what(value: Any) -> str:
+    """``value`` and its type, for an error message: ``42 (an int)``."""
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    text = repr(value)
+    return f"{text if len(text) <= 60 else text[:57] + '...'} ({article} {kind})"
+
+
 def _conditions(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    ok = isinstance(value, Mapping) and all(
-        isinstance(kind, type)
-        and isinstance(checks, list | tuple)
-        and all(callable(check) for check in checks)
-        for kind, checks in value.items()
-    )
-    if not ok:
+    field = f"Scenario.{attribute.name}"
+    if not isinstance(value, Mapping):
         raise InvalidDefinition(
-            f"Scenario.{attribute.name} maps message types to lists of functions, "
-            f"for example {{Ping: [check]}}, not {value!r}"
+            f"{field} maps message types to lists of functions, for example "
+            f"{{Ping: [check]}}, not {_what(value)}"
         )
+    for kind, checks in value.items():
+        if not isinstance(kind, type):
+            raise InvalidDefinition(f"{field} has the key {_what(kind)}, not a message type")
+        name = f"{field}[{kind.__name__}]"
+        if not isinstance(checks, list | tuple):
+            raise InvalidDefinition(f"{name} is {_what(checks)}, not a list of functions")
+        for i, check in enumerate(checks):
+            if not callable(check):
+                raise InvalidDefinition(f"{name}[{i}] is {_what(check)}, not a function")
 
 
 def _name(instance: Any, attribute: attrs.Attribute[str], value: str) -> None:
@@ -160,7 +183,38 @@ def _services(value: Any) -> dict[str, Callable[..., Any]]:
 def _to_liveness(value: Liveness | Invariant | None) -> Liveness | None:
     if value is None or isinstance(value, Liveness):
         return value
+    if not callable(value):
+        raise InvalidDefinition(
+            f"Scenario.liveness is a Liveness or a function of a View, not {_what(value)}"
+        )
     return Liveness(value)
+
+
+def _clients(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidDefinition(
+            f"Scenario.clients is a list of node names, not {_what(value)} "
+            "(for one client node: clients=['c1'])"
+        )
+    return tuple(value)
+
+
+def _start(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not callable(value):
+        raise InvalidDefinition(
+            f"Scenario.start is a function start(node, durable) -> [process, ...], "
+            f"not {_what(value)}"
+        )
+
+
+def _instance_of(kind: type) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, kind):
+            raise InvalidDefinition(
+                f"Scenario.{attribute.name} is a {kind.__name__}, not {_what(value)}"
+            )
+
+    return check
 
 
 HistoryCheck = Callable[[Sequence[HistoryEvent]], None]
@@ -185,9 +239,9 @@ class Scenario:
 
     name: str = attrs.field(validator=_name)
     nodes: tuple[str, ...] = attrs.field(converter=_nodes)
-    start: StartFn
+    start: StartFn = attrs.field(validator=_start)
     invariants: tuple[Invariant, ...] = attrs.field(default=(), converter=_invariants)
-    faults: Faults = Faults()
+    faults: Faults = attrs.field(default=Faults(), validator=_instance_of(Faults))
     max_steps: int = attrs.field(default=1000, validator=_non_negative)
     preconditions: Mapping[type, Sequence[Precondition]] = attrs.field(
         factory=dict, validator=_conditions
@@ -199,7 +253,7 @@ class Scenario:
     routes: Routes = attrs.field(factory=Routes, validator=_routes)
     factories: Mapping[str, Factory] = attrs.field(factory=dict, converter=_factories)
     services: Mapping[str, Callable[..., Any]] = attrs.field(factory=dict, converter=_services)
-    clients: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    clients: tuple[str, ...] = attrs.field(default=(), converter=_clients)
     """The nodes where the clients run: the search never crashes them (a client that
     loses its memory would leave a history no checker can read)."""
     history: HistoryCheck | None = None

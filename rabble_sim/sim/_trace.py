@@ -1,67 +1,232 @@
-"""The trace: every step of a run with its event, what it delivered and what it sent.
+"""The trace of a run: its events, compactly, and what each step delivered and sent.
 
-Recording is cheap (references to immutable values); plain data, summaries and the digest
-are computed only when asked for.
+A run of a million steps must not keep a million messages alive. A trace always keeps the
+events, one integer a step. What each step delivered and sent is kept only when asked for
+(``messages=True``: replays, the debugger, a failing run recorded again), as bytes
+encoded at the step, so that nothing a process changes later alters the record. The
+digest can also be computed step by step without keeping anything (``digest=True``);
+either way it is the same hash of the same plain data.
 """
 
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from ..codec import canonical_json, to_plain
-from ..core import CorrelationId, Envelope
-from ._events import Event, FireTimer, Partition
+import msgspec
 
-Entry = tuple[Event | None, Envelope | None, list[Envelope]]
-"""(event, the envelope it delivered, dropped or duplicated, what handlers sent). The
-entry of step 0 has no event: its outputs are what the processes' ``init`` sent."""
+from ..codec import canonical_json, to_plain
+from ..core import REGISTRY, CorrelationId, Envelope, Pid, RabbleInternalError
+from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
+from ._parcel import Parcel, decoder_of
+
+_KINDS: tuple[type[Any], ...] = (
+    *(Deliver, Drop, Duplicate, FireTimer),
+    *(Crash, Restart, Partition, Heal),
+)
+"""An event's code is ``argument << 3 | index here``: the argument is the seq of a message
+or timer event, the node's index for a crash or restart, the groups' index for a
+partition."""
+_INDEX = {kind: i for i, kind in enumerate(_KINDS)}
+_SEQ_KINDS = 4
+
+
+Step = tuple[Event | None, Envelope | None, tuple[Envelope, ...]]
+"""(the event, the message it delivered, dropped, duplicated or fired, what was sent)."""
+
+
+class _Wire(msgspec.Struct, array_like=True, frozen=True):
+    """One envelope as a step recorded it: its message encoded under its tag, or, for a
+    request that could not be encoded (the executor never sends it anywhere), its plain
+    data under no tag."""
+
+    to: Pid
+    from_: Pid
+    cid: CorrelationId | None
+    tag: str | None
+    body: msgspec.Raw
+
+
+class _Step(msgspec.Struct, array_like=True, frozen=True):
+    delivered: _Wire | None
+    sent: list[_Wire]
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode_step = msgspec.msgpack.Decoder(_Step).decode
+_decode_plain = msgspec.msgpack.Decoder().decode
 
 
 class Trace:
-    """The steps of one run, step 0 (the start) first."""
+    """The steps of one run, step 0 (the start, with no event) first."""
 
-    __slots__ = ("entries",)
+    __slots__ = ("_codes", "_groups", "_hash", "_nodes", "_records")
 
-    def __init__(self) -> None:
-        self.entries: list[Entry] = []
+    def __init__(
+        self, nodes: tuple[str, ...] = (), *, messages: bool = True, digest: bool = False
+    ) -> None:
+        self._nodes = {node: i for i, node in enumerate(nodes)}
+        self._codes = array("q")
+        self._groups: list[tuple[tuple[str, ...], ...]] = []
+        self._records: list[bytes] | None = [] if messages else None
+        self._hash = hashlib.sha256() if digest and not messages else None
+
+    def start(self, sent: list[Envelope]) -> None:
+        """Record step 0: what the processes' ``init`` sent."""
+        if self._records is not None or self._hash is not None:
+            self._keep(None, None, sent)
+
+    def add(self, event: Event, parcel: Parcel | None, sent: list[Envelope]) -> None:
+        """Record the next step: ``event``, the message it acted on, what was sent."""
+        self._codes.append(self._code(event))
+        if self._records is not None or self._hash is not None:
+            self._keep(event, parcel, sent)
+
+    # -- reading --------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self.entries)
-
-    def __iter__(self) -> Iterator[Entry]:
-        return iter(self.entries)
+        return len(self._codes) + 1
 
     @property
     def steps(self) -> int:
         """How many events the run applied (step 0, the start, is not one)."""
-        return max(0, len(self.entries) - 1)
+        return len(self._codes)
+
+    @property
+    def has_messages(self) -> bool:
+        """Whether what each step delivered and sent was kept."""
+        return self._records is not None
+
+    def event(self, step: int) -> Event | None:
+        """The event of ``step`` (None for step 0, the start)."""
+        return None if step == 0 else self._event(self._codes[step - 1])
 
     def events(self) -> list[Event]:
-        return [event for event, _, _ in self.entries if event is not None]
+        return [self._event(code) for code in self._codes]
 
     def counts(self) -> Counter[str]:
         """Events by kind."""
-        return Counter(event.kind for event, _, _ in self.entries if event is not None)
+        counts = Counter(code & 7 for code in self._codes)
+        return Counter({_KINDS[i].kind: n for i, n in sorted(counts.items())})
+
+    def __iter__(self) -> Iterator[Step]:
+        """Every step, step 0 first (see ``step``)."""
+        return (self.step(step) for step in range(len(self)))
+
+    def step(self, step: int) -> Step:
+        """Step ``step``: its event (None for the start), the message it acted on, and what
+        it sent, as they were at that step."""
+        return (self.event(step), *self.envelopes(step))
+
+    def envelopes(self, step: int) -> tuple[Envelope | None, tuple[Envelope, ...]]:
+        """What ``step`` delivered (or dropped, duplicated, fired) and what it sent, as
+        copies of what they were at that step."""
+        record = _decode_step(self._record(step))
+        delivered = None if record.delivered is None else _envelope(record.delivered)
+        return delivered, tuple(_envelope(wire) for wire in record.sent)
 
     def step_plain(self, step: int) -> dict[str, Any]:
         """Step ``step`` as plain data: the event with its content, and what was sent."""
-        event, env, outputs = self.entries[step]
-        return {
-            "step": step,
-            **(event_plain(event, env) if event is not None else {"kind": "start"}),
-            "sent": [envelope_plain(out) for out in outputs],
-        }
+        return _plain(step, self.event(step), *self.envelopes(step))
 
     def digest(self) -> str:
         """A SHA-256 of every step's plain data: equal for equal runs, in any interpreter."""
+        if self._hash is not None:
+            return self._hash.hexdigest()
+        if self._records is None:
+            raise RabbleInternalError("this trace kept no messages and computed no digest")
         h = hashlib.sha256()
-        for step in range(len(self.entries)):
-            h.update(canonical_json(self.step_plain(step)).encode())
-            h.update(b"\n")
+        for step in range(len(self)):
+            h.update(canonical_json(self.step_plain(step)).encode() + b"\n")
         return h.hexdigest()
+
+    # -- inside -----------------------------------------------------------------------------
+
+    def _code(self, event: Event) -> int:
+        kind = _INDEX[type(event)]
+        if kind < _SEQ_KINDS:
+            return event.seq << 3 | kind  # type: ignore[union-attr]
+        if isinstance(event, Crash | Restart):
+            return self._node_index(event.node) << 3 | kind
+        if isinstance(event, Partition):
+            self._groups.append(event.groups)
+            return (len(self._groups) - 1) << 3 | kind
+        return kind
+
+    def _node_index(self, node: str) -> int:
+        return self._nodes.setdefault(node, len(self._nodes))
+
+    def _event(self, code: int) -> Event:
+        kind, argument = _KINDS[code & 7], code >> 3
+        if kind in (Crash, Restart):
+            names = list(self._nodes)
+            return kind(names[argument])  # type: ignore[no-any-return]
+        if kind is Partition:
+            return Partition(self._groups[argument])
+        if kind is Heal:
+            return Heal()
+        return kind(argument)  # type: ignore[no-any-return]
+
+    def _keep(self, event: Event | None, parcel: Parcel | None, sent: list[Envelope]) -> None:
+        record = encode_step(parcel, sent)
+        if self._records is not None:
+            self._records.append(record)
+        else:
+            assert self._hash is not None
+            step = len(self._codes)
+            record_of = _decode_step(record)
+            env = None if record_of.delivered is None else _envelope(record_of.delivered)
+            plain = _plain(step, event, env, tuple(_envelope(w) for w in record_of.sent))
+            self._hash.update(canonical_json(plain).encode() + b"\n")
+
+    def _record(self, step: int) -> bytes:
+        if self._records is None:
+            raise RabbleInternalError("this trace kept no messages (run with messages=True)")
+        return self._records[step]
+
+
+def encode_step(parcel: Parcel | None, sent: list[Envelope]) -> bytes:
+    """What a step delivered and sent, as bytes: a snapshot that nothing changes later."""
+    delivered = None if parcel is None else _wire_of_parcel(parcel)
+    return _encode(_Step(delivered, [_wire(env) for env in sent]))
+
+
+def _wire_of_parcel(parcel: Parcel) -> _Wire:
+    env, body = parcel
+    return _Wire(env.to, env.from_, env.cid, REGISTRY.tag_of(type(env.msg)), msgspec.Raw(body))
+
+
+def _wire(env: Envelope) -> _Wire:
+    msg = env.msg
+    tag = REGISTRY.tag_of(type(msg))
+    body: bytes | None = None
+    if tag is not None:
+        try:
+            body = _encode(msg)
+        except (TypeError, OverflowError, RecursionError):
+            tag = None
+    if body is None or tag is None:
+        body = _encode(to_plain(msg))
+    return _Wire(env.to, env.from_, env.cid, tag, msgspec.Raw(body))
+
+
+def _envelope(wire: _Wire) -> Envelope:
+    cls = REGISTRY.class_of(wire.tag) if wire.tag is not None else None
+    msg = _decode_plain(wire.body) if cls is None else decoder_of(cls)(wire.body)
+    return Envelope(wire.to, wire.from_, msg, wire.cid)
+
+
+def _plain(
+    step: int, event: Event | None, env: Envelope | None, sent: tuple[Envelope, ...]
+) -> dict[str, Any]:
+    return {
+        "step": step,
+        **(event_plain(event, env) if event is not None else {"kind": "start"}),
+        "sent": [envelope_plain(out) for out in sent],
+    }
 
 
 def envelope_plain(env: Envelope) -> dict[str, Any]:
@@ -86,53 +251,3 @@ def event_plain(event: Event, env: Envelope | None) -> dict[str, Any]:
     elif hasattr(event, "node"):
         plain["node"] = event.node
     return plain
-
-
-def summarize(plain: dict[str, Any]) -> str:
-    """A one-line human summary of a plain event."""
-    kind = plain["kind"]
-    if "msg" in plain:
-        return f"{kind} #{plain['seq']} {plain['from']} -> {plain['to']}: {_msg(plain['msg'])}"
-    if kind == "timeout":
-        return f"timeout #{plain['seq']} at {plain['pid']} (cid {_cid(plain.get('cid'))})"
-    if kind == "partition":
-        return "partition " + " | ".join(", ".join(group) for group in plain["groups"])
-    if "node" in plain:
-        return f"{kind} {plain['node']}"
-    return str(kind)
-
-
-def envelope_summary(env: Envelope) -> str:
-    """A one-line human summary of an envelope: ``from -> to: Tag(field=value, ...)``."""
-    cid = f" (cid {cid_summary(env.cid)})" if env.cid is not None else ""
-    return f"{env.from_} -> {env.to}: {_msg(to_plain(env.msg))}{cid}"
-
-
-def cid_summary(cid: CorrelationId | None) -> str:
-    """``pid``, ``pid/request`` or ``pid/request/handle``; ``none`` for no cid."""
-    return "none" if cid is None else _cid(to_plain(cid))
-
-
-def _cid(cid: Any) -> str:
-    """``pid``, ``pid/request`` or ``pid/request/handle``."""
-    if not isinstance(cid, dict) or "pid" not in cid:
-        return _short(cid)
-    parts = [
-        str(cid["pid"]),
-        *(str(cid[k]) for k in ("request", "handle") if cid.get(k) is not None),
-    ]
-    return "/".join(parts)
-
-
-def _msg(msg: Any) -> str:
-    if isinstance(msg, dict) and len(msg) == 1:
-        ((tag, fields),) = msg.items()
-        if isinstance(fields, dict):
-            args = ", ".join(f"{k}={_short(v)}" for k, v in fields.items())
-            return f"{tag}({args})"
-    return _short(msg)
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = canonical_json(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -3,27 +3,40 @@
 ``World.apply(event)`` is the only way the world changes. It uses no randomness and no
 I/O: given the same scenario and the same events, it goes through the same states. What
 each node's executor does for its processes (timers, durable state, watches, spawn,
-services, routing) is in ``_executor.py``.
+services, routing) is in ``_executor.py``; how a message travels, in ``_parcel.py``.
 """
 
 from __future__ import annotations
 
 import copy
-import traceback
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
 
-from ..core import EXECUTOR_GROUP, Envelope, HistoryEvent, Pid, Timeout, executor_pid
+from ..core import (
+    EXECUTOR_GROUP,
+    CodecError,
+    Envelope,
+    HistoryEvent,
+    InvalidDefinition,
+    Pid,
+    Timeout,
+    executor_pid,
+)
 from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
 from ._executor import RECEIVED, SENT, Executors, Timer
-from ._failures import CheckFailed, EventNotEnabled, run_check
+from ._failures import CheckFailed, EventNotEnabled, protocol_failed, run_check
+from ._parcel import Parcel, open_parcel, pack, unpack
 from ._pool import Pool
 from ._scenario import Scenario
 
 TIMEOUT = Timeout()
+_TIMEOUT_BODY = pack(Envelope(executor_pid("-"), executor_pid("-"), TIMEOUT))[1]
+Applied = tuple[Parcel | None, list[Envelope]]
+"""What applying an event did: the message it delivered, dropped, duplicated or fired (if
+any), and what the processes sent."""
 _SHARED = frozenset({"scenario", "_preconditions", "_postconditions"})
 # Attributes made from the others by _derive (views, and the executors' state that the hot
 # path reads directly): rebuilt in a snapshot, never copied.
@@ -39,9 +52,10 @@ class World:
     """The state of a simulated cluster, changed only by ``apply``.
 
     Every message and timer gets a sequence id (seq) from one counter, in the order they
-    are created. Messages between nodes that are in different partition groups wait in
-    ``blocked`` until a heal; the rest wait in ``messages``, where any may be delivered
-    next. Timers fire in due order, and firing one moves the clock to its due time.
+    are created. A message in flight is a ``Parcel``, encoded when it was sent. Messages
+    between nodes that are in different partition groups wait in ``blocked`` until a
+    heal; the rest wait in ``messages``, where any may be delivered next. Timers fire in
+    due order, and firing one moves the clock to its due time.
 
     The processes run under their node's executor (``self.executors``), which starts
     and stops them (in ``processes`` and ``node_pids``) and serves their requests. It
@@ -59,8 +73,8 @@ class World:
         self.processes: dict[Pid, Any] = {}
         self.node_pids: dict[str, list[Pid]] = {node: [] for node in scenario.nodes}
         self.up: dict[str, bool] = dict.fromkeys(scenario.nodes, False)
-        self.messages: Pool[Envelope] = Pool()
-        self.blocked: dict[int, Envelope] = {}
+        self.messages: Pool[Parcel] = Pool()
+        self.blocked: dict[int, Parcel] = {}
         self.history: list[HistoryEvent] = []
         """What clients invoked and got back (``invoke``, ``complete``), in order."""
         self.local: set[int] = set()
@@ -88,7 +102,7 @@ class World:
         self.metrics = executors.metrics
         self.next_timer = executors.next_timer
         self._request = executors.request
-        self.appliers: dict[type, Callable[[Any], tuple[Envelope | None, list[Envelope]]]] = {
+        self.appliers: dict[type, Callable[[Any], Applied]] = {
             # apply() by event type; the run loop calls these directly, one call fewer.
             Deliver: self._deliver,
             Drop: self._drop,
@@ -146,13 +160,15 @@ class World:
         return self.groups is not None
 
     def in_flight(self) -> list[tuple[int, Envelope]]:
-        """Every message in flight, deliverable or waiting for a heal, by seq."""
-        pairs = [(seq, env) for seq in self.messages if (env := self.messages.get(seq))]
-        return sorted([*pairs, *self.blocked.items()], key=lambda pair: pair[0])
+        """Every message in flight, deliverable or waiting for a heal, by seq, each as it
+        was sent (a copy: changing it changes nothing in flight)."""
+        pairs = [*self.messages.items(), *self.blocked.items()]
+        return [(seq, unpack(parcel)) for seq, parcel in sorted(pairs, key=lambda pair: pair[0])]
 
     def envelope(self, seq: int) -> Envelope | None:
-        """The in-flight message ``seq`` (deliverable or blocked), or None."""
-        return self.messages.get(seq) or self.blocked.get(seq)
+        """The in-flight message ``seq`` (deliverable or blocked) as it was sent, or None."""
+        parcel = self.messages.get(seq) or self.blocked.get(seq)
+        return None if parcel is None else unpack(parcel)
 
     # -- changing the world ---------------------------------------------------------------
 
@@ -166,82 +182,90 @@ class World:
         return executors.init(started)
 
     def apply(self, event: Event) -> tuple[Envelope | None, list[Envelope]]:
-        """Apply ``event``; return the envelope it delivered (if any) and what was sent.
+        """Apply ``event``; return the message it acted on (if any, as it was sent) and
+        what was sent. (``appliers[type(event)]`` does the same, and gives the message
+        as the ``Parcel`` it travelled in.)
 
         Raises ``EventNotEnabled`` if the event is not possible in this state, and
         ``CheckFailed`` if user code raised or a pre- or postcondition failed.
         """
-        return self.appliers[type(event)](event)
+        parcel, sent = self.appliers[type(event)](event)
+        return (None if parcel is None else unpack(parcel)), sent
 
-    def _take(self, seq: int) -> Envelope:
-        env = self.messages.pop(seq)
-        if env is None:
+    def _take(self, seq: int) -> Parcel:
+        parcel = self.messages.pop(seq)
+        if parcel is None:
             raise self._missing(seq)
-        return env
+        return parcel
 
     def _missing(self, seq: int) -> EventNotEnabled:
         where = "waiting for a heal" if seq in self.blocked else "not in flight"
         return EventNotEnabled(f"message #{seq} is {where}")
 
-    def _deliver(self, event: Deliver) -> tuple[Envelope | None, list[Envelope]]:
-        env = self._take(event.seq)
+    def _deliver(self, event: Deliver) -> Applied:
+        parcel = self._take(event.seq)
+        env = parcel[0]
         proc = self.processes.get(env.to)
         if proc is None:
-            return env, self._not_running(env)
-        return env, self._handle(proc, env)
+            return parcel, self._not_running(parcel)
+        return parcel, self._handle(proc, env, open_parcel(parcel), parcel)
 
-    def _not_running(self, env: Envelope) -> list[Envelope]:
-        """``env`` reached a pid that is not running: its node's executor decides."""
+    def _not_running(self, parcel: Parcel) -> list[Envelope]:
+        """``parcel`` reached a pid that is not running: its node's executor decides."""
+        env = unpack(parcel)
         try:
             return self.executors.deliver(env)
         except CheckFailed as failure:  # in the init of a process it spawned
-            failure.envelope = env
+            failure.parcel = parcel
             raise
-        except Exception as e:  # a malformed request, or a routing policy that raised
+        except BaseException as e:  # a malformed request, or a routing policy that raised
             to = env.to
             check = (
                 f"bad request of {env.from_} to the executor of {to.node}"
                 if to.group == EXECUTOR_GROUP
                 else f"exception while routing to {to}"
             )
-            error = CheckFailed(check, f"{env.msg!r} raised {e!r}", traceback.format_exc())
-            error.envelope = env
+            running = f"the executor of {to.node} on {type(env.msg).__qualname__}"
+            error = protocol_failed(e, running, check, f"{env.msg!r} raised {e!r}")
+            error.parcel = parcel
             raise error from None
 
-    def _drop(self, event: Drop) -> tuple[Envelope | None, list[Envelope]]:
+    def _drop(self, event: Drop) -> Applied:
         return self._take(event.seq), []
 
-    def _duplicate(self, event: Duplicate) -> tuple[Envelope | None, list[Envelope]]:
-        env = self.messages.get(event.seq)
-        if env is None:
+    def _duplicate(self, event: Duplicate) -> Applied:
+        parcel = self.messages.get(event.seq)
+        if parcel is None:
             raise self._missing(event.seq)
+        # The copy is the same bytes: each delivery decodes a message of its own.
         if event.seq in self.local:
-            self._send_local(env)
+            self._post_local(parcel)
         else:
-            self._send(env)
-        return env, []
+            self._post(parcel)
+        return parcel, []
 
-    def _fire(self, event: FireTimer) -> tuple[Envelope | None, list[Envelope]]:
+    def _fire(self, event: FireTimer) -> Applied:
         if event.seq != self.next_timer():
             raise EventNotEnabled(f"timer #{event.seq} is not the next timer due")
         timer = self.executors.take_timer(event.seq)
         self.now = max(self.now, timer.due)
         env = Envelope(timer.pid, executor_pid(timer.pid.node), TIMEOUT, timer.cid)
-        return env, self._handle(self.processes[timer.pid], env)
+        parcel = (env, _TIMEOUT_BODY)
+        return parcel, self._handle(self.processes[timer.pid], env, TIMEOUT, parcel)
 
-    def _crash(self, event: Crash) -> tuple[Envelope | None, list[Envelope]]:
+    def _crash(self, event: Crash) -> Applied:
         node = self._require(event.node, up=True)
         before = self.executors.members_seen()
         self.up[node] = False
         self.executors.node_down(node)
-        for seq in [s for s in self.messages if self.messages.get(s).to.node == node]:  # type: ignore[union-attr]
+        for seq in [s for s, parcel in self.messages.items() if parcel[0].to.node == node]:
             self.messages.pop(seq)
-        for seq in [s for s, env in self.blocked.items() if env.to.node == node]:
+        for seq in [s for s, parcel in self.blocked.items() if parcel[0].to.node == node]:
             del self.blocked[seq]
         self.executors.members_changed(before)
         return None, []
 
-    def _restart(self, event: Restart) -> tuple[Envelope | None, list[Envelope]]:
+    def _restart(self, event: Restart) -> Applied:
         node = self._require(event.node, up=False)
         executors = self.executors
         before = executors.members_seen()
@@ -251,7 +275,7 @@ class World:
         executors.members_changed(before)
         return None, executors.init(procs)
 
-    def _partition(self, event: Partition) -> tuple[Envelope | None, list[Envelope]]:
+    def _partition(self, event: Partition) -> Applied:
         if self.groups is not None:
             raise EventNotEnabled("the network is already partitioned")
         problem = partition_problem(event.groups, self.scenario.nodes)
@@ -260,12 +284,12 @@ class World:
         before = self.executors.members_seen()
         self.groups = {node: i for i, group in enumerate(event.groups) for node in group}
         local, messages = self.local, self.messages
-        for seq in [s for s in messages if s not in local and self._cut(messages.get(s))]:  # type: ignore[arg-type]
+        for seq in [s for s, parcel in messages.items() if s not in local and self._cut(parcel[0])]:
             self.blocked[seq] = self._take(seq)
         self.executors.members_changed(before)
         return None, []
 
-    def _heal(self, event: Heal) -> tuple[Envelope | None, list[Envelope]]:
+    def _heal(self, event: Heal) -> Applied:
         if self.groups is None:
             raise EventNotEnabled("the network is not partitioned")
         before = self.executors.members_seen()
@@ -290,9 +314,9 @@ class World:
 
     # -- processes ------------------------------------------------------------------------
 
-    def _handle(self, proc: Any, env: Envelope) -> list[Envelope]:
-        """Run ``proc.handle`` on ``env`` with the message type's conditions around it."""
-        msg = env.msg
+    def _handle(self, proc: Any, env: Envelope, msg: Any, parcel: Parcel) -> list[Envelope]:
+        """Run ``proc.handle`` on ``msg`` (the message of ``env``, as it travelled) with the
+        message type's conditions around it."""
         pid = env.to
         counts = self.metrics[pid]
         counts[RECEIVED] += 1
@@ -303,14 +327,16 @@ class World:
                 for precondition in pre:
                     run_check(precondition, "precondition", proc, msg, env.from_, env.cid)
             post = self._postconditions.get(type(msg)) if self._postconditions else None
-            before = copy.deepcopy(proc) if post else None
+            before = _copy_for_postconditions(proc) if post else None
             try:
                 proc.handle(msg, env.from_, env.cid, output)
-            except Exception as e:
-                raise CheckFailed(
+            except BaseException as e:
+                kind = type(msg).__qualname__
+                raise protocol_failed(
+                    e,
+                    f"handle of {pid} on {kind}",
                     f"exception in handle of {pid}",
-                    f"{e!r} while handling {type(msg).__qualname__}",
-                    traceback.format_exc(),
+                    f"{e!r} while handling {kind}",
                 ) from None
             if post:
                 for postcondition in post:
@@ -319,7 +345,7 @@ class World:
                 counts[SENT] += len(output)
                 self._route(pid, output)
         except CheckFailed as failure:
-            failure.envelope = env
+            failure.parcel = parcel
             raise
         return output
 
@@ -344,39 +370,53 @@ class World:
                     self._request(sender, env)
                 except CheckFailed:  # in the init of a process it spawned
                     raise
-                except Exception as e:  # a malformed request, e.g. StartTimer(None)
-                    raise CheckFailed(
+                except BaseException as e:  # a malformed request, e.g. StartTimer(None)
+                    raise protocol_failed(
+                        e,
+                        f"the executor of {sender.node} on {type(env.msg).__qualname__}",
                         f"bad request of {sender} to its executor",
                         f"{env.msg!r} raised {e!r}",
-                        traceback.format_exc(),
                     ) from None
-            elif whole and up.get(to.node):
+                continue
+            try:
+                parcel = pack(env)
+            except CodecError as e:
+                raise CheckFailed(f"bad output of {sender}", f"to {to}: {e}") from None
+            if whole and up.get(to.node):
                 # The common case, inlined: a message to a live node, no partition.
                 seq = self.next_seq
                 self.next_seq = seq + 1
-                add(seq, env)
+                add(seq, parcel)
             else:
-                self._send(env)
+                self._post(parcel)
 
     def _send(self, env: Envelope) -> None:
+        """Put ``env``, sent by an executor, in flight."""
+        self._post(pack(env))
+
+    def _post(self, parcel: Parcel) -> None:
         seq = self.next_seq
         self.next_seq = seq + 1
+        env = parcel[0]
         node = env.to.node
         if node not in self.up:
             self.dead_letters += 1  # no such node: no such pid
         elif not self.up[node]:
             self.lost += 1
         elif self.groups is not None and self._cut(env):
-            self.blocked[seq] = env
+            self.blocked[seq] = parcel
         else:
-            self.messages.add(seq, env)
+            self.messages.add(seq, parcel)
 
     def _send_local(self, env: Envelope) -> None:
         """Send ``env`` within its node (a routed hop): no partition ever blocks it."""
+        self._post_local(pack(env))
+
+    def _post_local(self, parcel: Parcel) -> None:
         seq = self.next_seq
         self.next_seq = seq + 1
         messages, local = self.messages, self.local
-        messages.add(seq, env)
+        messages.add(seq, parcel)
         local.add(seq)
         if len(local) > 2 * len(messages) + 64:
             self.local = {s for s in local if s in messages}
@@ -390,6 +430,32 @@ def partition_problem(groups: tuple[tuple[str, ...], ...], nodes: tuple[str, ...
         return f"partition {groups} does not name each node of {nodes} exactly once"
     if len(groups) < 2 or not all(groups):
         return f"partition {groups} needs two or more groups, none of them empty"
+    return None
+
+
+def _copy_for_postconditions(proc: Any) -> Any:
+    """A copy of ``proc`` as it is before ``handle``, for its postconditions to compare; an
+    ``InvalidDefinition`` naming the field that cannot be copied, if one cannot."""
+    try:
+        return copy.deepcopy(proc)
+    except Exception as e:
+        field = _uncopyable_field(proc)
+        where = f"its field {field!r}" if field else "it"
+        raise InvalidDefinition(
+            f"{proc.pid} cannot be copied for its postconditions: {where} holds something "
+            f"that cannot be copied ({type(e).__name__}: {e}); process state must be plain "
+            "data (attrs classes, dicts, lists, sets, tuples, numbers, strings)"
+        ) from None
+
+
+def _uncopyable_field(proc: Any) -> str | None:
+    """The first attribute of ``proc`` that ``copy.deepcopy`` refuses, if one does."""
+    names = [*getattr(proc, "__dict__", {}), *getattr(type(proc), "__slots__", ())]
+    for name in names:
+        try:
+            copy.deepcopy(getattr(proc, name))
+        except Exception:
+            return str(name)
     return None
 
 

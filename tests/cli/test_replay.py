@@ -187,7 +187,7 @@ def test_a_broken_file_exits_2_naming_file_and_problem(
 
 def test_a_missing_file_exits_2(cli: Cli) -> None:
     done = cli("replay", "nowhere.json")
-    assert done.returncode == 2 and "nowhere.json: cannot read" in done.stderr
+    assert done.returncode == 2 and "nowhere.json: no such file" in done.stderr
 
 
 def test_a_fixed_bug_replays_clean_even_with_a_liveness_check(cli: Cli, tmp_path: Path) -> None:

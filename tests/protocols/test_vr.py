@@ -81,7 +81,7 @@ def _swarm(sc: Scenario, seeds: range) -> tuple[Counter[str], list[RunResult]]:
         result = run(sc, chooser_for("swarm", sc, seed), seed=seed)
         assert result.ok, f"{sc.name} seed {seed}: {result.violation}"
         results.append(result)
-        kinds = {type(env.msg).__name__ for _, env, _ in result.trace.entries if env is not None}
+        kinds = {type(env.msg).__name__ for _, env, _ in result.trace if env is not None}
         seen.update(kinds & {"StartView", "RecoveryResponse", "NewState"})
         seen["crash"] += any(event.kind == "crash" for event in result.events())
     return seen, results
@@ -200,7 +200,7 @@ def test_the_curated_view_change_schedule_keeps_every_committed_op() -> None:
     assert result.violation is None and not result.divergences
     starts = [
         env.msg
-        for _, env, _ in result.result.trace.entries
+        for _, env, _ in result.result.trace
         if env and isinstance(env.msg, StartView)
     ]
     assert starts and starts[0].commit >= 1  # the new view starts with committed ops kept

@@ -71,7 +71,7 @@ def assert_enabled(world: World, event: Event) -> None:
     if isinstance(event, Deliver | Drop | Duplicate):
         assert event.seq in world.messages, f"{event} names a message that is not deliverable"
         if isinstance(event, Drop | Duplicate):
-            env = world.messages.get(event.seq)
+            env = world.envelope(event.seq)
             assert env is not None
             assert env.to.node != env.from_.node, "only messages between nodes are faulted"
     elif isinstance(event, FireTimer):

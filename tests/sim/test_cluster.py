@@ -220,7 +220,7 @@ def test_an_exception_in_a_spawned_init_is_a_violation_at_the_delivery() -> None
     assert result.violation is not None
     assert result.violation.check == "exception in init of w1::b"
     assert result.violation.step == 1
-    assert result.trace.entries[-1] == (Deliver(0), request, [])
+    assert result.trace.step(result.steps) == (Deliver(0), request, ())
 
 
 def test_only_spawn_metrics_and_status_may_come_from_another_node() -> None:

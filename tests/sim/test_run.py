@@ -83,11 +83,11 @@ def test_an_exception_in_handle_is_a_violation_at_its_step() -> None:
     assert "in handle" in v.traceback
     assert "ZeroDivisionError: boom" in v.traceback
     assert result.steps == 4
-    event, env, sent = result.trace.entries[-1]
+    event, env, sent = result.trace.step(result.steps)
     assert event == Deliver(3)
     assert env is not None
     assert (env.from_, env.to, env.msg) == (A, B, Ping(1))
-    assert sent == []
+    assert sent == ()
 
 
 def test_an_exception_in_init_at_start_is_a_violation_at_step_0() -> None:
