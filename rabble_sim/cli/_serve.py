@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from ..core import UsageError
 from ..net import (
@@ -97,6 +98,20 @@ def _secret(path: Path | None) -> bytes:
     help="Seconds of silence before a peer counts as failed.",
 )
 @click.option(
+    "--handshake-timeout",
+    type=click.FloatRange(min=0.05),
+    default=5.0,
+    show_default=True,
+    help="Seconds a connection has to prove the cluster secret before it is closed.",
+)
+@click.option(
+    "--stuck-after",
+    type=click.FloatRange(min=0.05),
+    default=10.0,
+    show_default=True,
+    help="Log a handle (or init) that has not returned after this many seconds.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
@@ -115,6 +130,8 @@ def serve_command(
     tls_ca: Path | None,
     heartbeat: float,
     failure_timeout: float,
+    handshake_timeout: float,
+    stuck_after: float,
     log_level: str,
 ) -> None:
     """Run node NAME of a scenario over TCP until SIGTERM: its processes, built by the
@@ -153,6 +170,8 @@ def serve_command(
         services=scenario.services,
         heartbeat=heartbeat,
         failure_timeout=failure_timeout,
+        handshake_timeout=handshake_timeout,
+        stuck_after=stuck_after,
         server_tls=server_tls,
         client_tls=client_tls,
     )
@@ -185,12 +204,20 @@ def status_command(
             "processes": reply.processes,
             "dead_letters": reply.dead_letters,
             "metrics": reply.metrics,
+            "failed": reply.failed,
+            "exceptions": reply.exceptions,
+            "refused_connections": reply.refused,
         }
         print(json.dumps(data, sort_keys=True))
         return
     console.print(f"[bold]node {reply.node}[/] · members: {', '.join(reply.members)}")
     console.print(f"linked to: {', '.join(reply.links) or 'none'}")
-    console.print(f"dead letters: {reply.dead_letters:,}")
+    console.print(
+        f"dead letters: {reply.dead_letters:,} · exceptions in processes: "
+        f"{reply.exceptions:,} · refused connections: {reply.refused:,}"
+    )
+    for pid, why in reply.failed.items():
+        console.print(f"[bold red]failed[/] {escape(pid)}: {escape(why)}", highlight=False)
     for pid, state in reply.processes.items():
         counts = reply.metrics.get(pid, {})
         seen = ", ".join(f"{k} {v:,}" for k, v in counts.items())

@@ -6,6 +6,12 @@ meaning as in the simulator: timers (``loop.call_later``), durable state (to the
 directory, synchronously, before the process's next message), client histories (to the
 data directory's ``history.jsonl``, likewise), shutdown, metrics, status, cluster watches,
 spawn, routing and services (in a worker pool, off the loop).
+
+Whatever the processes' code raises (``handle``, ``init``, a factory, a routing policy,
+a service; ``SystemExit`` and ``KeyboardInterrupt`` included) is logged and counted, and
+the node keeps serving: the simulator is where an exception is a violation. A process
+whose durable state or history cannot be written stops at once (fail-stop): it never
+carries on as if its state were saved.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from ..core import (
     Metrics,
     Persist,
     Pid,
+    RabbleError,
     Router,
     Routes,
     ServiceFailed,
@@ -50,6 +57,8 @@ from ..core import (
 )
 from ._disk import DataDir
 from ._history import HistoryRecorder
+from ._tally import Tally
+from ._watchdog import Interrupted, Running, describe
 
 log = logging.getLogger("rabble_sim.net")
 
@@ -59,6 +68,12 @@ INBOX_LIMIT = 4 * BATCH
 """Messages waiting for this node's processes above which its links stop reading, so that
 TCP's flow control slows down the peers that send faster than the processes handle."""
 _RECEIVED, _SENT, _STARTED, _CANCELLED = range(4)
+_FAILED = object()
+"""What ``_guarded`` returns when the code it ran raised."""
+
+
+class _Unsaved(Exception):
+    """A process's durable state or history could not be written."""
 
 
 class LocalExecutor:
@@ -81,7 +96,15 @@ class LocalExecutor:
         self.pid = executor_pid(node)
         self.processes: dict[Pid, Any] = {}
         self.metrics: dict[Pid, list[int]] = {}
-        self.dead_letters = 0
+        self.failed: dict[Pid, str] = {}
+        """Processes stopped because their durable state could not be written: why."""
+        self.running: Running | None = None
+        """The protocol code running now, for the watchdog and the stop signal."""
+        self.halted = False
+        """Whether a stop signal interrupted protocol code: no message is handled after."""
+        self._turn = 0
+        self._dead_letters = Tally(1000)
+        self._exceptions = Tally(100)
         self._route = route
         self._members = members
         self._disk = disk
@@ -113,6 +136,15 @@ class LocalExecutor:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._history.close()
 
+    @property
+    def dead_letters(self) -> int:
+        return self._dead_letters.count
+
+    @property
+    def exceptions(self) -> int:
+        """Exceptions raised by the processes' code so far."""
+        return self._exceptions.count
+
     def states(self) -> dict[str, Any]:
         """Every process's state as plain data, by pid string (as ``status`` shows it)."""
         return {str(pid): to_plain(proc) for pid, proc in sorted(self.processes.items())}
@@ -142,10 +174,14 @@ class LocalExecutor:
         inbox = self._inbox
         try:
             for _ in range(min(BATCH, len(inbox))):
+                if self.halted:
+                    return
                 self._handle(inbox.popleft())
-        finally:  # even after a bug (say, in a custom routing policy): never stop draining
-            self._scheduled = bool(inbox)
-            if inbox:
+        except Interrupted:  # a signal just outside the code it was meant for
+            self._halt(None)
+        finally:  # even after a bug in rabble-sim: never stop draining
+            self._scheduled = bool(inbox) and not self.halted
+            if self._scheduled:
                 self._loop.call_soon(self._drain)
             if len(inbox) < INBOX_LIMIT:
                 self._room.set()
@@ -161,21 +197,58 @@ class LocalExecutor:
             return
         self.metrics[to][_RECEIVED] += 1
         output: list[Envelope] = []
+        # A bug in a process: the simulator reports it as a violation; a node in
+        # production logs it and keeps serving (the process keeps its state, and what it
+        # appended to output before it raised is sent).
+        self._guarded("handle", to, env.msg, proc.handle, env.msg, env.from_, env.cid, output)
+        if not self.halted:
+            self._send(to, output)
+
+    def _guarded(
+        self, kind: str, pid: Pid, given: Any, code: Callable[..., Any], *args: Any
+    ) -> Any:
+        """``code(*args)``, protocol code, marked as running for the watchdog and the stop
+        signal; whatever it raises is logged and counted, and then it is ``_FAILED``."""
+        self._turn += 1
         try:
-            proc.handle(env.msg, env.from_, env.cid, output)
-        except Exception:
-            # A bug in a process: the simulator reports it as a violation; a node in
-            # production logs it and keeps serving (the process keeps its state).
-            log.error(
-                "exception in handle of %s while handling %s:\n%s",
-                to, type(env.msg).__qualname__, traceback.format_exc().rstrip(),
-            )  # fmt: skip
-        self._send(to, output)
+            self.running = (self._turn, kind, pid, given)
+            result = code(*args)
+            self.running = None
+        except Interrupted:
+            running, self.running = self.running, None
+            self._halt(running)
+            return _FAILED
+        except BaseException:  # SystemExit and KeyboardInterrupt too: protocol code's
+            running, self.running = self.running, None
+            if self._exceptions.add():
+                what = describe(running) if running else f"{kind} of {pid}"
+                log.error(
+                    "exception #%d in %s%s:\n%s",
+                    self._exceptions.count, what, self._exceptions.thinning(),
+                    traceback.format_exc().rstrip(),
+                )  # fmt: skip
+            return _FAILED
+        return result
+
+    def _halt(self, running: Running | None) -> None:
+        """A stop signal interrupted ``running``: handle nothing more; the node stops."""
+        self.halted = True
+        what = describe(running) if running else "the executor"
+        log.warning("a stop signal interrupted %s: the node stops", what)
 
     def _unknown(self, env: Envelope) -> None:
         to = env.to
+        if to in self.failed:
+            self._dead_letter(
+                "%s for %s, from %s (it failed: %s)",
+                type(env.msg).__qualname__, to, env.from_, self.failed[to],
+            )  # fmt: skip
+            return
         if self._router.routes_name(to.name):
-            targets = self._router.resolve(env, self.processes)
+            resolve = self._router.resolve
+            targets = self._guarded("routing policy", to, env.msg, resolve, env, self.processes)
+            if targets is _FAILED:
+                return  # that message only is lost, as a bug in the policy would lose it
             for target in targets:
                 self.deliver(Envelope(target, env.from_, env.msg, env.cid))
             if targets:
@@ -188,9 +261,9 @@ class LocalExecutor:
     def _dead_letter(self, what: str, *args: object) -> None:
         """Count one; log the first ten and every thousandth, so that a process stuck
         sending to nowhere does not fill the log."""
-        self.dead_letters += 1
-        if self.dead_letters <= 10 or self.dead_letters % 1000 == 0:
-            log.warning("dead letter #%d: " + what, self.dead_letters, *args)
+        if self._dead_letters.add():
+            tail = self._dead_letters.thinning()
+            log.warning("dead letter #%d: " + what + "%s", self._dead_letters.count, *args, tail)
 
     def _send(self, sender: Pid, output: list[Envelope]) -> None:
         if not output:
@@ -201,6 +274,8 @@ class LocalExecutor:
         for env in output:
             if env.to.group == EXECUTOR_GROUP and env.to == self.pid:
                 self._request(env)
+                if sender in self.failed:
+                    return  # what it sent after a failed persist must not go out
                 continue
             try:
                 self._route(env)
@@ -219,6 +294,8 @@ class LocalExecutor:
                 self._dead_letter("the executor of %s got %r from %s", self.node, msg, sender)
                 return
             handler(self, env)
+        except _Unsaved as e:
+            self._fail(sender, str(e))
         except Exception:
             log.error(
                 "bad request of %s to the executor of %s (%r):\n%s",
@@ -250,19 +327,35 @@ class LocalExecutor:
 
     def _persist(self, env: Envelope) -> None:
         if self._disk is not None:
-            self._disk.persist(env.from_, env.msg.data)
+            try:
+                self._disk.persist(env.from_, env.msg.data)
+            except (OSError, RabbleError) as e:
+                raise _Unsaved(f"its durable state could not be saved: {_reason(e)}") from None
 
     def _record(self, env: Envelope) -> None:
-        self._history.record(env.from_, env.msg)
+        try:
+            self._history.record(env.from_, env.msg)
+        except (OSError, RabbleError) as e:
+            raise _Unsaved(f"its history could not be recorded: {_reason(e)}") from None
 
     def _shutdown(self, env: Envelope) -> None:
-        pid = env.from_
+        self._stop(env.from_)
+
+    def _stop(self, pid: Pid) -> bool:
+        """Remove ``pid``, its timers and watches; whether it was running."""
         if self.processes.pop(pid, None) is None:
-            return
+            return False
         del self.metrics[pid]
         self._watchers.pop(pid, None)
         for key in [key for key in self._timers if key[0] == pid]:
             self._timers.pop(key).cancel()
+        return True
+
+    def _fail(self, pid: Pid, reason: str) -> None:
+        """Stop ``pid`` fail-stop: it handles nothing more; ``status`` lists it as failed."""
+        if self._stop(pid):
+            self.failed[pid] = reason
+            log.error("process %s stopped: %s", pid, reason)
 
     def _get_metrics(self, env: Envelope) -> None:
         target = env.msg.pid or env.from_
@@ -285,11 +378,13 @@ class LocalExecutor:
         elif pid in self.processes:
             reason = f"{pid} is already running"
         else:
+            proc = self._guarded("factory", pid, msg.factory, factory, pid, msg.arg)
             try:
-                proc = factory(pid, msg.arg)
+                if proc is _FAILED:
+                    raise RabbleError(f"the factory {msg.factory!r} raised (see the log)")
                 self._register(proc)
-            except Exception as e:
-                reason = f"the factory raised {e!r}"
+            except (RabbleError, TypeError, ValueError) as e:
+                reason = str(e)
             else:
                 self._reply(env.from_, Spawned(pid), env.cid)
                 self._init(proc)
@@ -343,11 +438,15 @@ class LocalExecutor:
         if init is None:
             return
         output: list[Envelope] = []
-        try:
-            init(output)
-        except Exception:
-            log.error("exception in init of %s:\n%s", proc.pid, traceback.format_exc().rstrip())
-        self._send(proc.pid, output)
+        self._guarded("init", proc.pid, "its start", init, output)
+        if not self.halted:
+            self._send(proc.pid, output)
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    return str(error)
 
 
 _REMOTE = (Spawn, GetMetrics, GetExecutorStatus)

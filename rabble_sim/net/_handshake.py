@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -48,9 +49,11 @@ async def handshake(
     secret: bytes,
     dialer: bool,
     timeout: float = 5.0,
+    heard: Callable[[], None] | None = None,
 ) -> Hello:
     """Run the handshake as ``node``, on a connection it opened (``dialer``) or accepted;
-    return the peer's ``Hello`` once its proof checks.
+    return the peer's ``Hello`` once its proof checks. ``heard`` is called when the peer's
+    ``Hello`` has arrived (admission tells a peer that speaks from one that stays silent).
 
     Raises ``Refused`` (wrong secret, wrong protocol or version, a frame out of order, too
     slow) or a ``LinkError`` (the connection broke).
@@ -59,6 +62,8 @@ async def handshake(
         mine = Hello(VERSION, node, addr, os.urandom(NONCE_BYTES))
         writer.write(frame(encode(mine)))
         peer = await _expect(reader, Hello)
+        if heard is not None:
+            heard()
         if peer.version != VERSION:
             raise Refused(f"{peer.node!r} speaks wire version {peer.version}, not {VERSION}")
         if len(peer.nonce) != NONCE_BYTES:

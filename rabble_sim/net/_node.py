@@ -5,7 +5,9 @@ executor, and every connection. Membership is an observed-remove set of ``name@h
 elements: a node adds itself when it starts, removes itself when it leaves, and removes a
 peer it stops hearing from; deltas are gossiped on every link until nothing changes, and a
 link that comes up starts with an exchange of whole states. The node with the smaller name
-dials each pair, so the mesh has one link a pair.
+dials each pair, so the mesh has one link a pair. A name belongs to one node at a time: a
+node that dials with the name of a live member at another address is told so (``Taken``)
+and gives up, and the cluster does not change.
 """
 
 from __future__ import annotations
@@ -39,17 +41,21 @@ from ..core import (
 from ._admission import Admission
 from ._disk import DataDir
 from ._executor import LocalExecutor
-from ._framing import MAX_FRAME, LinkError
+from ._framing import MAX_FRAME, LinkError, frame
 from ._handshake import Refused, handshake
 from ._link import Link
 from ._orset import ORSet
+from ._tally import Tally
+from ._watchdog import Watchdog
 from ._wire import (
     Frame,
     Gossip,
     Heartbeat,
+    Hello,
     Send,
     StatusReply,
     StatusRequest,
+    Taken,
     encode,
     gossip,
     orset,
@@ -95,10 +101,18 @@ class NodeConfig:
     workers: int = 4
     server_tls: ssl.SSLContext | None = None
     client_tls: ssl.SSLContext | None = None
+    handshake_timeout: float = 5.0
+    """Seconds a connection has to pass the handshake (TLS's included)."""
+    stuck_after: float = 10.0
+    """Seconds after which protocol code that has not returned is logged as stuck."""
 
 
 MAX_BACKOFF = 5.0
 """The longest wait, in seconds, between two tries to link to an address."""
+BACKLOG = 1024
+"""Connections the kernel queues for the node to accept: a flood of connections opened
+again as fast as the node closes them must not fill the queue, or a member's or an
+operator's connection waits for the kernel's one-second retry."""
 _METRICS = ("received", "sent", "timers_started", "timers_cancelled")
 
 
@@ -125,6 +139,13 @@ class Node:
         self._clients: list[Link] = []
         self._dialing: set[str] = set()
         self._admission = Admission()
+        self._refused = Tally(1000)
+        self._joined = False
+        """Whether a member has sent this node its membership (it is in a cluster)."""
+        self.fatal = ""
+        """Why the node cannot go on (its name is taken, its data directory fails), if so."""
+        self._fatal = asyncio.Event()
+        self._watchdog: Watchdog | None = None
         self._failures: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
         self._calls: dict[int, tuple[str, asyncio.Future[Any]]] = {}
@@ -142,17 +163,44 @@ class Node:
     # -- life ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Listen, start the processes (from the data directory if there is one), join."""
+        """Listen, start the processes (from the data directory if there is one), join.
+
+        Raises a ``RabbleError`` that says why it cannot: the address is taken, the data
+        directory is unusable, the scenario's ``start`` fails.
+        """
         config = self.config
-        self._server = await asyncio.start_server(
-            self._accept, config.host, config.port, ssl=config.server_tls
-        )
+        try:
+            tls_timeout = config.handshake_timeout if config.server_tls else None
+            self._server = await asyncio.start_server(
+                self._accept, config.host, config.port, ssl=config.server_tls,
+                backlog=BACKLOG, ssl_handshake_timeout=tls_timeout,
+            )  # fmt: skip
+        except OSError as e:
+            raise RabbleError(
+                f"cannot listen on {config.host}:{config.port}: {e.strerror}"
+            ) from None
+        try:
+            await self._start(config)
+        except BaseException:
+            self._server.close()
+            if self.executor is not None:
+                self.executor.close()
+            if self.disk is not None:
+                self.disk.close()
+            raise
+
+    async def _start(self, config: NodeConfig) -> None:
+        assert self._server is not None
         host, port = self._server.sockets[0].getsockname()[:2]
         self.addr = config.advertise or f"{host}:{port}"
-        durable = self.disk.recover() if self.disk else None
+        durable = None
         if self.disk:
+            self.disk.lock()
+            durable = self.disk.recover()
             self.members_set.counter = self.disk.load_counter()
         self._add_self()
+        if self.fatal:
+            raise RabbleError(self.fatal)
         self.executor = LocalExecutor(
             self.name,
             route=self._route,
@@ -163,7 +211,12 @@ class Node:
             services=config.services,
             workers=config.workers,
         )
-        self.executor.start(self._start_processes(self.name, durable))
+        try:
+            self.executor.start(self._processes(durable))
+        except (TypeError, ValueError) as e:  # not processes, or two of one pid
+            raise RabbleError(f"the scenario's start for node {self.name}: {e}") from None
+        self._watchdog = Watchdog(self.executor, self.name, config.stuck_after)
+        self._watchdog.start()
         self._tasks.append(asyncio.create_task(self._heartbeats(), name="heartbeats"))
         for contact in config.join:
             self._dial(contact)
@@ -190,6 +243,10 @@ class Node:
             link.close("the node is stopping")
         if self.executor is not None:
             self.executor.close()
+        if self._watchdog is not None:
+            self._watchdog.stop()
+        if self.disk is not None:
+            self.disk.close()
         for node, future in self._calls.values():
             if not future.done():
                 future.set_exception(ConnectionLost(node))
@@ -197,6 +254,30 @@ class Node:
 
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
+
+    async def wait_fatal(self) -> str:
+        """Return why, once the node cannot go on (``fatal``): the caller stops it."""
+        await self._fatal.wait()
+        return self.fatal
+
+    def _die(self, reason: str) -> None:
+        """The node cannot go on: say why once, and wake ``wait_fatal``."""
+        if not self.fatal:
+            self.fatal = reason
+            log.error("node %s cannot go on: %s", self.name, reason)
+            self._fatal.set()
+
+    def _processes(self, durable: Any) -> list[Any]:
+        """What the scenario's ``start`` builds for this node, or a ``RabbleError``."""
+        try:
+            built = self._start_processes(self.name, durable)
+            return list(built)
+        except BaseException as e:  # SystemExit too: protocol code cannot end the node
+            log.error("the scenario's start raised for node %s", self.name, exc_info=True)
+            raise RabbleError(
+                f"the scenario's start raised {type(e).__name__}: {e} (for node {self.name}; "
+                "the traceback is in the log)"
+            ) from None
 
     # -- what it knows ------------------------------------------------------------------------
 
@@ -220,6 +301,9 @@ class Node:
             executor.states(),
             executor.dead_letters,
             metrics,
+            {str(pid): why for pid, why in sorted(executor.failed.items())},
+            executor.exceptions,
+            self._refused.count,
         )
 
     async def wait_for(
@@ -315,9 +399,13 @@ class Node:
         elif isinstance(frame, Gossip) and link.is_client:
             raise CodecError("a client may not gossip: it is not a member")
         elif isinstance(frame, Gossip):
+            self._joined = True
             self._merge(orset(frame, link.name), link)
         elif isinstance(frame, StatusRequest):
             link.send(encode(self.status()))
+        elif isinstance(frame, Taken) and not link.is_client and not self._joined:
+            self._die(f"a node named {frame.node} is already a member at {frame.addr}")
+            link.close(f"{frame.node} is a member at {frame.addr}")
         elif not isinstance(frame, Heartbeat):
             raise CodecError(f"unexpected {type(frame).__name__} frame from {link.name}")
 
@@ -360,8 +448,13 @@ class Node:
                 self.executor.members_changed(members)
 
     def _save_counter(self) -> None:
-        if self.disk is not None:
-            self.disk.save_counter(self.members_set.counter)
+        """Save the dot counter; a node that cannot dies: restarted without it, it would
+        reuse dots the others have seen removed."""
+        if self.disk is not None and not self.fatal:
+            try:
+                self.disk.save_counter(self.members_set.counter)
+            except RabbleError as e:
+                self._die(str(e))
 
     def _peer_lost(self, name: str, reason: str) -> None:
         log.warning("lost node %s: %s", name, reason)
@@ -420,30 +513,41 @@ class Node:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         address = str(peer[0]) if isinstance(peer, tuple) and peer else str(peer)
-        crowded = self._admission.admit(address)
-        if crowded:
-            writer.close()
-            if self._admission.worth_saying():
-                log.warning(
-                    "refused a connection from %s unheard: %s (%d refused so far)",
-                    address, crowded, self._admission.refused,
-                )  # fmt: skip
+        clock = asyncio.get_running_loop().time
+        admitted = self._admission.admit(address, clock(), writer.transport.abort)
+        if isinstance(admitted, str):
+            writer.transport.abort()
+            self._refuse(address, f" unheard: {admitted}")
             return
         try:
-            why = await self._establish(reader, writer, dialer="")
+            why = await self._establish(
+                reader, writer, dialer="", heard=lambda: self._admission.heard(admitted, clock())
+            )
         finally:
-            self._admission.done(address)
+            self._admission.done(admitted)
         if why:
-            log.warning("refused a connection from %s: %s", peer, one_line(why))
+            self._refuse(peer, ": " + (admitted.dropped or one_line(why)))
+
+    def _refuse(self, peer: object, why: str) -> None:
+        """Count a connection refused before or during the handshake; log the first ten and
+        every thousandth (a flood of strangers must not become a flood of log lines)."""
+        if self._refused.add():
+            count, tail = self._refused.count, self._refused.thinning()
+            log.warning("refused connection #%d from %s%s%s", count, peer, why, tail)
 
     async def _establish(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, dialer: str
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        dialer: str,
+        heard: Callable[[], None] | None = None,
     ) -> str:
         """Run the handshake and make a link; what went wrong, or "" when all went well."""
         try:
             peer = await handshake(
                 reader, writer, node=self.name, addr=self.addr, secret=self.config.secret,
-                dialer=bool(dialer),
+                dialer=bool(dialer), timeout=self.config.handshake_timeout, heard=heard,
             )  # fmt: skip
         except (Refused, LinkError, TimeoutError, OSError) as e:
             writer.close()
@@ -451,9 +555,23 @@ class Node:
         if self._stopped.is_set():
             writer.close()
             return ""
-        if peer.node == self.name and peer.addr:  # it dialed itself (its own --join, say)
+        if peer.node == self.name and peer.addr == self.addr:  # it dialed itself (--join)
             writer.close()
             return "that is this node's own address" if dialer else ""
+        if dialer and peer.node == self.name:  # another node of this name listens there
+            writer.close()
+            if not self._joined:
+                self._die(f"a node named {peer.node} is already a member at {peer.addr}")
+            return f"another node named {peer.node} listens there"
+        holder = "" if dialer else self._holder(peer)
+        if holder:
+            writer.write(frame(encode(Taken(peer.node, holder))))
+            writer.close()  # after sending what was written
+            log.warning(
+                "refused node %s at %s: a node of that name is a member at %s",
+                peer.node, peer.addr, holder,
+            )  # fmt: skip
+            return ""
         link = Link(
             peer, reader, writer, dialer=dialer or peer.node,
             on_frame=self._received, on_close=self._closed, max_frame=self.config.max_frame,
@@ -472,6 +590,22 @@ class Node:
             old.close("replaced by a newer link")
         link.send(encode(gossip(self.members_set)))  # whole states first, then deltas
         return ""
+
+    def _holder(self, peer: Hello) -> str:
+        """Where the live member named like ``peer`` listens, if that is elsewhere: then
+        ``peer`` is a second node under a taken name. A member is live if this node is it,
+        or is linked to it and has heard from it within the failure timeout; a node that
+        restarts (at its old address or a new one) finds its old link closed (the kernel
+        closes a dead process's sockets) or silent, and gets in."""
+        if not peer.addr:
+            return ""  # a client: its name is nobody's business
+        if peer.node == self.name:
+            return self.addr
+        link = self._links.get(peer.node)
+        if link is None or link.closed or link.peer.addr == peer.addr:
+            return ""
+        silent = asyncio.get_running_loop().time() - link.last_heard
+        return link.peer.addr if silent < self.config.failure_timeout else ""
 
     def _closed(self, link: Link, reason: str) -> None:
         if link.is_client:

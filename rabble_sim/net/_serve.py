@@ -1,4 +1,5 @@
-"""Running one node until it is told to stop: SIGTERM or SIGINT leaves the cluster cleanly."""
+"""Running one node until it is told to stop: SIGTERM or SIGINT leaves the cluster cleanly,
+even while a process's code is stuck."""
 
 from __future__ import annotations
 
@@ -9,31 +10,63 @@ import ssl
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from ..core import RabbleError
 from ._node import Node, NodeConfig
+from ._watchdog import Interrupted
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 async def serve(config: NodeConfig, start: Callable[[str, Any], Iterable[Any]]) -> None:
     """Start a node, print ``node NAME listening on HOST:PORT`` on stdout (for scripts
-    that started it with port 0), and run until SIGTERM or SIGINT."""
+    that started it with port 0), and run until SIGTERM or SIGINT.
+
+    Raises a ``RabbleError`` if the node cannot start, or cannot go on (its name is taken
+    by a live member, its data directory fails).
+    """
     node = Node(config, start)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await node.start()
-    except OSError as e:
-        raise RabbleError(f"cannot listen on {config.host}:{config.port}: {e.strerror}") from None
+    _on_stop_signals(node, stop)
+    await node.start()
     # What is alive now (imports, the processes) lives as long as the node: keep it out of
     # the collector's full passes, which otherwise stall the loop for tens of milliseconds.
     gc.collect()
     gc.freeze()
     print(f"node {node.name} listening on {node.addr}", flush=True)
-    await stop.wait()
+    fatal = asyncio.create_task(node.wait_fatal())
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait((fatal, stopped), return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
     await node.stop()
+    if fatal.done():
+        raise RabbleError(f"node {node.name}: {fatal.result()}")
+    fatal.cancel()
+
+
+def _on_stop_signals(node: Node, stop: asyncio.Event) -> None:
+    """Make SIGTERM and SIGINT stop the node: set ``stop`` on the loop and, if they find a
+    process's code running (stuck, perhaps: the loop would never get to ``stop``), raise
+    ``Interrupted`` in it.
+
+    A Python-level handler rather than ``loop.add_signal_handler``: the loop's handler runs
+    on the loop, which stuck code never gives back; this one runs in the main thread between
+    two bytecodes of whatever it is doing, and interrupts a blocking call.
+    """
+    loop = asyncio.get_running_loop()
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if loop.is_closed():
+            return  # the node has stopped; the process is on its way out
+        loop.call_soon_threadsafe(stop.set)
+        executor = node.executor
+        if executor is not None and executor.running is not None:
+            raise Interrupted(signal.Signals(signum).name)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, handler)
 
 
 def tls_contexts(
@@ -73,6 +106,10 @@ def run(config: NodeConfig, start: Callable[[str, Any], Iterable[Any]]) -> None:
     try:
         import uvloop  # type: ignore[import-not-found]  # noqa: PLC0415  (optional)
     except ImportError:
+        uvloop = None
+    # Outside the except block: every exception the node logs would otherwise say that
+    # it happened "during handling of" the ImportError.
+    if uvloop is None:
         asyncio.run(serve(config, start))
     else:  # pragma: no cover - depends on the optional extra
         uvloop.run(serve(config, start))

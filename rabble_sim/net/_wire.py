@@ -34,6 +34,15 @@ class Proof(msgspec.Struct, tag="proof", array_like=True, frozen=True):
     mac: bytes
 
 
+class Taken(msgspec.Struct, tag="taken", array_like=True, frozen=True):
+    """Sent instead of any other frame, right after the handshake, to a node that dialed
+    with the name of a live member at another address; then the connection is closed."""
+
+    node: str
+    addr: str
+    """Where the member of that name listens."""
+
+
 class Send(msgspec.Struct, tag="send", array_like=True, frozen=True):
     """An envelope. ``body`` is the message, decoded only once ``tag`` is known."""
 
@@ -71,9 +80,17 @@ class StatusReply(msgspec.Struct, tag="status-reply", array_like=True, frozen=Tr
     processes: dict[str, Any]
     dead_letters: int
     metrics: dict[str, dict[str, int]]
+    failed: dict[str, str] = {}
+    """Processes stopped fail-stop (their durable state could not be saved), by pid string:
+    why."""
+    exceptions: int = 0
+    """Exceptions raised by the processes' code (``handle``, ``init``, factories, routing
+    policies) since the node started."""
+    refused: int = 0
+    """Connections refused before or during the handshake since the node started."""
 
 
-Frame: TypeAlias = Hello | Proof | Send | Gossip | Heartbeat | StatusRequest | StatusReply
+Frame: TypeAlias = Hello | Proof | Taken | Send | Gossip | Heartbeat | StatusRequest | StatusReply
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(Frame)
@@ -98,6 +115,6 @@ def encode(frame: Frame) -> bytes:
 def decode(body: bytes) -> Frame:
     """One frame body; a ``CodecError`` for anything that is not a well-formed frame."""
     try:
-        return _decoder.decode(body)  # type: ignore[no-any-return]
+        return _decoder.decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as e:
         raise CodecError(f"malformed frame: {e}") from None

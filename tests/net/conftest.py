@@ -101,6 +101,18 @@ class Cluster:
                 node.proc.kill()
 
 
+def run_serve(*args: str, secret: str | None = SECRET) -> subprocess.CompletedProcess[str]:
+    """``rabble-sim serve ARGS`` to its end (for the ones that must not start)."""
+    env = {k: v for k, v in os.environ.items() if k != "RABBLE_SIM_SECRET"}
+    if secret is not None:
+        env["RABBLE_SIM_SECRET"] = secret
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(ROOT)])
+    return subprocess.run(
+        [sys.executable, "-m", "rabble_sim.cli", "serve", *args],
+        env=env, capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     running = Cluster(tmp_path)

@@ -131,3 +131,42 @@ def test_a_peer_without_the_secret_is_refused(cluster: Cluster) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "secret" in done.stderr
+
+
+def test_a_second_node_under_a_taken_name_is_refused_and_the_cluster_does_not_notice(
+    cluster: Cluster,
+) -> None:
+    a = cluster.start("demo:scenario", "a")
+    b = cluster.start("demo:scenario", "b", join=a)
+    for node in (a, b):
+        eventually(lambda n=node: n.members() == ["a", "b"], what="the cluster forms")
+    eventually(lambda: b.status().links == ["a"], what="b links to a")
+    logs = {node.name: len(node.log_text()) for node in (a, b)}
+    for name, holder in (("b", b), ("a", a)):  # a member's name, the contact's own
+        impostor = cluster.start("demo:scenario", name, join=a)
+        impostor.proc.wait(timeout=10)
+        assert impostor.proc.returncode == 2
+        assert impostor.log_text().splitlines()[-1] == (
+            f"rabble-sim: error: node {name}: a node named {name} is already a member at "
+            f"{holder.addr}"
+        )
+    time.sleep(1.0)  # five heartbeats: a flap would show
+    for node, peer in ((a, "b"), (b, "a")):
+        status = node.status()
+        assert (status.members, status.links) == (["a", "b"], [peer])
+        since = node.log_text()[logs[node.name] :]
+        for sign in ("lost node", "removed by a peer", "members of", "closed the link"):
+            assert sign not in since, f"{node.name}: {since}"
+    assert "refused node b at 127.0.0.1:" in a.log_text()
+
+
+def test_a_node_restarted_at_a_new_address_rejoins(cluster: Cluster) -> None:
+    a = cluster.start("demo:scenario", "a")
+    b = cluster.start("demo:scenario", "b", join=a)
+    eventually(lambda: a.status().links == ["b"], what="the cluster forms")
+    b.kill(signal.SIGKILL)
+    again = cluster.start("demo:scenario", "b", join=a)  # at once, on another port
+    assert again.addr != b.addr
+    eventually(lambda: again.members() == ["a", "b"], within=5, what="b rejoins")
+    eventually(lambda: a.status().links == ["b"], within=5, what="a links to the new b")
+    assert again.proc.poll() is None

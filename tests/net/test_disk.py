@@ -13,6 +13,7 @@ from rabble_sim.codec import restored
 from rabble_sim.core import RabbleError
 from rabble_sim.net._disk import DataDir
 
+from .conftest import Cluster, run_serve
 from .demo import Pong
 
 REPLICA = Pid("replica/1", "a")
@@ -107,3 +108,107 @@ def test_an_unusable_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RabbleError, match=re.escape(f"cannot use the data directory {occupied}")):
         DataDir(occupied, "a")
     assert os.path.isfile(occupied)
+
+
+def test_state_without_the_identity_file_is_refused_not_taken_for_a_first_start(
+    tmp_path: Path,
+) -> None:
+    disk = DataDir(tmp_path, "a")
+    disk.recover()
+    disk.persist(REPLICA, {"term": 4})
+    disk.save_counter(3)
+    (tmp_path / "node").unlink()
+    with pytest.raises(RabbleError) as refused:
+        DataDir(tmp_path, "a").recover()
+    assert str(refused.value) == (
+        f"the data directory {tmp_path} holds durable state ({tmp_path / 'processes'}), dots "
+        f"but not the identity file {tmp_path / 'node'}: put it back (it holds the node's "
+        "name), or start from an empty directory"
+    )
+    assert not (tmp_path / "node").exists(), "nothing was written"
+
+
+def fresh(data: Path) -> None:
+    """A directory a node started from and ran in: its state, counter and history."""
+    disk = DataDir(data, "a")
+    disk.recover()
+    disk.persist(REPLICA, [1])
+    disk.save_counter(2)
+    (data / "history.jsonl").write_text("")
+
+
+def a_process_file_is_a_directory(data: Path) -> None:
+    fresh(data)
+    (stored,) = (data / "processes").iterdir()
+    stored.unlink()
+    stored.mkdir()
+
+
+DAMAGE = {
+    "the identity file is lost": (
+        lambda data: (fresh(data), (data / "node").unlink()),
+        "holds durable state ({data}/processes), dots, history.jsonl but not the identity "
+        "file {data}/node",
+    ),
+    "processes is a file": (
+        lambda data: (data.mkdir(), (data / "processes").write_text("")),
+        "the data directory {data} is not as a node left it: {data}/processes is a file, not "
+        "a directory",
+    ),
+    "node is a directory": (
+        lambda data: (data.mkdir(), (data / "node").mkdir()),
+        "the data directory {data} is not as a node left it: {data}/node is a directory, "
+        "where a node keeps a file",
+    ),
+    "a process file is a directory": (
+        a_process_file_is_a_directory,
+        "the data directory {data} is not as a node left it: {data}/processes/",
+    ),
+    "dots is a directory": (
+        lambda data: (fresh(data), (data / "dots").unlink(), (data / "dots").mkdir()),
+        "the data directory {data} is not as a node left it: {data}/dots is a directory",
+    ),
+    "the history is a directory": (
+        lambda data: (
+            fresh(data),
+            (data / "history.jsonl").unlink(),
+            (data / "history.jsonl").mkdir(),
+        ),
+        "{data}/history.jsonl is a directory, where a node keeps a file",
+    ),
+    "the counter is negative": (
+        lambda data: (fresh(data), (data / "dots").write_text("-3")),
+        "the membership dot counter in {data}/dots is corrupt",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_serve_refuses_a_data_directory_that_is_not_as_a_node_left_it(
+    tmp_path: Path, damage: str
+) -> None:
+    data = tmp_path / "data"
+    prepare, says = DAMAGE[damage]
+    prepare(data)
+    done = run_serve(
+        "demo:scenario", "--node", "a", "--listen", "127.0.0.1:0", "--data-dir", str(data)
+    )
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("rabble-sim: error: ")
+    assert says.format(data=data) in done.stderr
+
+
+def test_a_second_node_process_on_one_data_directory_is_refused(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    data = tmp_path / "a-data"
+    a = cluster.start("demo:scenario", "a", data_dir=data)
+    done = run_serve(
+        "demo:scenario", "--node", "a", "--listen", "127.0.0.1:0", "--data-dir", str(data)
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"rabble-sim: error: the data directory {data} is in use by another running node\n"
+    )
+    assert a.proc.poll() is None and a.members() == ["a"]

@@ -514,7 +514,8 @@ def test_a_host_holding_idle_connections_is_refused_past_a_few_and_others_get_th
     with caplog.at_level(logging.WARNING, logger="rabble_sim.net"):
         asyncio.run(body())
     refusals = [r.getMessage() for r in caplog.records if "unheard" in r.getMessage()]
+    said = "from 127.0.0.2 unheard: 8 handshakes from that address are already under way"
     assert refusals == [
-        "refused a connection from 127.0.0.2 unheard: 8 handshakes from that address are "
-        "already under way (1 refused so far)"
-    ]
+        *(f"refused connection #{n} {said}" for n in range(1, 10)),
+        f"refused connection #10 {said} (further ones are logged every 1,000th, with their number)",
+    ], "twelve refused, the first ten logged"

@@ -4,10 +4,8 @@ a clean leave on SIGTERM, and one-line errors for bad usage."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from rabble_sim import Pid
 from rabble_sim.net import Node, NodeConfig
 
 from ..debug.conftest import require_tool
-from .conftest import ROOT, SECRET, Cluster, eventually
+from .conftest import SECRET, Cluster, eventually, run_serve
 from .demo import Ping, Pong
 
 
@@ -99,17 +97,6 @@ def test_links_can_run_over_tls(cluster: Cluster, tmp_path: Path) -> None:
     assert a.status_over_tls(cert).members == ["a", "b"]
     assert plain.members() == ["c"]
     assert b.status_over_tls(cert).links == ["a"]
-
-
-def run_serve(*args: str, secret: str | None = SECRET) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "RABBLE_SIM_SECRET"}
-    if secret is not None:
-        env["RABBLE_SIM_SECRET"] = secret
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), str(ROOT)])
-    return subprocess.run(
-        [sys.executable, "-m", "rabble_sim.cli", "serve", *args],
-        env=env, capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
-    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
