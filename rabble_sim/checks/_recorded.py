@@ -10,12 +10,19 @@ clock). A ``"start"`` line (with ``node`` and ``time``) opens each life of the n
 the events a simulated run records, so that the same history check
 (``linearizable(model)``) judges them; ``read_recorded(paths)`` gives the ``History``.
 Merging files of several machines is only as right as their clocks are synchronized.
+
+A crash of the machine can tear the line being written (half an object, no newline); the
+node's next life starts a new line after it. So a line that is not JSON at the end of the
+file, or just before a ``start`` line, is a torn line: it is skipped with a
+``TornLineWarning``. Anywhere else it is an error, as is any other malformed line.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +31,12 @@ from ._history import History, history_from_events
 from ._parse import read_text
 
 _KINDS = ("invoke", "ok")
+MAX_DEPTH = 100
+"""The deepest nesting of arrays and objects a call or a result may have."""
+
+
+class TornLineWarning(UserWarning):
+    """A line of a recorded history was torn by a crash and skipped."""
 
 
 def recorded_events(paths: Iterable[Path]) -> list[HistoryEvent]:
@@ -33,7 +46,8 @@ def recorded_events(paths: Iterable[Path]) -> list[HistoryEvent]:
     ``("put", "x", "a")``, not a list. A client that restarted (a second ``start`` line)
     becomes a new client, ``client#2``. Each event's ``step`` is its place in the merged
     history and ``time`` its recorded time (ns); at equal times invocations come first,
-    so that such operations overlap. Anything malformed is a ``UsageError`` naming the
+    so that such operations overlap. A torn line that ends a life of the node is skipped
+    with a ``TornLineWarning``; anything else malformed is a ``UsageError`` naming the
     file and line.
     """
     lines: list[tuple[int, bool, int, int, HistoryEvent]] = []
@@ -73,7 +87,9 @@ def _read(path: Path) -> list[tuple[int, HistoryEvent]]:
         if not raw.strip():
             continue
         where = f"{path}:{number}"
-        data = _object(where, raw, cut_short=number == len(lines))
+        data = _object(where, raw, torn=functools.partial(_ends_a_life, lines, number))
+        if data is None:
+            continue
         time = data.get("time")
         if not isinstance(time, int) or isinstance(time, bool):
             raise UsageError(f"{where}: 'time' must be an integer (nanoseconds), got {time!r}")
@@ -100,20 +116,43 @@ def _read(path: Path) -> list[tuple[int, HistoryEvent]]:
     return events
 
 
-def _object(where: str, raw: str, *, cut_short: bool) -> dict[str, Any]:
-    """One line's JSON object; ``cut_short``: the file's last line, without a newline."""
+def _ends_a_life(lines: list[str], number: int) -> bool:
+    """Whether line ``number`` (from 1) is the last of a life of the node: the file's last
+    line, or one followed by a ``start`` line (blank lines aside)."""
+    for after in lines[number:]:
+        if after.strip():
+            try:
+                following = json.loads(after)
+            except (json.JSONDecodeError, RecursionError):
+                return False
+            return isinstance(following, dict) and following.get("kind") == "start"
+    return True
+
+
+def _object(where: str, raw: str, *, torn: Callable[[], bool]) -> dict[str, Any] | None:
+    """One line's JSON object; None, after a warning, for a line that is not JSON but may
+    be ``torn()`` (it ends a life of the node: a crash cut it short)."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as e:
-        if cut_short:
-            raise UsageError(
-                f"{where}: the last line is incomplete (the machine crashed while it was "
-                "written?): delete it to check the rest"
-            ) from None
+        if torn():
+            warnings.warn(
+                f"{where}: skipped a torn line (the machine crashed while it was written?): "
+                f"{_shorten(raw)}",
+                TornLineWarning,
+                stacklevel=2,
+            )
+            return None
         raise UsageError(f"{where}: not JSON ({e.msg} at column {e.colno})") from None
+    except RecursionError:
+        raise UsageError(f"{where}: nested too deeply to be a history line") from None
     if not isinstance(data, dict):
         raise UsageError(f"{where}: expected a JSON object, got {_kind_of(data)}")
     return data
+
+
+def _shorten(raw: str, most: int = 60) -> str:
+    return repr(raw if len(raw) <= most else raw[:most] + "...")
 
 
 def _event(where: str, data: dict[str, Any], life: int) -> HistoryEvent:
@@ -134,15 +173,19 @@ def _event(where: str, data: dict[str, Any], life: int) -> HistoryEvent:
         raise UsageError(f"{where}: {e}") from None
     if life > 1:
         client = Pid(f"{client.name}#{life}", client.node, client.group)
-    return HistoryEvent(kind, client, op, _frozen(data["value"]), 0, data["time"])
+    value = _frozen(data["value"], where)
+    return HistoryEvent(kind, client, op, value, 0, data["time"])
 
 
-def _frozen(value: Any) -> Any:
-    """``value`` with every JSON array a tuple (inside objects too)."""
-    if isinstance(value, list):
-        return tuple(_frozen(item) for item in value)
-    if isinstance(value, dict):
-        return {key: _frozen(item) for key, item in value.items()}
+def _frozen(value: Any, where: str, depth: int = 0) -> Any:
+    """``value`` with every JSON array a tuple (inside objects too); a ``UsageError`` if it
+    is nested more than ``MAX_DEPTH`` deep."""
+    if isinstance(value, list | dict):
+        if depth >= MAX_DEPTH:
+            raise UsageError(f"{where}: 'value' is nested more than {MAX_DEPTH} deep")
+        if isinstance(value, list):
+            return tuple(_frozen(item, where, depth + 1) for item in value)
+        return {key: _frozen(item, where, depth + 1) for key, item in value.items()}
     return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +24,7 @@ from ..checks import (
     read_kv,
     read_recorded,
 )
+from ..checks._recorded import TornLineWarning
 from ..core import RabbleError, UsageError
 from ..schedule import load_reference
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
@@ -75,20 +77,24 @@ def lincheck_command(
     For one that is not, it explains: the operation whose completion no order of the
     operations explains, the operations involved, and the longest prefix of the history
     that can be linearized, with an order that does it. Every file is read before any is
-    checked: a malformed one is an error (exit 2) naming its line.
+    checked: a malformed one is an error (exit 2) naming its line. A recorded line torn by
+    a crash at the end of a node's life is skipped, with a warning on stderr.
     """
     model = _model(model_name, recorded)
+    torn: list[str] = []
     if recorded:
-        merged = read_recorded(paths)
+        merged = _read_recorded(paths, torn)
         histories: list[tuple[str, History]] = [(merged.source, merged)]
     else:
         read = MODELS[model_name][0]
         histories = [(str(path), read(path)) for path in paths]
     results: list[tuple[str, LinearizabilityResult, float]] = []
+    sizes: dict[str, int] = {}
     for name, history in histories:
         start = time.perf_counter()
         result = _check(model, model_name, name, history, timeout)
         results.append((name, result, time.perf_counter() - start))
+        sizes[name] = len(history)
     failed = [path for path, result, _ in results if result.linearizable is False]
     unknown = [path for path, result, _ in results if result.linearizable is None]
     if as_json:
@@ -100,12 +106,20 @@ def lincheck_command(
                 "not_linearizable": len(failed),
                 "unknown": len(unknown),
                 "seconds": sum(seconds for _, _, seconds in results),
-                "results": [_result_json(path, r, s, model) for path, r, s in results],
+                "results": [
+                    {**_result_json(path, r, s, model), "operations": sizes[path]}
+                    for path, r, s in results
+                ],
+                "warnings": torn,
             }
         )
     else:
         for path, result, seconds in results:
             name = escape(path)
+            if not sizes[path]:
+                console.print(f"[green]linearizable[/]      {name}  [dim](no operations in "
+                              "it: nothing to check)[/]")  # fmt: skip
+                continue
             if result.linearizable is None:
                 console.print(f"[yellow]unknown[/]           {name}  [dim](gave up after "
                               f"{seconds:.3f} s)[/]")  # fmt: skip
@@ -125,6 +139,23 @@ def lincheck_command(
             linearizable = len(results) - len(failed) - len(unknown)
             console.print(f"{linearizable} of {len(results)} histories linearizable")
     sys.exit(EXIT_VIOLATION if failed or unknown else EXIT_OK)
+
+
+def _read_recorded(paths: tuple[Path, ...], torn: list[str]) -> History:
+    """The merged recorded history; each torn line skipped is said on stderr (one line
+    each) and appended to ``torn``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TornLineWarning)
+        merged = read_recorded(paths)
+    for warning in caught:
+        if issubclass(warning.category, TornLineWarning):
+            torn.append(str(warning.message))
+            click.echo(f"rabble-sim: warning: {warning.message}", err=True)
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return merged
 
 
 def _model(name: str, recorded: bool) -> Any:

@@ -14,6 +14,10 @@ from several machines are only as right as their clocks are synchronized. A ``st
 line opens each life of the node (a restart appends to the same file), so that a client
 restarted with its op numbers from 1 again counts as a new client. The file is created
 at the node's first recorded event: nodes without clients have none.
+
+A crash of the machine may leave the last line torn (no newline, half an object): the
+next life starts on a new line after it, with a warning, and the reader skips a torn line
+that ends a life.
 """
 
 from __future__ import annotations
@@ -68,11 +72,24 @@ class HistoryRecorder:
             os.close(self._fd)
             self._fd = None
 
+    def _end_torn_line(self, fd: int) -> None:
+        """If the file does not end with a newline (the machine crashed while its last line
+        was written), end that line, so that this life's lines are whole."""
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            os.write(fd, b"\n")
+            log.warning(
+                "the history %s ended in a torn line (the machine crashed while it was "
+                "written?): node %s starts its lines after it; lincheck --recorded skips it",
+                self.path, self.node,
+            )  # fmt: skip
+
     def _write(self, line: dict[str, Any]) -> None:
         if self._fd is None:
             assert self.path is not None
             try:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+                self._end_torn_line(self._fd)
             except OSError as e:
                 raise RabbleError(f"cannot write the history {self.path}: {e.strerror}") from None
             self._write({"kind": "start", "node": self.node})

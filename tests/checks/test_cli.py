@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -55,8 +56,8 @@ def test_json_says_for_each_file_whether_it_is_linearizable(tmp_path: Path) -> N
     assert data["ok"] is False and data["model"] == "etcd-register"
     assert data["files"] == 2 and data["not_linearizable"] == 1
     good, stale = data["results"]
-    assert set(good) == {"file", "linearizable", "seconds"}
-    assert (good["file"], good["linearizable"]) == ("good.log", True)
+    assert set(good) == {"file", "linearizable", "seconds", "operations"}
+    assert (good["file"], good["linearizable"], good["operations"]) == ("good.log", True, 2)
     assert isinstance(good["seconds"], float)
     assert (stale["file"], stale["linearizable"]) == ("stale.log", False)
     e = stale["explanation"]
@@ -177,3 +178,86 @@ def test_the_corpus_from_the_command_line(corpus: Path, tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     results = json.loads(done.stdout)["results"]
     assert [r["linearizable"] for r in results] == [False, True]
+
+
+def test_a_torn_last_line_is_skipped_with_one_warning_and_the_rest_checked(
+    tmp_path: Path,
+) -> None:
+    path = recorded(
+        tmp_path / "c1.jsonl", "c1", ("invoke", 1, ["put", "x", "a"], 10), ("ok", 1, "ok", 20)
+    )
+    path.write_text(path.read_text()[:-10])  # the machine crashed mid-line
+    model = ("--model", "protocols.vr:KV_MODEL", "--recorded", "c1.jsonl")
+    done = lincheck(*model, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("linearizable      c1.jsonl")
+    warning = "rabble-sim: warning: c1.jsonl:3: skipped a torn line (the machine crashed"
+    assert done.stderr.startswith(warning) and done.stderr.count("\n") == 1
+    data = json.loads(lincheck(*model, "--json", cwd=tmp_path).stdout)
+    assert [w[: len(warning) - 21] for w in data["warnings"]] == [warning[21:]]
+    assert data["results"][0]["operations"] == 1
+
+    # In the middle of a life (its node wrote on after it), it is no crash's doing.
+    with path.open("a") as f:
+        f.write('\n{"kind": "invoke", "client": "g1::client::c1", "op": 2, "value": '
+                '["get", "x"], "time": 30}\n')  # fmt: skip
+    done = lincheck(*model, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("rabble-sim: error: c1.jsonl:3: not JSON")
+
+
+def test_a_history_without_operations_says_so_and_passes(tmp_path: Path) -> None:
+    recorded(tmp_path / "c1.jsonl", "c1")  # a start line only: no client ever called
+    (tmp_path / "empty.edn").write_text("")
+    for args in (("--model", "kv", "--recorded", "c1.jsonl"), ("--model", "kv", "empty.edn")):
+        done = lincheck(*args, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "(no operations in it: nothing to check)" in done.stdout
+        data = json.loads(lincheck(*args, "--json", cwd=tmp_path).stdout)
+        assert (data["ok"], data["results"][0]["operations"]) == (True, 0)
+
+
+def test_deeply_nested_json_in_a_recorded_history_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "deep.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    done = lincheck("--model", "kv", "--recorded", "deep.jsonl", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert (
+        done.stderr == "rabble-sim: error: deep.jsonl:1: nested too deeply to be a history line\n"
+    )
+
+
+def hostile_inputs(tmp_path: Path) -> dict[str, Path]:
+    """Files lincheck must refuse before reading: endless, blocking, not files, too big."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # nobody ever writes to it: reading it would block forever
+    big = tmp_path / "big.jsonl"
+    with big.open("wb") as f:
+        f.truncate(2 * 1024 * 1024)  # 2 MiB (sparse), over the limit set below
+    return {"/dev/zero": Path("/dev/zero"), "a FIFO": fifo, "a directory": tmp_path, "too big": big}
+
+
+SAYS = {
+    "/dev/zero": "not a regular file (a device, a pipe or a socket), not a history",
+    "a FIFO": "not a regular file (a device, a pipe or a socket), not a history",
+    "a directory": "is a directory, not a history",
+    "too big": "2,097,152 bytes is larger than the limit of 1,048,576 bytes for a history "
+    "(set RABBLE_SIM_MAX_INPUT to allow more)",
+}
+
+
+@pytest.mark.parametrize("recorded_files", [False, True], ids=["kv", "recorded"])
+def test_a_file_that_is_not_a_history_is_refused_without_being_read(
+    tmp_path: Path, recorded_files: bool
+) -> None:
+    model = ("--model", "kv", "--recorded") if recorded_files else ("--model", "kv")
+    for kind, path in hostile_inputs(tmp_path).items():
+        done = subprocess.run(
+            [sys.executable, "-m", "rabble_sim.cli", "lincheck", *model, str(path)],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "RABBLE_SIM_MAX_INPUT": "1M"},
+            capture_output=True, text=True, check=False,
+            timeout=30,  # a read of the FIFO would block, of /dev/zero would not end
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)),
+        )  # fmt: skip
+        assert (done.returncode, done.stdout) == (2, ""), (kind, done.stderr)
+        assert done.stderr == f"rabble-sim: error: {path}: {SAYS[kind]}\n", kind

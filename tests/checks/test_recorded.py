@@ -12,11 +12,13 @@ import pytest
 from protocols.vr import KV_MODEL
 from rabble_sim import Pid
 from rabble_sim.checks import (
+    UNKNOWN,
     check_linearizability,
     linearizable,
     read_recorded,
     recorded_events,
 )
+from rabble_sim.checks._recorded import TornLineWarning
 from rabble_sim.core import UsageError
 
 C1, C2 = "g1::client::c1", "g1::client::c2"
@@ -113,8 +115,19 @@ def test_a_restarted_client_is_a_new_client(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        ('{"kind": "start"', "h.jsonl:1: the last line is incomplete"),
-        ('{"kind": "start"\n', "h.jsonl:1: not JSON"),
+        (  # a torn line followed by another of the same life: not a crash's doing
+            '{"kind": "start", "time": 1}\n{"kind": "invo\n'
+            '{"kind": "invoke", "time": 2, "op": 1, "client": "c::n", "value": 1}\n',
+            "h.jsonl:2: not JSON",
+        ),
+        ("[" * 100_000 + "]" * 100_000 + "\n", "h.jsonl:1: nested too deeply"),
+        (
+            '{"kind": "invoke", "time": 1, "op": 1, "client": "c::n", "value": '
+            + "[" * 101
+            + "]" * 101
+            + "}\n",
+            "h.jsonl:1: 'value' is nested more than 100 deep",
+        ),
         ("[1, 2]\n", "h.jsonl:1: expected a JSON object, got an array"),
         ('{"kind": "start", "time": "now"}\n', "h.jsonl:1: 'time' must be an integer"),
         ('{"kind": "begin", "time": 1}\n', "h.jsonl:1: unknown kind 'begin'"),
@@ -160,3 +173,43 @@ def test_a_missing_file_or_the_same_file_twice_is_an_error(tmp_path: Path) -> No
     copy.write_text(c1.read_text())
     with pytest.raises(UsageError, match=r"copy.jsonl:2: client .* is also in .*c1.jsonl"):
         recorded_events([c1, copy])
+
+
+def torn(path: Path) -> str:
+    """Cut the last line of ``path`` short, as a crash of the machine would; what is left
+    of it."""
+    text = path.read_text()
+    path.write_text(text[:-12])
+    return text[:-12].rsplit("\n", 1)[-1]
+
+
+def test_a_torn_last_line_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    path = two_files(tmp_path)[0]
+    left = torn(path)  # c1's completion of its put
+    with pytest.warns(TornLineWarning) as warned:
+        history = read_recorded([path])
+    assert len(left) > 60, "shown shortened"
+    assert [str(w.message) for w in warned] == [
+        f"{path}:3: skipped a torn line (the machine crashed while it was written?): "
+        + repr(left[:60] + "...")
+    ]
+    (op,) = history.operations
+    assert op.input == ("put", "x", "a") and op.returned is None, "never seen to complete"
+
+
+def test_a_torn_line_before_a_restart_is_skipped_and_both_lives_read(tmp_path: Path) -> None:
+    path = two_files(tmp_path)[0]
+    torn(path)
+    again = [
+        {"kind": "start", "node": "c1", "time": 50},
+        line("invoke", C1, 1, ["get", "x"], 60),
+        line("ok", C1, 1, "a", 70),
+    ]
+    with path.open("a") as f:  # the node restarted: it starts a new line first
+        f.write("\n" + "".join(json.dumps(x) + "\n" for x in again))
+    with pytest.warns(TornLineWarning, match=r"c1\.jsonl:3: skipped a torn line"):
+        history = read_recorded([path])
+    assert [(op.process.name, op.output) for op in history.operations] == [
+        ("client", UNKNOWN),
+        ("client#2", "a"),
+    ]

@@ -14,6 +14,7 @@ import pytest
 
 from rabble_sim import CorrelationId, Envelope, Pid
 from rabble_sim.checks import read_recorded
+from rabble_sim.checks._recorded import TornLineWarning
 from rabble_sim.core import complete, invoke
 from rabble_sim.net._disk import DataDir
 from rabble_sim.net._executor import LocalExecutor
@@ -111,3 +112,28 @@ def test_a_node_without_clients_writes_no_history(tmp_path: Path) -> None:
 
     asyncio.run(main())
     assert not (tmp_path / HISTORY_FILE).exists()
+
+
+def test_after_a_torn_last_line_a_restart_starts_a_new_line_and_says_so_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / HISTORY_FILE
+    run_one_op(DataDir(tmp_path, "c1"), path)
+    text = path.read_text()
+    path.write_text(text[:-9])  # the machine crashed while the completion was written
+    with caplog.at_level(logging.WARNING, logger="rabble_sim.net"):
+        run_one_op(DataDir(tmp_path, "c1"), path)
+    said = [r.getMessage() for r in caplog.records if "torn" in r.getMessage()]
+    assert said == [
+        f"the history {path} ended in a torn line (the machine crashed while it was written?): "
+        "node c1 starts its lines after it; lincheck --recorded skips it"
+    ]
+    torn, *rest = path.read_text().splitlines()[2:]
+    assert torn == text.splitlines()[2][:-8], "the torn line is kept, on a line of its own"
+    assert [json.loads(line)["kind"] for line in rest] == ["start", "invoke", "ok"]
+    with pytest.warns(TornLineWarning, match=rf"{HISTORY_FILE}:3: skipped a torn line"):
+        history = read_recorded([path])
+    assert [(op.process.name, op.returned is None) for op in history.operations] == [
+        ("client", True),  # its completion was torn: never seen to complete
+        ("client#2", False),
+    ]
