@@ -1,13 +1,13 @@
 """The TCP executor: the processes tested in simulation, run by nodes that talk over TCP."""
 
 from ._client import fetch_status as fetch_status, parse_addr as parse_addr
+from ._config import NodeConfig as NodeConfig
 from ._framing import MAX_FRAME as MAX_FRAME
 from ._handshake import load_secret as load_secret
 from ._node import (
     CallTimeout as CallTimeout,
     ConnectionLost as ConnectionLost,
     Node as Node,
-    NodeConfig as NodeConfig,
 )
 from ._serve import (
     client_tls as client_tls,

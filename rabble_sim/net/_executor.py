@@ -56,9 +56,9 @@ from ..core import (
     executor_pid,
 )
 from ._disk import DataDir
+from ._guard import FAILED, Guard, Interrupted
 from ._history import HistoryRecorder
 from ._tally import Tally
-from ._watchdog import Interrupted, Running, describe
 
 log = logging.getLogger("rabble_sim.net")
 
@@ -68,8 +68,6 @@ INBOX_LIMIT = 4 * BATCH
 """Messages waiting for this node's processes above which its links stop reading, so that
 TCP's flow control slows down the peers that send faster than the processes handle."""
 _RECEIVED, _SENT, _STARTED, _CANCELLED = range(4)
-_FAILED = object()
-"""What ``_guarded`` returns when the code it ran raised."""
 
 
 class _Unsaved(Exception):
@@ -98,13 +96,9 @@ class LocalExecutor:
         self.metrics: dict[Pid, list[int]] = {}
         self.failed: dict[Pid, str] = {}
         """Processes stopped because their durable state could not be written: why."""
-        self.running: Running | None = None
-        """The protocol code running now, for the watchdog and the stop signal."""
-        self.halted = False
-        """Whether a stop signal interrupted protocol code: no message is handled after."""
-        self._turn = 0
+        self.guard = Guard()
+        """Runs the processes' code (see ``_guard``)."""
         self._dead_letters = Tally(1000)
-        self._exceptions = Tally(100)
         self._route = route
         self._members = members
         self._disk = disk
@@ -143,7 +137,7 @@ class LocalExecutor:
     @property
     def exceptions(self) -> int:
         """Exceptions raised by the processes' code so far."""
-        return self._exceptions.count
+        return self.guard.exceptions
 
     def states(self) -> dict[str, Any]:
         """Every process's state as plain data, by pid string (as ``status`` shows it)."""
@@ -174,13 +168,13 @@ class LocalExecutor:
         inbox = self._inbox
         try:
             for _ in range(min(BATCH, len(inbox))):
-                if self.halted:
+                if self.guard.halted:
                     return
                 self._handle(inbox.popleft())
         except Interrupted:  # a signal just outside the code it was meant for
-            self._halt(None)
+            self.guard.halt(None)
         finally:  # even after a bug in rabble-sim: never stop draining
-            self._scheduled = bool(inbox) and not self.halted
+            self._scheduled = bool(inbox) and not self.guard.halted
             if self._scheduled:
                 self._loop.call_soon(self._drain)
             if len(inbox) < INBOX_LIMIT:
@@ -200,41 +194,9 @@ class LocalExecutor:
         # A bug in a process: the simulator reports it as a violation; a node in
         # production logs it and keeps serving (the process keeps its state, and what it
         # appended to output before it raised is sent).
-        self._guarded("handle", to, env.msg, proc.handle, env.msg, env.from_, env.cid, output)
-        if not self.halted:
+        self.guard.run("handle", to, env.msg, proc.handle, env.msg, env.from_, env.cid, output)
+        if not self.guard.halted:
             self._send(to, output)
-
-    def _guarded(
-        self, kind: str, pid: Pid, given: Any, code: Callable[..., Any], *args: Any
-    ) -> Any:
-        """``code(*args)``, protocol code, marked as running for the watchdog and the stop
-        signal; whatever it raises is logged and counted, and then it is ``_FAILED``."""
-        self._turn += 1
-        try:
-            self.running = (self._turn, kind, pid, given)
-            result = code(*args)
-            self.running = None
-        except Interrupted:
-            running, self.running = self.running, None
-            self._halt(running)
-            return _FAILED
-        except BaseException:  # SystemExit and KeyboardInterrupt too: protocol code's
-            running, self.running = self.running, None
-            if self._exceptions.add():
-                what = describe(running) if running else f"{kind} of {pid}"
-                log.error(
-                    "exception #%d in %s%s:\n%s",
-                    self._exceptions.count, what, self._exceptions.thinning(),
-                    traceback.format_exc().rstrip(),
-                )  # fmt: skip
-            return _FAILED
-        return result
-
-    def _halt(self, running: Running | None) -> None:
-        """A stop signal interrupted ``running``: handle nothing more; the node stops."""
-        self.halted = True
-        what = describe(running) if running else "the executor"
-        log.warning("a stop signal interrupted %s: the node stops", what)
 
     def _unknown(self, env: Envelope) -> None:
         to = env.to
@@ -246,8 +208,8 @@ class LocalExecutor:
             return
         if self._router.routes_name(to.name):
             resolve = self._router.resolve
-            targets = self._guarded("routing policy", to, env.msg, resolve, env, self.processes)
-            if targets is _FAILED:
+            targets = self.guard.run("routing policy", to, env.msg, resolve, env, self.processes)
+            if targets is FAILED:
                 return  # that message only is lost, as a bug in the policy would lose it
             for target in targets:
                 self.deliver(Envelope(target, env.from_, env.msg, env.cid))
@@ -378,9 +340,9 @@ class LocalExecutor:
         elif pid in self.processes:
             reason = f"{pid} is already running"
         else:
-            proc = self._guarded("factory", pid, msg.factory, factory, pid, msg.arg)
+            proc = self.guard.run("factory", pid, msg.factory, factory, pid, msg.arg)
             try:
-                if proc is _FAILED:
+                if proc is FAILED:
                     raise RabbleError(f"the factory {msg.factory!r} raised (see the log)")
                 self._register(proc)
             except (RabbleError, TypeError, ValueError) as e:
@@ -438,8 +400,8 @@ class LocalExecutor:
         if init is None:
             return
         output: list[Envelope] = []
-        self._guarded("init", proc.pid, "its start", init, output)
-        if not self.halted:
+        self.guard.run("init", proc.pid, "its start", init, output)
+        if not self.guard.halted:
             self._send(proc.pid, output)
 
 

@@ -14,8 +14,9 @@ from types import FrameType
 from typing import Any
 
 from ..core import RabbleError
-from ._node import Node, NodeConfig
-from ._watchdog import Interrupted
+from ._config import NodeConfig
+from ._guard import Interrupted
+from ._node import Node
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -62,7 +63,7 @@ def _on_stop_signals(node: Node, stop: asyncio.Event) -> None:
             return  # the node has stopped; the process is on its way out
         loop.call_soon_threadsafe(stop.set)
         executor = node.executor
-        if executor is not None and executor.running is not None:
+        if executor is not None and executor.guard.running is not None:
             raise Interrupted(signal.Signals(signum).name)
 
     for sig in STOP_SIGNALS:
