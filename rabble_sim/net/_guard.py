@@ -139,5 +139,5 @@ class Watchdog:
                     )  # fmt: skip
                 continue
             if reported and watched is not None:
-                log.warning("%s returned after about %.0f s", describe(watched), now - since)
+                log.warning("%s returned after about %.1f s", describe(watched), now - since)
             watched, since, reported = running, now, False

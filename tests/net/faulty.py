@@ -12,7 +12,8 @@ Each node runs:
 - ``grumpy``: its ``init`` raises ``SystemExit(0)``; it answers ``Ping`` all the same.
 
 The factory ``boom`` raises ``SystemExit(3)``; the service ``quit`` raises
-``SystemExit(0)`` in its worker thread.
+``SystemExit(0)`` in its worker thread. In ``broken_start``, the scenario's ``start``
+itself calls ``sys.exit(0)``.
 """
 
 from __future__ import annotations
@@ -170,6 +171,11 @@ def quit_service() -> None:
     sys.exit(0)
 
 
+def start_that_exits(node: str, durable: dict[Pid, Any] | None) -> list[Any]:
+    sys.exit(0)
+
+
+broken_start = Scenario(name="net-faulty-start", nodes=["a"], start=start_that_exits)
 scenario = Scenario(
     name="net-faulty",
     nodes=["a", "b"],

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from rabble_sim import CorrelationId, Envelope, Pid, persist
 from rabble_sim.core import invoke
 from rabble_sim.net._disk import DataDir
 from rabble_sim.net._executor import LocalExecutor
+from rabble_sim.net._guard import Guard, Watchdog
 
 from .faulty import Mutiny
 
@@ -135,3 +137,26 @@ def test_a_history_that_cannot_be_written_stops_the_client(tmp_path: Path) -> No
     executor, routed = drive(Saver(records=True), 2, disk)
     assert routed == ["before 1"]
     assert executor.failed[WORKER].startswith("its history could not be recorded: cannot write")
+
+
+def test_the_watchdog_says_once_that_a_handle_is_stuck_and_when_it_returns(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    guard = Guard()
+    watchdog = Watchdog(guard, "n1", stuck_after=0.1)
+    watchdog.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="rabble_sim.net"):
+            assert guard.run("handle", WORKER, "a message", time.sleep, 0.5) is None
+            guard.run("handle", WORKER, "a message", time.sleep, 0.05)  # not stuck
+            time.sleep(0.2)
+    finally:
+        watchdog.stop()
+    stuck, returned = [r.getMessage() for r in caplog.records]
+    assert stuck == (
+        "handle of worker::n1 on a message has run for more than 0.1 s: the node is blocked "
+        "until it returns (SIGTERM still stops it)"
+    )
+    assert re.fullmatch(
+        r"handle of worker::n1 on a message returned after about 0\.[3-6] s", returned
+    )

@@ -6,9 +6,12 @@ durable state cannot be saved stops, and says so in ``status``."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
 import shutil
 import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,7 +23,7 @@ from rabble_sim import Pid
 from rabble_sim.core import RabbleError, ServiceFailed, ServiceResult
 from rabble_sim.net import CallTimeout, Node, NodeConfig, fetch_status
 
-from .conftest import SECRET, Cluster, eventually
+from .conftest import ROOT, SECRET, Cluster, eventually, run_serve
 from .faulty import Hang, Ping, Pong, Raise, Raised, Store, Stored, UseService
 
 T = TypeVar("T")
@@ -85,6 +88,15 @@ def test_whatever_protocol_code_raises_is_logged_and_the_node_keeps_serving(
     assert "node a stopped" in a.log_text()
 
 
+def test_a_start_that_exits_is_a_failed_start_not_a_clean_exit() -> None:
+    done = run_serve("faulty:broken_start", "--node", "a", "--listen", "127.0.0.1:0")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines()[-1] == (
+        "rabble-sim: error: the scenario's start raised SystemExit: 0 (for node a; the "
+        "traceback is in the log)"
+    )
+
+
 def send_and_forget(addr: str, to: Pid, msg: Any) -> None:
     async def body(client: Node) -> None:
         with pytest.raises(CallTimeout):
@@ -135,9 +147,11 @@ def test_a_persist_that_fails_stops_that_process_and_status_says_why(
         # While the client is still a member: see below.
         status = await fetch_status(a.addr, SECRET.encode())
         replies.append((status.failed, sorted(status.processes)))
+        shown = await status_command(a.addr), await status_command(a.addr, "--json")
+        replies.append(shown)
         return replies
 
-    *answers, (failed, running) = as_client(a.addr, store)
+    *answers, (failed, running), (human, as_json) = as_client(a.addr, store)
     # The total of 8 was never saved, so it was never acknowledged; nor was anything after.
     assert answers == [Stored(5), "no answer", "no answer", Pong("trouble::a", 1)]
     assert failed == {
@@ -145,6 +159,8 @@ def test_a_persist_that_fails_stops_that_process_and_status_says_why(
         f"{failed_file_name(ledger)}: No such file or directory"
     }
     assert running == ["grumpy::a", "trouble::a"]
+    assert json.loads(as_json)["failed"] == failed
+    assert f"failed ledger::a: {failed['ledger::a']}" in " ".join(human.split())
     log = a.log_text()
     assert log.count("process ledger::a stopped: its durable state could not be saved") == 1
     assert "Store for ledger::a, from rabble::caller::tester (it failed: its durable state" in log
@@ -155,6 +171,19 @@ def test_a_persist_that_fails_stops_that_process_and_status_says_why(
     assert f"rabble-sim: error: node a: cannot save the membership dot counter in {data}/dots" in (
         a.log_text()
     )
+
+
+async def status_command(addr: str, *args: str) -> str:
+    """What ``rabble-sim status ADDR ARGS`` prints (run without blocking the client's
+    loop, which must keep its link to the node alive)."""
+    done = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "rabble_sim.cli", "status", addr, *args,
+        env={**os.environ, "RABBLE_SIM_SECRET": SECRET, "COLUMNS": "200"}, cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await done.communicate()
+    assert done.returncode == 0
+    return out.decode()
 
 
 def failed_file_name(pid: Pid) -> str:
