@@ -393,6 +393,7 @@ class LocalExecutor:
             raise ValueError(f"process {pid} {why}")
         self.processes[pid] = proc
         self.metrics[pid] = [0, 0, 0, 0]
+        self.failed.pop(pid, None)  # spawned again: it runs now
         return proc
 
     def _init(self, proc: Any) -> None:

@@ -48,6 +48,9 @@ class HistoryRecorder:
         self._fd: int | None = None
         self._last = 0
         self._warned = False
+        self._broken = ""
+        """Why the file cannot be written, once a write failed: no line may follow a line
+        that may be torn, in this life of the node."""
 
     def record(self, client: Pid, msg: Invoke | Complete) -> None:
         """Append one line for ``msg`` of ``client``, before the client's next message."""
@@ -85,14 +88,22 @@ class HistoryRecorder:
             )  # fmt: skip
 
     def _write(self, line: dict[str, Any]) -> None:
-        if self._fd is None:
-            assert self.path is not None
-            try:
+        """Append ``line``; a ``RabbleError`` if it cannot be, now or after any failure."""
+        if self._broken:
+            raise RabbleError(self._broken)
+        try:
+            if self._fd is None:
+                assert self.path is not None
                 self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
                 self._end_torn_line(self._fd)
-            except OSError as e:
-                raise RabbleError(f"cannot write the history {self.path}: {e.strerror}") from None
-            self._write({"kind": "start", "node": self.node})
+                self._append({"kind": "start", "node": self.node})
+            self._append(line)
+        except OSError as e:
+            self._broken = f"cannot write the history {self.path}: {e.strerror}"
+            raise RabbleError(self._broken) from None
+
+    def _append(self, line: dict[str, Any]) -> None:
+        assert self._fd is not None
         # Never backwards in one file, even if the wall clock is stepped back.
         self._last = max(time.time_ns(), self._last + 1)
         data = (json.dumps({**line, "time": self._last}, sort_keys=True) + "\n").encode()

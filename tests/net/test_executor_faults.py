@@ -4,7 +4,9 @@ fail-stop when durable state or history cannot be written."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import re
 import shutil
 import time
@@ -15,10 +17,13 @@ import attrs
 import pytest
 
 from rabble_sim import CorrelationId, Envelope, Pid, persist
+from rabble_sim.checks import read_recorded
+from rabble_sim.checks._recorded import TornLineWarning
 from rabble_sim.core import invoke
 from rabble_sim.net._disk import DataDir
 from rabble_sim.net._executor import LocalExecutor
 from rabble_sim.net._guard import Guard, Watchdog
+from rabble_sim.net._history import HistoryRecorder
 
 from .faulty import Mutiny
 
@@ -160,3 +165,42 @@ def test_the_watchdog_says_once_that_a_handle_is_stuck_and_when_it_returns(
     assert re.fullmatch(
         r"handle of worker::n1 on a message returned after about 0\.[3-6] s", returned
     )
+
+
+def test_after_a_failed_history_write_no_line_follows_the_torn_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk = DataDir(tmp_path, "n1")
+    disk.recover()
+    append = HistoryRecorder._append
+    failures = iter([True])
+
+    def full_disk(self: HistoryRecorder, line: dict[str, Any]) -> None:
+        if line["kind"] == "invoke" and next(failures, False):
+            os.write(self._fd, b'{"client": "worker::n1", "ki')  # type: ignore[arg-type]
+            raise OSError(errno.ENOSPC, "No space left on device")
+        append(self, line)
+
+    monkeypatch.setattr(HistoryRecorder, "_append", full_disk)
+    other = Saver(Pid("other", "n1"), records=True)
+    routed: list[Any] = []
+
+    async def main() -> LocalExecutor:
+        executor = LocalExecutor("n1", route=lambda env: routed.append(env.msg),
+                                 members=lambda: ("n1",), disk=disk)  # fmt: skip
+        executor.start([Saver(records=True), other])
+        for pid in (WORKER, other.pid, other.pid):
+            executor.deliver(Envelope(pid, PEER, "go"))
+            await asyncio.sleep(0)
+        executor.close()
+        return executor
+
+    executor = asyncio.run(main())
+    reason = f"its history could not be recorded: cannot write the history {tmp_path}/history.jsonl"
+    assert executor.failed == {
+        WORKER: f"{reason}: No space left on device",
+        other.pid: f"{reason}: No space left on device",  # its line would follow the torn one
+    }
+    assert routed == ["before 1", "before 1"]
+    with pytest.warns(TornLineWarning):
+        assert read_recorded([tmp_path / "history.jsonl"]).operations == ()
