@@ -31,8 +31,8 @@ class Group(click.Group):
             super().main(args, prog_name, standalone_mode=False, **extra)
         except click.exceptions.Exit as e:
             sys.exit(e.exit_code)
-        except click.exceptions.Abort:
-            fail("aborted")
+        except click.exceptions.Abort as e:  # click's word for Ctrl-C
+            interrupted(e.__cause__ if isinstance(e.__cause__, KeyboardInterrupt) else None)
         except click.UsageError as e:
             hint = (
                 f" (see: rabble-sim {e.ctx.command_path.partition(' ')[2]} --help)" if e.ctx else ""
@@ -45,11 +45,16 @@ class Group(click.Group):
         except RabbleError as e:
             fail(str(e))
         except KeyboardInterrupt as e:  # a real Ctrl-C: protocol code cannot raise one here
-            click.echo(f"rabble-sim: {e or 'interrupted'}", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            interrupted(e)
         except Exception as e:
             internal_error(e)
         sys.exit(EXIT_OK)
+
+
+def interrupted(error: KeyboardInterrupt | None) -> NoReturn:
+    """Stopped by Ctrl-C: exit 130, saying where the run was if it was in one."""
+    click.echo(f"rabble-sim: {error or 'interrupted'}", err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def internal_error(error: Exception) -> NoReturn:

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from ..sim import Violation
+from ..sim import STEP_TIMEOUT, Violation
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -25,7 +25,9 @@ def violation_json(v: Violation) -> dict[str, Any]:
 def show_violation(v: Violation, *, where: str) -> None:
     console.print(f"[bold red]violation[/] {where}, step {v.step}: [bold]{escape(v.check)}[/]")
     console.print(f"  {escape(v.message)}")
-    if v.traceback and v.check.startswith(("exception", "precondition", "postcondition")):
+    if v.traceback and v.check.startswith(
+        ("exception", "precondition", "postcondition", STEP_TIMEOUT)
+    ):
         console.print(f"[dim]{escape(v.traceback.rstrip())}[/]")
 
 

@@ -136,7 +136,7 @@ def shrink(
     A step timeout is not shrunk: every attempt that kept the step would wait for it.
     """
     if schedule.violation is not None and schedule.violation["check"] == STEP_TIMEOUT:
-        note = "a step timeout is not shrunk: every attempt would wait for the step"
+        note = "every attempt to shrink a step timeout would wait for the timeout"
         return ShrinkResult(schedule, 0, len(schedule.events), note)
     shrinker = _Shrinker(scenario, schedule, max_attempts, step_timeout)
     main, _ = schedule.phases()

@@ -16,10 +16,11 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
-    """``cli("run", "mod:scenario", ...)`` runs rabble-sim in ``tmp_path``."""
+    """``cli("run", "mod:scenario", ...)`` runs rabble-sim in ``tmp_path`` (``input_``: its
+    standard input)."""
 
     def invoke(
-        *args: str, hash_seed: str = "0", cwd: Path | None = None
+        *args: str, hash_seed: str = "0", cwd: Path | None = None, input_: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         env.pop("CI", None)
@@ -27,6 +28,7 @@ def cli(tmp_path: Path) -> Cli:
             [sys.executable, "-m", "rabble_sim.cli", *args],
             cwd=cwd or tmp_path,
             env=env,
+            input=input_,
             capture_output=True,
             text=True,
             timeout=300,

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from rabble_sim import Envelope, Pid, Scenario, View, start_timer
+from rabble_sim import Envelope, Persist, Pid, Scenario, View, persist, start_timer
 from rabble_sim.core import Metrics, UsageError
 from rabble_sim.debug import (
     MISSING,
@@ -385,3 +385,62 @@ def test_a_world_that_cannot_be_copied_is_rebuilt_from_the_start() -> None:
     session.goto(3)
     assert session.state("p::a")["ticks"] == 3
     assert [str(c) for c in session.diff("p::a")] == ["ticks: 2 -> 3"]
+
+
+class PersistsItsOwnDict:
+    """Persists a dict that is part of its live state, then keeps changing it: what was
+    persisted at a step must stay what it was then."""
+
+    def __init__(self, pid: Pid) -> None:
+        self.pid = pid
+        self.state: dict[str, list[int]] = {"last_op": []}
+
+    def init(self, output: list[Envelope]) -> None:
+        output.append(start_timer(self.pid, 10, None))
+
+    def handle(self, msg: object, from_: Pid, cid: object, output: list[Envelope]) -> None:
+        self.state["last_op"].append(len(self.state["last_op"]))
+        output.append(persist(self.pid, self.state))
+        output.append(start_timer(self.pid, 10, None))
+
+
+def test_a_process_that_persists_its_live_state_steps_forward_and_back() -> None:
+    scenario = Scenario("live", ["a"], lambda node, durable: [PersistsItsOwnDict(Pid("p", "a"))])
+    result = run(scenario, FairChooser(), max_steps=6, check_liveness=False)
+    session = DebugSession(Schedule.from_run(result, "unused:live"), scenario, snapshot_every=2)
+    for _ in range(6):
+        session.next()  # the first of these said "the protocol is not deterministic"
+    assert session.state("p::a") == {"pid": "p::a", "state": {"last_op": [0, 1, 2, 3, 4, 5]}}
+    session.goto(2)
+    assert session.state("p::a") == {"pid": "p::a", "state": {"last_op": [0, 1]}}
+    (persisted, _) = session.current.sent
+    assert persisted.msg == Persist({"last_op": [0, 1]}), "what was persisted at step 2"
+    assert not session.notes
+
+
+class Nondeterministic:
+    """Sends a different message each time its step is replayed: not a protocol."""
+
+    replays = 0
+
+    def __init__(self, pid: Pid) -> None:
+        self.pid = pid
+
+    def init(self, output: list[Envelope]) -> None:
+        output.append(start_timer(self.pid, 10, None))
+
+    def handle(self, msg: object, from_: Pid, cid: object, output: list[Envelope]) -> None:
+        Nondeterministic.replays += 1  # state outside the process: replays differ
+        output.append(start_timer(self.pid, 10 + Nondeterministic.replays, None))
+
+
+def test_after_a_failed_move_the_session_stays_on_its_step() -> None:
+    scenario = Scenario("nd", ["a"], lambda node, durable: [Nondeterministic(Pid("p", "a"))])
+    result = run(scenario, FairChooser(), max_steps=4, check_liveness=False)
+    session = DebugSession(Schedule.from_run(result, "unused:nd"), scenario)
+    before = session.states(), session.pending()
+    for move in (session.next, lambda: session.goto(3)):
+        with pytest.raises(UsageError, match="not deterministic"):
+            move()
+        assert session.step == 0 and session.current.number == 0
+        assert (session.states(), session.pending()) == before, "the world of step 0, whole"
