@@ -98,8 +98,7 @@ def vr_scenario(
         faults=faults,
         max_steps=max_steps,
         liveness=Liveness(every_request_completes(every_client), within=within),
-        # Scenario.clients has converter=tuple, which mypy types as Iterable[_T_co].
-        clients=client_nodes,  # type: ignore[arg-type]
+        clients=client_nodes,
         history=linearizable(KV_MODEL),  # the history check: every run's, at its end
     )
 
