@@ -46,6 +46,7 @@ class NodeConfig:
     server_tls: ssl.SSLContext | None = None
     client_tls: ssl.SSLContext | None = None
     handshake_timeout: float = 5.0
-    """Seconds a connection has to pass the handshake (TLS's included)."""
+    """Seconds a connection has to pass the handshake (and, with TLS, as long again for
+    TLS's own)."""
     stuck_after: float = 10.0
     """Seconds after which protocol code that has not returned is logged as stuck."""
