@@ -81,7 +81,7 @@ def test_whatever_protocol_code_raises_is_logged_and_the_node_keeps_serving(
     assert "exception #7 in factory of extra::a on boom:" in log
     # The traceback starts at the exception: not "during handling" of uvloop's ImportError.
     assert "During handling of the above exception" not in log
-    assert "ImportError" not in log
+    assert "uvloop" not in log
     # A real SIGINT still stops it, cleanly.
     a.kill(signal.SIGINT)
     assert a.proc.returncode == 0
