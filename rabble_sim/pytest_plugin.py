@@ -19,7 +19,15 @@ from pathlib import Path
 import pytest
 
 from .core import RabbleError, UsageError
-from .schedule import Schedule, check_tags, load, load_scenario, replay, shrink
+from .schedule import (
+    DIVERGENCES_SHOWN,
+    Schedule,
+    check_against,
+    load,
+    load_scenario,
+    replay,
+    shrink,
+)
 from .search import STRATEGIES, SweepReport, sweep
 from .sim import Scenario, Trace, summarize
 
@@ -91,10 +99,17 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
             ref = reference or reference_of(scenario)
             directory = Path(save_dir) if save_dir else root / "regressions" / scenario.name
             found = Schedule.from_run(failure, ref)
-            path = shrink(found, scenario).schedule.save(directory)
-            v = failure.violation
+            saved = shrink(found, scenario).schedule
+            path = saved.save(directory)
+            v, first = saved.violation, failure.violation
+            assert v is not None
+            steps = len(saved.events)
+            origin = f"shrunk to {steps} step{'s' * (steps != 1)} from {failure.steps}"
+            if (v["check"], v["message"]) != (first.check, first.message):
+                origin += f", which failed at step {first.step} with {first}"
             pytest.fail(
-                f"{scenario.name}: seed {failure.seed}, step {v.step}: {v.check}: {v.message}\n"
+                f"{scenario.name}: seed {failure.seed}, step {v.get('step')}: "
+                f"{v['check']}: {v['message']}\n({origin})\n"
                 f"schedule saved: {path}\nreplay it with: rabble-sim replay {path}",
                 pytrace=False,
             )
@@ -158,7 +173,7 @@ class ScheduleItem(pytest.Item):
             scenario = load_scenario(
                 schedule.scenario, scenario_folders(self.path, self.config.rootpath)
             )
-            check_tags(schedule, str(self.path))
+            check_against(schedule, scenario, str(self.path))
             outcome = replay(schedule, scenario)
         except RabbleError as e:
             raise ScheduleFailed(str(e)) from None
@@ -175,6 +190,9 @@ class ScheduleItem(pytest.Item):
             raise ScheduleFailed(
                 f"violation {kind} at step {v.step}: {v}\n{_render(outcome.result.trace, v.step)}"
             )
+        elif not outcome.fits:
+            divergences = "\n".join(f"  {d}" for d in outcome.divergences[:DIVERGENCES_SHOWN])
+            raise ScheduleFailed(f"{outcome.misfit()}\n{divergences}")
 
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None

@@ -131,6 +131,66 @@ def test_a_regression_fails_while_the_bug_is_there_and_passes_once_fixed(
     pytester.runpytest("regressions").assert_outcomes(passed=1)
 
 
+def test_a_regression_that_no_longer_fits_the_code_fails_instead_of_passing(
+    pytester: pytest.Pytester,
+) -> None:
+    path = saved_schedule(pytester, "regressions/counter")
+    data = json.loads(path.read_text())
+    data["events"][0]["to"] = "counter::a"  # a delivery today's code can never make
+    path.write_text(json.dumps(data))
+    pytester.makepyfile(counter=COUNTER.format(limit=6))  # the "fix"
+    result = pytester.runpytest("regressions")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the schedule no longer fits the code (1 of its * events*"])
+    result.stdout.fnmatch_lines(["*step 1 (*): no such message is in flight today*"])
+
+
+NOISY = """
+import attrs
+from rabble_sim import Envelope, Pid, Scenario, message
+
+@message("plugin.noise")
+@attrs.frozen
+class Noise:
+    pass
+
+@attrs.define
+class Node:
+    pid: Pid
+    heard: int = 0
+
+    def init(self, output):
+        for _ in range(10):
+            output.append(Envelope(self.pid, self.pid, Noise()))
+        output.append(Envelope(Pid("n", "b"), self.pid, Noise()))
+
+    def handle(self, msg, from_, cid, output):
+        if from_.node != self.pid.node:
+            self.heard += 1
+
+def quiet(view):
+    assert view.processes[Pid("n", "b")].heard == 0, f"heard at step {view.step}"
+
+scenario = Scenario("noisy", ["a", "b"], lambda node, durable: [Node(Pid("n", node))], [quiet])
+
+def test_noisy(rabble_sweep):
+    rabble_sweep(scenario, reference="test_noisy:scenario")
+"""
+
+
+def test_a_failing_sweep_reports_the_violation_of_the_schedule_it_saved(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_noisy=NOISY)
+    result = pytester.runpytest("--rabble-seeds", "1", "--rabble-save-dir", "saved")
+    result.assert_outcomes(failed=1)
+    (saved,) = Path(pytester.path, "saved").glob("*.json")
+    schedule = json.loads(saved.read_text())
+    assert schedule["violation"]["message"].startswith("heard at step 1\n")
+    result.stdout.fnmatch_lines(["*noisy: seed 0, step 1: quiet: heard at step 1*"])
+    result.stdout.fnmatch_lines(["*(shrunk to 1 step from 11, which failed at step 11 with quiet*"])
+
+
 def test_a_known_bug_demonstration_passes_only_while_it_reproduces(
     pytester: pytest.Pytester,
 ) -> None:

@@ -81,7 +81,7 @@ def _show(path: Path, schedule: Schedule, outcome: ReplayResult, strict: bool) -
         same = "reproduced" if outcome.reproduces(schedule) else "a different violation"
         show_violation(violation, where=f"({same})")
     elif not outcome.fits:
-        console.print(f"[bold red]no longer fits[/]: {escape(no_fit(outcome))}")
+        console.print(f"[bold red]not fixed[/]: {escape(outcome.misfit())}")
     elif schedule.violation is not None:
         console.print(
             f"[bold green]fixed[/]: the violation of {escape(str(path))} no longer occurs"
@@ -90,20 +90,6 @@ def _show(path: Path, schedule: Schedule, outcome: ReplayResult, strict: bool) -
         console.print(f"[bold green]ok[/] {escape(str(path))} replays without a violation")
     if strict and outcome.divergences:
         console.print(f"[red]--strict[/]: {len(outcome.divergences)} divergence(s)")
-
-
-def no_fit(outcome: ReplayResult) -> str:
-    """Why a replay that does not fit its schedule proves nothing, and what to do."""
-    what = (
-        f"{outcome.skipped} of its {outcome.recorded} events could not happen"
-        if outcome.skipped
-        else f"{len(outcome.divergences)} of its {outcome.recorded} events happened otherwise"
-    )
-    return (
-        f"the schedule does not describe a run of today's code ({what}), so it cannot tell "
-        "whether its violation is fixed; search again (rabble-sim run), then delete or "
-        "replace the file"
-    )
 
 
 @cli.command(name="shrink")

@@ -49,6 +49,20 @@ class ReplayResult:
         elsewhere."""
         return self.skipped == 0 and 2 * len(self.divergences) <= self.recorded
 
+    def misfit(self) -> str:
+        """Why the schedule does not fit today's code, and what to do ("" if it fits)."""
+        if self.fits:
+            return ""
+        what = (
+            f"{self.skipped} of its {self.recorded} events could not happen"
+            if self.skipped
+            else f"{len(self.divergences)} of its {self.recorded} events happened otherwise"
+        )
+        return (
+            f"the schedule no longer fits the code ({what}), so it cannot tell whether its "
+            "violation is fixed: search again (rabble-sim run), then delete or replace the file"
+        )
+
     def reproduces(self, schedule: Schedule) -> bool:
         """True when the replay fails the same check as the schedule did."""
         v = self.violation

@@ -17,12 +17,16 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     """``cli("run", "mod:scenario", ...)`` runs rabble-sim in ``tmp_path`` (``input_``: its
-    standard input)."""
+    standard input; ``env``: more environment variables)."""
 
     def invoke(
-        *args: str, hash_seed: str = "0", cwd: Path | None = None, input_: str | None = None
+        *args: str,
+        hash_seed: str = "0",
+        cwd: Path | None = None,
+        input_: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, **(env or {})}
         env.pop("CI", None)
         return subprocess.run(
             [sys.executable, "-m", "rabble_sim.cli", *args],

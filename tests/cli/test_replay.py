@@ -243,3 +243,74 @@ def test_a_cut_short_liveness_phase_is_completed_fairly_on_replay(cli: Cli, tmp_
     done = cli("replay", str(path), cwd=ROOT)
     assert done.returncode == 0, done.stdout
     assert "no longer occurs" in done.stdout
+
+
+def test_a_schedule_that_no_longer_fits_the_code_is_never_called_fixed(
+    cli: Cli, write_module: Callable[..., Path], saved: Path
+) -> None:
+    schedule = json.loads(saved.read_text())
+    schedule["events"][0]["to"] = "counter::a"  # no such message was ever in flight
+    saved.write_text(json.dumps(schedule))
+    write_module("counter", COUNTER.format(limit=6))  # a "fix", which may or may not be one
+    done = cli("replay", str(saved))
+    assert done.returncode == 1, done.stdout
+    lines = done.stdout.splitlines()
+    assert not any(line.startswith("fixed") for line in lines), done.stdout
+    assert "no longer occurs" not in done.stdout and "not fixed:" in done.stdout
+    assert "no longer fits the code (1 of its" in done.stdout
+    assert "events could not happen" in done.stdout
+    report = json.loads(cli("replay", str(saved), "--json").stdout)
+    assert report["ok"] is False and report["fits"] is False and report["reproduced"] is False
+
+
+def test_a_schedule_whose_events_mostly_diverge_no_longer_fits(
+    cli: Cli, write_module: Callable[..., Path], saved: Path
+) -> None:
+    schedule = json.loads(saved.read_text())
+    for event in schedule["events"]:
+        event["seq"] += 1000  # every message found by content, under another seq
+    saved.write_text(json.dumps(schedule))
+    write_module("counter", COUNTER.format(limit=6))
+    done = cli("replay", str(saved), "--json")
+    report = json.loads(done.stdout)
+    assert done.returncode == 1 and report["fits"] is False
+    assert all("the message is #" in d for d in report["divergences"])
+
+
+def test_another_message_under_the_recorded_seq_is_not_taken_for_it(cli: Cli, saved: Path) -> None:
+    schedule = json.loads(saved.read_text())
+    schedule["events"][0]["msg"] = {"rabble.shutdown": {}}  # another type under that seq
+    saved.write_text(json.dumps(schedule))
+    report = json.loads(cli("replay", str(saved), "--json").stdout)
+    assert report["fits"] is False
+    assert report["divergences"][0].endswith("no such message is in flight today")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            {"kind": "crash", "node": "z"},
+            "event 1 names node 'z', which scenario 'counter' does not have",
+        ),
+        ({"kind": "restart", "node": "z"}, "names node 'z'"),
+        ({"kind": "partition", "groups": [["a"], ["z"]]}, "names node 'z'"),
+        ({"kind": "partition", "groups": [["a", "b"]]}, "needs two or more groups"),
+        ({"kind": "timeout", "seq": 3, "pid": "counter::z", "cid": None}, "names node 'z'"),
+        ({"to": "counter::z"}, "names node 'z'"),
+        ({"to": "not a pid"}, "event 1: field 'to': not a pid"),
+        ({"seq": -1}, "'seq' must be 0 or more"),
+        ({"step": 0}, "step 0 cannot follow step 0"),
+    ],
+)
+def test_a_schedule_naming_what_cannot_exist_is_bad_input(
+    cli: Cli, saved: Path, change: dict[str, object], reason: str
+) -> None:
+    schedule = json.loads(saved.read_text())
+    first = schedule["events"][0]
+    schedule["events"][0] = {**first, **change} if "kind" not in change else {"step": 1, **change}
+    saved.write_text(json.dumps(schedule))
+    for command in ("replay", "shrink", "debug"):
+        done = cli(command, str(saved), input_="quit\n")
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        assert reason in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -7,6 +7,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 LOCK = """
@@ -288,3 +290,173 @@ def test_shrink_writes_a_shorter_schedule_that_still_fails(
     assert cli("replay", "small.json").returncode == 1
     printed = cli("shrink", str(raw))
     assert json.loads(printed.stdout)["format"] == "rabble-sim/schedule@1"
+
+
+NOISY = """
+import attrs
+from rabble_sim import Envelope, Pid, Scenario, message
+
+@message("t.bump")
+@attrs.frozen
+class Bump:
+    pass
+
+@attrs.define
+class Node:
+    pid: Pid
+    bumps: int = 0
+
+    def init(self, output):
+        for _ in range(20):  # noise: messages to itself, which the violation does not need
+            output.append(Envelope(self.pid, self.pid, Bump()))
+        if self.pid.node != "s":
+            for _ in range(3):
+                output.append(Envelope(Pid("n", "s"), self.pid, Bump()))
+
+    def handle(self, msg, from_, cid, output):
+        if from_ != self.pid:
+            self.bumps += 1
+
+def few_bumps(view):
+    server = view.processes[Pid("n", "s")]
+    assert server.bumps < 4, f"{server.bumps} bumps by step {view.step}"
+
+scenario = Scenario("noisy", ["s", "a", "b"], lambda node, durable: [Node(Pid("n", node))],
+                    [few_bumps])
+"""
+
+
+def test_run_reports_the_violation_of_the_schedule_it_saved(
+    cli: Cli, write_module: Callable[..., Path], tmp_path: Path
+) -> None:
+    write_module("noisy", NOISY)
+    report = json.loads(cli("run", "noisy:scenario", "--seed", "1", "--json").stdout)
+    saved = json.loads((tmp_path / report["schedule"]).read_text())
+    assert report["violation"]["message"] == saved["violation"]["message"] == "4 bumps by step 4"
+    assert report["step"] == saved["violation"]["step"] == len(saved["events"]) == 4
+    found = report["found"]
+    assert found["step"] == report["found_at_step"] > 4, "the run that found it was longer"
+    assert found["message"] == f"4 bumps by step {found['step']}"
+    assert report["shrunk"] == {"from": found["step"], "to": 4}
+    done = cli("run", "noisy:scenario", "--seed", "1")
+    assert "violation with seed 1, step 4: few_bumps\n  4 bumps by step 4\n" in done.stdout
+    assert (
+        f"shrunk to 4 steps from the {found['step']} of the run that found it "
+        f"(which failed at step {found['step']})"
+    ) in done.stdout
+    assert f"the run that found it: few_bumps: {found['message']}" in done.stdout
+
+
+ONE_PROCESS = """
+import attrs
+from rabble_sim import Pid, Scenario
+
+@attrs.define
+class Lonely:
+    pid: Pid
+
+    def handle(self, msg, from_, cid, output):
+        pass
+
+scenario = Scenario("lonely", ["n"], lambda node, durable: Lonely(Pid("l", node)))
+"""
+
+
+def test_a_start_that_returns_one_process_is_a_definition_error_and_saves_nothing(
+    cli: Cli, write_module: Callable[..., Path], tmp_path: Path
+) -> None:
+    write_module("lonely", ONE_PROCESS)
+    for command in ("run", "check"):
+        done = cli(command, "lonely:scenario")
+        assert done.returncode == 2, done.stdout
+        assert "start('n') of scenario 'lonely' returned Lonely(pid=Pid('l', 'n')), not a list" in (
+            done.stderr
+        )
+        assert not (tmp_path / "regressions").exists()
+
+
+BAD_CHECKS = """
+import attrs
+from rabble_sim import Pid, Scenario
+
+def one(view):
+    pass
+
+start = lambda node, durable: []
+bare = Scenario("bare", ["n"], start, invariants=one)
+"""
+
+
+def test_scenario_definitions_name_the_item_that_is_wrong(
+    cli: Cli, write_module: Callable[..., Path]
+) -> None:
+    cases = {
+        "invariants=[one, 42]": "Scenario.invariants[1] is 42 (an int), not a function of a View",
+        "invariants=one(None)": "Scenario.invariants is a list of functions of a View, or one such "
+        "function, not None (a NoneType)",
+        "clients='n'": "Scenario.clients is a list of node names, not 'n' (a str)",
+        "preconditions={int: one}": "Scenario.preconditions[int] is <function one",
+    }
+    for i, (argument, reason) in enumerate(cases.items()):
+        write_module(f"bad{i}", BAD_CHECKS + f"bad = Scenario('bad', ['n'], start, {argument})\n")
+        done = cli("run", f"bad{i}:bad")
+        assert done.returncode == 2 and reason in done.stderr, (argument, done.stderr)
+    write_module("bare", BAD_CHECKS)
+    assert cli("run", "bare:bare", "--seeds", "3").returncode == 0, "one function is accepted"
+
+
+UNCOPYABLE = """
+import threading
+import attrs
+from rabble_sim import Envelope, Pid, Scenario, message
+
+@message("t.poke")
+@attrs.frozen
+class Poke:
+    pass
+
+class Locked:
+    def __init__(self, pid):
+        self.pid = pid
+        self.count = 0
+        self.guard = threading.Lock()
+
+    def init(self, output):
+        output.append(Envelope(self.pid, self.pid, Poke()))
+
+    def handle(self, msg, from_, cid, output):
+        self.count += 1
+
+def counts_up(before, after, msg, outputs):
+    assert after.count == before.count + 1
+
+scenario = Scenario("locked", ["n"], lambda node, durable: [Locked(Pid("l", node))],
+                    postconditions={Poke: [counts_up]})
+"""
+
+
+def test_postconditions_on_state_that_cannot_be_copied_name_the_field(
+    cli: Cli, write_module: Callable[..., Path], tmp_path: Path
+) -> None:
+    write_module("locked", UNCOPYABLE)
+    done = cli("run", "locked:scenario")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "l::n cannot be copied for its postconditions: its field 'guard' holds" in done.stderr
+    assert "process state must be plain data" in done.stderr
+    assert not (tmp_path / "regressions").exists()
+
+
+def test_an_internal_error_exits_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rabble_sim.cli import _run, cli as command_line
+    from rabble_sim.core import RabbleInternalError
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RabbleInternalError("the engine lost track")
+
+    monkeypatch.setattr(_run, "load_scenario", broken)
+    with pytest.raises(SystemExit) as exited:
+        command_line.main(["run", "protocols.echo:scenario"])
+    assert exited.value.code == 3
+    assert "internal error: RabbleInternalError: the engine lost track" in capsys.readouterr().err
