@@ -116,7 +116,7 @@ def token_ring(tokens: int, ring: int = 10) -> Scenario:
 
 
 def steps_of(scenario: Scenario, seed: int, max_steps: int | None) -> int:
-    return run(scenario, RandomChooser(seed), max_steps=max_steps).steps
+    return run(scenario, RandomChooser(seed), max_steps=max_steps, messages=False).steps
 
 
 def step_cost(in_flight: int, steps: int, repeat: int) -> dict[str, object]:

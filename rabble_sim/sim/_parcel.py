@@ -4,11 +4,11 @@ A process may keep a reference to what it sent and change it later (a list insid
 message, say); over TCP that change never reaches the receiver, because the message was
 encoded when it was sent. In the simulator a message in flight is a ``Parcel``: the
 envelope as sent, whose pids and cid are immutable, and the message encoded at that
-moment with the wire's codec. The receiver gets a message decoded from those bytes, so
-it gets what was sent, typed as the TCP executor would give it to it; and a message
-that could not cross a real network (a class without ``@message``, a field the codec
-cannot encode or that does not hold what its annotation says) is refused where it is
-sent, naming the class and the fix.
+moment with the wire's codec, and the copy decoded from those bytes that its receiver
+will get. So the receiver gets what was sent, typed as the TCP executor would give it to
+it; and a message that could not cross a real network (a class without ``@message``, a
+field the codec cannot encode or that does not hold what its annotation says) is refused
+where it is sent, naming the class and the fix.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ import msgspec
 
 from ..core import REGISTRY, CodecError, Envelope
 
-Parcel = tuple[Envelope, bytes]
-"""A message in flight: the envelope as sent and its message encoded when it was sent.
-Only the envelope's pids and cid may be read: its ``msg`` is the sender's object, which
-the sender may have changed since; the bytes are the message."""
+Parcel = tuple[Envelope, bytes, Any]
+"""A message in flight: the envelope as sent, its message encoded when it was sent, and
+the receiver's copy, decoded from those bytes. Only the envelope's pids and cid may be
+read: its ``msg`` is the sender's object, which the sender may have changed since. The
+copy is handed out once, to the receiver: everyone else decodes the bytes."""
 
 _encode = msgspec.msgpack.Encoder().encode
 _decoders: dict[type, Any] = {}
@@ -44,13 +45,19 @@ def pack(env: Envelope) -> Parcel:
             "sets and dicts of them)"
         ) from None
     try:
-        _decoders[cls](body)
+        copy = _decoders[cls](body)
     except (msgspec.DecodeError, RecursionError) as e:
         raise CodecError(
             f"{cls.__qualname__} cannot be sent as it is declared: {e} (the TCP executor "
             "would refuse it the same way; make the field's annotation say what it holds)"
         ) from None
-    return env, body
+    return env, body, copy
+
+
+def again(parcel: Parcel) -> Parcel:
+    """Another parcel of the same message (a duplicate), with a copy of its own."""
+    env, body, _ = parcel
+    return env, body, _decoders[type(env.msg)](body)
 
 
 def decoder_of(cls: type) -> Callable[[bytes], Any]:
@@ -61,16 +68,10 @@ def decoder_of(cls: type) -> Callable[[bytes], Any]:
     return decoder
 
 
-def open_parcel(parcel: Parcel) -> Any:
-    """The message of ``parcel``, as its receiver gets it: a copy of what was sent."""
-    env, body = parcel
-    return _decoders[type(env.msg)](body)
-
-
 def unpack(parcel: Parcel) -> Envelope:
-    """The envelope of ``parcel`` with the message as it was sent."""
-    env = parcel[0]
-    return Envelope(env.to, env.from_, open_parcel(parcel), env.cid)
+    """The envelope of ``parcel`` with a fresh copy of the message as it was sent."""
+    env, body, _ = parcel
+    return Envelope(env.to, env.from_, _decoders[type(env.msg)](body), env.cid)
 
 
 def _learn(cls: type) -> None:

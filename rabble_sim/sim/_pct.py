@@ -36,7 +36,8 @@ class PCTChooser(RandomChooser):
     def pick(self, world: World, n: int, timer: int | None) -> int | None:
         self._step += 1
         heads: dict[str, int | None] = {}  # channel -> its oldest message (None: the timer)
-        for seq, (env, _) in world.messages.items():
+        for seq, parcel in world.messages.items():
+            env = parcel[0]
             channel = f"{env.from_}->{env.to}"
             head = heads.get(channel)
             if head is None or seq < head:

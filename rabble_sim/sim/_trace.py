@@ -195,7 +195,7 @@ def encode_step(parcel: Parcel | None, sent: list[Envelope]) -> bytes:
 
 
 def _wire_of_parcel(parcel: Parcel) -> _Wire:
-    env, body = parcel
+    env, body, _ = parcel
     return _Wire(env.to, env.from_, env.cid, REGISTRY.tag_of(type(env.msg)), msgspec.Raw(body))
 
 

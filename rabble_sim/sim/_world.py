@@ -28,12 +28,13 @@ from ..core import (
 from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
 from ._executor import RECEIVED, SENT, Executors, Timer
 from ._failures import CheckFailed, EventNotEnabled, protocol_failed, run_check
-from ._parcel import Parcel, open_parcel, pack, unpack
+from ._parcel import Parcel, again, pack, unpack
 from ._pool import Pool
 from ._scenario import Scenario
 
 TIMEOUT = Timeout()
 _TIMEOUT_BODY = pack(Envelope(executor_pid("-"), executor_pid("-"), TIMEOUT))[1]
+"""``Timeout()`` has no fields: every timer shares its encoding, and its one instance."""
 Applied = tuple[Parcel | None, list[Envelope]]
 """What applying an event did: the message it delivered, dropped, duplicated or fired (if
 any), and what the processes sent."""
@@ -208,11 +209,12 @@ class World:
         proc = self.processes.get(env.to)
         if proc is None:
             return parcel, self._not_running(parcel)
-        return parcel, self._handle(proc, env, open_parcel(parcel), parcel)
+        return parcel, self._handle(proc, env, parcel[2], parcel)
 
     def _not_running(self, parcel: Parcel) -> list[Envelope]:
         """``parcel`` reached a pid that is not running: its node's executor decides."""
-        env = unpack(parcel)
+        sent = parcel[0]
+        env = Envelope(sent.to, sent.from_, parcel[2], sent.cid)
         try:
             return self.executors.deliver(env)
         except CheckFailed as failure:  # in the init of a process it spawned
@@ -237,11 +239,10 @@ class World:
         parcel = self.messages.get(event.seq)
         if parcel is None:
             raise self._missing(event.seq)
-        # The copy is the same bytes: each delivery decodes a message of its own.
         if event.seq in self.local:
-            self._post_local(parcel)
+            self._post_local(again(parcel))
         else:
-            self._post(parcel)
+            self._post(again(parcel))
         return parcel, []
 
     def _fire(self, event: FireTimer) -> Applied:
@@ -250,7 +251,7 @@ class World:
         timer = self.executors.take_timer(event.seq)
         self.now = max(self.now, timer.due)
         env = Envelope(timer.pid, executor_pid(timer.pid.node), TIMEOUT, timer.cid)
-        parcel = (env, _TIMEOUT_BODY)
+        parcel = (env, _TIMEOUT_BODY, TIMEOUT)
         return parcel, self._handle(self.processes[timer.pid], env, TIMEOUT, parcel)
 
     def _crash(self, event: Crash) -> Applied:
