@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import attrs
 import click
 from rich.markup import escape
 
@@ -36,9 +37,20 @@ def open_schedule(path: Path) -> tuple[Schedule, Scenario]:
 @cli.command(name="replay")
 @click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Exit 1 on any divergence from the file.")
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="OUT",
+    help="Also write today's run of the schedule to OUT: its events as they happened, "
+    "and today's violation, if any (for a schedule that no longer fits after a change "
+    "made on purpose).",
+)
 @step_timeout_option
 @json_option
-def replay_command(path: Path, strict: bool, step_timeout: float | None, as_json: bool) -> None:
+def replay_command(
+    path: Path, strict: bool, record: Path | None, step_timeout: float | None, as_json: bool
+) -> None:
     """Replay a schedule FILE; exit 1 if a violation occurs, 0 if none does.
 
     Where today's code parts from the file, replay says so and matches events by content
@@ -48,6 +60,8 @@ def replay_command(path: Path, strict: bool, step_timeout: float | None, as_json
     """
     schedule, scenario = open_schedule(path)
     outcome = replay(schedule, scenario, step_timeout=step_timeout)
+    if record is not None:
+        _record(schedule, outcome, record)
     violation = outcome.violation
     failed = violation is not None or not outcome.fits or (strict and bool(outcome.divergences))
     if as_json:
@@ -68,6 +82,24 @@ def replay_command(path: Path, strict: bool, step_timeout: float | None, as_json
     else:
         _show(path, schedule, outcome, strict)
     sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
+
+
+def _record(schedule: Schedule, outcome: ReplayResult, out: Path) -> None:
+    """Write today's run of ``schedule`` to ``out``: what replaying it did."""
+    expect = schedule.expect
+    if expect == "violation" and not outcome.reproduces(schedule):
+        raise UsageError(
+            "the schedule is a known-bug demonstration and its violation no longer occurs: "
+            "there is no demonstration to record (find the bug again with rabble-sim run)"
+        )
+    today = attrs.evolve(Schedule.from_run(outcome.result, schedule.scenario), expect=expect)
+    try:
+        out.write_text(today.dumps(), encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot write {out}: {e.strerror or e}") from None
+    console.file = sys.stderr
+    console.print(f"recorded today's run of the schedule ({len(today.events)} events) in {out}")
+    console.file = sys.stdout
 
 
 def _show(path: Path, schedule: Schedule, outcome: ReplayResult, strict: bool) -> None:

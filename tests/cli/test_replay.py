@@ -314,3 +314,23 @@ def test_a_schedule_naming_what_cannot_exist_is_bad_input(
         done = cli(command, str(saved), input_="quit\n")
         assert done.returncode == 2, (command, done.stdout, done.stderr)
         assert reason in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_record_writes_todays_run_of_a_schedule_that_no_longer_fits(
+    cli: Cli, write_module: Callable[..., Path], saved: Path, tmp_path: Path
+) -> None:
+    schedule = json.loads(saved.read_text())
+    schedule["events"][0]["to"] = "counter::a"
+    saved.write_text(json.dumps(schedule))
+    write_module("counter", COUNTER.format(limit=6))
+    done = cli("replay", str(saved), "--record", "today.json")
+    assert done.returncode == 1 and "no longer fits" in done.stdout
+    assert "recorded today's run of the schedule" in done.stderr
+    today = json.loads((tmp_path / "today.json").read_text())
+    assert today["violation"] is None and len(today["events"]) == len(schedule["events"]) - 1
+    again = cli("replay", "today.json")
+    assert again.returncode == 0 and "replays without a violation" in again.stdout
+    demo = {**schedule, "expect": "violation"}
+    saved.write_text(json.dumps(demo))
+    refused = cli("replay", str(saved), "--record", "x.json")
+    assert refused.returncode == 2 and "known-bug demonstration" in refused.stderr
