@@ -27,6 +27,7 @@ from ._parse import (
     read_kv as read_kv,
 )
 from ._recorded import (
+    TornLineWarning as TornLineWarning,
     read_recorded as read_recorded,
     recorded_events as recorded_events,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "Model",
     "Operation",
     "RegisterModel",
+    "TornLineWarning",
     "check_linearizability",
     "history_from_events",
     "linearizable",

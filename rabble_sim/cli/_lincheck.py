@@ -19,12 +19,12 @@ from ..checks import (
     KvModel,
     LinearizabilityResult,
     RegisterModel,
+    TornLineWarning,
     check_linearizability,
     read_etcd,
     read_kv,
     read_recorded,
 )
-from ..checks._recorded import TornLineWarning
 from ..core import RabbleError, UsageError
 from ..schedule import load_reference
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
@@ -179,10 +179,10 @@ def _check(
     know, say) is bad input, reported in one line, not a crash of rabble-sim."""
     try:
         return check_linearizability(model, history, timeout=timeout)
-    except RabbleError:
-        raise
-    except Exception as e:
-        if model_name in MODELS:
+    except (RabbleError, KeyboardInterrupt):
+        raise  # Ctrl-C, or the model raising it: exit 130 either way, never a verdict
+    except BaseException as e:  # sys.exit() in a model must not pass for a verdict
+        if model_name in MODELS and isinstance(e, Exception):
             raise  # a bug of rabble-sim's own: the internal-error report
         raise UsageError(f"{name}: the model {model_name} raised {type(e).__name__}: {e}") from None
 

@@ -139,6 +139,28 @@ def test_recorded_histories_are_merged_and_checked_against_a_model_of_your_own(
     )
 
 
+def test_a_model_of_your_own_that_exits_is_never_a_pass(tmp_path: Path) -> None:
+    (tmp_path / "exiting.py").write_text(
+        "import sys\n"
+        "from protocols.vr import KV_MODEL\n"
+        "class Exiting:\n"
+        "    def init(self):\n"
+        "        return KV_MODEL.init()\n"
+        "    def step(self, state, input, output):\n"
+        "        sys.exit(0)\n"
+        "MODEL = Exiting()\n"
+    )
+    recorded(tmp_path / "c1.jsonl", "c1", ("invoke", 1, ["put", "x", "a"], 10), ("ok", 1, "ok", 20))
+    done = subprocess.run(
+        [sys.executable, "-m", "rabble_sim.cli", "lincheck", "--recorded",
+         "--model", "exiting:MODEL", "c1.jsonl"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"},
+    )  # fmt: skip
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "the model exiting:MODEL raised SystemExit: 0" in done.stderr
+
+
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "good.log").write_text(GOOD)
     (tmp_path / "broken.log").write_text(GOOD + "INFO  jepsen.util - 3\t:invoke\t:frob\t1\n")
