@@ -189,10 +189,14 @@ class _Run:
             return self.result(Violation(STEP_TIMEOUT, message, world.step))
         history = self.scenario.history
         if result.ok and history is not None:
-            failed = _check((lambda view: history(view.history),), self.view, self.world.step)
+
+            def the_history(view: View) -> None:
+                history(view.history)
+
+            the_history.__name__ = f"history {check_name(history)}"
+            failed = _check((the_history,), self.view, self.world.step)
             if failed is not None:
-                name = f"history {check_name(history)}"
-                result = attrs.evolve(result, violation=attrs.evolve(failed, check=name))
+                result = attrs.evolve(result, violation=failed)
         return result
 
     def steps(self, chooser: Chooser, limit: int, liveness_chooser: Chooser | None) -> RunResult:

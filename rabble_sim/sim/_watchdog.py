@@ -37,8 +37,9 @@ DEFAULT_STEP_TIMEOUT = 10.0
 """Seconds one step (its handle and its checks) may take before it is a violation."""
 STEP_TIMEOUT = "step timeout"
 """The name of the check a step that ran too long fails."""
-_POLL = 0.05
-"""Seconds between two looks at the watched runs, at most."""
+_POLL = 0.1
+"""Seconds between two looks at the watched runs, at most (and a tenth of the shortest
+step timeout): a step timeout is kept to within a tenth."""
 _AGAIN = 1.0
 """Seconds between two interruptions of a step that swallowed the last one."""
 _SIGNAL = signal.SIGURG
@@ -157,7 +158,7 @@ class _Watchdog:
                 for watch in self._watches:
                     watch.look(now)
                 shortest = min(w.seconds or _POLL for w in self._watches)
-            time.sleep(min(_POLL, shortest / 4))
+            time.sleep(min(_POLL, shortest / 10))
 
 
 _WATCHDOG = _Watchdog()
