@@ -11,7 +11,7 @@ import attrs
 from ..core import RabbleError
 from ._choosers import Chooser, FairChooser, ReplayChooser
 from ._events import Event
-from ._failures import CheckFailed, check_name, describe, protocol_failed
+from ._failures import CheckFailed, EventNotEnabled, check_name, describe, protocol_failed
 from ._scenario import Invariant, Scenario
 from ._trace import Trace
 from ._view import View
@@ -120,24 +120,34 @@ def recorded(result: RunResult, *, step_timeout: float | None = DEFAULT_STEP_TIM
         return result
     events = result.trace.events()
     split = len(events) if result.liveness_from is None else result.liveness_from - 1
-    again = run(
-        result.scenario,
-        ReplayChooser(events[:split]),
-        max_steps=split,
-        liveness_chooser=ReplayChooser(events[split:]),
-        check_liveness=result.liveness_from is not None,
-        seed=result.seed,
-        step_timeout=step_timeout,
-    )
+    seed = f" with seed {result.seed}" if result.seed is not None else ""
+    try:
+        again = run(
+            result.scenario,
+            ReplayChooser(events[:split]),
+            max_steps=split,
+            liveness_chooser=ReplayChooser(events[split:]),
+            check_liveness=result.liveness_from is not None,
+            seed=result.seed,
+            step_timeout=step_timeout,
+        )
+    except EventNotEnabled as e:
+        raise RabbleError(
+            f"{result.scenario.name}{seed}: running the same events again, one could not "
+            f"happen ({e}): {_NOT_DETERMINISTIC}"
+        ) from None
     if _ending(again) != _ending(result) or again.steps != result.steps:
-        seed = f" with seed {result.seed}" if result.seed is not None else ""
         raise RabbleError(
             f"{result.scenario.name}{seed} ended with {_ending(result)} after "
             f"{result.steps} steps, but running the same events again ended with "
-            f"{_ending(again)} after {again.steps}: the protocol is not deterministic "
-            "(rabble-sim determinism names the step where two runs part)"
+            f"{_ending(again)} after {again.steps}: {_NOT_DETERMINISTIC}"
         )
     return again
+
+
+_NOT_DETERMINISTIC = (
+    "the protocol is not deterministic (rabble-sim determinism names the step where two runs part)"
+)
 
 
 def _ending(result: RunResult) -> str:

@@ -19,7 +19,8 @@ from rabble_sim import (
     run,
     start_timer,
 )
-from rabble_sim.sim import Crash, Deliver, Heal, Partition, ReplayChooser, Restart
+from rabble_sim.core import RabbleError, RabbleInternalError
+from rabble_sim.sim import Crash, Deliver, Heal, Partition, ReplayChooser, Restart, recorded
 from tests.sim.conftest import ALL_FAULTS, Ping, chatter, chatter_pid
 
 A, B = Pid("p", "a"), Pid("p", "b")
@@ -306,3 +307,40 @@ def test_malformed_output_is_a_violation_not_a_crash_of_the_harness(
     assert result.violation.check == check
     assert message in result.violation.message
     assert result.violation.step == 1
+
+
+def test_a_run_without_messages_keeps_its_events_and_records_them_again_on_demand() -> None:
+    scenario = chatter(faults=ALL_FAULTS)
+    full = run(scenario, RandomChooser(5), seed=5)
+    lean = run(scenario, RandomChooser(5), seed=5, messages=False, digest=True)
+    assert not lean.trace.has_messages and lean.events() == full.events()
+    assert lean.trace.digest() == full.trace.digest(), "the same digest, computed on the way"
+    with pytest.raises(RabbleInternalError):
+        lean.trace.step_plain(1)
+    again = recorded(lean)
+    assert again.trace.has_messages and list(again.trace) == list(full.trace)
+    assert recorded(full) is full
+
+
+class Forgetful:
+    """Sends a different message each time it runs: a protocol that is not deterministic."""
+
+    runs = 0
+
+    def __init__(self, pid: Pid) -> None:
+        self.pid = pid
+
+    def init(self, output: list[Envelope]) -> None:
+        Forgetful.runs += 1
+        for _ in range(Forgetful.runs % 2 + 1):
+            output.append(Envelope(self.pid, self.pid, Ping(0)))
+
+    def handle(self, msg: Any, from_: Pid, cid: Any, output: list[Envelope]) -> None:
+        assert msg.round == 0
+
+
+def test_recording_a_run_again_names_a_protocol_that_is_not_deterministic() -> None:
+    scenario = Scenario("forgetful", ["n"], lambda node, durable: [Forgetful(Pid("f", node))])
+    lean = run(scenario, RandomChooser(0), seed=3, messages=False)
+    with pytest.raises(RabbleError, match="the protocol is not deterministic"):
+        recorded(lean)
