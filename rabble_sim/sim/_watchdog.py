@@ -118,7 +118,7 @@ class _Watch:
         def handler(signum: int, frame: FrameType | None) -> None:
             if self.pending:
                 self.pending = False
-                raise self.timeout()
+                raise self.timeout(f"the step ran for more than {self.seconds:g} s")
             if callable(previous):
                 previous(signum, frame)
 
