@@ -22,7 +22,13 @@ from ._events import (
 from ._failures import CheckFailed as CheckFailed, EventNotEnabled as EventNotEnabled
 from ._parcel import Parcel as Parcel
 from ._pct import PCTChooser as PCTChooser
-from ._run import RunResult as RunResult, Violation as Violation, recorded as recorded, run as run
+from ._run import (
+    Observer as Observer,
+    RunResult as RunResult,
+    Violation as Violation,
+    recorded as recorded,
+    run as run,
+)
 from ._scenario import (
     Faults as Faults,
     Invariant as Invariant,
@@ -66,6 +72,7 @@ __all__ = [
     "Interrupted",
     "Invariant",
     "Liveness",
+    "Observer",
     "PCTChooser",
     "Parcel",
     "Partition",

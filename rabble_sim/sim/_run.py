@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import attrs
 
@@ -24,6 +24,9 @@ from ._watchdog import (
     watching,
 )
 from ._world import World
+
+Observer = Callable[[World], None]
+"""Watches a run: called with the world after its start and after each of its steps."""
 
 
 @attrs.frozen
@@ -79,6 +82,7 @@ def run(
     messages: bool = True,
     digest: bool = False,
     step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
+    observers: Sequence[Observer] = (),
 ) -> RunResult:
     """Run ``scenario`` with events from ``chooser`` until a violation, ``max_steps``
     (default: the scenario's), or until the chooser has nothing left.
@@ -93,13 +97,16 @@ def run(
     default); without it, only the events (``recorded`` runs them again to get the rest),
     and, with ``digest``, the trace's digest computed on the way. A step (a handle and its
     checks) that runs longer than ``step_timeout`` seconds is a violation (None: no
-    limit). Ctrl-C raises ``Interrupted``, which says where the run was.
+    limit). Ctrl-C raises ``Interrupted``, which says where the run was. Each observer is
+    called with the world after the start and after every step (``world.step`` says which),
+    before the step's checks; it must not change the world.
 
     The cyclic garbage collector is paused for the run (reference counting still frees
     memory): collecting a large heap over and over would cost more than the simulation.
     """
     with _collector_paused():
-        this = _Run(scenario, seed, Trace(scenario.nodes, messages=messages, digest=digest))
+        trace = Trace(scenario.nodes, messages=messages, digest=digest)
+        this = _Run(scenario, seed, trace, tuple(observers))
         world = this.world
         try:
             with watching(lambda: world.step, step_timeout):
@@ -169,8 +176,11 @@ def _collector_paused() -> Iterator[None]:
 class _Run:
     """One run: its world, the view checks see, and the trace."""
 
-    def __init__(self, scenario: Scenario, seed: int | None, trace: Trace) -> None:
+    def __init__(
+        self, scenario: Scenario, seed: int | None, trace: Trace, observers: tuple[Observer, ...]
+    ) -> None:
         self.scenario = scenario
+        self.observers = observers
         self.seed = seed
         self.world = World(scenario)
         self.view = View(self.world)
@@ -215,6 +225,8 @@ class _Run:
         except CheckFailed as failure:
             self.trace.start([])
             return self.result(_violation(failure, 0))
+        for observe in self.observers:
+            observe(self.world)
         violation = _check(self.invariants, self.view, 0)
         if violation is not None:
             return self.result(violation)
@@ -248,6 +260,9 @@ class _Run:
             self.trace.add(event, failure.parcel, [])
             return _violation(failure, step)
         self.trace.add(event, parcel, outputs)
+        if self.observers:
+            for observe in self.observers:
+                observe(world)
         return _check(self.invariants, self.view, step) if self.invariants else None
 
     def liveness_phase(

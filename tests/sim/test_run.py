@@ -344,3 +344,13 @@ def test_recording_a_run_again_names_a_protocol_that_is_not_deterministic() -> N
     lean = run(scenario, RandomChooser(0), seed=3, messages=False)
     with pytest.raises(RabbleError, match="the protocol is not deterministic"):
         recorded(lean)
+
+
+def test_observers_see_the_world_after_the_start_and_after_every_step() -> None:
+    seen: list[tuple[int, int]] = []
+    result = run(
+        chatter(faults=ALL_FAULTS), RandomChooser(2),
+        observers=[lambda world: seen.append((world.step, len(world.processes)))],
+    )  # fmt: skip
+    assert [step for step, _ in seen] == list(range(result.steps + 1))
+    assert seen[0][1] > 0, "the processes have started when the first call comes"
