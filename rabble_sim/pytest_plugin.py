@@ -99,12 +99,17 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
             ref = reference or reference_of(scenario)
             directory = Path(save_dir) if save_dir else root / "regressions" / scenario.name
             found = Schedule.from_run(failure, ref)
-            saved = shrink(found, scenario).schedule
+            shrunk = shrink(found, scenario)
+            saved = shrunk.schedule
             path = saved.save(directory)
             v, first = saved.violation, failure.violation
             assert v is not None
             steps = len(saved.events)
-            origin = f"shrunk to {steps} step{'s' * (steps != 1)} from {failure.steps}"
+            origin = (
+                f"shrunk to {steps} step{'s' * (steps != 1)} from {failure.steps}"
+                if shrunk.reproduced
+                else f"not shrunk: {shrunk.note}"
+            )
             if (v["check"], v["message"]) != (first.check, first.message):
                 origin += f", which failed at step {first.step} with {first}"
             pytest.fail(

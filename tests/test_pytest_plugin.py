@@ -191,6 +191,45 @@ def test_a_failing_sweep_reports_the_violation_of_the_schedule_it_saved(
     result.stdout.fnmatch_lines(["*(shrunk to 1 step from 11, which failed at step 11 with quiet*"])
 
 
+FORGETFUL = """
+import attrs
+from rabble_sim import Pid, Scenario
+
+RUNS = []
+
+@attrs.define
+class Forgetful:
+    pid: Pid
+
+    def init(self, output):
+        RUNS.append(self.pid.node)  # global state: later runs differ from the first two
+
+    def handle(self, msg, from_, cid, output):
+        pass
+
+def early_runs_only(view):
+    assert len(RUNS) > 2, "an early run"
+
+start = lambda node, durable: [Forgetful(Pid("f", node))]
+scenario = Scenario("forgetful", ["a"], start, [early_runs_only])
+
+def test_forgetful(rabble_sweep):
+    rabble_sweep(scenario, reference="test_forgetful:scenario")
+"""
+
+
+def test_a_failure_that_does_not_reproduce_is_saved_as_found_and_said_not_shrunk(
+    pytester: pytest.Pytester,
+) -> None:
+    # The sweep's run and its recording fail; the shrinker's replay, the third run, passes.
+    pytester.makepyfile(test_forgetful=FORGETFUL)
+    result = pytester.runpytest("--rabble-seeds", "1", "--rabble-save-dir", "saved")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*(not shrunk: replaying it did not fail the same check again*"])
+    result.stdout.no_fnmatch_line("*shrunk to*")
+    assert len(list(Path(pytester.path, "saved").glob("*.json"))) == 1
+
+
 def test_a_known_bug_demonstration_passes_only_while_it_reproduces(
     pytester: pytest.Pytester,
 ) -> None:

@@ -147,11 +147,11 @@ def shrink_command(
     """Shrink the failing schedule FILE further, keeping its violation."""
     schedule, scenario = open_schedule(path)
     shrunk = shrink(schedule, scenario, max_attempts=attempts, step_timeout=step_timeout)
-    if shrunk.note is not None:
+    if shrunk.reproduced is None:
         console.file = sys.stderr
-        console.print(f"{escape(str(path))}: not shrunk: {escape(shrunk.note)}")
+        console.print(f"{escape(str(path))}: not shrunk: {escape(shrunk.note or 'not tried')}")
         sys.exit(EXIT_OK)
-    if shrunk.attempts == 1 and shrunk.schedule == schedule:
+    if not shrunk.reproduced:
         console.file = sys.stderr
         console.print(f"{escape(str(path))}: its violation does not reproduce; nothing to shrink")
         sys.exit(EXIT_VIOLATION)

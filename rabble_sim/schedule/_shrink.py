@@ -21,17 +21,25 @@ from ._format import Schedule
 from ._replay import replay_events
 
 FAULT_EVENTS = frozenset({"drop", "duplicate", "crash", "restart", "partition", "heal"})
+NOT_REPRODUCED = (
+    "replaying it did not fail the same check again (if the code did not change since, "
+    "the protocol is not deterministic: see rabble-sim determinism)"
+)
 
 
 @attrs.frozen
 class ShrinkResult:
-    """The shrunk schedule, and how much work it took."""
+    """The shrunk schedule, whether its violation reproduced, and how much work it took."""
 
     schedule: Schedule
     attempts: int
     original_steps: int
+    reproduced: bool | None
+    """Whether replaying the schedule failed its check again. False: ``schedule`` is the
+    input, unchanged, since there was no failure to keep (the code no longer fails that
+    way, or it is not deterministic). None: shrinking was not even tried."""
     note: str | None = None
-    """Why the schedule was not shrunk, when it was not even tried."""
+    """Why the schedule was not shrunk, when it did not reproduce or was not tried."""
 
 
 def _key(schedule: Schedule) -> tuple[int, int]:
@@ -132,17 +140,20 @@ def shrink(
 
     Passes of chunk removal and fault simplification alternate until neither finds a
     simpler schedule or ``max_attempts`` replays have been spent. The result is never
-    longer than the input; if the input does not reproduce, it is returned unchanged.
-    A step timeout is not shrunk: every attempt that kept the step would wait for it.
+    longer than the input; if the input does not reproduce, it is returned unchanged
+    with ``reproduced`` False. A step timeout is not shrunk, nor replayed (``reproduced``
+    None, with a ``note``): every attempt that kept the step would wait for it.
     """
     if schedule.violation is not None and schedule.violation["check"] == STEP_TIMEOUT:
         note = "every attempt to shrink a step timeout would wait for the timeout"
-        return ShrinkResult(schedule, 0, len(schedule.events), note)
+        return ShrinkResult(schedule, 0, len(schedule.events), None, note)
     shrinker = _Shrinker(scenario, schedule, max_attempts, step_timeout)
     main, _ = schedule.phases()
     best = shrinker.attempt(main)
     if best is None:
-        return ShrinkResult(schedule, shrinker.attempts, len(schedule.events))
+        return ShrinkResult(
+            schedule, shrinker.attempts, len(schedule.events), False, NOT_REPRODUCED
+        )
     while not shrinker.exhausted():
         before = _key(best)
         best = shrinker.simplify_faults(shrinker.remove_chunks(best))
@@ -152,4 +163,4 @@ def shrink(
             break
     if _key(best) > _key(schedule):
         best = schedule
-    return ShrinkResult(best, shrinker.attempts, len(schedule.events))
+    return ShrinkResult(best, shrinker.attempts, len(schedule.events), reproduced=True)

@@ -234,6 +234,18 @@ def test_shrink_keeps_a_demonstrations_expect_and_reports_what_cannot_be_shrunk(
     assert done.returncode == 1 and "does not reproduce" in done.stderr
 
 
+def test_shrink_with_one_replay_reproduces_and_keeps_the_schedule(cli: Cli, tmp_path: Path) -> None:
+    # The one replay reproduces the violation and leaves no budget to shrink: the file
+    # comes back as it was, and that is no failure to reproduce.
+    demo = ROOT / "schedules" / "echo" / "shared-cache.json"
+    out = tmp_path / "same.json"
+    done = cli("shrink", str(demo), "--attempts", "1", "-o", str(out), cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "does not reproduce" not in done.stderr
+    assert "in 1 replays" in done.stdout
+    assert json.loads(out.read_text())["events"] == json.loads(demo.read_text())["events"]
+
+
 def test_a_cut_short_liveness_phase_is_completed_fairly_on_replay(cli: Cli, tmp_path: Path) -> None:
     demo = json.loads((ROOT / "schedules" / "omega" / "no-self.json").read_text())
     demo["events"] = demo["events"][:3]  # three recorded liveness steps only

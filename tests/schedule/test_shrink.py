@@ -10,6 +10,7 @@ import pytest
 
 from rabble_sim.schedule import Schedule, load_scenario, loads, replay, shrink
 from rabble_sim.search import sweep
+from rabble_sim.sim import STEP_TIMEOUT
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 
@@ -31,7 +32,9 @@ def test_the_shrinker_reaches_the_shortest_known_schedule(
 ) -> None:
     scenario = load_scenario(reference)
     original = found(reference, strategy, first_seed)
-    shrunk = shrink(original, scenario).schedule
+    result = shrink(original, scenario)
+    assert result.reproduced is True
+    shrunk = result.schedule
     assert len(shrunk.events) == SHORTEST[reference]
     assert shrunk.violation is not None and original.violation is not None
     assert shrunk.violation["check"] == original.violation["check"]
@@ -74,6 +77,29 @@ def test_a_schedule_that_does_not_reproduce_comes_back_unchanged() -> None:
     result = shrink(original, fixed)
     assert result.schedule == original
     assert result.attempts == 1
+    assert result.reproduced is False
+    assert result.note is not None and "not deterministic" in result.note
+
+
+def test_a_schedule_that_reproduces_says_so_even_when_no_replay_is_left_to_shrink_it() -> None:
+    reference = "protocols.echo:bug_shared_cache"
+    original = found(reference, "random", 0)
+    result = shrink(original, load_scenario(reference), max_attempts=1)
+    assert result.reproduced is True and result.note is None
+    # One replay, spent on reproducing: the schedule comes back as it was, yet reproduced.
+    assert result.attempts == 1 and result.schedule == original
+
+
+def test_a_step_timeout_is_not_tried_which_is_not_a_failure_to_reproduce() -> None:
+    reference = "protocols.echo:bug_shared_cache"
+    original = found(reference, "random", 0)
+    timed_out = attrs.evolve(
+        original, violation={"check": STEP_TIMEOUT, "message": "step 3 ran for more than 1 s"}
+    )
+    result = shrink(timed_out, load_scenario(reference))
+    assert result.reproduced is None and result.attempts == 0
+    assert result.schedule == timed_out
+    assert result.note is not None and "step timeout" in result.note
 
 
 def test_a_schedule_without_violation_cannot_be_shrunk() -> None:
