@@ -67,9 +67,6 @@ class CallTimeout(RabbleError):
     """A call got no answer in time."""
 
 
-_METRICS = ("received", "sent", "timers_started", "timers_cancelled")
-
-
 def member(element: str) -> tuple[str, str]:
     """``name@host:port`` as (name, address)."""
     name, _, addr = element.partition("@")
