@@ -28,7 +28,9 @@ class MessageRegistry:
         self._by_class: dict[type, str] = {}
 
     def register(self, cls: type, tag: str) -> None:
-        if not attrs.has(cls) or getattr(cls.__setattr__, "__name__", "") != "_frozen_setattrs":
+        # attrs.inspect (attrs 25.4) reports how attrs built the class: public API, where
+        # the name of the generated __setattr__ was an internal of attrs.
+        if not attrs.has(cls) or not attrs.inspect(cls).is_frozen:
             raise InvalidDefinition(
                 f"@message needs a frozen attrs class, and {cls.__qualname__} is not one: "
                 "put @message above @attrs.frozen"
