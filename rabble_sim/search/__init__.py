@@ -1,9 +1,24 @@
-"""Search: seed sweeps under a strategy, and Hypothesis-driven search with shrinking."""
+"""Search: seed sweeps under a strategy, Hypothesis-driven search with shrinking, and the
+determinism self-check."""
 
+from ._determinism import (
+    DeterminismReport as DeterminismReport,
+    TraceDifference as TraceDifference,
+    check_determinism as check_determinism,
+)
 from ._strategies import STRATEGIES as STRATEGIES, chooser_for as chooser_for
 from ._sweep import SweepReport as SweepReport, sweep as sweep
 
-__all__ = ["STRATEGIES", "SweepReport", "check", "chooser_for", "sweep"]
+__all__ = [
+    "STRATEGIES",
+    "DeterminismReport",
+    "SweepReport",
+    "TraceDifference",
+    "check",
+    "check_determinism",
+    "chooser_for",
+    "sweep",
+]
 
 
 def __getattr__(name: str) -> object:

@@ -35,10 +35,8 @@ from protocols.vr.checks import every_request_completes, fewer_than_a_quorum_rec
 from protocols.vr.messages import StartView
 from rabble_sim import Faults, RunResult, Scenario, run
 from rabble_sim.schedule import Schedule, load, replay, shrink
-from rabble_sim.search import chooser_for, sweep
+from rabble_sim.search import check_determinism, chooser_for, sweep
 from rabble_sim.sim import Crash, Event, FairChooser, World
-
-from .hash_seed import digests
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -244,9 +242,5 @@ def test_a_client_restarted_mid_workload_finishes_with_new_request_numbers() -> 
 
 def test_traces_do_not_depend_on_the_hash_seed() -> None:
     # Replicas keep dicts keyed by pid strings; nothing may send in hash order.
-    imports = (
-        "from protocols.vr import two_groups as scenario; from rabble_sim import run; "
-        "from rabble_sim.search import chooser_for"
-    )
-    chooser = "chooser_for('swarm', scenario, i)"
-    assert digests(imports, chooser, "1") == digests(imports, chooser, "2")
+    report = check_determinism("protocols.vr:two_groups", range(3), strategy="swarm")
+    assert report.ok, report.difference

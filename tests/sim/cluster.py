@@ -253,6 +253,10 @@ def everything() -> Scenario:
     )
 
 
+EVERYTHING = everything()
+"""``everything()`` under a module-level name, for what takes ``MODULE:SCENARIO``."""
+
+
 def digest_of(seed: int) -> str:
     result = run(everything(), RandomChooser(seed))
     assert result.ok, result.violation

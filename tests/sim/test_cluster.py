@@ -6,10 +6,6 @@ deterministically. Routing is in ``test_routing.py``.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,6 +39,7 @@ from rabble_sim.core import (
     spawn,
     watch_cluster,
 )
+from rabble_sim.search import check_determinism
 from rabble_sim.sim import (
     Crash,
     Deliver,
@@ -68,9 +65,6 @@ from tests.sim.cluster import (
     statuses,
     watchers,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 # -- WatchCluster and ClusterStatus ----------------------------------------------------------
 
@@ -350,17 +344,6 @@ def test_the_same_seed_gives_the_same_trace_with_every_cluster_feature() -> None
 
 
 def test_the_trace_does_not_depend_on_the_hash_seed() -> None:
-    code = "from tests.sim.cluster import digest_of; print(digest_of(5))"
-    digests = set()
-    for hash_seed in ("0", "1"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        digests.add(done.stdout.strip())
-    assert digests == {digest_of(5)}
+    report = check_determinism("tests.sim.cluster:EVERYTHING", [5], strategy="random")
+    assert report.ok, report.difference
+    assert report.digests == {5: digest_of(5)}, "and it is this interpreter's trace"
