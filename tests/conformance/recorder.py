@@ -68,12 +68,12 @@ class Recorder:
     ) -> None:
         if not isinstance(msg, Go):  # the harness's kick, the same on both hosts
             self.log.append((show(msg), str(from_), self.short(cid)))
-        self.on(msg, output)
+        self.on(msg, from_, cid, output)
 
     def on_init(self, output: list[Envelope]) -> None:
         """At start and restart; on TCP before the node has joined: local requests only."""
 
-    def on(self, msg: Any, output: list[Envelope]) -> None:
+    def on(self, msg: Any, from_: Pid, cid: CorrelationId | None, output: list[Envelope]) -> None:
         """After logging ``msg`` (or on ``Go``): the script."""
 
     def cid(self, request: int) -> CorrelationId:

@@ -17,7 +17,7 @@ EXECUTOR_A = "rabble::executor::a"
 
 
 class FiresTwoTimers(Recorder):
-    def on(self, msg: Any, output: list[Envelope]) -> None:
+    def on(self, msg: Any, from_: Pid, cid: Any, output: list[Envelope]) -> None:
         if isinstance(msg, Go):
             output.append(start_timer(self.pid, 6, self.cid(1)))
             output.append(start_timer(self.pid, 2, self.cid(2)))
@@ -36,7 +36,7 @@ class ReplacesTimer(Recorder):
     """Starts cid 1 twice (the second replaces the first) and asks for its metrics on the
     one Timeout."""
 
-    def on(self, msg: Any, output: list[Envelope]) -> None:
+    def on(self, msg: Any, from_: Pid, cid: Any, output: list[Envelope]) -> None:
         if isinstance(msg, Go):
             output.append(start_timer(self.pid, 2, self.cid(1)))
             output.append(start_timer(self.pid, 8, self.cid(1)))
@@ -59,7 +59,7 @@ class CancelsTimers(Recorder):
     """Cid 1 is started and cancelled in one output (it never exists), cid 2 is cancelled
     by a later message (the Timeout of cid 3, due well before it), and cid 3 fires."""
 
-    def on(self, msg: Any, output: list[Envelope]) -> None:
+    def on(self, msg: Any, from_: Pid, cid: Any, output: list[Envelope]) -> None:
         if isinstance(msg, Go):
             output.append(start_timer(self.pid, 1, self.cid(1)))
             output.append(cancel_timer(self.pid, self.cid(1)))
@@ -84,7 +84,7 @@ def test_a_cancelled_timer_never_fires(host: Host) -> None:
 class StopsWithTimers(Recorder):
     """Starts a timer, stops, and starts another after its Shutdown in the same output."""
 
-    def on(self, msg: Any, output: list[Envelope]) -> None:
+    def on(self, msg: Any, from_: Pid, cid: Any, output: list[Envelope]) -> None:
         if isinstance(msg, Go):
             output.append(start_timer(self.pid, 1, self.cid(1)))
             output.append(self.to_executor(Shutdown()))
@@ -94,7 +94,7 @@ class StopsWithTimers(Recorder):
 class AsksLater(Recorder):
     """Asks for the metrics of ``p::a`` after the timers of ``p::a`` would have fired."""
 
-    def on(self, msg: Any, output: list[Envelope]) -> None:
+    def on(self, msg: Any, from_: Pid, cid: Any, output: list[Envelope]) -> None:
         if isinstance(msg, Go):
             output.append(start_timer(self.pid, 10, self.cid(1)))
         elif isinstance(msg, Timeout):
