@@ -37,9 +37,15 @@ class Case:
         strangers = sorted({pid.node for pid in self.processes} - set(self.nodes))
         assert not strangers, f"processes on nodes the case does not have: {strangers}"
 
-    def names(self, node: str) -> tuple[str, ...]:
-        """The recorders of ``node``, in the order ``start`` builds them."""
-        return tuple(pid.name for pid in self.processes if pid.node == node)
+    def scripted(self, node: str) -> tuple[str, ...]:
+        """The recorders of ``node`` that have a script, in the order ``start`` builds
+        them: those its starter sends ``Go``. The others get no ``Go``, so that what they
+        receive never depends on when the harness started which node's scripts."""
+        return tuple(
+            pid.name
+            for pid, kind in self.processes.items()
+            if pid.node == node and kind.on is not Recorder.on
+        )
 
     def start(self, node: str, durable: dict[Pid, Any] | None) -> list[Recorder]:
         """The scenario's ``start``: a node's recorders, given back what they persisted."""

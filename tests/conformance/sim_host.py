@@ -43,7 +43,7 @@ def scenario(case: Case) -> Scenario:
     def start(node: str, durable: dict[Pid, Any] | None) -> list[Recorder | Starter]:
         built: list[Recorder | Starter] = list(case.start(node, durable))
         if durable is None:  # the first start: the TCP host spawns its starter then too
-            built.append(Starter(Pid(STARTER, node), case.names(node)))
+            built.append(Starter(Pid(STARTER, node), case.scripted(node)))
         return built
 
     return Scenario(

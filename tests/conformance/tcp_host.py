@@ -78,7 +78,7 @@ class Cluster:
         assert len(names) > 1, "a conformance case needs two nodes or more"
         for i, name in enumerate(names):
             caller = self.nodes[names[i - 1]]
-            await caller.spawn(name, STARTER, STARTER, arg=self.case.names(name))
+            await caller.spawn(name, STARTER, STARTER, arg=self.case.scripted(name))
 
     async def start(self, name: str) -> None:
         case = self.case
