@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.counter import COUNTER
+
 pytest_plugins = ["pytester"]
 
 TESTS = """
@@ -70,39 +72,6 @@ def test_a_violation_fails_the_test_and_saves_a_replayable_schedule(
     result.stdout.fnmatch_lines([f"*rabble-sim replay saved/{saved[0].name}*"])
 
 
-COUNTER = """
-import attrs
-from rabble_sim import Envelope, Pid, Scenario, message
-
-LIMIT = {limit}
-
-@message("plugin.bump")
-@attrs.frozen
-class Bump:
-    by: int
-
-@attrs.define
-class Counter:
-    pid: Pid
-    total: int = 0
-
-    def init(self, output):
-        if self.pid.node == "a":
-            for by in (1, 2, 3):
-                output.append(Envelope(Pid("counter", "b"), self.pid, Bump(by)))
-
-    def handle(self, msg, from_, cid, output):
-        self.total += msg.by
-
-def below_limit(view):
-    for proc in view.processes.values():
-        assert proc.total <= LIMIT, f"total {{proc.total}} is over {{LIMIT}}"
-
-start = lambda node, durable: [Counter(Pid("counter", node))]
-scenario = Scenario("counter", ["a", "b"], start, [below_limit])
-"""
-
-
 def saved_schedule(pytester: pytest.Pytester, folder: str, *, expect: str | None = None) -> Path:
     """Find the counter bug with the real command line and keep its schedule in ``folder``."""
     pytester.makepyfile(counter=COUNTER.format(limit=4))
@@ -126,7 +95,7 @@ def test_a_regression_fails_while_the_bug_is_there_and_passes_once_fixed(
     result = pytester.runpytest("regressions")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*{path.name}*violation still occurs at step*below_limit*"])
-    result.stdout.fnmatch_lines(["*>> *deliver #*counter::a -> counter::b: plugin.bump(by=*"])
+    result.stdout.fnmatch_lines(["*>> *deliver #*counter::a -> counter::b: counter.bump(by=*"])
     pytester.makepyfile(counter=COUNTER.format(limit=6))  # the fix
     pytester.runpytest("regressions").assert_outcomes(passed=1)
 

@@ -9,39 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.counter import COUNTER
+
 Cli = Callable[..., subprocess.CompletedProcess[str]]
-
-COUNTER = """
-import attrs
-from rabble_sim import Envelope, Pid, Scenario, message
-
-LIMIT = {limit}
-
-@message("t.bump")
-@attrs.frozen
-class Bump:
-    by: int
-
-@attrs.define
-class Counter:
-    pid: Pid
-    total: int = 0
-
-    def init(self, output):
-        if self.pid.node == "a":
-            for by in (1, 2, 3):
-                output.append(Envelope(Pid("counter", "b"), self.pid, Bump(by)))
-
-    def handle(self, msg, from_, cid, output):
-        self.total += msg.by
-
-def below_limit(view):
-    for proc in view.processes.values():
-        assert proc.total <= LIMIT, f"total {{proc.total}} is over {{LIMIT}}"
-
-scenario = Scenario("counter", ["a", "b"], lambda node, durable: [Counter(Pid("counter", node))],
-                    [below_limit])
-"""
 
 
 @pytest.fixture
@@ -75,12 +45,12 @@ def test_replay_digest_equals_the_original_run(cli: Cli, saved: Path) -> None:
 
 def test_replay_names_the_step_where_todays_messages_differ(cli: Cli, saved: Path) -> None:
     schedule = json.loads(saved.read_text())
-    schedule["events"][0]["msg"]["t.bump"]["by"] = 99  # as if the code had sent 99 back then
+    schedule["events"][0]["msg"]["counter.bump"]["by"] = 99  # as if the code had sent 99 back then
     saved.write_text(json.dumps(schedule))
     report = json.loads(cli("replay", str(saved), "--json").stdout)
     (divergence,) = report["divergences"]
     assert divergence.startswith("step 1 (deliver #")
-    assert "msg was {'t.bump': {'by': 99}}, is now {'t.bump': {'by':" in divergence
+    assert "msg was {'counter.bump': {'by': 99}}, is now {'counter.bump': {'by':" in divergence
     assert report["reproduced"] is True
 
 
@@ -100,7 +70,12 @@ def test_replay_matches_a_renumbered_message_by_content(cli: Cli, saved: Path) -
 
 def test_replay_skips_what_cannot_happen_and_carries_on(cli: Cli, saved: Path) -> None:
     schedule = json.loads(saved.read_text())
-    never = {**schedule["events"][0], "seq": 999, "msg": {"t.bump": {"by": 7}}, "summary": "never"}
+    never = {
+        **schedule["events"][0],
+        "seq": 999,
+        "msg": {"counter.bump": {"by": 7}},
+        "summary": "never",
+    }
     schedule["events"].insert(0, never)
     saved.write_text(json.dumps(schedule))
     report = json.loads(cli("replay", str(saved), "--json").stdout)
@@ -113,7 +88,7 @@ def test_replay_lists_the_first_divergences_and_counts_the_rest(cli: Cli, saved:
     schedule = json.loads(saved.read_text())
     first = schedule["events"][0]
     nevers = [
-        {**first, "seq": 900 + i, "msg": {"t.bump": {"by": 7}}, "summary": f"never {i}"}
+        {**first, "seq": 900 + i, "msg": {"counter.bump": {"by": 7}}, "summary": f"never {i}"}
         for i in range(15)
     ]
     schedule["events"][:0] = nevers
