@@ -4,18 +4,19 @@ loopback, stopped with real signals."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rabble_sim.net import client_tls, fetch_status
+from rabble_sim.net import Node, NodeConfig, client_tls, fetch_status
 from rabble_sim.net._wire import StatusReply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,6 +112,20 @@ def run_serve(*args: str, secret: str | None = SECRET) -> subprocess.CompletedPr
         [sys.executable, "-m", "rabble_sim.cli", "serve", *args],
         env=env, capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
     )  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def client_node(contact: str, members: Iterable[str]) -> AsyncIterator[Node]:
+    """A node ``tester`` without processes, to make calls from: joined to the cluster
+    through ``contact`` once it counts ``members`` among the members; stopped at the end."""
+    wanted = set(members)
+    client = Node(NodeConfig("tester", SECRET.encode(), join=(contact,)), lambda n, d: [])
+    await client.start()
+    try:
+        await client.wait_for(lambda found: wanted <= set(found), timeout=10)
+        yield client
+    finally:
+        await client.stop()
 
 
 @pytest.fixture

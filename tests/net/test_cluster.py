@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from rabble_sim import Pid
-from rabble_sim.net import ConnectionLost, Node, NodeConfig
+from rabble_sim.net import ConnectionLost
 from rabble_sim.sim import FairChooser, World
 
-from .conftest import ROOT, SECRET, Cluster, eventually
+from .conftest import ROOT, SECRET, Cluster, client_node, eventually
 from .demo import Ping
 
 
@@ -68,10 +68,7 @@ def test_omega_elects_the_same_leader_over_tcp_as_in_simulation(cluster: Cluster
 
 
 async def call_then_kill(addr: str, victim: subprocess.Popen[str]) -> tuple[float, str]:
-    caller = Node(NodeConfig("tester", SECRET.encode(), join=(addr,)), lambda node, d: [])
-    await caller.start()
-    try:
-        await caller.wait_for(lambda members: {"a", "b", "c"} <= set(members), timeout=10)
+    async with client_node(addr, "abc") as caller:
         call = asyncio.create_task(caller.call(Pid("sink", "c"), Ping(), timeout=30))
         await asyncio.sleep(0.3)
         assert not call.done(), "the sink never answers"
@@ -80,8 +77,6 @@ async def call_then_kill(addr: str, victim: subprocess.Popen[str]) -> tuple[floa
         with pytest.raises(ConnectionLost) as lost:
             await call
         return time.monotonic() - killed, lost.value.node
-    finally:
-        await caller.stop()
 
 
 def test_a_killed_node_is_noticed_and_its_calls_fail(cluster: Cluster) -> None:

@@ -21,9 +21,9 @@ import pytest
 
 from rabble_sim import Pid
 from rabble_sim.core import RabbleError, ServiceFailed, ServiceResult
-from rabble_sim.net import CallTimeout, Node, NodeConfig, fetch_status
+from rabble_sim.net import CallTimeout, Node, fetch_status
 
-from .conftest import ROOT, SECRET, Cluster, eventually, run_serve
+from .conftest import ROOT, SECRET, Cluster, client_node, eventually, run_serve
 from .faulty import Hang, Ping, Pong, Raise, Raised, Store, Stored, UseService
 
 T = TypeVar("T")
@@ -34,13 +34,8 @@ def as_client(addr: str, body: Callable[[Node], Awaitable[T]]) -> T:
     """``body(client)``, with a client node that joined the cluster through ``addr``."""
 
     async def main() -> T:
-        client = Node(NodeConfig("tester", SECRET.encode(), join=(addr,)), lambda n, d: [])
-        await client.start()
-        try:
-            await client.wait_for(lambda members: "a" in members, timeout=10)
+        async with client_node(addr, ["a"]) as client:
             return await body(client)
-        finally:
-            await client.stop()
 
     return asyncio.run(main())
 

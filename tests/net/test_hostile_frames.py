@@ -55,7 +55,7 @@ from rabble_sim.core import (
     WatchCluster,
     executor_pid,
 )
-from rabble_sim.net import MAX_FRAME, Node, NodeConfig, parse_addr
+from rabble_sim.net import MAX_FRAME, parse_addr
 from rabble_sim.net._framing import HEADER, frame
 from rabble_sim.net._handshake import HANDSHAKE_LIMIT, NONCE_BYTES, handshake, proof
 from rabble_sim.net._wire import (
@@ -70,7 +70,7 @@ from rabble_sim.net._wire import (
     encode,
 )
 
-from .conftest import SECRET, Cluster, ServedNode, eventually
+from .conftest import SECRET, Cluster, ServedNode, client_node, eventually
 from .demo import Ping, Pong
 
 SEED = 20261122
@@ -412,13 +412,8 @@ async def attack(addr: str) -> Fuzzer:
 
 async def call_through(contact: str) -> list[Any]:
     """Join the cluster through ``contact`` as a fresh node and call a worker on a and b."""
-    caller = Node(NodeConfig("tester", SECRET.encode(), join=(contact,)), lambda node, d: [])
-    await caller.start()
-    try:
-        await caller.wait_for(lambda members: {"a", "b"} <= set(members), timeout=10)
+    async with client_node(contact, "ab") as caller:
         return [await caller.call(Pid("workers/1", n), Ping(7), timeout=10) for n in "ab"]
-    finally:
-        await caller.stop()
 
 
 def sees_both(node: ServedNode) -> bool:

@@ -11,22 +11,16 @@ from pathlib import Path
 import pytest
 
 from rabble_sim import Pid
-from rabble_sim.net import Node, NodeConfig
 
 from ..debug.conftest import require_tool
-from .conftest import SECRET, Cluster, eventually, run_serve
+from .conftest import SECRET, Cluster, client_node, eventually, run_serve
 from .demo import Ping, Pong
 
 
 async def calls(addr: str, pid: Pid, times: int) -> list[Pong]:
     """``times`` calls to ``pid`` from a client node that joins through ``addr``."""
-    caller = Node(NodeConfig("tester", SECRET.encode(), join=(addr,)), lambda node, d: [])
-    await caller.start()
-    try:
-        await caller.wait_for(lambda members: pid.node in members, timeout=10)
+    async with client_node(addr, [pid.node]) as caller:
         return [await caller.call(pid, Ping(i), timeout=10) for i in range(times)]
-    finally:
-        await caller.stop()
 
 
 def test_routing_policies_deliver_as_specified_across_the_cluster(cluster: Cluster) -> None:
@@ -52,15 +46,11 @@ def test_with_implicit_routing_off_a_broadcast_is_a_dead_letter(cluster: Cluster
     a = cluster.start("demo:no_implicit", "a")
 
     async def broadcast_then_registered() -> Pong:
-        caller = Node(NodeConfig("tester", SECRET.encode(), join=(a.addr,)), lambda n, d: [])
-        await caller.start()
-        try:
-            await caller.wait_for(lambda members: "a" in members, timeout=10)
+        async with client_node(a.addr, ["a"]) as caller:
             with pytest.raises(Exception, match="no reply"):
                 await caller.call(Pid("workers/*", "a"), Ping(), timeout=0.5)
-            return await caller.call(Pid("workers", "a"), Ping(), timeout=10)
-        finally:
-            await caller.stop()
+            reply: Pong = await caller.call(Pid("workers", "a"), Ping(), timeout=10)
+            return reply
 
     reply = asyncio.run(broadcast_then_registered())
     assert reply.by == "workers/1::a", "the path registered with a policy still routes"
