@@ -91,7 +91,7 @@ def test_data_persisted_without_a_restart_is_stored_the_same(host: Host) -> None
 
 class Client(Recorder):
     """Records two operations of a key-value client, the second completed after a reply
-    from another process (so that the history spans messages)."""
+    from the echo of the other node (so that the history spans messages)."""
 
     def on(self, msg: Any, from_: Pid, cid: Any, output: list[Envelope]) -> None:
         me = self.pid
@@ -99,7 +99,8 @@ class Client(Recorder):
             output.append(invoke(me, 1, ("put", "x", 1)))
             output.append(complete(me, 1, "ok"))
             output.append(invoke(me, 2, ("get", "x")))
-            output.append(self.send(Pid("echo", "b"), Note("get x"), 1))
+            echo = Pid("echo", "b" if me.node == "a" else "a")
+            output.append(self.send(echo, Note("get x"), 1))
         elif isinstance(msg, Note):
             output.append(complete(me, 2, 1))
 
@@ -120,7 +121,14 @@ HISTORY = [
 
 @on_hosts()
 def test_invoke_and_complete_record_each_clients_history(host: Host) -> None:
-    case = Case({Pid("c", "a"): Client, Pid("c", "b"): Client, Pid("echo", "b"): Echo})
+    case = Case(
+        {
+            Pid("c", "a"): Client,
+            Pid("c", "b"): Client,
+            Pid("echo", "a"): Echo,
+            Pid("echo", "b"): Echo,
+        }
+    )
     out = host.run(case)
     assert out.history == {"c::a": HISTORY, "c::b": HISTORY}
     assert out.dead_letters == 0
