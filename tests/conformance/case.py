@@ -23,7 +23,13 @@ class Case:
     would name, and the nodes to crash and restart, one after the other, each once the
     cluster has settled. ``quiet`` is how long (s) a TCP cluster must be still to count as
     settled: longer than any timer of the case, so that a timer that should not fire has
-    had the time to."""
+    had the time to.
+
+    On TCP the nodes' scripts start one node after the other: a case with scripted
+    recorders on several nodes must not let the order between them decide what anyone
+    logs (give each its own correspondents), or the hosts differ by an accident of the
+    harness, not of the executors.
+    """
 
     processes: Mapping[Pid, type[Recorder]]
     nodes: tuple[str, ...] = ("a", "b")
