@@ -5,9 +5,10 @@ keeps its types, the sender, the cid) and reacts through ``on``, which a case's 
 overrides to make its scripted requests. Its whole state is plain data, so the two hosts'
 states can be compared as they are.
 
-Every recorder acts first on ``Go``, which the node's ``Starter`` sends it once the
-cluster is whole: on TCP a node's ``init`` runs before the node has joined, when a message
-to another node would be lost, so the scripts start from ``Go`` on both hosts instead.
+A recorder with a script acts first on ``Go``, which its node's ``Starter`` sends it once
+the cluster is whole: on TCP a node's ``init`` runs before the node has joined, when a
+message to another node would be lost (``test_start`` shows it), so the scripts start
+from ``Go`` on both hosts instead.
 """
 
 from __future__ import annotations

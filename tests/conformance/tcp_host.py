@@ -20,7 +20,6 @@ from typing import Any
 from rabble_sim.checks import recorded_events
 from rabble_sim.codec import canonical_json
 from rabble_sim.net import Node, NodeConfig
-from rabble_sim.net._disk import DataDir
 
 from .case import Case, Outcome, histories
 from .recorder import STARTER, starter
@@ -56,18 +55,25 @@ class Cluster:
             await self.settle()
             for name in self.case.restarts:
                 await self.restart(name)
-            states: dict[str, Any] = {}
-            for node in self.nodes.values():
-                status = node.status()
-                states.update(status.processes)
-                self.dead_letters += status.dead_letters
+            return self.outcome()
         finally:
             for node in self.nodes.values():
                 await node.stop()
+
+    def outcome(self) -> Outcome:
+        states: dict[str, Any] = {}
+        durable: dict[str, Any] = {}
+        for node in self.nodes.values():
+            status = node.status()
+            states.update(status.processes)
+            self.dead_letters += status.dead_letters
+            assert node.disk is not None
+            # What a restart would hand back: persist wrote it before anything followed.
+            durable.update((str(pid), data) for pid, data in (node.disk.recover() or {}).items())
         return Outcome(
             states=dict(sorted(states.items())),
             dead_letters=self.dead_letters,
-            durable=self.durable(),
+            durable=dict(sorted(durable.items())),
             history=histories(recorded_events(sorted(self.root.glob("*/history.jsonl")))),
         )
 
@@ -151,12 +157,3 @@ class Cluster:
             if loop.time() > deadline:
                 raise AssertionError(f"not within {WITHIN} s: {what}")
             await asyncio.sleep(POLL)
-
-    def durable(self) -> dict[str, Any]:
-        """What each node's data directory would hand back at a restart (read once the
-        nodes have stopped, as a restart would)."""
-        found: dict[str, Any] = {}
-        for name in self.case.nodes:
-            recovered = DataDir(self.root / name, name).recover() or {}
-            found.update((str(pid), data) for pid, data in recovered.items())
-        return dict(sorted(found.items()))

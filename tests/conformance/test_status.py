@@ -18,12 +18,15 @@ EXECUTOR_A, EXECUTOR_B = "rabble::executor::a", "rabble::executor::b"
 
 
 class AsksForMetrics(Recorder):
-    """Sends a note to ``r::a``, then asks its own metrics, those of ``r::a``, of a pid
-    that does not run, and (remotely) of ``q::b``, one at a time."""
+    """Sends a note to ``r::a`` and one to ``q::b``, then asks its own metrics, those of
+    ``r::a``, of a pid that does not run, and (of b's executor) of ``q::b``, one at a
+    time: each note has arrived before the question about its receiver (FIFO on one
+    node, and on one link)."""
 
     def on(self, msg: Any, from_: Pid, cid: Any, output: list[Envelope]) -> None:
         if isinstance(msg, Go):
             output.append(self.send(C, Note("one")))
+            output.append(self.send(B, Note("one")))
             output.append(self.to_executor(GetMetrics(), 1))
         elif cid is not None and cid.request == 1:
             output.append(self.to_executor(GetMetrics(C), 2))
@@ -45,10 +48,10 @@ def test_get_metrics_answers_for_the_sender_or_the_pid_it_names(host: Host) -> N
     # Go and each Metrics count as received (a process without a script gets no Go);
     # every envelope appended counts as sent, requests to the executor included.
     assert out.log(A) == [
-        (metrics("p::a", 1, 2), EXECUTOR_A, 1),
+        (metrics("p::a", 1, 3), EXECUTOR_A, 1),
         (metrics("r::a", 1, 0), EXECUTOR_A, 2),
         (metrics("ghost::a", 0, 0), EXECUTOR_A, 3),
-        (metrics("q::b", 0, 0), EXECUTOR_B, 4),
+        (metrics("q::b", 1, 0), EXECUTOR_B, 4),
     ]
     assert out.dead_letters == 0
     same_everywhere(host, case, out)
