@@ -1,8 +1,9 @@
 """Small protocols for the tests of the executor's cluster built-ins in the World.
 
 ``Actor`` sends what its scripts say and records what it gets; ``Cluster`` is a started
-World of them; ``Quiet`` delivers everything before each scripted fault; ``everything``
-is a scenario that uses every cluster feature under every fault.
+World of them (``scripted``: one on each of nodes a, b and c); ``Quiet`` delivers
+everything before each scripted fault; ``everything`` is a scenario that uses every
+cluster feature under every fault.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class Actor:
         self.on_init = on_init
         self.on_msg = on_msg
         self.received: list[tuple[Any, Pid, CorrelationId | None]] = []
+        self.volatile = 0
+        """Messages handled in this life: never persisted, so a crash loses it."""
 
     def init(self, output: list[Envelope]) -> None:
         output.extend(self.on_init(self))
@@ -65,6 +68,7 @@ class Actor:
         self, msg: Any, from_: Pid, cid: CorrelationId | None, output: list[Envelope]
     ) -> None:
         self.received.append((msg, from_, cid))
+        self.volatile += 1
         output.extend(self.on_msg(self, msg, from_, cid))
 
     def notes(self) -> list[str]:
@@ -103,12 +107,43 @@ class Cluster:
     def in_flight(self) -> list[Envelope]:
         return [env for _, env in self.world.in_flight()]
 
+    def seqs(self) -> list[int]:
+        """The seqs of the messages in flight, oldest first."""
+        return [seq for seq, _ in self.world.in_flight()]
+
+    def seq_of(self, to: Pid, from_: Pid) -> int:
+        """The seq of the one message in flight from ``from_`` to ``to``."""
+        (seq,) = [s for s, env in self.world.in_flight() if env.to == to and env.from_ == from_]
+        return seq
+
+    def deliverable(self) -> list[int]:
+        """The seqs of the messages that may be delivered now (not held by a partition)."""
+        return list(self.world.messages)
+
 
 def one_actor(
     on_init: Callable[[Actor], list[Envelope]] = nothing, on_msg: Script = nothing
 ) -> Any:
     """An Actor ``p`` on every node."""
     return lambda node: [Actor(Pid("p", node), on_init, on_msg)]
+
+
+NODES = ("a", "b", "c")
+Init = Callable[[Actor], list[Envelope]]
+
+
+def scripted(
+    inits: dict[Pid, Init] | None = None, on_msg: Script = nothing, nodes: Sequence[str] = NODES
+) -> Cluster:
+    """An Actor ``p`` on each of ``nodes``: its init sends what ``inits`` says for its
+    pid (nothing if absent), and every Actor answers messages with ``on_msg``."""
+    scripts = inits or {}
+
+    def actors(node: str) -> list[Actor]:
+        pid = Pid("p", node)
+        return [Actor(pid, scripts.get(pid, nothing), on_msg)]
+
+    return Cluster(nodes, actors)
 
 
 class Quiet:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import attrs
 import networkx as nx
 import pytest
 
@@ -23,7 +22,6 @@ from rabble_sim import (
     Timeout,
     cancel_timer,
     executor_pid,
-    message,
     persist,
     start_timer,
 )
@@ -39,77 +37,7 @@ from rabble_sim.sim import (
     Restart,
     World,
 )
-
-
-@message("test.world.note")
-@attrs.frozen
-class Note:
-    text: str
-
-
-A, B, C = Pid("p", "a"), Pid("p", "b"), Pid("p", "c")
-NODES = ("a", "b", "c")
-Script = Callable[["Actor", Any, Pid, CorrelationId | None], list[Envelope]]
-
-
-class Actor:
-    """Records what it receives; ``on_init`` and ``on_msg`` say what it sends."""
-
-    def __init__(self, pid: Pid, on_init: Callable[[Actor], list[Envelope]], on_msg: Script):
-        self.pid = pid
-        self.on_init = on_init
-        self.on_msg = on_msg
-        self.received: list[tuple[Any, Pid, CorrelationId | None]] = []
-        self.volatile = 0
-
-    def init(self, output: list[Envelope]) -> None:
-        output.extend(self.on_init(self))
-
-    def handle(
-        self, msg: Any, from_: Pid, cid: CorrelationId | None, output: list[Envelope]
-    ) -> None:
-        self.received.append((msg, from_, cid))
-        self.volatile += 1
-        output.extend(self.on_msg(self, msg, from_, cid))
-
-
-def nothing(*args: Any) -> list[Envelope]:
-    return []
-
-
-class Cluster:
-    """A World with one Actor per node, plus a log of every ``start(node, durable)`` call."""
-
-    def __init__(
-        self,
-        inits: dict[Pid, Callable[[Actor], list[Envelope]]] | None = None,
-        on_msg: Script = nothing,
-        nodes: tuple[str, ...] = NODES,
-    ) -> None:
-        self.starts: list[tuple[str, dict[Pid, Any] | None]] = []
-        inits = inits or {}
-
-        def start(node: str, durable: dict[Pid, Any] | None) -> list[Actor]:
-            self.starts.append((node, durable))
-            pid = Pid("p", node)
-            return [Actor(pid, inits.get(pid, nothing), on_msg)]
-
-        self.world = World(Scenario("world-test", nodes, start))
-        self.init_output = self.world.start()
-
-    def __getitem__(self, pid: Pid) -> Actor:
-        actor: Actor = self.world.processes[pid]
-        return actor
-
-    def seqs(self) -> list[int]:
-        return [seq for seq, _ in self.world.in_flight()]
-
-    def seq_of(self, to: Pid, from_: Pid) -> int:
-        (seq,) = [s for s, env in self.world.in_flight() if env.to == to and env.from_ == from_]
-        return seq
-
-    def deliverable(self) -> list[int]:
-        return list(self.world.messages)
+from tests.sim.cluster import A, Actor, B, C, Cluster, Note, nothing, scripted
 
 
 def send(to: Pid, text: str, cid: CorrelationId | None = None) -> Callable[[Actor], list[Envelope]]:
@@ -120,7 +48,7 @@ def send(to: Pid, text: str, cid: CorrelationId | None = None) -> Callable[[Acto
 
 
 def test_what_init_sends_is_in_flight_after_start_in_creation_order() -> None:
-    c = Cluster({A: send(C, "a->c"), B: send(A, "b->a"), C: send(B, "c->b")})
+    c = scripted({A: send(C, "a->c"), B: send(A, "b->a"), C: send(B, "c->b")})
     assert [(env.from_, env.to, env.msg) for _, env in c.world.in_flight()] == [
         (A, C, Note("a->c")),
         (B, A, Note("b->a")),
@@ -132,7 +60,7 @@ def test_what_init_sends_is_in_flight_after_start_in_creation_order() -> None:
 
 def test_deliver_hands_the_message_its_sender_and_cid_to_the_receiver() -> None:
     cid = CorrelationId(A, 1, 2)
-    c = Cluster({A: send(B, "hello", cid)})
+    c = scripted({A: send(B, "hello", cid)})
     env, out = c.world.apply(Deliver(0))
     assert env == Envelope(B, A, Note("hello"), cid)
     assert out == []
@@ -144,14 +72,14 @@ def test_what_a_handler_sends_gets_the_next_seqs() -> None:
     def reply(actor: Actor, msg: Any, from_: Pid, cid: Any) -> list[Envelope]:
         return [Envelope(from_, actor.pid, Note("re"), cid), Envelope(C, actor.pid, Note("cc"))]
 
-    c = Cluster({A: send(B, "hi")}, on_msg=reply)
+    c = scripted({A: send(B, "hi")}, on_msg=reply)
     _, out = c.world.apply(Deliver(0))
     assert out == [Envelope(A, B, Note("re")), Envelope(C, B, Note("cc"))]
     assert [(seq, env.to) for seq, env in c.world.in_flight()] == [(1, A), (2, C)]
 
 
 def test_any_in_flight_message_may_be_delivered_next() -> None:
-    c = Cluster({A: lambda a: [Envelope(B, a.pid, Note(str(i))) for i in range(3)]})
+    c = scripted({A: lambda a: [Envelope(B, a.pid, Note(str(i))) for i in range(3)]})
     c.world.apply(Deliver(2))
     c.world.apply(Deliver(0))
     c.world.apply(Deliver(1))
@@ -159,7 +87,7 @@ def test_any_in_flight_message_may_be_delivered_next() -> None:
 
 
 def test_a_dropped_message_is_never_delivered() -> None:
-    c = Cluster({A: lambda a: [Envelope(B, a.pid, Note("lost")), Envelope(B, a.pid, Note("ok"))]})
+    c = scripted({A: lambda a: [Envelope(B, a.pid, Note("lost")), Envelope(B, a.pid, Note("ok"))]})
     env, out = c.world.apply(Drop(0))
     assert env == Envelope(B, A, Note("lost"))
     assert out == []
@@ -172,7 +100,7 @@ def test_a_dropped_message_is_never_delivered() -> None:
 
 def test_a_duplicated_message_is_delivered_twice_under_both_seqs() -> None:
     cid = CorrelationId(A, 9)
-    c = Cluster({A: send(B, "twice", cid), C: send(A, "other")})
+    c = scripted({A: send(B, "twice", cid), C: send(A, "other")})
     env, out = c.world.apply(Duplicate(0))
     assert env == Envelope(B, A, Note("twice"), cid)
     assert out == []
@@ -190,7 +118,7 @@ def test_a_duplicated_message_is_delivered_twice_under_both_seqs() -> None:
 def crash_setup() -> Cluster:
     """A and C each send B a note; B sent A one and has a timer pending."""
     cid = CorrelationId(B, 1)
-    return Cluster(
+    return scripted(
         {
             A: send(B, "to b"),
             B: lambda b: [Envelope(A, b.pid, Note("from b")), start_timer(b.pid, 10, cid)],
@@ -220,7 +148,7 @@ def test_a_crash_loses_volatile_state_timers_and_messages_to_the_node() -> None:
 
 
 def test_messages_sent_to_a_down_node_are_lost_even_after_it_restarts() -> None:
-    c = Cluster({A: send(B, "early")}, on_msg=lambda a, m, f, cid: [Envelope(B, a.pid, Note("x"))])
+    c = scripted({A: send(B, "early")}, on_msg=lambda a, m, f, cid: [Envelope(B, a.pid, Note("x"))])
     c.world.apply(Crash("b"))
     assert c.seqs() == []
     c.world.apply(Restart("b"))
@@ -235,7 +163,7 @@ def test_restart_builds_fresh_processes_and_runs_init_again() -> None:
         inits.append(actor.pid)
         return [Envelope(A, actor.pid, Note("hello again"))]
 
-    c = Cluster({B: init})
+    c = scripted({B: init})
     c.world.apply(Deliver(0))
     old = c[B]
     old.volatile = 42
@@ -254,7 +182,7 @@ def test_restart_hands_start_exactly_the_last_persisted_data_of_the_nodes_pids()
     def save(actor: Actor, msg: Any, from_: Pid, cid: Any) -> list[Envelope]:
         return [persist(actor.pid, {"count": actor.volatile, "log": [msg.text]})]
 
-    c = Cluster(
+    c = scripted(
         {A: send(B, "first"), C: lambda ac: [persist(ac.pid, "c's data"), *send(B, "2nd")(ac)]},
         on_msg=save,
     )
@@ -268,7 +196,7 @@ def test_restart_hands_start_exactly_the_last_persisted_data_of_the_nodes_pids()
 
 def test_persisted_data_is_a_snapshot_not_a_reference() -> None:
     log: list[str] = ["x"]
-    c = Cluster({A: send(B, "save")}, on_msg=lambda b, msg, f, cid: [persist(b.pid, log)])
+    c = scripted({A: send(B, "save")}, on_msg=lambda b, msg, f, cid: [persist(b.pid, log)])
     c.world.apply(Deliver(0))
     log.append("changed after persisting")
     c.world.apply(Crash("b"))
@@ -282,7 +210,7 @@ def test_persisted_data_is_a_snapshot_not_a_reference() -> None:
 
 
 def test_restart_of_a_node_that_never_persisted_gets_no_data() -> None:
-    c = Cluster()
+    c = scripted()
     c.world.apply(Crash("a"))
     c.world.apply(Restart("a"))
     assert c.starts[-1] == ("a", {})
@@ -292,7 +220,7 @@ def test_restart_of_a_node_that_never_persisted_gets_no_data() -> None:
 
 
 def test_a_partition_blocks_exactly_the_cross_group_messages_until_heal() -> None:
-    c = Cluster(
+    c = scripted(
         {
             A: lambda a: [Envelope(B, a.pid, Note("a->b")), Envelope(A, a.pid, Note("a->a"))],
             B: send(C, "b->c"),
@@ -318,7 +246,7 @@ def test_a_partition_blocks_exactly_the_cross_group_messages_until_heal() -> Non
 
 
 def test_the_network_graph_shows_the_partition() -> None:
-    c = Cluster()
+    c = scripted()
     assert nx.is_connected(c.world.network())
     c.world.apply(Partition((("a",), ("b", "c"))))
     components = sorted(sorted(group) for group in nx.connected_components(c.world.network()))
@@ -333,7 +261,7 @@ def test_messages_sent_across_groups_during_a_partition_wait_for_the_heal() -> N
             return [Envelope(A, actor.pid, Note("across")), Envelope(C, actor.pid, Note("inside"))]
         return []
 
-    c = Cluster({B: send(B, "go")}, on_msg=forward)
+    c = scripted({B: send(B, "go")}, on_msg=forward)
     c.world.apply(Partition((("a",), ("b", "c"))))
     c.world.apply(Deliver(0))
     across, inside = c.seq_of(A, B), c.seq_of(C, B)
@@ -353,7 +281,7 @@ def test_messages_sent_across_groups_during_a_partition_wait_for_the_heal() -> N
     ],
 )
 def test_a_partition_must_split_the_nodes_into_non_empty_groups(groups: Any, problem: str) -> None:
-    c = Cluster()
+    c = scripted()
     with pytest.raises(EventNotEnabled, match=problem):
         c.world.apply(Partition(groups))
     assert not c.world.partitioned
@@ -367,7 +295,7 @@ def timer_cid(n: int) -> CorrelationId:
 
 
 def test_timers_fire_in_due_order_and_move_the_clock() -> None:
-    c = Cluster({A: lambda a: [start_timer(a.pid, ms, timer_cid(ms)) for ms in (30, 10, 20)]})
+    c = scripted({A: lambda a: [start_timer(a.pid, ms, timer_cid(ms)) for ms in (30, 10, 20)]})
     assert c.world.now == 0
     assert c.seqs() == [], "timers are not messages"
     fired = []
@@ -382,7 +310,7 @@ def test_timers_fire_in_due_order_and_move_the_clock() -> None:
 
 
 def test_only_the_next_timer_due_may_fire() -> None:
-    c = Cluster(
+    c = scripted(
         {A: lambda a: [start_timer(a.pid, 50, timer_cid(1)), start_timer(a.pid, 5, timer_cid(2))]}
     )
     later = min(c.world.timers)
@@ -394,7 +322,7 @@ def test_a_timer_is_due_relative_to_the_clock_when_it_starts() -> None:
     def again(actor: Actor, msg: Any, from_: Pid, cid: Any) -> list[Envelope]:
         return [start_timer(actor.pid, 5, timer_cid(2))] if cid == timer_cid(1) else []
 
-    c = Cluster({A: lambda a: [start_timer(a.pid, 10, timer_cid(1))]}, on_msg=again)
+    c = scripted({A: lambda a: [start_timer(a.pid, 10, timer_cid(1))]}, on_msg=again)
     c.world.apply(FireTimer(c.world.next_timer()))  # type: ignore[arg-type]
     assert c.world.now == 10
     c.world.apply(FireTimer(c.world.next_timer()))  # type: ignore[arg-type]
@@ -402,7 +330,7 @@ def test_a_timer_is_due_relative_to_the_clock_when_it_starts() -> None:
 
 
 def test_a_cancelled_timer_never_fires() -> None:
-    c = Cluster(
+    c = scripted(
         {
             A: lambda a: [
                 start_timer(a.pid, 10, timer_cid(1)),
@@ -421,7 +349,7 @@ def test_a_cancelled_timer_never_fires() -> None:
 
 
 def test_starting_a_timer_with_the_same_cid_replaces_it() -> None:
-    c = Cluster(
+    c = scripted(
         {A: lambda a: [start_timer(a.pid, 10, timer_cid(1)), start_timer(a.pid, 40, timer_cid(1))]}
     )
     assert len(c.world.timers) == 1
@@ -433,7 +361,7 @@ def test_starting_a_timer_with_the_same_cid_replaces_it() -> None:
 
 def test_timers_of_different_processes_with_equal_cids_are_distinct() -> None:
     cid = CorrelationId(Pid("shared", "x"))
-    c = Cluster(
+    c = scripted(
         {A: lambda a: [start_timer(a.pid, 10, cid)], B: lambda b: [start_timer(b.pid, 20, cid)]}
     )
     assert len(c.world.timers) == 2
@@ -455,7 +383,7 @@ def test_get_metrics_is_answered_with_what_the_executor_counted() -> None:
             ]
         return []
 
-    c = Cluster({B: lambda b: [Envelope(A, b.pid, Note(str(i))) for i in range(2)]}, on_msg=on_msg)
+    c = scripted({B: lambda b: [Envelope(A, b.pid, Note(str(i))) for i in range(2)]}, on_msg=on_msg)
     c.world.apply(Deliver(0))
     (seq,) = [s for s, env in c.world.in_flight() if isinstance(env.msg, Metrics)]
     env = c.world.envelope(seq)
@@ -471,7 +399,7 @@ def test_get_metrics_of_another_process() -> None:
             return [Envelope(executor_pid("b"), actor.pid, GetMetrics(A))]
         return []
 
-    c = Cluster({A: send(B, "x")}, on_msg=ask)
+    c = scripted({A: send(B, "x")}, on_msg=ask)
     c.world.apply(Deliver(0))
     ((_, env),) = c.world.in_flight()
     assert env.msg == Metrics(A, received=0, sent=1)
@@ -501,7 +429,7 @@ def test_shutdown_stops_the_process_and_its_timers() -> None:
             return [Envelope(executor_pid(actor.pid.node), actor.pid, Shutdown())]
         return []
 
-    c = Cluster(
+    c = scripted(
         {
             A: lambda a: [Envelope(B, a.pid, Note("stop")), Envelope(B, a.pid, Note("late"))],
             B: lambda b: [start_timer(b.pid, 10, CorrelationId(b.pid))],
@@ -527,7 +455,7 @@ def test_requests_after_shutdown_in_the_same_output_are_void() -> None:
             Envelope(executor, me, Shutdown()),
         ]
 
-    c = Cluster({A: send(B, "stop")}, on_msg=stop)
+    c = scripted({A: send(B, "stop")}, on_msg=stop)
     c.world.apply(Deliver(0))
     assert B not in c.world.processes
     assert c.world.next_timer() is None
@@ -537,7 +465,7 @@ def test_requests_after_shutdown_in_the_same_output_are_void() -> None:
 
 
 def test_messages_to_unknown_pids_are_dead_letters() -> None:
-    c = Cluster(
+    c = scripted(
         {
             A: lambda a: [
                 Envelope(Pid("nobody", "b"), a.pid, Note("?")),
@@ -555,7 +483,7 @@ def test_messages_to_unknown_pids_are_dead_letters() -> None:
 
 def test_a_forged_sender_on_an_unknown_node_waits_for_the_heal() -> None:
     ghost = Pid("ghost", "nowhere")
-    c = Cluster({A: lambda a: [Envelope(B, ghost, Note("boo"))]})
+    c = scripted({A: lambda a: [Envelope(B, ghost, Note("boo"))]})
     c.world.apply(Partition((("a",), ("b", "c"))))
     assert c.deliverable() == []
     c.world.apply(Heal())
@@ -567,7 +495,7 @@ def test_a_forged_sender_on_an_unknown_node_waits_for_the_heal() -> None:
 
 
 def test_events_that_are_not_enabled_say_why() -> None:
-    c = Cluster({A: send(B, "x")})
+    c = scripted({A: send(B, "x")})
     cases: list[tuple[Any, str]] = [
         (Deliver(7), r"message #7 is not in flight"),
         (Drop(7), r"message #7 is not in flight"),
