@@ -11,9 +11,10 @@ import rabble_sim.checks
 PACKAGE = Path(rabble_sim.__file__).parent
 
 # Each part may import only the parts to its left (DESIGN.md, STYLE.md)...
-LAYERS = ["core", "codec", "sim", "checks", "schedule", "search", "debug", "cli"]
-# ... and the TCP executor only core and codec, so that it runs without the simulator.
-BESIDE = {"net": ["core", "codec"]}
+LAYERS = ["core", "codec", "executor", "sim", "checks", "schedule", "search", "debug", "cli"]
+# ... and the TCP executor only core, codec and the executor's semantics (written once for
+# both hosts), so that it runs without the simulator.
+BESIDE = {"net": ["core", "codec", "executor"]}
 CONTRACT = [
     "Pid", "NodeId", "CorrelationId", "Envelope", "Process", "message",
     "StartTimer", "CancelTimer", "Timeout", "Persist", "Shutdown",

@@ -58,14 +58,14 @@ class Rewinder:
         world = self.start()
         self._prints.append(b"")
         self._snapshot(0, world)
-        yield world, range(world.next_seq)
+        yield world, range(world.network.next_seq)
         for number in range(1, len(self._events)):
-            first = world.next_seq
+            first = world.network.next_seq
             with self._watched():
                 self._prints.append(self._apply(world, number))
             if number % self._every == 0:
                 self._snapshot(number, world)
-            yield world, range(first, world.next_seq)
+            yield world, range(first, world.network.next_seq)
 
     def start(self) -> World:
         """A world freshly started: step 0, exactly as in the recorded run."""

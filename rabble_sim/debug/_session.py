@@ -226,8 +226,10 @@ class DebugSession:
     def pending(self) -> Pending:
         """The messages in flight and the timers pending at the current step."""
         world = self._world
-        messages = tuple(InFlight(seq, env, seq in world.blocked) for seq, env in world.in_flight())
-        timers = sorted(world.timers.items(), key=lambda item: (item[1].due, item[0]))
+        messages = tuple(
+            InFlight(seq, env, seq in world.network.held) for seq, env in world.in_flight()
+        )
+        timers = world.timers.by_due()
         return Pending(
             messages,
             tuple(PendingTimer(seq, t.pid, t.cid, t.due) for seq, t in timers),
@@ -275,7 +277,7 @@ class DebugSession:
         """The states, before ``step``, of the processes it may change: the one that
         handles its message, or those of the node it crashes."""
         node = getattr(step.event, "node", None)
-        pids = world.node_pids.get(node, []) if isinstance(node, str) else []
+        pids = world.pids_on(node) if isinstance(node, str) else []
         if step.envelope is not None:
             pids = [*pids, step.envelope.to]
         processes = world.processes

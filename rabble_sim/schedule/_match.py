@@ -79,7 +79,7 @@ def _resolve_message(
 ) -> tuple[Event | None, str | None]:
     recorded = {k: plain[k] for k in CONTENT if k in plain}
     seq: int = event.seq  # type: ignore[union-attr]
-    parcel = world.messages.get(seq)
+    parcel = world.network.deliverable.get(seq)
     if "msg" not in recorded:  # a hand-written event, naming its message by seq alone
         if parcel is not None:
             return event, None
@@ -90,7 +90,7 @@ def _resolve_message(
     if match is not None:
         renumbered = attrs.evolve(event, seq=match)  # type: ignore[arg-type]
         return renumbered, f"the message is #{match} today"
-    blocked = world.blocked.get(seq)
+    blocked = world.network.held.get(seq)
     if blocked is not None and _content(blocked) == recorded:
         return None, "the message is waiting for a heal today"
     if parcel is not None and _identity(_content(parcel)) == _identity(recorded):
@@ -115,7 +115,7 @@ def _find(world: World, recorded: dict[str, Any]) -> int | None:
     to, from_ = recorded.get("to"), recorded.get("from")
     matches = [
         seq
-        for seq, parcel in world.messages.items()
+        for seq, parcel in world.network.deliverable.items()
         if str(parcel[0].to) == to and str(parcel[0].from_) == from_
         if _content(parcel) == recorded
     ]
@@ -125,7 +125,7 @@ def _find(world: World, recorded: dict[str, Any]) -> int | None:
 def _resolve_timer(
     plain: dict[str, Any], event: Event, world: World
 ) -> tuple[Event | None, str | None]:
-    seq = world.next_timer()
+    seq = world.timers.next()
     if seq is None:
         return None, "no timer is pending today"
     timer = world.timers[seq]

@@ -19,7 +19,7 @@ from hypothesis.errors import Flaky
 
 from ..core import RabbleError
 from ..sim import DEFAULT_STEP_TIMEOUT, RunResult, Scenario, recorded, run
-from ..sim._hypothesis import HypothesisChooser
+from ..sim._hypothesis import Draw, HypothesisChooser, HypothesisDraws
 
 PROFILES = {
     "rabble-dev": settings(max_examples=100),
@@ -53,6 +53,17 @@ class CheckReport:
         return self.failure is None
 
 
+SUPPRESSED = [
+    # Drawing an example is running a whole simulation, by design: it takes the time
+    # the run takes, far more than Hypothesis expects a strategy to take.
+    HealthCheck.too_slow,
+    # A long run makes many decisions; a run that Hypothesis cuts short for it is a
+    # shorter run, not a bad example.
+    HealthCheck.data_too_large,
+]
+"""The health checks that do not fit a search where each example is a whole run."""
+
+
 class _Found(Exception):
     """Raised inside the Hypothesis test so that Hypothesis shrinks the run."""
 
@@ -81,16 +92,21 @@ def check(
         raise RabbleError(f"unknown profile {name!r}: use one of {', '.join(PROFILES)}")
     report = CheckReport()
     limit = scenario.max_steps if max_steps is None else max_steps
-    failing: set[tuple[object, ...]] = set()  # the choices of every failing run so far
+    failing: set[bytes] = set()  # the decisions of every failing run so far
     shrinking = [0]
 
-    def one_run(data: st.DataObject) -> None:
-        chooser = HypothesisChooser(data, scenario.faults, max_steps=limit)
-        result = run(scenario, chooser, max_steps=limit, messages=False, step_timeout=step_timeout)
+    @st.composite
+    def runs(draw: Draw) -> RunResult:
+        # The whole run is drawn: every decision it makes is a draw of this strategy.
+        chooser = HypothesisChooser(HypothesisDraws(draw), scenario.faults, max_steps=limit)
+        return run(scenario, chooser, max_steps=limit, messages=False, step_timeout=step_timeout)
+
+    def one_run(result: RunResult) -> None:
         report.runs += 1
         report.steps += result.steps
         report.events.update(result.trace.counts())
-        choices = tuple(data.conjecture_data.choices)
+        assert result.decisions is not None
+        choices = result.decisions.tobytes()
         if failing:
             shrinking[0] += 1
             if shrinking[0] > shrink_runs and choices not in failing:
@@ -111,10 +127,10 @@ def check(
         deadline=None,
         database=None,
         verbosity=Verbosity.quiet,
-        suppress_health_check=list(HealthCheck),
+        suppress_health_check=SUPPRESSED,
         print_blob=False,
         report_multiple_bugs=False,
-    )(given(st.data())(one_run))
+    )(given(runs())(one_run))
     if seed is not None:
         test = seed_for(seed)(test)
     try:

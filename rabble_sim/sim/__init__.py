@@ -3,10 +3,14 @@
 from ._choosers import (
     Chooser as Chooser,
     DrawingChooser as DrawingChooser,
+    Draws as Draws,
     FairChooser as FairChooser,
     RandomChooser as RandomChooser,
+    RecordedDraws as RecordedDraws,
     ReplayChooser as ReplayChooser,
+    SeededDraws as SeededDraws,
 )
+from ._enabled import Enabled as Enabled
 from ._events import (
     EVENT_KINDS as EVENT_KINDS,
     Crash as Crash,
@@ -20,6 +24,7 @@ from ._events import (
     Restart as Restart,
 )
 from ._failures import CheckFailed as CheckFailed, EventNotEnabled as EventNotEnabled
+from ._network import Network as Network
 from ._parcel import Parcel as Parcel
 from ._pct import PCTChooser as PCTChooser
 from ._run import (
@@ -43,6 +48,7 @@ from ._summary import (
     summarize as summarize,
 )
 from ._swarm import fault_kinds as fault_kinds, swarm_faults as swarm_faults
+from ._timers import Timer as Timer, Timers as Timers
 from ._trace import Trace as Trace, envelope_plain as envelope_plain, event_plain as event_plain
 from ._view import View as View
 from ._watchdog import (
@@ -61,8 +67,10 @@ __all__ = [
     "Crash",
     "Deliver",
     "DrawingChooser",
+    "Draws",
     "Drop",
     "Duplicate",
+    "Enabled",
     "Event",
     "EventNotEnabled",
     "FairChooser",
@@ -72,6 +80,7 @@ __all__ = [
     "Interrupted",
     "Invariant",
     "Liveness",
+    "Network",
     "Observer",
     "PCTChooser",
     "Parcel",
@@ -79,10 +88,14 @@ __all__ = [
     "Postcondition",
     "Precondition",
     "RandomChooser",
+    "RecordedDraws",
     "ReplayChooser",
     "Restart",
     "RunResult",
     "Scenario",
+    "SeededDraws",
+    "Timer",
+    "Timers",
     "Trace",
     "View",
     "Violation",

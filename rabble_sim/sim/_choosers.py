@@ -1,18 +1,24 @@
-"""Choosers decide which enabled event happens next.
+"""Choosers decide which of the enabled events happens next, each decision at one point.
 
-Every decision goes through two draws, ``choose(n)`` and ``weighted(probabilities)``,
-and 0 is always the simplest outcome: deliver the oldest message, inject no fault.
-That is what lets a shrinker that minimises draws (Hypothesis, or our own delta
-debugging) head for short, FIFO-like, fault-free schedules.
+A drawing chooser is a scheduling policy over the events the world says are enabled
+(``World.enabled``), written once, and a source of draws (``Draws``: a seeded generator,
+Hypothesis, or a recording). Every decision of a run, whatever kind, passes through its
+``choose(n)`` ("one of n") or ``weighted(probabilities)``, which record it in
+``decisions``: the same policy over ``RecordedDraws(decisions)`` makes the same run
+again (``again``). In every draw 0 is the simplest outcome (deliver the oldest message,
+inject no fault), which is what lets a shrinker that minimises draws (Hypothesis, or our
+own delta debugging) head for short, FIFO-like, fault-free schedules.
 """
 
 from __future__ import annotations
 
 import random
-from abc import ABC, abstractmethod
+from array import array
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from ..core import RabbleError
+from ._enabled import Enabled
 from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
 from ._scenario import Faults
 from ._world import World
@@ -24,122 +30,21 @@ class Chooser(Protocol):
     def next_event(self, world: World) -> Event | None: ...
 
 
-class DrawingChooser(ABC):
-    """The scheduling policy, written once over the draws that subclasses supply.
+class Draws(Protocol):
+    """A source of decisions."""
 
-    Per step: first one ``weighted`` draw for a node-level fault (none, restart a down
-    node, crash an up one, partition or heal), then one ``choose`` over the deliverable
-    messages and the next timer (messages first, the oldest at 0, the timer last), then,
-    for a message between two nodes, one ``weighted`` draw: deliver it, drop it or
-    duplicate it. Few draws per step keep Hypothesis-driven runs cheap.
-    """
-
-    def __init__(self, faults: Faults | None = None) -> None:
-        self.faults = faults
-
-    @abstractmethod
     def choose(self, n: int) -> int:
-        """An index in ``range(n)``; 0 is the simplest. Deterministic given the seed."""
+        """An index in ``range(n)`` (``n`` at least 1); 0 is the simplest."""
 
-    @abstractmethod
     def weighted(self, probabilities: Sequence[float]) -> int:
-        """0, or ``i`` (from 1) with ``probabilities[i - 1]``; 0 is the simplest.
-
-        The probabilities are all above 0 and sum to less than 1; 0 takes the rest.
-        """
-
-    def next_event(self, world: World) -> Event | None:
-        faults = self.faults or world.scenario.faults
-        if faults.crash or faults.partition:
-            fault = self._node_fault(world, faults)
-            if fault is not None:
-                return fault
-        messages = world.messages
-        n = len(messages)
-        timer = world.next_timer() if world.timers else None
-        total = n + (timer is not None)
-        if total == 0:
-            # Nothing in flight: undo a fault the faults allow undoing, so the run goes on.
-            return _settle(world, heal=faults.heal_rate > 0, restart=faults.restart_rate > 0)
-        seq = self.pick(world, n, timer)
-        if seq is None:
-            return FireTimer(timer)  # type: ignore[arg-type]
-        if faults.drop or faults.duplicate:
-            env = messages.get(seq)[0]  # type: ignore[index]
-            # Within a node (a routed hop) nothing crosses the network: no fault applies.
-            if env.to.node != env.from_.node and seq not in world.local:
-                return self._message_fault(seq, faults)
-        return Deliver(seq)
-
-    def pick(self, world: World, n: int, timer: int | None) -> int | None:
-        """The seq of the message to act on, or None for the next timer.
-
-        One ``choose`` over the ``n`` deliverable messages and the timer: the oldest
-        message at 0, the timer last. Other policies (PCT) override this alone.
-        """
-        total = n + (timer is not None)
-        i = self.choose(total) if total > 1 else 0
-        return None if i == n else world.messages.at(i)
-
-    def _message_fault(self, seq: int, faults: Faults) -> Event:
-        options = [
-            (p, kind) for p, kind in ((faults.drop, Drop), (faults.duplicate, Duplicate)) if p
-        ]
-        i = self._weighted([p for p, _ in options])
-        return Deliver(seq) if i == 0 else options[i - 1][1](seq)
-
-    def _node_fault(self, world: World, faults: Faults) -> Event | None:
-        down = world.down_nodes()
-        clients = world.scenario.clients
-        # Empty when every node is down; clients' nodes are never crashed.
-        up = [node for node in world.up_nodes() if node not in clients]
-        options: list[tuple[float, str]] = []
-        if down and faults.restart_rate:
-            options.append((faults.restart_rate, "restart"))
-        if up and len(down) < faults.crash and faults.crash_rate:
-            options.append((faults.crash_rate, "crash"))
-        if faults.partition and len(world.scenario.nodes) > 1:
-            if world.partitioned and faults.heal_rate:
-                options.append((faults.heal_rate, "heal"))
-            elif not world.partitioned and faults.partition_rate:
-                options.append((faults.partition_rate, "partition"))
-        i = self._weighted([p for p, _ in options])
-        if i == 0:
-            return None
-        kind = options[i - 1][1]
-        if kind == "restart":
-            return Restart(self._pick(down))
-        if kind == "crash":
-            return Crash(self._pick(up))
-        if kind == "heal":
-            return Heal()
-        return Partition(self._split(world.scenario.nodes))
-
-    def _weighted(self, probabilities: list[float]) -> int:
-        if not probabilities:
-            return 0
-        total = sum(probabilities)
-        if total >= 1.0:  # more than certain: scale down, leaving "nothing" a sliver
-            probabilities = [p * 0.999 / total for p in probabilities]
-        return self.weighted(probabilities)
-
-    def _pick(self, items: Sequence[str]) -> str:
-        return items[self.choose(len(items)) if len(items) > 1 else 0]
-
-    def _split(self, nodes: Sequence[str]) -> tuple[tuple[str, ...], ...]:
-        """Two groups: a minority of 1 to len/2 nodes picked one by one, and the rest."""
-        rest = list(nodes)
-        size = 1 + self.choose(len(nodes) // 2) if len(nodes) > 3 else 1
-        minority = [rest.pop(self.choose(len(rest))) for _ in range(size)]
-        return (tuple(sorted(minority, key=nodes.index)), tuple(rest))
+        """0, or ``i`` (from 1) with ``probabilities[i - 1]``; 0 is the simplest. The
+        probabilities are all above 0 and sum to less than 1; 0 takes the rest."""
 
 
-class RandomChooser(DrawingChooser):
-    """Draws from a ``random.Random`` of its own, seeded with ``seed``: never the global one."""
+class SeededDraws:
+    """Draws from a ``random.Random`` of its own, seeded: never the global one."""
 
-    def __init__(self, seed: int, faults: Faults | None = None) -> None:
-        super().__init__(faults)
-        self.seed = seed
+    def __init__(self, seed: int | str) -> None:
         self._random = random.Random(seed).random
 
     def choose(self, n: int) -> int:
@@ -154,11 +59,154 @@ class RandomChooser(DrawingChooser):
         return 0
 
 
-def _settle(world: World, *, heal: bool = True, restart: bool = True) -> Event | None:
+class RecordedDraws:
+    """Gives back recorded decisions, in order: a run re-driven from its decisions."""
+
+    def __init__(self, decisions: Iterable[int]) -> None:
+        self._decisions = iter(decisions)
+
+    def choose(self, n: int) -> int:
+        return self._next(n)
+
+    def weighted(self, probabilities: Sequence[float]) -> int:
+        return self._next(len(probabilities) + 1)
+
+    def _next(self, n: int) -> int:
+        i = next(self._decisions, None)
+        if i is None or not 0 <= i < n:
+            what = "no decision is left" if i is None else f"the decision {i} is not below {n}"
+            raise RabbleError(f"the recorded decisions do not fit this run: {what}")
+        return i
+
+
+class DrawingChooser:
+    """The scheduling policy, written once over the enabled events and one source of draws.
+
+    Per step: first a ``weighted`` draw for a node-level fault (none, restart a down node,
+    crash an up one, partition or heal: whichever ``faults`` and the state allow), then one
+    ``choose`` among the deliverable messages and the next timer (messages first, the
+    oldest at 0, the timer last), then, for a message that crosses the network, a
+    ``weighted`` draw: deliver it, drop it or duplicate it. Few draws per step keep
+    Hypothesis-driven runs cheap. ``faults`` (default: the scenario's) may be a lighter
+    mix than the scenario's, never a heavier one.
+    """
+
+    def __init__(self, draws: Draws, faults: Faults | None = None) -> None:
+        self.draws = draws
+        self.faults = faults
+        self.decisions: array[int] = array("q")
+        """Every decision so far, in order: what ``again`` needs to make the run again."""
+        self._choose = draws.choose
+        self._weighted = draws.weighted
+
+    def again(self, draws: Draws) -> DrawingChooser:
+        """A fresh chooser of the same policy over ``draws``; over the decisions this one
+        recorded, it makes the same run."""
+        return DrawingChooser(draws, self.faults)
+
+    # -- the choke point ----------------------------------------------------------------
+
+    def choose(self, n: int) -> int:
+        i = self._choose(n)
+        self.decisions.append(i)
+        return i
+
+    def weighted(self, probabilities: Sequence[float]) -> int:
+        if not probabilities:
+            return 0
+        total = sum(probabilities)
+        if total >= 1.0:  # more than certain: scale down, leaving "nothing" a sliver
+            probabilities = [p * 0.999 / total for p in probabilities]
+        i = self._weighted(probabilities)
+        self.decisions.append(i)
+        return i
+
+    # -- the policy ---------------------------------------------------------------------
+
+    def next_event(self, world: World) -> Event | None:
+        faults = self.faults or world.scenario.faults
+        enabled = world.enabled(faults)
+        if faults.crash or faults.partition:
+            fault = self._node_fault(enabled, faults, world)
+            if fault is not None:
+                return fault
+        n = enabled.deliveries
+        timer = enabled.timer
+        if n + (timer is not None) == 0:
+            # Nothing in flight: undo a fault the faults allow undoing, so the run goes on.
+            return settle(enabled, heal=faults.heal_rate > 0, restart=faults.restart_rate > 0)
+        seq = self.pick(world, enabled)
+        if seq is None:
+            return FireTimer(timer)  # type: ignore[arg-type]
+        if (faults.drop or faults.duplicate) and enabled.crosses(seq):
+            return self._message_fault(seq, faults)
+        return Deliver(seq)
+
+    def pick(self, world: World, enabled: Enabled) -> int | None:
+        """The seq of the message to act on, or None for the next timer.
+
+        One ``choose`` over the deliverable messages and the timer: the oldest message at
+        0, the timer last. Other policies (PCT) override this alone.
+        """
+        n = enabled.deliveries
+        total = n + (enabled.timer is not None)
+        i = self.choose(total) if total > 1 else 0
+        return None if i == n else enabled.delivery(i)
+
+    def _message_fault(self, seq: int, faults: Faults) -> Event:
+        options = [
+            (p, kind) for p, kind in ((faults.drop, Drop), (faults.duplicate, Duplicate)) if p
+        ]
+        i = self.weighted([p for p, _ in options])
+        return Deliver(seq) if i == 0 else options[i - 1][1](seq)
+
+    def _node_fault(self, enabled: Enabled, faults: Faults, world: World) -> Event | None:
+        options: list[tuple[float, str]] = []
+        if enabled.restarts and faults.restart_rate:
+            options.append((faults.restart_rate, "restart"))
+        if enabled.crashes and faults.crash_rate:
+            options.append((faults.crash_rate, "crash"))
+        if enabled.heal and faults.heal_rate:
+            options.append((faults.heal_rate, "heal"))
+        elif enabled.partitions and faults.partition_rate:
+            options.append((faults.partition_rate, "partition"))
+        i = self.weighted([p for p, _ in options])
+        if i == 0:
+            return None
+        kind = options[i - 1][1]
+        if kind == "restart":
+            return Restart(self._pick(enabled.restarts))
+        if kind == "crash":
+            return Crash(self._pick(enabled.crashes))
+        if kind == "heal":
+            return Heal()
+        return Partition(self._split(world.scenario.nodes))
+
+    def _pick(self, items: Sequence[str]) -> str:
+        return items[self.choose(len(items)) if len(items) > 1 else 0]
+
+    def _split(self, nodes: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+        """One of the enabled partitions: a minority of 1 to len/2 nodes picked one by one,
+        and the rest."""
+        rest = list(nodes)
+        size = 1 + self.choose(len(nodes) // 2) if len(nodes) > 3 else 1
+        minority = [rest.pop(self.choose(len(rest))) for _ in range(size)]
+        return (tuple(sorted(minority, key=nodes.index)), tuple(rest))
+
+
+class RandomChooser(DrawingChooser):
+    """The policy over draws from a ``random.Random`` of its own, seeded with ``seed``."""
+
+    def __init__(self, seed: int, faults: Faults | None = None) -> None:
+        super().__init__(SeededDraws(seed), faults)
+        self.seed = seed
+
+
+def settle(enabled: Enabled, *, heal: bool = True, restart: bool = True) -> Event | None:
     """Heal, or restart the first down node: the first steps of undoing faults."""
-    if heal and world.partitioned:
+    if heal and enabled.heal:
         return Heal()
-    down = world.down_nodes()
+    down = enabled.restarts
     return Restart(down[0]) if restart and down else None
 
 
@@ -171,12 +219,13 @@ class FairChooser:
     """
 
     def next_event(self, world: World) -> Event | None:
-        settle = _settle(world)
-        if settle is not None:
-            return settle
-        timer = world.next_timer() if world.timers else None
-        if len(world.messages):
-            oldest = world.messages.oldest()
+        enabled = world.enabled()
+        fix = settle(enabled)
+        if fix is not None:
+            return fix
+        timer = enabled.timer
+        if enabled.deliveries:
+            oldest = enabled.delivery(0)
             if timer is None or oldest < timer:
                 return Deliver(oldest)
         return FireTimer(timer) if timer is not None else None

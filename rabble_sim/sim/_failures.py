@@ -11,12 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core import RabbleError
+from ..executor import Reported
 from ._parcel import Parcel
 from ._watchdog import STEP_TIMEOUT, StepTimeout, UserInterrupt
 
 
-class CheckFailed(RabbleError):
-    """A check failed, or user code raised, while the world applied an event."""
+class CheckFailed(Reported):
+    """A check failed, or user code raised, while the world applied an event (a failure
+    the executor core lets through: the simulator reports it as a violation)."""
 
     def __init__(self, check: str, message: str, traceback: str | None = None) -> None:
         super().__init__(f"{check}: {message}")

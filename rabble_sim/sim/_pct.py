@@ -5,50 +5,77 @@ every step serves the highest-priority channel, oldest message first. At ``depth
 random steps the channel just served drops below all others. A bug that needs ``d``
 ordering constraints is then found with probability at least 1/(n * k^(d-1)) per run, for
 n channels and k steps, where uniform random scheduling can do exponentially worse.
-Faults are drawn exactly as by the random chooser.
+Faults are drawn exactly as by the random chooser, and every draw (the change points,
+each priority) is a decision like any other: recorded, and replayed by ``again``.
 """
 
 from __future__ import annotations
 
-import random
-
-from ._choosers import RandomChooser
+from ._choosers import DrawingChooser, Draws, SeededDraws
+from ._enabled import Enabled
 from ._scenario import Faults
 from ._world import World
 
+PRIORITIES = 2**30
+"""How finely a priority is drawn: ``choose(PRIORITIES) / PRIORITIES`` in [0, 1)."""
 
-class PCTChooser(RandomChooser):
-    """PCT with bug depth ``depth`` over a run of at most ``steps`` steps, seeded; its
-    draws (for faults) are a random chooser's, from a stream of its own."""
 
-    def __init__(self, seed: int, depth: int = 3, steps: int = 1000, faults: Faults | None = None):
-        super().__init__(seed, faults)
+class PCTChooser(DrawingChooser):
+    """PCT with bug depth ``depth`` over a run of at most ``steps`` steps, seeded with
+    ``seed`` (or over ``draws``)."""
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        depth: int = 3,
+        steps: int = 1000,
+        faults: Faults | None = None,
+        *,
+        draws: Draws | None = None,
+    ) -> None:
         if depth < 1:
             raise ValueError(f"PCT depth must be at least 1, not {depth}")
-        rng = random.Random(f"pct:{seed}")
+        if draws is None and seed is None:
+            raise ValueError("PCTChooser needs a seed or draws")
+        super().__init__(draws or SeededDraws(f"pct:{seed}"), faults)
+        self.seed = seed
         self.depth = depth
-        self._random = rng.random
+        self.steps = steps
         self._priority: dict[str, float] = {}
-        changes = rng.sample(range(1, max(steps, depth) + 1), depth - 1)
+        changes = self._sample(depth - 1, max(steps, depth))
         self._change_at = {step: -float(i + 1) for i, step in enumerate(sorted(changes))}
         self._step = 0
 
-    def pick(self, world: World, n: int, timer: int | None) -> int | None:
+    def again(self, draws: Draws) -> PCTChooser:
+        return PCTChooser(depth=self.depth, steps=self.steps, faults=self.faults, draws=draws)
+
+    def pick(self, world: World, enabled: Enabled) -> int | None:
         self._step += 1
         heads: dict[str, int | None] = {}  # channel -> its oldest message (None: the timer)
-        for seq, parcel in world.messages.items():
+        for seq, parcel in world.network.deliverable.items():
             env = parcel[0]
             channel = f"{env.from_}->{env.to}"
             head = heads.get(channel)
             if head is None or seq < head:
                 heads[channel] = seq
-        if timer is not None:
-            heads[f"timer:{world.timers[timer].pid}"] = None
+        if enabled.timer is not None:
+            heads[f"timer:{world.timers[enabled.timer].pid}"] = None
         for channel in sorted(heads):  # new channels get priorities in a stable order
             if channel not in self._priority:
-                self._priority[channel] = self.depth + self._random()
+                self._priority[channel] = self.depth + self.choose(PRIORITIES) / PRIORITIES
         served = max(sorted(heads), key=self._priority.__getitem__)
         lowered = self._change_at.get(self._step)
         if lowered is not None:
             self._priority[served] = lowered
         return heads[served]
+
+    def _sample(self, k: int, n: int) -> list[int]:
+        """``k`` distinct steps among 1..n, each pick a decision (Fisher-Yates, in
+        O(k) memory however long the run)."""
+        moved: dict[int, int] = {}
+        picked = []
+        for i in range(k):
+            j = i + self.choose(n - i)
+            picked.append(moved.get(j, j) + 1)
+            moved[j] = moved.get(i, i)
+        return picked

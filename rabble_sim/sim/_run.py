@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 
 import attrs
@@ -58,6 +59,9 @@ class RunResult:
     """Messages delivered to a pid that was not running, or sent to an unknown node."""
     lost: int = 0
     """Messages sent to a node while it was down."""
+    decisions: array[int] | None = None
+    """Every decision the chooser made, in order (a drawing chooser's): its ``again`` over
+    ``RecordedDraws(decisions)`` makes the same run."""
 
     @property
     def ok(self) -> bool:
@@ -149,7 +153,7 @@ def recorded(result: RunResult, *, step_timeout: float | None = DEFAULT_STEP_TIM
             f"{result.steps} steps, but running the same events again ended with "
             f"{_ending(again)} after {again.steps}: {_NOT_DETERMINISTIC}"
         )
-    return again
+    return attrs.evolve(again, decisions=result.decisions)
 
 
 _NOT_DETERMINISTIC = (
@@ -188,12 +192,14 @@ class _Run:
         self.invariants = scenario.invariants
         self.current: Event | None = None
         """The event of the step under way."""
+        self.chooser: Chooser | None = None
 
     def result(self, violation: Violation | None, liveness_from: int | None = None) -> RunResult:
         world = self.world
+        decisions = getattr(self.chooser, "decisions", None)
         return RunResult(
             self.scenario, self.trace, violation, liveness_from, self.seed,
-            world.dead_letters, world.lost,
+            world.dead_letters, world.lost, decisions,
         )  # fmt: skip
 
     def run(self, chooser: Chooser, limit: int, liveness_chooser: Chooser | None) -> RunResult:
@@ -230,6 +236,7 @@ class _Run:
         violation = _check(self.invariants, self.view, 0)
         if violation is not None:
             return self.result(violation)
+        self.chooser = chooser
         next_event = chooser.next_event
         advance = self.advance
         world = self.world

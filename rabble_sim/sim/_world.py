@@ -1,23 +1,25 @@
 """The World: processes on nodes, messages in flight, a virtual clock and faults.
 
 ``World.apply(event)`` is the only way the world changes. It uses no randomness and no
-I/O: given the same scenario and the same events, it goes through the same states. What
-each node's executor does for its processes (timers, durable state, watches, spawn,
-services, routing) is in ``_executor.py``; how a message travels, in ``_parcel.py``.
+I/O: given the same scenario and the same events, it goes through the same states. The
+world owns its parts, each with one job and a public interface: the ``network`` (the seq
+counter, messages in flight, partitions; ``_network.py``), the pending ``timers``
+(``_timers.py``), and one executor per node (``rabble_sim.executor``, hosted by
+``_executor.SimHost``), which starts and stops the node's processes and serves their
+requests as on a TCP node.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterable
 from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
 
 from ..core import (
-    EXECUTOR_GROUP,
-    CodecError,
     Envelope,
     HistoryEvent,
     InvalidDefinition,
@@ -25,12 +27,15 @@ from ..core import (
     Timeout,
     executor_pid,
 )
+from ..executor import RECEIVED, BadOutput, BadRequest, Executor
+from ._enabled import Enabled
 from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
-from ._executor import RECEIVED, SENT, Executors, Timer
-from ._failures import CheckFailed, EventNotEnabled, protocol_failed, run_check
+from ._executor import SimHost
+from ._failures import CheckFailed, EventNotEnabled, protocol_failed, run_check, user_code_failed
+from ._network import Network
 from ._parcel import Parcel, again, pack, unpack
-from ._pool import Pool
-from ._scenario import Scenario
+from ._scenario import Faults, Scenario
+from ._timers import Timers
 
 TIMEOUT = Timeout()
 _TIMEOUT_BODY = pack(Envelope(executor_pid("-"), executor_pid("-"), TIMEOUT))[1]
@@ -39,70 +44,51 @@ Applied = tuple[Parcel | None, list[Envelope]]
 """What applying an event did: the message it delivered, dropped, duplicated or fired (if
 any), and what the processes sent."""
 _SHARED = frozenset({"scenario", "_preconditions", "_postconditions"})
-# Attributes made from the others by _derive (views, and the executors' state that the hot
-# path reads directly): rebuilt in a snapshot, never copied.
-_DERIVED = frozenset(
-    {
-        *("processes_view", "durable_view", "appliers"),
-        *("durable", "timers", "metrics", "next_timer", "_request"),
-    }
-)
+_DERIVED = frozenset({"processes_view", "durable_view", "appliers"})
+"""Attributes made from the others by ``_derive``: rebuilt in a snapshot, never copied."""
 
 
 class World:
     """The state of a simulated cluster, changed only by ``apply``.
 
-    Every message and timer gets a sequence id (seq) from one counter, in the order they
-    are created. A message in flight is a ``Parcel``, encoded when it was sent. Messages
-    between nodes that are in different partition groups wait in ``blocked`` until a
-    heal; the rest wait in ``messages``, where any may be delivered next. Timers fire in
-    due order, and firing one moves the clock to its due time.
-
-    The processes run under their node's executor (``self.executors``), which starts
-    and stops them (in ``processes`` and ``node_pids``) and serves their requests. It
-    does so only while an event is applied, and sends through the private ``_route``,
-    ``_send`` and ``_send_local``, which nothing else should call.
+    Messages between nodes in different partition groups wait until a heal; the others
+    may be delivered in any order. Timers fire in due order, and firing one moves the
+    clock to its due time. ``processes`` and ``metrics`` hold every node's processes and
+    their counters (each node's executor registers its own there).
     """
-
-    timers: dict[int, Timer]
-    """The pending timers by seq (the executors' own dict)."""
-    next_timer: Callable[[], int | None]
-    """The seq of the timer due first (ties: created first), or None."""
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.processes: dict[Pid, Any] = {}
-        self.node_pids: dict[str, list[Pid]] = {node: [] for node in scenario.nodes}
         self.up: dict[str, bool] = dict.fromkeys(scenario.nodes, False)
-        self.messages: Pool[Parcel] = Pool()
-        self.blocked: dict[int, Parcel] = {}
+        faults = scenario.faults
+        self.network = Network(self.up, faults=faults.drop > 0 or faults.duplicate > 0)
+        self.timers = Timers()
+        self.processes: dict[Pid, Any] = {}
+        self.metrics: dict[Pid, list[int]] = {}
+        self.durable: dict[Pid, Any] = {}
+        """The last data each pid persisted, as a restart hands it back."""
         self.history: list[HistoryEvent] = []
         """What clients invoked and got back (``invoke``, ``complete``), in order."""
-        self.local: set[int] = set()
-        """Seqs of messages that hop within a node (routed), which partitions never block.
-        Some may be gone already: it is pruned as it grows, not at every delivery."""
-        self.groups: dict[str, int] | None = None
+        self.executors: dict[str, Executor] = {
+            node: self._executor(node) for node in scenario.nodes
+        }
         self.now = 0
         self.step = 0
-        self.next_seq = 0
-        self.dead_letters = 0
-        self.lost = 0
         self._preconditions = scenario.preconditions
         self._postconditions = scenario.postconditions
-        self.executors = Executors(self)
         self._derive()
 
+    def _executor(self, node: str) -> Executor:
+        scenario = self.scenario
+        return Executor(
+            node, SimHost(self, node), routes=scenario.routes, factories=scenario.factories,
+            services=scenario.services, processes=self.processes, metrics=self.metrics,
+        )  # fmt: skip
+
     def _derive(self) -> None:
-        """The read-only views, the executors' state the hot path reads directly, and the
-        appliers: attributes made from the others."""
-        executors = self.executors
+        """The read-only views and the appliers: attributes made from the others."""
         self.processes_view = MappingProxyType(self.processes)
-        self.durable = executors.durable
-        self.durable_view = MappingProxyType(executors.durable)
-        self.timers = executors.timers
-        self.metrics = executors.metrics
-        self.next_timer = executors.next_timer
-        self._request = executors.request
+        self.durable_view = MappingProxyType(self.durable)
         self.appliers: dict[type, Callable[[Any], Applied]] = {
             # apply() by event type; the run loop calls these directly, one call fewer.
             Deliver: self._deliver,
@@ -119,7 +105,7 @@ class World:
         """A snapshot: every process, message, timer and counter copied; the scenario and
         its checks shared, since they are code, not state."""
         clone = object.__new__(World)
-        memo[id(self)] = clone  # the executors point back at their world: at the clone
+        memo[id(self)] = clone  # the executors' hosts point back at their world: at the clone
         routes = self.scenario.routes
         memo[id(routes)] = routes  # code, like the scenario: the routers share it
         for name, value in vars(self).items():
@@ -130,7 +116,7 @@ class World:
         clone._derive()
         return clone
 
-    # -- what is enabled ------------------------------------------------------------------
+    # -- what there is --------------------------------------------------------------------
 
     def up_nodes(self) -> list[str]:
         return [node for node in self.scenario.nodes if self.up[node]]
@@ -138,37 +124,58 @@ class World:
     def down_nodes(self) -> list[str]:
         return [node for node in self.scenario.nodes if not self.up[node]]
 
-    def network(self) -> nx.Graph:
-        """The network as a graph: an edge joins two nodes that can reach each other now.
-
-        Built on demand (a complete graph has n^2/2 edges); the scheduler itself keeps
-        only a node-to-group map.
-        """
-        graph = nx.Graph()
-        graph.add_nodes_from(self.scenario.nodes)
-        nodes = self.scenario.nodes
-        groups = self.groups or {}
-        graph.add_edges_from(
-            (a, b)
-            for i, a in enumerate(nodes)
-            for b in nodes[i + 1 :]
-            if groups.get(a) == groups.get(b)
-        )
-        return graph
+    def pids_on(self, node: str) -> list[Pid]:
+        """The processes running on ``node``, in the order they started."""
+        executor = self.executors.get(node)
+        return list(executor.pids) if executor is not None else []
 
     @property
     def partitioned(self) -> bool:
-        return self.groups is not None
+        return self.network.partitioned
+
+    @property
+    def dead_letters(self) -> int:
+        """Messages delivered to a pid that was not running, or sent to an unknown node."""
+        return self.network.dead_letters + sum(e.dead_letters for e in self.executors.values())
+
+    @property
+    def lost(self) -> int:
+        """Messages sent to a node while it was down."""
+        return self.network.lost
+
+    def network_graph(self) -> nx.Graph:
+        """The network as a graph: an edge joins two nodes that can reach each other now.
+
+        Built on demand (a complete graph has n^2/2 edges); the network itself keeps only
+        a node-to-group map.
+        """
+        graph = nx.Graph()
+        nodes = self.scenario.nodes
+        graph.add_nodes_from(nodes)
+        reaches = self.network.reaches
+        graph.add_edges_from(
+            (a, b) for i, a in enumerate(nodes) for b in nodes[i + 1 :] if reaches(a, b)
+        )
+        return graph
+
+    def members(self, node: str) -> tuple[str, ...]:
+        """The members ``node`` sees: the up nodes it can reach, sorted by name."""
+        up, reaches = self.up, self.network.reaches
+        return tuple(sorted(n for n in self.scenario.nodes if up[n] and reaches(n, node)))
+
+    def enabled(self, faults: Faults | None = None) -> Enabled:
+        """The events that can happen now under ``faults`` (default: the scenario's), in
+        their canonical order: index 0 is the simplest, delivering the oldest message."""
+        return Enabled(self, self.scenario.faults if faults is None else faults)
 
     def in_flight(self) -> list[tuple[int, Envelope]]:
-        """Every message in flight, deliverable or waiting for a heal, by seq, each as it
+        """Every message in flight, deliverable or held by a partition, by seq, each as it
         was sent (a copy: changing it changes nothing in flight)."""
-        pairs = [*self.messages.items(), *self.blocked.items()]
-        return [(seq, unpack(parcel)) for seq, parcel in sorted(pairs, key=lambda pair: pair[0])]
+        return [(seq, unpack(parcel)) for seq, parcel in self.network.in_flight()]
 
     def envelope(self, seq: int) -> Envelope | None:
-        """The in-flight message ``seq`` (deliverable or blocked) as it was sent, or None."""
-        parcel = self.messages.get(seq) or self.blocked.get(seq)
+        """The in-flight message ``seq`` (deliverable or held) as it was sent, or None."""
+        parcel = self.network.get(seq)
         return None if parcel is None else unpack(parcel)
 
     # -- changing the world ---------------------------------------------------------------
@@ -178,9 +185,8 @@ class World:
         # Every node is up before any init runs, so that what init sends is not lost.
         for node in self.scenario.nodes:
             self.up[node] = True
-        executors = self.executors
-        started = [proc for node in self.scenario.nodes for proc in executors.build(node, None)]
-        return executors.init(started)
+        built = [(node, self._build(node, None)) for node in self.scenario.nodes]
+        return [env for node, procs in built for env in self._init(node, procs)]
 
     def apply(self, event: Event) -> tuple[Envelope | None, list[Envelope]]:
         """Apply ``event``; return the message it acted on (if any, as it was sent) and
@@ -194,61 +200,52 @@ class World:
         return (None if parcel is None else unpack(parcel)), sent
 
     def _take(self, seq: int) -> Parcel:
-        parcel = self.messages.pop(seq)
+        parcel = self.network.take(seq)
         if parcel is None:
-            raise self._missing(seq)
+            where = "waiting for a heal" if seq in self.network.held else "not in flight"
+            raise EventNotEnabled(f"message #{seq} is {where}")
         return parcel
-
-    def _missing(self, seq: int) -> EventNotEnabled:
-        where = "waiting for a heal" if seq in self.blocked else "not in flight"
-        return EventNotEnabled(f"message #{seq} is {where}")
 
     def _deliver(self, event: Deliver) -> Applied:
         parcel = self._take(event.seq)
         env = parcel[0]
         proc = self.processes.get(env.to)
         if proc is None:
-            return parcel, self._not_running(parcel)
+            return parcel, self._deliver_absent(parcel)
         return parcel, self._handle(proc, env, parcel[2], parcel)
 
-    def _not_running(self, parcel: Parcel) -> list[Envelope]:
+    def _deliver_absent(self, parcel: Parcel) -> list[Envelope]:
         """``parcel`` reached a pid that is not running: its node's executor decides."""
         sent = parcel[0]
         env = Envelope(sent.to, sent.from_, parcel[2], sent.cid)
+        executor = self.executors[env.to.node]
         try:
-            return self.executors.deliver(env)
-        except CheckFailed as failure:  # in the init of a process it spawned
+            return executor.deliver_absent(env)
+        except CheckFailed as failure:  # in the init of a process it spawned, say
             failure.parcel = parcel
             raise
-        except BaseException as e:  # a malformed request, or a routing policy that raised
-            to = env.to
-            check = (
-                f"bad request of {env.from_} to the executor of {to.node}"
-                if to.group == EXECUTOR_GROUP
-                else f"exception while routing to {to}"
-            )
-            running = f"the executor of {to.node} on {type(env.msg).__qualname__}"
-            error = protocol_failed(e, running, check, f"{env.msg!r} raised {e!r}")
-            error.parcel = parcel
-            raise error from None
+        except (BadOutput, BadRequest) as e:
+            raise _bad(e, parcel) from None
 
     def _drop(self, event: Drop) -> Applied:
         return self._take(event.seq), []
 
     def _duplicate(self, event: Duplicate) -> Applied:
-        parcel = self.messages.get(event.seq)
+        network = self.network
+        parcel = network.deliverable.get(event.seq)
         if parcel is None:
-            raise self._missing(event.seq)
-        if event.seq in self.local:
-            self._post_local(again(parcel))
+            self._take(event.seq)  # says why not
+        assert parcel is not None
+        if network.is_local(event.seq):
+            network.send_local(again(parcel))
         else:
-            self._post(again(parcel))
+            network.send(again(parcel))
         return parcel, []
 
     def _fire(self, event: FireTimer) -> Applied:
-        if event.seq != self.next_timer():
+        if event.seq != self.timers.next():
             raise EventNotEnabled(f"timer #{event.seq} is not the next timer due")
-        timer = self.executors.take_timer(event.seq)
+        timer = self.timers.take(event.seq)
         self.now = max(self.now, timer.due)
         env = Envelope(timer.pid, executor_pid(timer.pid.node), TIMEOUT, timer.cid)
         parcel = (env, _TIMEOUT_BODY, TIMEOUT)
@@ -256,48 +253,42 @@ class World:
 
     def _crash(self, event: Crash) -> Applied:
         node = self._require(event.node, up=True)
-        before = self.executors.members_seen()
+        before = self._members_seen()
         self.up[node] = False
-        self.executors.node_down(node)
-        for seq in [s for s, parcel in self.messages.items() if parcel[0].to.node == node]:
-            self.messages.pop(seq)
-        for seq in [s for s, parcel in self.blocked.items() if parcel[0].to.node == node]:
-            del self.blocked[seq]
-        self.executors.members_changed(before)
+        self.executors[node].stop_all()
+        self.network.node_down(node)
+        self._members_changed(before)
         return None, []
 
     def _restart(self, event: Restart) -> Applied:
         node = self._require(event.node, up=False)
-        executors = self.executors
-        before = executors.members_seen()
-        procs = executors.build(node, executors.durable_of(node))
+        before = self._members_seen()
+        durable = {
+            pid: copy.deepcopy(data) for pid, data in self.durable.items() if pid.node == node
+        }
+        procs = self._build(node, durable)
         self.up[node] = True
         # The other nodes' watchers hear of the restart before the new processes run init.
-        executors.members_changed(before)
-        return None, executors.init(procs)
+        self._members_changed(before)
+        return None, self._init(node, procs)
 
     def _partition(self, event: Partition) -> Applied:
-        if self.groups is not None:
+        if self.network.partitioned:
             raise EventNotEnabled("the network is already partitioned")
         problem = partition_problem(event.groups, self.scenario.nodes)
         if problem is not None:
             raise EventNotEnabled(problem)
-        before = self.executors.members_seen()
-        self.groups = {node: i for i, group in enumerate(event.groups) for node in group}
-        local, messages = self.local, self.messages
-        for seq in [s for s, parcel in messages.items() if s not in local and self._cut(parcel[0])]:
-            self.blocked[seq] = self._take(seq)
-        self.executors.members_changed(before)
+        before = self._members_seen()
+        self.network.partition(event.groups)
+        self._members_changed(before)
         return None, []
 
     def _heal(self, event: Heal) -> Applied:
-        if self.groups is None:
+        if not self.network.partitioned:
             raise EventNotEnabled("the network is not partitioned")
-        before = self.executors.members_seen()
-        self.groups = None
-        for seq in sorted(self.blocked):
-            self.messages.add(seq, self.blocked.pop(seq))
-        self.executors.members_changed(before)
+        before = self._members_seen()
+        self.network.heal()
+        self._members_changed(before)
         return None, []
 
     def _require(self, node: str, *, up: bool) -> str:
@@ -308,19 +299,64 @@ class World:
             raise EventNotEnabled(f"node {node!r} is already {'down' if up else 'up'}")
         return node
 
-    def _cut(self, env: Envelope) -> bool:
-        groups = self.groups
-        # .get: a process may put any pid in from_, even one on a node that does not exist.
-        return groups is not None and groups.get(env.to.node) != groups.get(env.from_.node)
+    # -- membership -------------------------------------------------------------------------
+
+    def _members_seen(self) -> dict[str, tuple[str, ...]]:
+        """What each node with watchers sees now: taken before a crash, restart, partition
+        or heal, and handed to ``_members_changed`` after it."""
+        return {node: self.members(node) for node, e in self.executors.items() if e.watchers}
+
+    def _members_changed(self, before: dict[str, tuple[str, ...]]) -> None:
+        """Tell the watchers of each node whose members changed since ``before`` (a node's
+        watchers that died with it hear nothing)."""
+        for node, executor in self.executors.items():
+            if executor.watchers:
+                members = self.members(node)
+                if before.get(node) != members:
+                    executor.members_changed(members)
 
     # -- processes ------------------------------------------------------------------------
+
+    def _build(self, node: str, durable: dict[Pid, Any] | None) -> list[Any]:
+        """Build ``node``'s processes with the scenario's ``start`` and register them.
+
+        Only these: a process spawned on the node is not rebuilt after a crash unless
+        ``start`` builds it (the data it persisted is in ``durable``).
+        """
+        scenario = self.scenario
+        try:
+            built = scenario.start(node, durable)
+        except BaseException as e:
+            raise user_code_failed(f"exception in start({node!r})", e) from None
+        if hasattr(built, "handle") or not isinstance(built, Iterable):
+            raise InvalidDefinition(
+                f"start({node!r}) of scenario {scenario.name!r} returned {built!r}, not a list "
+                "of processes (return [process, ...], or [] for a node with none)"
+            )
+        try:
+            procs = list(built)
+        except BaseException as e:  # a generator that raised
+            raise user_code_failed(f"exception in start({node!r})", e) from None
+        executor = self.executors[node]
+        for proc in procs:
+            problem = executor.register(proc)
+            if problem is not None:
+                raise InvalidDefinition(
+                    f"start({node!r}) of scenario {scenario.name!r} returned {problem}"
+                )
+        return procs
+
+    def _init(self, node: str, procs: list[Any]) -> list[Envelope]:
+        try:
+            return self.executors[node].init(procs)
+        except (BadOutput, BadRequest) as e:
+            raise _bad(e, None) from None
 
     def _handle(self, proc: Any, env: Envelope, msg: Any, parcel: Parcel) -> list[Envelope]:
         """Run ``proc.handle`` on ``msg`` (the message of ``env``, as it travelled) with the
         message type's conditions around it."""
         pid = env.to
-        counts = self.metrics[pid]
-        counts[RECEIVED] += 1
+        self.metrics[pid][RECEIVED] += 1
         output: list[Envelope] = []
         try:
             pre = self._preconditions.get(type(msg)) if self._preconditions else None
@@ -343,95 +379,33 @@ class World:
                 for postcondition in post:
                     run_check(postcondition, "postcondition", before, proc, msg, output)
             if output:
-                counts[SENT] += len(output)
-                self._route(pid, output)
+                self.executors[pid.node].send_output(pid, output)
         except CheckFailed as failure:
             failure.parcel = parcel
             raise
+        except (BadOutput, BadRequest) as e:
+            raise _bad(e, parcel) from None
         return output
 
-    def _route(self, sender: Pid, output: list[Envelope]) -> None:
-        up = self.up
-        add = self.messages.add
-        whole = self.groups is None
-        for env in output:
-            if type(env) is not Envelope:
-                raise CheckFailed(
-                    f"bad output of {sender}",
-                    f"appended {env!r} to output, which is not an Envelope",
-                )
-            to = env.to
-            if type(to) is not Pid or type(env.from_) is not Pid:
-                raise CheckFailed(
-                    f"bad output of {sender}",
-                    f"appended {env!r} to output: its to and from_ must be Pids",
-                )
-            if to.group is not None and _is_executor(to, sender):
-                try:
-                    self._request(sender, env)
-                except CheckFailed:  # in the init of a process it spawned
-                    raise
-                except BaseException as e:  # a malformed request, e.g. StartTimer(None)
-                    raise protocol_failed(
-                        e,
-                        f"the executor of {sender.node} on {type(env.msg).__qualname__}",
-                        f"bad request of {sender} to its executor",
-                        f"{env.msg!r} raised {e!r}",
-                    ) from None
-                continue
-            try:
-                parcel = pack(env)
-            except CodecError as e:
-                raise CheckFailed(f"bad output of {sender}", f"to {to}: {e}") from None
-            if whole and up.get(to.node):
-                # The common case, inlined: a message to a live node, no partition.
-                seq = self.next_seq
-                self.next_seq = seq + 1
-                add(seq, parcel)
-            else:
-                self._post(parcel)
 
-    def _send(self, env: Envelope) -> None:
-        """Put ``env``, sent by an executor, in flight."""
-        self._post(pack(env))
-
-    def _post(self, parcel: Parcel) -> None:
-        seq = self.next_seq
-        self.next_seq = seq + 1
-        env = parcel[0]
-        node = env.to.node
-        if node not in self.up:
-            self.dead_letters += 1  # no such node: no such pid
-        elif not self.up[node]:
-            self.lost += 1
-        elif self.groups is not None and self._cut(env):
-            self.blocked[seq] = parcel
-        else:
-            self.messages.add(seq, parcel)
-
-    def _send_local(self, env: Envelope) -> None:
-        """Send ``env`` within its node (a routed hop): no partition ever blocks it."""
-        self._post_local(pack(env))
-
-    def _post_local(self, parcel: Parcel) -> None:
-        seq = self.next_seq
-        self.next_seq = seq + 1
-        messages, local = self.messages, self.local
-        messages.add(seq, parcel)
-        local.add(seq)
-        if len(local) > 2 * len(messages) + 64:
-            self.local = {s for s in local if s in messages}
+def _bad(error: BadOutput | BadRequest, parcel: Parcel | None) -> CheckFailed:
+    """The violation for what a process sent that cannot be sent or served."""
+    if isinstance(error, BadOutput):
+        failure = CheckFailed(f"bad output of {error.sender}", error.problem)
+    else:
+        env, cause = error.env, error.error
+        check = (
+            f"bad request of {error.sender} to its executor"
+            if env.to.node == error.sender.node
+            else f"bad request of {error.sender} to the executor of {env.to.node}"
+        )
+        failure = CheckFailed(check, f"{env.msg!r} raised {cause!r}", _traceback(cause))
+    failure.parcel = parcel
+    return failure
 
 
-def partition_problem(groups: tuple[tuple[str, ...], ...], nodes: tuple[str, ...]) -> str | None:
-    """Why ``groups`` is not a partition of ``nodes`` (None if it is one): two or more
-    non-empty groups that name every node exactly once."""
-    named = sorted(node for group in groups for node in group)
-    if named != sorted(nodes):
-        return f"partition {groups} does not name each node of {nodes} exactly once"
-    if len(groups) < 2 or not all(groups):
-        return f"partition {groups} needs two or more groups, none of them empty"
-    return None
+def _traceback(error: BaseException) -> str:
+    return "".join(traceback.format_exception(error))
 
 
 def _copy_for_postconditions(proc: Any) -> Any:
@@ -460,5 +434,12 @@ def _uncopyable_field(proc: Any) -> str | None:
     return None
 
 
-def _is_executor(to: Pid, sender: Pid) -> bool:
-    return to.group == EXECUTOR_GROUP and to.name == "executor" and to.node == sender.node
+def partition_problem(groups: tuple[tuple[str, ...], ...], nodes: tuple[str, ...]) -> str | None:
+    """Why ``groups`` is not a partition of ``nodes`` (None if it is one): two or more
+    non-empty groups that name every node exactly once."""
+    named = sorted(node for group in groups for node in group)
+    if named != sorted(nodes):
+        return f"partition {groups} does not name each node of {nodes} exactly once"
+    if len(groups) < 2 or not all(groups):
+        return f"partition {groups} needs two or more groups, none of them empty"
+    return None

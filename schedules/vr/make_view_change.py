@@ -34,9 +34,10 @@ class Walkthrough:
             return None
         # FairChooser's order, without its restarts: the oldest message, unless the next
         # timer due was started before it.
-        timer = world.next_timer() if world.timers else None
-        if len(world.messages):
-            oldest = world.messages.oldest()
+        enabled = world.enabled()
+        timer = enabled.timer
+        if enabled.deliveries:
+            oldest = enabled.delivery(0)
             if timer is None or oldest < timer:
                 return Deliver(oldest)
         return FireTimer(timer) if timer is not None else None

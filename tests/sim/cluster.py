@@ -101,8 +101,8 @@ class Cluster:
 
     def settle(self) -> None:
         """Deliver every message, oldest first, until none is in flight."""
-        while len(self.world.messages):
-            self.world.apply(Deliver(self.world.messages.oldest()))
+        while len(self.world.network.deliverable):
+            self.world.apply(Deliver(self.world.network.deliverable.oldest()))
 
     def in_flight(self) -> list[Envelope]:
         return [env for _, env in self.world.in_flight()]
@@ -118,7 +118,7 @@ class Cluster:
 
     def deliverable(self) -> list[int]:
         """The seqs of the messages that may be delivered now (not held by a partition)."""
-        return list(self.world.messages)
+        return list(self.world.network.deliverable)
 
 
 def one_actor(
@@ -154,8 +154,8 @@ class Quiet:
         self.events = list(events)
 
     def next_event(self, world: World) -> Event | None:
-        if len(world.messages):
-            return Deliver(world.messages.oldest())
+        if len(world.network.deliverable):
+            return Deliver(world.network.deliverable.oldest())
         return self.events.pop(0) if self.events else None
 
 

@@ -33,7 +33,7 @@ from tests.sim.conftest import ALL_FAULTS, Ping, chatter, chatter_pid
 seeds = st.integers(min_value=0, max_value=2**32)
 
 
-class Fifo(DrawingChooser):
+class Simplest:
     """Every draw is the simplest: index 0, no fault ever drawn."""
 
     def choose(self, n: int) -> int:
@@ -41,6 +41,10 @@ class Fifo(DrawingChooser):
 
     def weighted(self, probabilities: Sequence[float]) -> int:
         return 0
+
+
+def Fifo() -> DrawingChooser:  # noqa: N802  (reads as the chooser it makes)
+    return DrawingChooser(Simplest())
 
 
 class Watch:
@@ -54,12 +58,18 @@ class Watch:
         self.idle_at_end = False
 
     def next_event(self, world: World) -> Event | None:
+        faults = getattr(self.inner, "faults", None) or world.scenario.faults
+        enabled = list(world.enabled(faults))
         event = self.inner.next_event(world)
-        self.idle_at_end = len(world.messages) == 0 and world.next_timer() is None
+        if event is not None and not isinstance(event, Partition):
+            assert event in enabled, f"{event} is not among the enabled events {enabled}"
+        self.idle_at_end = len(world.network.deliverable) == 0 and world.timers.next() is None
         if event is not None:
             assert_enabled(world, event)
             self.events.append(event)
-            self.oldest.append(world.messages.oldest() if len(world.messages) else None)
+            self.oldest.append(
+                world.network.deliverable.oldest() if len(world.network.deliverable) else None
+            )
         self.most_down = max(self.most_down, len(world.down_nodes()))
         return event
 
@@ -69,13 +79,15 @@ class Watch:
 
 def assert_enabled(world: World, event: Event) -> None:
     if isinstance(event, Deliver | Drop | Duplicate):
-        assert event.seq in world.messages, f"{event} names a message that is not deliverable"
+        assert event.seq in world.network.deliverable, (
+            f"{event} names a message that is not deliverable"
+        )
         if isinstance(event, Drop | Duplicate):
             env = world.envelope(event.seq)
             assert env is not None
             assert env.to.node != env.from_.node, "only messages between nodes are faulted"
     elif isinstance(event, FireTimer):
-        assert event.seq == world.next_timer()
+        assert event.seq == world.timers.next()
     elif isinstance(event, Crash):
         assert event.node in world.up_nodes()
     elif isinstance(event, Restart):
@@ -221,7 +233,7 @@ def test_fair_chooser_heals_restarts_then_serves_oldest_first() -> None:
     world.apply(Crash("n4"))
     world.apply(Crash("n2"))
     world.apply(Partition((("n1",), ("n2", "n3", "n4"))))
-    blocked = len(world.blocked)
+    blocked = len(world.network.held)
     assert blocked > 0
 
     fair = FairChooser()
@@ -229,18 +241,18 @@ def test_fair_chooser_heals_restarts_then_serves_oldest_first() -> None:
     while (event := fair.next_event(world)) is not None:
         # First in, first out across messages and timers.
         if isinstance(event, Deliver):
-            assert event.seq == min(world.messages)
+            assert event.seq == min(world.network.deliverable)
             assert event.seq < min(world.timers, default=event.seq + 1)
         if isinstance(event, FireTimer):
-            assert event.seq == world.next_timer()
-            assert event.seq < min(world.messages, default=event.seq + 1)
+            assert event.seq == world.timers.next()
+            assert event.seq < min(world.network.deliverable, default=event.seq + 1)
         events.append(event)
         world.apply(event)
         assert len(events) < 1000
     assert events[:3] == [Heal(), Restart("n2"), Restart("n4")]
     assert {type(event) for event in events[3:]} == {Deliver, FireTimer}
-    assert world.next_timer() is None
-    assert len(world.messages) == 0
+    assert world.timers.next() is None
+    assert len(world.network.deliverable) == 0
     for node in ("n1", "n2", "n3", "n4"):
         assert world.processes[chatter_pid(node)].pongs, f"{node} heard from nobody"
 

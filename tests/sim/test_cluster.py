@@ -118,7 +118,7 @@ def test_a_local_spawn_runs_the_process_and_its_init_and_replies_at_once() -> No
     c = spawner(("a", "worker", "w1"))
     w1 = Pid("w1", "a")
     assert c[w1].pid == w1
-    assert c.world.node_pids["a"] == [A, w1]
+    assert c.world.pids_on("a") == [A, w1]
     assert c.in_flight() == [
         Envelope(A, executor_pid("a"), Spawned(w1), ASK),
         Envelope(A, w1, Note("w1 up with 2")),
@@ -132,9 +132,9 @@ def test_a_remote_spawn_travels_and_runs_when_it_is_delivered() -> None:
     (request,) = c.in_flight()
     assert request == spawn(A, "b", "worker", "w1", 2, ASK)
     c.world.apply(Partition((("a",), ("b", "c"))))
-    assert len(c.world.messages) == 0, "the request crosses the network"
+    assert len(c.world.network.deliverable) == 0, "the request crosses the network"
     c.world.apply(Heal())
-    env, sent = c.world.apply(Deliver(c.world.messages.oldest()))
+    env, sent = c.world.apply(Deliver(c.world.network.deliverable.oldest()))
     w1 = Pid("w1", "b")
     assert env == request
     assert sent == [Envelope(A, w1, Note("w1 up with 2"))], "the step sent the init's output"

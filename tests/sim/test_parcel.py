@@ -91,7 +91,7 @@ def test_each_receiver_of_a_broadcast_gets_a_message_of_its_own() -> None:
     w = world(to=Pid("w/*", "b"), routes=Routes({"w": Broadcast()}), names=names)
     w.apply(Deliver(1))
     w.apply(Deliver(0))
-    for seq in sorted(w.messages):
+    for seq in sorted(w.network.deliverable):
         w.apply(Deliver(seq))
     assert [w.processes[Pid(n, "b")].received for n in names] == [[[1, 2]], [[1, 2]]]
 

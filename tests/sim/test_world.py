@@ -133,12 +133,12 @@ def test_a_crash_loses_volatile_state_timers_and_messages_to_the_node() -> None:
     from_b = c.seq_of(A, B)
     c.world.apply(Deliver(to_b[0]))
     assert c[B].volatile == 1
-    assert c.world.next_timer() is not None
+    assert c.world.timers.next() is not None
 
     assert c.world.apply(Crash("b")) == (None, [])
     assert B not in c.world.processes
     assert c.world.down_nodes() == ["b"]
-    assert c.world.next_timer() is None
+    assert c.world.timers.next() is None
     assert c.seqs() == [from_b], "what b sent stays in flight; what was sent to b is gone"
     with pytest.raises(EventNotEnabled, match=f"message #{to_b[1]} is not in flight"):
         c.world.apply(Deliver(to_b[1]))
@@ -247,12 +247,12 @@ def test_a_partition_blocks_exactly_the_cross_group_messages_until_heal() -> Non
 
 def test_the_network_graph_shows_the_partition() -> None:
     c = scripted()
-    assert nx.is_connected(c.world.network())
+    assert nx.is_connected(c.world.network_graph())
     c.world.apply(Partition((("a",), ("b", "c"))))
-    components = sorted(sorted(group) for group in nx.connected_components(c.world.network()))
+    components = sorted(sorted(group) for group in nx.connected_components(c.world.network_graph()))
     assert components == [["a"], ["b", "c"]]
     c.world.apply(Heal())
-    assert c.world.network().number_of_edges() == 3
+    assert c.world.network_graph().number_of_edges() == 3
 
 
 def test_messages_sent_across_groups_during_a_partition_wait_for_the_heal() -> None:
@@ -299,7 +299,7 @@ def test_timers_fire_in_due_order_and_move_the_clock() -> None:
     assert c.world.now == 0
     assert c.seqs() == [], "timers are not messages"
     fired = []
-    while (seq := c.world.next_timer()) is not None:
+    while (seq := c.world.timers.next()) is not None:
         env, _ = c.world.apply(FireTimer(seq))
         assert env == Envelope(A, executor_pid("a"), Timeout(), env.cid)
         fired.append((c.world.now, env.cid))
@@ -323,9 +323,9 @@ def test_a_timer_is_due_relative_to_the_clock_when_it_starts() -> None:
         return [start_timer(actor.pid, 5, timer_cid(2))] if cid == timer_cid(1) else []
 
     c = scripted({A: lambda a: [start_timer(a.pid, 10, timer_cid(1))]}, on_msg=again)
-    c.world.apply(FireTimer(c.world.next_timer()))  # type: ignore[arg-type]
+    c.world.apply(FireTimer(c.world.timers.next()))  # type: ignore[arg-type]
     assert c.world.now == 10
-    c.world.apply(FireTimer(c.world.next_timer()))  # type: ignore[arg-type]
+    c.world.apply(FireTimer(c.world.timers.next()))  # type: ignore[arg-type]
     assert c.world.now == 15
 
 
@@ -341,10 +341,10 @@ def test_a_cancelled_timer_never_fires() -> None:
             ]
         }
     )
-    seq = c.world.next_timer()
+    seq = c.world.timers.next()
     assert seq is not None
     c.world.apply(FireTimer(seq))
-    assert c.world.next_timer() is None
+    assert c.world.timers.next() is None
     assert [cid for _, _, cid in c[A].received] == [timer_cid(2)]
 
 
@@ -353,9 +353,9 @@ def test_starting_a_timer_with_the_same_cid_replaces_it() -> None:
         {A: lambda a: [start_timer(a.pid, 10, timer_cid(1)), start_timer(a.pid, 40, timer_cid(1))]}
     )
     assert len(c.world.timers) == 1
-    c.world.apply(FireTimer(c.world.next_timer()))  # type: ignore[arg-type]
+    c.world.apply(FireTimer(c.world.timers.next()))  # type: ignore[arg-type]
     assert c.world.now == 40
-    assert c.world.next_timer() is None
+    assert c.world.timers.next() is None
     assert [cid for _, _, cid in c[A].received] == [timer_cid(1)]
 
 
@@ -395,15 +395,18 @@ def test_get_metrics_is_answered_with_what_the_executor_counted() -> None:
 
 def test_get_metrics_of_another_process() -> None:
     def ask(actor: Actor, msg: Any, from_: Pid, cid: Any) -> list[Envelope]:
-        if isinstance(msg, Note):
-            return [Envelope(executor_pid("b"), actor.pid, GetMetrics(A))]
+        if isinstance(msg, Note):  # of its node's executor, and of its own
+            return [Envelope(executor_pid(n), actor.pid, GetMetrics(A)) for n in ("a", "b")]
         return []
 
     c = scripted({A: send(B, "x")}, on_msg=ask)
     c.world.apply(Deliver(0))
-    ((_, env),) = c.world.in_flight()
-    assert env.msg == Metrics(A, received=0, sent=1)
-    assert env.to == B
+    to_a = next(seq for seq, env in c.world.in_flight() if env.to == executor_pid("a"))
+    c.world.apply(Deliver(to_a))
+    replies = [env for _, env in c.world.in_flight()]
+    assert Envelope(B, executor_pid("a"), Metrics(A, received=0, sent=1)) in replies
+    # An executor counts only its own node's processes, as a TCP node does.
+    assert Envelope(B, executor_pid("b"), Metrics(A)) in replies
 
 
 def test_get_executor_status_is_answered_with_the_nodes_process_count() -> None:
@@ -439,7 +442,7 @@ def test_shutdown_stops_the_process_and_its_timers() -> None:
     stopped = c[B]
     c.world.apply(Deliver(0))
     assert B not in c.world.processes
-    assert c.world.next_timer() is None
+    assert c.world.timers.next() is None
     assert c.world.dead_letters == 0
     c.world.apply(Deliver(1))
     assert c.world.dead_letters == 1
@@ -458,7 +461,7 @@ def test_requests_after_shutdown_in_the_same_output_are_void() -> None:
     c = scripted({A: send(B, "stop")}, on_msg=stop)
     c.world.apply(Deliver(0))
     assert B not in c.world.processes
-    assert c.world.next_timer() is None
+    assert c.world.timers.next() is None
     c.world.apply(Crash("b"))
     c.world.apply(Restart("b"))
     assert B in c.world.processes

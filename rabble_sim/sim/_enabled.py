@@ -1,0 +1,170 @@
+"""What can happen next: the events enabled in a world, as one canonical sequence.
+
+Every chooser picks among these, and nothing else decides what is possible. The order is
+canonical, and index 0 is the simplest thing that can happen: deliver the oldest message.
+Then the other deliveries, the next timer due, and the faults the ``Faults`` allow, last:
+drops and duplicates of messages that cross the network, restarts of down nodes, crashes
+within the crash budget (never of the scenario's client nodes), the heal of a partition,
+and the partitions into two groups.
+
+It is a view, not a list: built in O(1) whatever the number of messages in flight, with
+``len`` and indexing O(1) in the messages too (the node-level faults are computed when
+first asked for, from the handful of nodes).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, overload
+
+from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
+from ._scenario import Faults
+
+if TYPE_CHECKING:
+    from ._world import World
+
+
+class Enabled(Sequence[Event]):
+    """The events enabled in ``world`` under ``faults``, simplest first."""
+
+    __slots__ = ("_crossing", "_faults", "_nodes", "_world", "deliveries", "timer")
+
+    def __init__(self, world: World, faults: Faults) -> None:
+        network = world.network
+        self._world = world
+        self._faults = faults
+        self._crossing = network.crossing
+        self._nodes: tuple[list[str], list[str], bool, Sequence[Partition]] | None = None
+        self.deliveries = len(network.deliverable)
+        """How many messages may be delivered: ``delivery(i)`` for ``i`` below it."""
+        self.timer: int | None = world.timers.next() if len(world.timers) else None
+        """The seq of the next timer due, if one is pending."""
+
+    # -- the parts --------------------------------------------------------------------------
+
+    def delivery(self, index: int) -> int:
+        """The seq of the ``index``-th deliverable message; 0 is the oldest."""
+        return self._world.network.deliverable.at(index)
+
+    def crosses(self, seq: int) -> bool:
+        """Whether deliverable message ``seq`` crosses the network, where a drop or a
+        duplicate may befall it (not a message within a node, nor a routed hop)."""
+        return self._world.network.crosses(seq)
+
+    @property
+    def drops(self) -> int:
+        """How many messages may be dropped (each crossing one, if ``Faults.drop``)."""
+        return len(self._crossing) if self._faults.drop > 0 else 0
+
+    @property
+    def duplicates(self) -> int:
+        """How many messages may be duplicated (each crossing one, if ``Faults.duplicate``)."""
+        return len(self._crossing) if self._faults.duplicate > 0 else 0
+
+    def faulted(self, index: int) -> int:
+        """The seq of the ``index``-th message a drop or a duplicate may befall."""
+        return self._crossing.at(index)
+
+    @property
+    def restarts(self) -> list[str]:
+        """The nodes that are down, which may restart."""
+        return self._node_faults()[0]
+
+    @property
+    def crashes(self) -> list[str]:
+        """The up nodes that may crash: none of the clients' nodes, and none once
+        ``Faults.crash`` nodes are down."""
+        return self._node_faults()[1]
+
+    @property
+    def heal(self) -> bool:
+        """Whether a partition may heal (whether there is one)."""
+        return self._node_faults()[2]
+
+    @property
+    def partitions(self) -> Sequence[Partition]:
+        """The partitions into two groups that may happen (``Faults.partition``, and no
+        partition yet): a minority of one to half of the nodes, then the rest."""
+        return self._node_faults()[3]
+
+    # -- as one sequence --------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        restarts, crashes, heal, partitions = self._node_faults()
+        messages = self.deliveries + (self.timer is not None) + self.drops + self.duplicates
+        return messages + len(restarts) + len(crashes) + heal + len(partitions)
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Event]: ...
+    def __getitem__(self, index: int | slice) -> Event | Sequence[Event]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if 0 <= index < self.deliveries:
+            return Deliver(self.delivery(index))
+        index -= self.deliveries
+        if self.timer is not None:
+            if index == 0:
+                return FireTimer(self.timer)
+            index -= 1
+        for count, kind in ((self.drops, Drop), (self.duplicates, Duplicate)):
+            if 0 <= index < count:
+                return kind(self.faulted(index))
+            index -= count
+        restarts, crashes, heal, partitions = self._node_faults()
+        for nodes, node_kind in ((restarts, Restart), (crashes, Crash)):
+            if 0 <= index < len(nodes):
+                return node_kind(nodes[index])
+            index -= len(nodes)
+        if heal:
+            if index == 0:
+                return Heal()
+            index -= 1
+        if 0 <= index < len(partitions):
+            return partitions[index]
+        raise IndexError("no such enabled event")
+
+    # -- inside -----------------------------------------------------------------------------
+
+    def _node_faults(self) -> tuple[list[str], list[str], bool, Sequence[Partition]]:
+        if self._nodes is None:
+            world, faults = self._world, self._faults
+            nodes = world.scenario.nodes
+            down = world.down_nodes()
+            clients = world.scenario.clients
+            crashes = (
+                [n for n in nodes if world.up[n] and n not in clients]
+                if len(down) < faults.crash
+                else []
+            )
+            partitioned = world.network.partitioned
+            may_split = faults.partition and not partitioned and len(nodes) > 1
+            self._nodes = (down, crashes, partitioned, _splits(nodes) if may_split else ())
+        return self._nodes
+
+
+@functools.lru_cache(maxsize=64)
+def _splits(nodes: tuple[str, ...]) -> tuple[Partition, ...]:
+    """Every split of ``nodes`` into two groups, a minority (of one to half of them, in
+    node order) and the rest; with an even count, a half holding the first node."""
+    splits = []
+    for size in range(1, len(nodes) // 2 + 1):
+        for minority in itertools.combinations(nodes, size):
+            if 2 * size == len(nodes) and nodes[0] not in minority:
+                continue  # the same split as the half that holds the first node
+            rest = tuple(n for n in nodes if n not in minority)
+            splits.append(Partition((minority, rest)))
+    assert len(splits) == _split_count(len(nodes))
+    return tuple(splits)
+
+
+def _split_count(n: int) -> int:
+    return sum(math.comb(n, k) for k in range(1, n // 2 + 1)) - (
+        math.comb(n - 1, n // 2) if n % 2 == 0 and n else 0
+    )

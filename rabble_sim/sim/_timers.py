@@ -1,0 +1,94 @@
+"""The simulator's pending timers, across every node, in the order they are due."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from ..core import CorrelationId, Pid
+
+
+class Timer(NamedTuple):
+    """A pending timer: ``pid`` receives ``Timeout()`` with ``cid`` at virtual time ``due``."""
+
+    pid: Pid
+    cid: CorrelationId | None
+    due: int
+
+
+class Timers:
+    """Pending timers by seq: at most one per (pid, cid), the next due found in O(log n).
+
+    A timer takes its seq from the network's counter, like a message, so that a schedule
+    names both stably. Cancelled timers linger in the heap until they reach its top, or
+    until the heap grows to twice the timers and is rebuilt.
+    """
+
+    __slots__ = ("_heap", "_keys", "pending")
+
+    def __init__(self) -> None:
+        self.pending: dict[int, Timer] = {}
+        """The pending timers by seq."""
+        self._heap: list[tuple[int, int]] = []  # (due, seq)
+        self._keys: dict[tuple[Pid, CorrelationId | None], int] = {}
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+    def __iter__(self) -> Iterator[int]:
+        """The seqs of the pending timers, in the order they were started."""
+        return iter(self.pending)
+
+    def __contains__(self, seq: int) -> bool:
+        return seq in self.pending
+
+    def __getitem__(self, seq: int) -> Timer:
+        return self.pending[seq]
+
+    def set(self, seq: int, timer: Timer) -> None:
+        """Add ``timer`` under ``seq``, replacing the timer of the same pid and cid."""
+        key = (timer.pid, timer.cid)
+        old = self._keys.get(key)
+        if old is not None:
+            self.take(old)
+        self.pending[seq] = timer
+        self._keys[key] = seq
+        heap = self._heap
+        heapq.heappush(heap, (timer.due, seq))
+        if len(heap) > 2 * len(self.pending) + 64:
+            self._heap = sorted((t.due, s) for s, t in self.pending.items())
+
+    def cancel(self, pid: Pid, cid: CorrelationId | None) -> bool:
+        """Cancel ``pid``'s timer with ``cid``; whether there was one."""
+        seq = self._keys.get((pid, cid))
+        if seq is None:
+            return False
+        self.take(seq)
+        return True
+
+    def cancel_all(self, pids: Iterable[Pid]) -> None:
+        """Cancel every timer of these processes."""
+        gone = set(pids)
+        for seq in [s for s, t in self.pending.items() if t.pid in gone]:
+            self.take(seq)
+
+    def take(self, seq: int) -> Timer:
+        """Remove pending timer ``seq`` (it fires, or it is cancelled) and return it."""
+        timer = self.pending.pop(seq)
+        del self._keys[(timer.pid, timer.cid)]
+        return timer
+
+    def next(self) -> int | None:
+        """The seq of the timer due first (ties: created first), or None."""
+        heap, pending = self._heap, self.pending
+        while heap:
+            seq = heap[0][1]
+            if seq in pending:
+                return seq
+            heapq.heappop(heap)
+        return None
+
+    def by_due(self) -> list[tuple[int, Timer]]:
+        """Every pending timer, due first (ties: created first)."""
+        return sorted(self.pending.items(), key=lambda item: (item[1].due, item[0]))
