@@ -6,15 +6,24 @@ from ._durable import (
     encode_durable as encode_durable,
     restored as restored,
 )
-from ._plain import Plain as Plain, canonical_json as canonical_json, to_plain as to_plain
+from ._plain import (
+    Plain as Plain,
+    as_recorded as as_recorded,
+    canonical_json as canonical_json,
+    to_plain as to_plain,
+)
+from ._transit import decoder_of as decoder_of, transit as transit
 
 __all__ = [
     "Codec",
     "Format",
     "Plain",
+    "as_recorded",
     "canonical_json",
     "decode_durable",
+    "decoder_of",
     "encode_durable",
     "restored",
     "to_plain",
+    "transit",
 ]

@@ -90,6 +90,20 @@ def _attribute_names(obj: Any) -> list[str] | None:
     return present if present or hasattr(obj, "__dict__") else None
 
 
+def as_recorded(value: Any) -> Any:
+    """``value`` as a client history records it and reads it back: its plain data, with
+    every list a tuple (inside dicts too), as a TCP node's ``history.jsonl`` gives it."""
+    return _tuples(to_plain(value))
+
+
+def _tuples(plain: Plain) -> Any:
+    if isinstance(plain, list):
+        return tuple(_tuples(item) for item in plain)
+    if isinstance(plain, dict):
+        return {key: _tuples(item) for key, item in plain.items()}
+    return plain
+
+
 def canonical_json(plain: Plain) -> str:
     """One canonical JSON text for plain data: sorted keys, no spaces."""
     return json.dumps(plain, sort_keys=True, separators=(",", ":"), allow_nan=True)

@@ -11,6 +11,7 @@ from ._core import (
     STARTED as STARTED,
     BadOutput as BadOutput,
     BadRequest as BadRequest,
+    BadStart as BadStart,
     Executor as Executor,
 )
 from ._host import (
@@ -27,6 +28,7 @@ __all__ = [
     "STARTED",
     "BadOutput",
     "BadRequest",
+    "BadStart",
     "Executor",
     "Host",
     "Reported",

@@ -12,7 +12,7 @@ a clock, a network, a disk, and their own way of reporting a failure.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..core import (
@@ -60,6 +60,10 @@ class BadOutput(RabbleError):
         super().__init__(f"bad output of {sender}: {problem}")
         self.sender = sender
         self.problem = problem
+
+
+class BadStart(RabbleError):
+    """What a scenario's ``start`` returned is not a list of this node's processes."""
 
 
 class BadRequest(RabbleError):
@@ -124,6 +128,21 @@ class Executor:
         self.metrics[pid] = [0, 0, 0, 0]
         self.failed.pop(pid, None)  # running again
         return None
+
+    def register_all(self, built: Any) -> list[Any]:
+        """Register what a scenario's ``start`` built; a ``BadStart`` that says what is wrong
+        with it (one process instead of a list, a process of another node...)."""
+        if hasattr(built, "handle") or not isinstance(built, Iterable) or isinstance(built, str):
+            raise BadStart(
+                f"returned {built!r}, not a list of processes (return [process, ...], or [] "
+                "for a node with none)"
+            )
+        procs = list(built)
+        for proc in procs:
+            problem = self.register(proc)
+            if problem is not None:
+                raise BadStart(f"returned {problem}")
+        return procs
 
     def init(self, procs: list[Any]) -> list[Envelope]:
         """Run each process's ``init``, if it has one, and send what it appended; return
@@ -208,7 +227,7 @@ class Executor:
         handler = (_LOCAL if local else _REMOTE).get(kind)
         if handler is None:
             why = "not a request" if kind not in _LOCAL else "only a local process may ask it"
-            self._dead_letter(env, why)
+            self.dead_letter(env, why)
             return []
         try:
             return handler(self, sender, env) or []
@@ -228,7 +247,7 @@ class Executor:
         if to == self.pid:
             return self.request(env.from_, env)
         if to in self.failed:
-            self._dead_letter(env, f"it failed: {self.failed[to]}")
+            self.dead_letter(env, f"it failed: {self.failed[to]}")
             return []
         router = self._router
         if router.routes_name(to.name):
@@ -241,7 +260,7 @@ class Executor:
                 self.host.send_local(Envelope(target, env.from_, env.msg, env.cid))
             if targets:
                 return []
-        self._dead_letter(env, f"no such process on {self.node}")
+        self.dead_letter(env, f"no such process on {self.node}")
         return []
 
     # -- requests -------------------------------------------------------------------------
@@ -331,7 +350,8 @@ class Executor:
     def _reply(self, to: Pid, msg: Any, request: Envelope) -> None:
         self.host.send(Envelope(to, self.pid, msg, request.cid))
 
-    def _dead_letter(self, env: Envelope, why: str) -> None:
+    def dead_letter(self, env: Envelope, why: str) -> None:
+        """Count ``env`` as a dead letter (``why``: what was not there)."""
         self.dead_letters += 1
         what = f"{type(env.msg).__qualname__} for {env.to}, from {env.from_} ({why})"
         self.host.dead_letter(self.dead_letters, what)

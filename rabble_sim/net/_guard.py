@@ -37,9 +37,10 @@ log = logging.getLogger("rabble_sim.net")
 FAILED = object()
 """What ``Guard.run`` returns when the code it ran raised (or was interrupted)."""
 
-Running = tuple[int, str, Pid, Any]
+Running = tuple[int, str, Pid | None, Any]
 """What an executor is running: (its turn, a number that grows with each call; the kind of
-code: ``handle``, ``init``, ...; the pid; the message, or another object it was given)."""
+code: ``handle``, ``init``, ...; the pid; the message, or another object it was given).
+Without a pid, the object given is a description of what runs ("init of a::n1")."""
 
 
 class Interrupted(BaseException):
@@ -50,6 +51,8 @@ class Interrupted(BaseException):
 def describe(running: Running) -> str:
     """``handle of PID on MESSAGE-TYPE``, for the log."""
     _, kind, pid, given = running
+    if pid is None:
+        return str(given)
     on = given if isinstance(given, str) else type(given).__qualname__
     return f"{kind} of {pid} on {on}"
 
@@ -62,6 +65,8 @@ class Guard:
         """The protocol code running now, for the watchdog and the stop signal."""
         self.halted = False
         """Whether a stop signal interrupted protocol code: nothing more is to run."""
+        self.last_error: BaseException | None = None
+        """What the last code that failed raised (None if a stop signal interrupted it)."""
         self._turn = 0
         self._exceptions = Tally(100)
 
@@ -70,7 +75,9 @@ class Guard:
         """Exceptions raised by the code run so far."""
         return self._exceptions.count
 
-    def run(self, kind: str, pid: Pid, given: Any, code: Callable[..., Any], *args: Any) -> Any:
+    def run(
+        self, kind: str, pid: Pid | None, given: Any, code: Callable[..., Any], *args: Any
+    ) -> Any:
         """``code(*args)``, the ``kind`` of code of ``pid`` (given ``given``: a message, a
         factory's name...), marked as running; its result, or ``FAILED`` if it raised
         (logged and counted) or was interrupted by a stop signal (then ``halted``)."""
@@ -81,10 +88,12 @@ class Guard:
             self.running = None
         except Interrupted:
             running, self.running = self.running, None
+            self.last_error = None
             self.halt(running)
             return FAILED
-        except BaseException:  # SystemExit and KeyboardInterrupt too: protocol code's
+        except BaseException as e:  # SystemExit and KeyboardInterrupt too: protocol code's
             running, self.running = self.running, None
+            self.last_error = e
             if self._exceptions.add():
                 what = describe(running) if running else f"{kind} of {pid}"
                 log.error(

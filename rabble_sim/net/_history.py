@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..codec import to_plain
-from ..core import Complete, Invoke, Pid, RabbleError
+from ..core import Pid, RabbleError
 
 log = logging.getLogger("rabble_sim.net")
 
@@ -52,12 +52,9 @@ class HistoryRecorder:
         """Why the file cannot be written, once a write failed: no line may follow a line
         that may be torn, in this life of the node."""
 
-    def record(self, client: Pid, msg: Invoke | Complete) -> None:
-        """Append one line for ``msg`` of ``client``, before the client's next message."""
-        if isinstance(msg, Invoke):
-            kind, value = "invoke", msg.call
-        else:
-            kind, value = "ok", msg.result
+    def record(self, client: Pid, kind: str, op: Any, value: Any) -> None:
+        """Append one line, an ``invoke`` or ``ok`` of ``client`` with its operation number
+        and call or result, before the client's next message."""
         if self.path is None:
             if not self._warned:
                 self._warned = True
@@ -68,7 +65,7 @@ class HistoryRecorder:
                 )  # fmt: skip
             return
         plain = to_plain(value)  # a CodecError for a value that is not plain data
-        self._write({"kind": kind, "client": str(client), "op": msg.op, "value": plain})
+        self._write({"kind": kind, "client": str(client), "op": op, "value": plain})
 
     def close(self) -> None:
         if self._fd is not None:

@@ -136,10 +136,7 @@ class Node(Mesh):
             services=config.services,
             workers=config.workers,
         )
-        try:
-            self.executor.start(self._processes(durable))
-        except (TypeError, ValueError) as e:  # not processes, or two of one pid
-            raise RabbleError(f"the scenario's start for node {self.name}: {e}") from None
+        self.executor.start(self._processes(durable))
         self._watchdog = Watchdog(self.executor.guard, self.name, config.stuck_after)
         self._watchdog.start()
         self._tasks.append(asyncio.create_task(self._heartbeats(), name="heartbeats"))
@@ -180,11 +177,16 @@ class Node(Mesh):
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
 
-    def _processes(self, durable: Any) -> list[Any]:
+    def _processes(self, durable: Any) -> Any:
         """What the scenario's ``start`` builds for this node, or a ``RabbleError``."""
         try:
             built = self._start_processes(self.name, durable)
-            return list(built)
+            # A generator runs here, so that what it raises is reported as start's.
+            return (
+                list(built)
+                if isinstance(built, Iterable) and not hasattr(built, "handle")
+                else built
+            )
         except BaseException as e:  # SystemExit too: protocol code cannot end the node
             log.error("the scenario's start raised for node %s", self.name, exc_info=True)
             raise RabbleError(
@@ -284,7 +286,11 @@ class Node(Mesh):
             return
         link = self._links.get(node)
         if link is None:
-            return  # no link (yet, or any more): lost, as the network may lose any message
+            # No link to a member (yet, or any more): lost, as a network may lose any
+            # message. No such member at all: a dead letter, as in the simulator.
+            if self.executor is not None and node not in self.members():
+                self.executor.core.dead_letter(env, f"no node {node} in the cluster")
+            return
         body = self._codec.encode(env.msg)
         tag = self._codec.tag_for(env.msg)
         link.send(encode(Send(env.to, env.from_, env.cid, tag, msgspec.Raw(body))))

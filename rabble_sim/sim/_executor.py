@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..codec import restored
+from ..codec import as_recorded, restored
 from ..core import CorrelationId, Envelope, HistoryEvent, Pid
 from ..executor import UserCodeFailed
 from ._failures import protocol_failed
@@ -55,7 +55,9 @@ class SimHost:
 
     def record(self, client: Pid, kind: str, op: Any, value: Any) -> None:
         world = self.world
-        world.history.append(HistoryEvent(kind, client, op, value, world.step, world.now))
+        # As a TCP node's history.jsonl reads back, so that both give a checker the same.
+        event = HistoryEvent(kind, client, op, as_recorded(value), world.step, world.now)
+        world.history.append(event)
 
     def members(self) -> tuple[str, ...]:
         return self.world.members(self.node)

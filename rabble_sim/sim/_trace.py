@@ -18,10 +18,10 @@ from typing import Any
 
 import msgspec
 
-from ..codec import canonical_json, to_plain
+from ..codec import canonical_json, decoder_of, to_plain
 from ..core import REGISTRY, CorrelationId, Envelope, Pid, RabbleInternalError
 from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
-from ._parcel import Parcel, decoder_of
+from ._parcel import Parcel
 
 _KINDS: tuple[type[Any], ...] = (
     *(Deliver, Drop, Duplicate, FireTimer),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
@@ -27,7 +27,7 @@ from ..core import (
     Timeout,
     executor_pid,
 )
-from ..executor import RECEIVED, BadOutput, BadRequest, Executor
+from ..executor import RECEIVED, BadOutput, BadRequest, BadStart, Executor
 from ._enabled import Enabled
 from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
 from ._executor import SimHost
@@ -328,23 +328,12 @@ class World:
             built = scenario.start(node, durable)
         except BaseException as e:
             raise user_code_failed(f"exception in start({node!r})", e) from None
-        if hasattr(built, "handle") or not isinstance(built, Iterable):
-            raise InvalidDefinition(
-                f"start({node!r}) of scenario {scenario.name!r} returned {built!r}, not a list "
-                "of processes (return [process, ...], or [] for a node with none)"
-            )
         try:
-            procs = list(built)
+            return self.executors[node].register_all(built)
+        except BadStart as e:
+            raise InvalidDefinition(f"start({node!r}) of scenario {scenario.name!r} {e}") from None
         except BaseException as e:  # a generator that raised
             raise user_code_failed(f"exception in start({node!r})", e) from None
-        executor = self.executors[node]
-        for proc in procs:
-            problem = executor.register(proc)
-            if problem is not None:
-                raise InvalidDefinition(
-                    f"start({node!r}) of scenario {scenario.name!r} returned {problem}"
-                )
-        return procs
 
     def _init(self, node: str, procs: list[Any]) -> list[Envelope]:
         try:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from rabble_sim import Envelope, Pid, persist
 from rabble_sim.core import complete, invoke, spawn
 
@@ -142,16 +140,7 @@ class RecordsData(Recorder):
             output.append(complete(self.pid, 1, Note("done")))
 
 
-HISTORY_VALUES = pytest.mark.xfail(
-    strict=True,
-    reason="divergence: invoke/complete values: the simulator's World.history keeps them as "
-    "the process sent them (a list, a Pid, a Note), a TCP node's history.jsonl reads back "
-    "as plain data (a tuple, 'x::a', {tag: fields}); the guide stores durable data as TCP "
-    "does so that both give the same values, and says nothing for histories",
-)
-
-
-@on_hosts(sim=HISTORY_VALUES, tcp=HISTORY_VALUES)
+@on_hosts()
 def test_a_history_holds_the_values_as_the_checker_will_read_them(host: Host) -> None:
     case = Case({Pid("c", "a"): RecordsData})
     out = host.run(case)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-import pytest
 
 from rabble_sim import Envelope, Pid, message
 
@@ -73,17 +72,7 @@ def test_a_message_to_another_node_arrives_as_a_copy_decoded_by_its_annotations(
     same_everywhere(host, case, out)
 
 
-LOCAL_COPY = pytest.mark.xfail(
-    strict=True,
-    reason="divergence: a message between two processes of one node: the simulator "
-    "delivers a copy decoded from the wire encoding (a list in a tuple[int, ...] field "
-    "arrives as a tuple; the sender changing its list later changes nothing delivered), a "
-    "TCP node hands over the very object sent (a list stays a list, and the receiver sees "
-    "the sender's later change); the guide says the simulator's way is the TCP way",
-)
-
-
-@on_hosts(tcp=LOCAL_COPY)
+@on_hosts()
 def test_a_message_on_the_same_node_arrives_as_a_copy_decoded_by_its_annotations(
     host: Host,
 ) -> None:

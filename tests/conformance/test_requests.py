@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from rabble_sim import Envelope, Persist, Pid, Shutdown, StartTimer
 from rabble_sim.core import (
     CallService,
@@ -133,15 +131,7 @@ class SendsToNoNode(Recorder):
             output.append(self.send(Pid("ghost", "nowhere"), Note("lost")))
 
 
-NO_NODE = pytest.mark.xfail(
-    strict=True,
-    reason="divergence: a message to a node that is not in the cluster: the simulator "
-    "counts a dead letter, a TCP node drops it uncounted (it has no link to that node); "
-    "the guide's 'what differs' lists messages to a node with no link as lost",
-)
-
-
-@on_hosts(tcp=NO_NODE)
+@on_hosts()
 def test_a_message_for_a_node_that_does_not_exist_is_a_dead_letter(host: Host) -> None:
     case = Case({A: SendsToNoNode})
     out = host.run(case)

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from rabble_sim import Envelope, Pid
 from rabble_sim.core import call_service
 
@@ -83,16 +81,7 @@ class GetsATuple(Recorder):
             output.append(call_service(self.pid, "pair", 1, 2, cid=self.cid(1)))
 
 
-LOCAL_REPLY = pytest.mark.xfail(
-    strict=True,
-    reason="divergence: a ServiceResult whose value is a tuple (value: Any): the simulator "
-    "delivers it decoded from the wire encoding, a list, as the guide says every message "
-    "arrives; a TCP node hands its own process the very object the service returned, a "
-    "tuple (local replies and messages are never encoded)",
-)
-
-
-@on_hosts(tcp=LOCAL_REPLY)
+@on_hosts()
 def test_a_service_result_arrives_as_the_wire_would_carry_it(host: Host) -> None:
     case = Case({A: GetsATuple}, services=SERVICES)
     out = host.run(case)

@@ -105,18 +105,8 @@ def test_spawn_fails_for_a_pid_that_is_running(host: Host, where: str) -> None:
     same_everywhere(host, case, out)
 
 
-def wording(what: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"divergence: SpawnFailed.reason {what}")
-
-
 @WHERE
-@on_hosts(
-    tcp=wording(
-        "for a factory that raises ValueError('no worker for p::a'): the simulator says "
-        "\"the factory raised ValueError('no worker for p::a')\" (the exception's repr, as "
-        "ServiceFailed gives it), TCP \"the factory 'raises' raised (see the log)\""
-    )
-)
+@on_hosts()
 def test_spawn_fails_for_a_factory_that_raises_with_the_exception(host: Host, where: str) -> None:
     case, out = run(host, where, "raises", "w/1")
     [(text, _, _)] = out.log(A)
@@ -127,13 +117,7 @@ def test_spawn_fails_for_a_factory_that_raises_with_the_exception(host: Host, wh
 
 
 @WHERE
-@on_hosts(
-    tcp=wording(
-        'for a factory that returns 42: the simulator says "the factory returned 42, which '
-        'is not a process (it needs a pid and a handle method)", TCP "42 is not a process '
-        '(it needs a pid and a handle method)"'
-    )
-)
+@on_hosts()
 def test_spawn_fails_for_a_factory_that_returns_something_else(host: Host, where: str) -> None:
     case, out = run(host, where, "junk", "w/1")
     [(text, _, _)] = out.log(A)
@@ -144,13 +128,7 @@ def test_spawn_fails_for_a_factory_that_returns_something_else(host: Host, where
 
 
 @WHERE
-@on_hosts(
-    tcp=wording(
-        'for a factory that returns a process of another node: the simulator says "the '
-        'factory returned a process w/1::c that runs on another node", TCP "process '
-        'w/1::c runs on another node"'
-    )
-)
+@on_hosts()
 def test_spawn_fails_for_a_factory_that_returns_another_nodes_process(
     host: Host, where: str
 ) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from rabble_sim import Envelope, Pid, Shutdown
 from rabble_sim.core import ClusterStatus, GetExecutorStatus, GetMetrics, watch_cluster
 
@@ -128,16 +126,7 @@ class StopsThenWatches(Recorder):
             output.append(watch_cluster(self.pid))
 
 
-WATCH_AFTER_SHUTDOWN = pytest.mark.xfail(
-    strict=True,
-    reason="divergence: WatchCluster appended after Shutdown in the same output: the "
-    "simulator ignores it (as both hosts ignore a StartTimer there), a TCP node registers "
-    "the stopped process as a watcher and answers it, a dead letter now and at every "
-    "later change of the members",
-)
-
-
-@on_hosts(tcp=WATCH_AFTER_SHUTDOWN)
+@on_hosts()
 def test_a_process_that_stopped_cannot_watch(host: Host) -> None:
     case = Case({A: StopsThenWatches}, nodes=("a", "b", "c"), restarts=("c",))
     out = host.run(case)

@@ -199,7 +199,8 @@ class Fuzzer:
         return scalars[kind]
 
     def ghost(self) -> Pid:
-        """A sender on a node that does not exist: replies to it are lost."""
+        """A sender on a node that does not exist: a reply to it is a dead letter (there is
+        no such node in the cluster), as in the simulator."""
         return Pid(self.text(), "ghost-" + self.text(), self.rng.choice([None, self.text()]))
 
     def cid(self) -> CorrelationId | None:
@@ -231,12 +232,13 @@ class Fuzzer:
                 ]
             )
             return self.send(executor_pid("a"), request)
-        if roll == 2:  # requests any node may make; the replies go to a ghost
+        if roll == 2:  # requests any node may make; each reply goes to a ghost: dead
+            self.dead_letters += 1
             anyone: Any = self.rng.choice([GetExecutorStatus(), GetMetrics()])
             return self.send(executor_pid("a"), anyone)
         if roll == 3:  # routed paths, direct pids, forged timeouts and stray replies
             path = self.rng.choice(["workers/*", "workers/?", "hashed/?", "last", "workers/1"])
-            msg = self.rng.choice([Ping(1), Timeout(), Pong(self.text(), -1)])
+            msg = self.rng.choice([Timeout(), Pong(self.text(), -1)])
             return self.send(Pid(path, "a"), msg)
         if roll in (4, 5):
             return encode(StatusRequest())
