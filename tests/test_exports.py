@@ -70,3 +70,73 @@ def test_every_module_says_what_it_is_for() -> None:
     for path in sorted(PACKAGE.rglob("*.py")):
         docstring = ast.get_docstring(ast.parse(path.read_text()))
         assert docstring, f"{path.relative_to(PACKAGE)} has no module docstring"
+
+
+# Attributes of objects from the standard library and the UI toolkits that the package sets
+# or reads as those libraries document it.
+FOREIGN_ATTRIBUTES = {
+    "file",  # rich.console.Console.file: where the console writes
+    "border_title",  # textual widgets
+    "border_subtitle",
+    "display",
+    "check_hostname",  # ssl.SSLContext
+    "daemon",  # threading.Thread
+}
+FOREIGN_PRIVATE = {"os._exit"}  # the documented way to exit without unwinding
+
+
+def _declared(tree: ast.Module) -> set[str]:
+    """The attribute names a module's own classes declare: class-level names (attrs
+    fields among them), methods, and attributes assigned on ``self``."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    names.add(item.name)
+                elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    names.add(item.target.id)
+                elif isinstance(item, ast.Assign):
+                    names.update(t.id for t in item.targets if isinstance(t, ast.Name))
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Store)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "self"
+        ):
+            names.add(node.attr)
+    return names
+
+
+def _reaches_into(path: Path) -> list[str]:
+    """Where the module at ``path`` assigns an attribute of an object that is not its own
+    (no class of this module declares it), or uses a private name declared elsewhere."""
+    tree = ast.parse(path.read_text())
+    declared = _declared(tree)
+    wrong = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or node.attr.startswith("__"):
+            continue
+        if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+            continue
+        if node.attr in declared or ast.unparse(node) in FOREIGN_PRIVATE:
+            continue
+        assigned = isinstance(node.ctx, ast.Store) and node.attr not in FOREIGN_ATTRIBUTES
+        if assigned or node.attr.startswith("_"):
+            where = path.relative_to(PACKAGE) if path.is_relative_to(PACKAGE) else path.name
+            wrong.append(f"{where}:{node.lineno}: {ast.unparse(node)}")
+    return wrong
+
+
+def test_no_module_assigns_another_modules_attributes_or_uses_its_private_names() -> None:
+    # Each part of the simulator (the World, its Network and Timers, the executors) is
+    # changed only through its own methods: what one part may do to another is its
+    # public interface, and nothing else.
+    wrong = [line for path in sorted(PACKAGE.rglob("*.py")) for line in _reaches_into(path)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_private_access_check_sees_a_module_that_reaches_in(tmp_path: Path) -> None:
+    module = tmp_path / "probe.py"
+    module.write_text("def bump(world):\n    world.step = 3\n    return world._take(1)\n")
+    assert _reaches_into(module) == ["probe.py:2: world.step", "probe.py:3: world._take"]

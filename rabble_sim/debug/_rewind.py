@@ -103,7 +103,7 @@ class Rewinder:
     def _apply(self, world: World, number: int) -> Fingerprint:
         event = self._events[number]
         assert event is not None, "step 0 is the start, not an event"
-        world.step = number
+        world.begin_step(number)
         self._applied += 1
         try:
             parcel, outputs = world.appliers[type(event)](event)

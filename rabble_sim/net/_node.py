@@ -122,7 +122,7 @@ class Node(Mesh):
         if self.disk:
             self.disk.lock()
             durable = self.disk.recover()
-            self.members_set.counter = self.disk.load_counter()
+            self.members_set = ORSet(config.name, counter=self.disk.load_counter())
         self._add_self()
         if self.fatal:
             raise RabbleError(self.fatal)

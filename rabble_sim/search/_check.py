@@ -14,7 +14,15 @@ import os
 from collections import Counter
 
 import attrs
-from hypothesis import HealthCheck, Verbosity, given, seed as seed_for, settings, strategies as st
+from hypothesis import (
+    HealthCheck,
+    Phase,
+    Verbosity,
+    given,
+    seed as seed_for,
+    settings,
+    strategies as st,
+)
 from hypothesis.errors import Flaky
 
 from ..core import RabbleError
@@ -130,6 +138,10 @@ def check(
         suppress_health_check=SUPPRESSED,
         print_blob=False,
         report_multiple_bugs=False,
+        # The explain phase traces every line of every run while shrinking (sys.settrace
+        # before Python 3.12): it makes shrinking many times slower, and a simulation runs
+        # the same lines whether it fails or not, so it would explain nothing.
+        phases=[phase for phase in PROFILES[name].phases if phase is not Phase.explain],
     )(given(runs())(one_run))
     if seed is not None:
         test = seed_for(seed)(test)

@@ -98,6 +98,11 @@ class DrawingChooser:
         """Every decision so far, in order: what ``again`` needs to make the run again."""
         self._choose = draws.choose
         self._weighted = draws.weighted
+        self._enabled: Enabled | None = None  # a live view: one serves a whole run
+        # The default pick is inlined in next_event, the simulator's hot path; a policy
+        # that overrides it (PCT) is called.
+        self._own_pick = type(self).pick is not DrawingChooser.pick
+        self._node_faults = self._message_faults = False
 
     def again(self, draws: Draws) -> DrawingChooser:
         """A fresh chooser of the same policy over ``draws``; over the decisions this one
@@ -124,23 +129,41 @@ class DrawingChooser:
     # -- the policy ---------------------------------------------------------------------
 
     def next_event(self, world: World) -> Event | None:
-        faults = self.faults or world.scenario.faults
-        enabled = world.enabled(faults)
-        if faults.crash or faults.partition:
+        enabled = self._enabled
+        if enabled is None or enabled.world is not world:
+            enabled = self._view(world)
+        faults = enabled.faults
+        if self._node_faults:
             fault = self._node_fault(enabled, faults, world)
             if fault is not None:
                 return fault
-        n = enabled.deliveries
-        timer = enabled.timer
-        if n + (timer is not None) == 0:
+        n, timer = enabled.messages()
+        total = n + (timer is not None)
+        if total == 0:
             # Nothing in flight: undo a fault the faults allow undoing, so the run goes on.
             return settle(enabled, heal=faults.heal_rate > 0, restart=faults.restart_rate > 0)
-        seq = self.pick(world, enabled)
+        if self._own_pick:
+            seq = self.pick(world, enabled)
+        else:  # pick(), inlined
+            i = 0
+            if total > 1:
+                i = self._choose(total)
+                self.decisions.append(i)
+            seq = None if i == n else enabled.delivery(i)
         if seq is None:
             return FireTimer(timer)  # type: ignore[arg-type]
-        if (faults.drop or faults.duplicate) and enabled.crosses(seq):
+        if self._message_faults and enabled.crosses(seq):
             return self._message_fault(seq, faults)
         return Deliver(seq)
+
+    def _view(self, world: World) -> Enabled:
+        """The live view of ``world``'s enabled events this chooser picks from, and what
+        its faults allow at all, looked up once a run rather than at every step."""
+        enabled = self._enabled = world.enabled(self.faults)
+        faults = enabled.faults
+        self._node_faults = bool(faults.crash or faults.partition)
+        self._message_faults = bool(faults.drop or faults.duplicate)
+        return enabled
 
     def pick(self, world: World, enabled: Enabled) -> int | None:
         """The seq of the message to act on, or None for the next timer.

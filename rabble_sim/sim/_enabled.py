@@ -7,9 +7,9 @@ drops and duplicates of messages that cross the network, restarts of down nodes,
 within the crash budget (never of the scenario's client nodes), the heal of a partition,
 and the partitions into two groups.
 
-It is a view, not a list: built in O(1) whatever the number of messages in flight, with
-``len`` and indexing O(1) in the messages too (the node-level faults are computed when
-first asked for, from the handful of nodes).
+It is a live view, not a list: it reads the world when asked, so one view serves a whole
+run, and ``len`` and indexing are O(1) in the messages in flight (the node-level faults
+are computed from the handful of nodes when asked for).
 """
 
 from __future__ import annotations
@@ -28,41 +28,54 @@ if TYPE_CHECKING:
 
 
 class Enabled(Sequence[Event]):
-    """The events enabled in ``world`` under ``faults``, simplest first."""
+    """The events enabled in ``world`` under ``faults``, simplest first, as they are
+    whenever it is read."""
 
-    __slots__ = ("_crossing", "_faults", "_nodes", "_world", "deliveries", "timer")
+    __slots__ = ("_crossing", "_deliverable", "_network", "_timers", "faults", "world")
 
     def __init__(self, world: World, faults: Faults) -> None:
         network = world.network
-        self._world = world
-        self._faults = faults
+        self.world = world
+        self.faults = faults
+        self._network = network
+        self._deliverable = network.deliverable
         self._crossing = network.crossing
-        self._nodes: tuple[list[str], list[str], bool, Sequence[Partition]] | None = None
-        self.deliveries = len(network.deliverable)
-        """How many messages may be delivered: ``delivery(i)`` for ``i`` below it."""
-        self.timer: int | None = world.timers.next() if len(world.timers) else None
-        """The seq of the next timer due, if one is pending."""
+        self._timers = world.timers
 
     # -- the parts --------------------------------------------------------------------------
 
+    @property
+    def deliveries(self) -> int:
+        """How many messages may be delivered: ``delivery(i)`` for ``i`` below it."""
+        return len(self._deliverable)
+
+    @property
+    def timer(self) -> int | None:
+        """The seq of the next timer due, if one is pending."""
+        return self._timers.next()
+
+    def messages(self) -> tuple[int, int | None]:
+        """``deliveries`` and ``timer`` at once (the question every step asks)."""
+        return len(self._deliverable), self._timers.next()
+
     def delivery(self, index: int) -> int:
         """The seq of the ``index``-th deliverable message; 0 is the oldest."""
-        return self._world.network.deliverable.at(index)
+        return self._deliverable.at(index)
 
     def crosses(self, seq: int) -> bool:
         """Whether deliverable message ``seq`` crosses the network, where a drop or a
         duplicate may befall it (not a message within a node, nor a routed hop)."""
-        return self._world.network.crosses(seq)
+        return self._network.crosses(seq)
 
     @property
     def drops(self) -> int:
         """How many messages may be dropped (each crossing one, if ``Faults.drop``)."""
-        return len(self._crossing) if self._faults.drop > 0 else 0
+        return len(self._crossing) if self.faults.drop > 0 else 0
 
     @property
     def duplicates(self) -> int:
         """How many messages may be duplicated (each crossing one, if ``Faults.duplicate``)."""
-        return len(self._crossing) if self._faults.duplicate > 0 else 0
+        return len(self._crossing) if self.faults.duplicate > 0 else 0
 
     def faulted(self, index: int) -> int:
         """The seq of the ``index``-th message a drop or a duplicate may befall."""
@@ -106,12 +119,13 @@ class Enabled(Sequence[Event]):
             return [self[i] for i in range(*index.indices(len(self)))]
         if index < 0:
             index += len(self)
-        if 0 <= index < self.deliveries:
+        deliveries, timer = self.deliveries, self.timer
+        if 0 <= index < deliveries:
             return Deliver(self.delivery(index))
-        index -= self.deliveries
-        if self.timer is not None:
+        index -= deliveries
+        if timer is not None:
             if index == 0:
-                return FireTimer(self.timer)
+                return FireTimer(timer)
             index -= 1
         for count, kind in ((self.drops, Drop), (self.duplicates, Duplicate)):
             if 0 <= index < count:
@@ -133,20 +147,18 @@ class Enabled(Sequence[Event]):
     # -- inside -----------------------------------------------------------------------------
 
     def _node_faults(self) -> tuple[list[str], list[str], bool, Sequence[Partition]]:
-        if self._nodes is None:
-            world, faults = self._world, self._faults
-            nodes = world.scenario.nodes
-            down = world.down_nodes()
-            clients = world.scenario.clients
-            crashes = (
-                [n for n in nodes if world.up[n] and n not in clients]
-                if len(down) < faults.crash
-                else []
-            )
-            partitioned = world.network.partitioned
-            may_split = faults.partition and not partitioned and len(nodes) > 1
-            self._nodes = (down, crashes, partitioned, _splits(nodes) if may_split else ())
-        return self._nodes
+        world, faults = self.world, self.faults
+        nodes = world.scenario.nodes
+        down = world.down_nodes()
+        clients = world.scenario.clients
+        crashes = (
+            [n for n in nodes if world.up[n] and n not in clients]
+            if len(down) < faults.crash
+            else []
+        )
+        partitioned = self._network.partitioned
+        may_split = faults.partition and not partitioned and len(nodes) > 1
+        return down, crashes, partitioned, _splits(nodes) if may_split else ()
 
 
 @functools.lru_cache(maxsize=64)

@@ -17,7 +17,6 @@ from ..core import CorrelationId, Envelope, HistoryEvent, Pid
 from ..executor import UserCodeFailed
 from ._failures import protocol_failed
 from ._parcel import pack
-from ._timers import Timer
 
 if TYPE_CHECKING:
     from ._world import World
@@ -26,24 +25,21 @@ if TYPE_CHECKING:
 class SimHost:
     """Node ``node``'s host, in ``world``."""
 
-    __slots__ = ("node", "world")
+    __slots__ = ("cancel_timer", "node", "send", "set_timer", "world")
 
     def __init__(self, world: World, node: str) -> None:
         self.world = world
         self.node = node
-
-    def send(self, env: Envelope) -> None:
-        self.world.network.send(pack(env))
+        # The hot requests go straight to the world's parts: one call fewer each.
+        self.send: Callable[[Envelope], None] = world.network.post
+        """Put an envelope in flight."""
+        self.set_timer: Callable[[Pid, CorrelationId | None, int], None] = world.timers.start
+        """Start a timer on the virtual clock."""
+        self.cancel_timer: Callable[[Pid, CorrelationId | None], bool] = world.timers.cancel
+        """Cancel a timer; whether there was one."""
 
     def send_local(self, env: Envelope) -> None:
         self.world.network.send_local(pack(env))
-
-    def set_timer(self, pid: Pid, cid: CorrelationId | None, ms: int) -> None:
-        world = self.world
-        world.timers.set(world.network.new_seq(), Timer(pid, cid, world.now + ms))
-
-    def cancel_timer(self, pid: Pid, cid: CorrelationId | None) -> bool:
-        return self.world.timers.cancel(pid, cid)
 
     def cancel_timers(self, pids: Sequence[Pid]) -> None:
         self.world.timers.cancel_all(pids)

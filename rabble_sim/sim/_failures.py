@@ -28,6 +28,11 @@ class CheckFailed(Reported):
         self.parcel: Parcel | None = None
         """The message being handled when it happened, if any."""
 
+    def handling(self, parcel: Parcel | None) -> CheckFailed:
+        """This failure, saying that it happened while ``parcel`` was handled."""
+        self.parcel = parcel
+        return self
+
 
 class EventNotEnabled(RabbleError):
     """An event names a message, timer or node state that the world does not have."""
@@ -43,9 +48,7 @@ def protocol_failed(error: BaseException, running: str, check: str, message: str
     protocol's doing: it is raised again, knowing what it stopped.
     """
     if isinstance(error, UserInterrupt):
-        if error.running is None:
-            error.running = running
-        raise error
+        raise error.stopping(running)
     if isinstance(error, StepTimeout):
         message = f"{running} ran for more than {error.seconds:g} s"
         return CheckFailed(STEP_TIMEOUT, message, traceback.format_exc())

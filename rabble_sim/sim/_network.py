@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from ..codec import transit
 from ..core import Envelope
 from ._parcel import Parcel
 from ._pool import Pool
@@ -83,6 +84,20 @@ class Network:
         seq = self.next_seq
         self.next_seq = seq + 1
         return seq
+
+    def post(self, env: Envelope) -> None:
+        """Put ``env`` in flight to its receiver's node, encoded now (``transit``): a
+        ``CodecError`` if it cannot travel."""
+        body, copy = transit(env.msg)
+        node = env.to.node
+        if self.groups is None and self.up.get(node) and not self._faults:
+            # The common case, inlined (the simulator's hot path): a live node, no
+            # partition, no message fault to keep track of.
+            seq = self.next_seq
+            self.next_seq = seq + 1
+            self.deliverable.add(seq, (env, body, copy))
+        else:
+            self.send((env, body, copy))
 
     def send(self, parcel: Parcel) -> None:
         """Put ``parcel`` in flight to its receiver's node."""

@@ -259,7 +259,7 @@ class _Run:
     def advance(self, event: Event, step: int) -> Violation | None:
         """Apply ``event`` as step ``step``, record it, and check the invariants."""
         world = self.world
-        world.step = step
+        world.begin_step(step)
         self.current = event
         try:
             parcel, outputs = world.appliers[type(event)](event)

@@ -1,9 +1,9 @@
-"""The simulator's pending timers, across every node, in the order they are due."""
+"""The simulator's virtual clock and pending timers, across every node, in due order."""
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 from ..core import CorrelationId, Pid
@@ -17,19 +17,27 @@ class Timer(NamedTuple):
     due: int
 
 
-class Timers:
-    """Pending timers by seq: at most one per (pid, cid), the next due found in O(log n).
+_timer = tuple.__new__
+"""Builds a ``Timer`` as a named tuple's own constructor would, without its Python call."""
 
-    A timer takes its seq from the network's counter, like a message, so that a schedule
-    names both stably. Cancelled timers linger in the heap until they reach its top, or
-    until the heap grows to twice the timers and is rebuilt.
+
+class Timers:
+    """The virtual clock (``now``, in ms) and the pending timers by seq: at most one per
+    (pid, cid), the next due found in O(log n). Firing a timer moves the clock to its due
+    time; nothing else moves it.
+
+    A timer takes its seq from ``new_seq`` (the network's counter), like a message, so
+    that a schedule names both stably. Cancelled timers linger in the heap until they
+    reach its top, or until the heap grows to twice the timers and is rebuilt.
     """
 
-    __slots__ = ("_heap", "_keys", "pending")
+    __slots__ = ("_heap", "_keys", "_new_seq", "now", "pending")
 
-    def __init__(self) -> None:
+    def __init__(self, new_seq: Callable[[], int]) -> None:
+        self.now = 0
         self.pending: dict[int, Timer] = {}
         """The pending timers by seq."""
+        self._new_seq = new_seq
         self._heap: list[tuple[int, int]] = []  # (due, seq)
         self._keys: dict[tuple[Pid, CorrelationId | None], int] = {}
 
@@ -46,16 +54,19 @@ class Timers:
     def __getitem__(self, seq: int) -> Timer:
         return self.pending[seq]
 
-    def set(self, seq: int, timer: Timer) -> None:
-        """Add ``timer`` under ``seq``, replacing the timer of the same pid and cid."""
-        key = (timer.pid, timer.cid)
+    def start(self, pid: Pid, cid: CorrelationId | None, ms: int) -> None:
+        """Deliver ``Timeout()`` with ``cid`` to ``pid`` in ``ms``, replacing ``pid``'s
+        timer with the same ``cid``."""
+        key = (pid, cid)
         old = self._keys.get(key)
         if old is not None:
             self.take(old)
-        self.pending[seq] = timer
+        seq = self._new_seq()
+        due = self.now + ms
+        self.pending[seq] = _timer(Timer, (pid, cid, due))
         self._keys[key] = seq
         heap = self._heap
-        heapq.heappush(heap, (timer.due, seq))
+        heapq.heappush(heap, (due, seq))
         if len(heap) > 2 * len(self.pending) + 64:
             self._heap = sorted((t.due, s) for s, t in self.pending.items())
 
@@ -74,9 +85,15 @@ class Timers:
             self.take(seq)
 
     def take(self, seq: int) -> Timer:
-        """Remove pending timer ``seq`` (it fires, or it is cancelled) and return it."""
+        """Remove pending timer ``seq`` (it is cancelled) and return it."""
         timer = self.pending.pop(seq)
         del self._keys[(timer.pid, timer.cid)]
+        return timer
+
+    def fire(self, seq: int) -> Timer:
+        """Remove pending timer ``seq``, which fires: the clock moves to its due time."""
+        timer = self.take(seq)
+        self.now = max(self.now, timer.due)
         return timer
 
     def next(self) -> int | None:

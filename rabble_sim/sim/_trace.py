@@ -81,7 +81,8 @@ class Trace:
 
     def add(self, event: Event, parcel: Parcel | None, sent: list[Envelope]) -> None:
         """Record the next step: ``event``, the message it acted on, what was sent."""
-        self._codes.append(self._code(event))
+        kind = _INDEX[type(event)]
+        self._codes.append(event.seq << 3 | kind if kind < _SEQ_KINDS else self._code(event))  # type: ignore[union-attr]
         if self._records is not None or self._hash is not None:
             self._keep(event, parcel, sent)
 

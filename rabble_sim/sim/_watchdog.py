@@ -60,6 +60,13 @@ class UserInterrupt(KeyboardInterrupt):
 
     running: str | None = None
 
+    def stopping(self, running: str) -> UserInterrupt:
+        """This interrupt, saying that it stopped ``running`` (unless it already says
+        what: the innermost call site knows best)."""
+        if self.running is None:
+            self.running = running
+        return self
+
 
 class Interrupted(KeyboardInterrupt):
     """A run stopped by Ctrl-C, with where it was: the seed, the step, what was running."""

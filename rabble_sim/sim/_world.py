@@ -24,6 +24,7 @@ from ..core import (
     HistoryEvent,
     InvalidDefinition,
     Pid,
+    RabbleInternalError,
     Timeout,
     executor_pid,
 )
@@ -62,7 +63,7 @@ class World:
         self.up: dict[str, bool] = dict.fromkeys(scenario.nodes, False)
         faults = scenario.faults
         self.network = Network(self.up, faults=faults.drop > 0 or faults.duplicate > 0)
-        self.timers = Timers()
+        self.timers = Timers(self.network.new_seq)
         self.processes: dict[Pid, Any] = {}
         self.metrics: dict[Pid, list[int]] = {}
         self.durable: dict[Pid, Any] = {}
@@ -72,7 +73,6 @@ class World:
         self.executors: dict[str, Executor] = {
             node: self._executor(node) for node in scenario.nodes
         }
-        self.now = 0
         self.step = 0
         self._preconditions = scenario.preconditions
         self._postconditions = scenario.postconditions
@@ -128,6 +128,11 @@ class World:
         """The processes running on ``node``, in the order they started."""
         executor = self.executors.get(node)
         return list(executor.pids) if executor is not None else []
+
+    @property
+    def now(self) -> int:
+        """The virtual clock, in ms (it moves when a timer fires)."""
+        return self.timers.now
 
     @property
     def partitioned(self) -> bool:
@@ -188,6 +193,14 @@ class World:
         built = [(node, self._build(node, None)) for node in self.scenario.nodes]
         return [env for node, procs in built for env in self._init(node, procs)]
 
+    def begin_step(self, step: int) -> None:
+        """Number the step about to be applied. The run loop numbers them (its liveness
+        phase goes on from its fault phase), and a clone goes on from the step it was made
+        at: either way one after the last."""
+        if step != self.step + 1:
+            raise RabbleInternalError(f"step {step} applied after step {self.step}")
+        self.step = step
+
     def apply(self, event: Event) -> tuple[Envelope | None, list[Envelope]]:
         """Apply ``event``; return the message it acted on (if any, as it was sent) and
         what was sent. (``appliers[type(event)]`` does the same, and gives the message
@@ -207,7 +220,10 @@ class World:
         return parcel
 
     def _deliver(self, event: Deliver) -> Applied:
-        parcel = self._take(event.seq)
+        parcel = self.network.take(event.seq)
+        if parcel is None:
+            self._take(event.seq)  # says why not
+        assert parcel is not None
         env = parcel[0]
         proc = self.processes.get(env.to)
         if proc is None:
@@ -222,7 +238,7 @@ class World:
         try:
             return executor.deliver_absent(env)
         except CheckFailed as failure:  # in the init of a process it spawned, say
-            failure.parcel = parcel
+            failure.handling(parcel)
             raise
         except (BadOutput, BadRequest) as e:
             raise _bad(e, parcel) from None
@@ -245,8 +261,7 @@ class World:
     def _fire(self, event: FireTimer) -> Applied:
         if event.seq != self.timers.next():
             raise EventNotEnabled(f"timer #{event.seq} is not the next timer due")
-        timer = self.timers.take(event.seq)
-        self.now = max(self.now, timer.due)
+        timer = self.timers.fire(event.seq)
         env = Envelope(timer.pid, executor_pid(timer.pid.node), TIMEOUT, timer.cid)
         parcel = (env, _TIMEOUT_BODY, TIMEOUT)
         return parcel, self._handle(self.processes[timer.pid], env, TIMEOUT, parcel)
@@ -370,7 +385,7 @@ class World:
             if output:
                 self.executors[pid.node].send_output(pid, output)
         except CheckFailed as failure:
-            failure.parcel = parcel
+            failure.handling(parcel)
             raise
         except (BadOutput, BadRequest) as e:
             raise _bad(e, parcel) from None
@@ -389,8 +404,7 @@ def _bad(error: BadOutput | BadRequest, parcel: Parcel | None) -> CheckFailed:
             else f"bad request of {error.sender} to the executor of {env.to.node}"
         )
         failure = CheckFailed(check, f"{env.msg!r} raised {cause!r}", _traceback(cause))
-    failure.parcel = parcel
-    return failure
+    return failure.handling(parcel)
 
 
 def _traceback(error: BaseException) -> str:

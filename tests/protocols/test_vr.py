@@ -197,9 +197,7 @@ def test_the_curated_view_change_schedule_keeps_every_committed_op() -> None:
     result = replay(schedule, scenario)
     assert result.violation is None and not result.divergences
     starts = [
-        env.msg
-        for _, env, _ in result.result.trace
-        if env and isinstance(env.msg, StartView)
+        env.msg for _, env, _ in result.result.trace if env and isinstance(env.msg, StartView)
     ]
     assert starts and starts[0].commit >= 1  # the new view starts with committed ops kept
 
