@@ -1,6 +1,11 @@
 """Encoding: the typed msgspec codec for the wire, and plain data for files and display."""
 
-from ._codec import Codec as Codec, Format as Format
+from ._codec import (
+    Codec as Codec,
+    Format as Format,
+    message_from_json as message_from_json,
+    message_json as message_json,
+)
 from ._durable import (
     decode_durable as decode_durable,
     encode_durable as encode_durable,
@@ -23,6 +28,8 @@ __all__ = [
     "decode_durable",
     "decoder_of",
     "encode_durable",
+    "message_from_json",
+    "message_json",
     "restored",
     "to_plain",
     "transit",

@@ -107,3 +107,23 @@ class Codec:
         wire: _WireEnvelope = self.decode(data, _WireEnvelope, "envelope")
         msg: Any = self.decode(wire.body, self.class_for(wire.tag))
         return Envelope(wire.to, wire.from_, msg, wire.cid)
+
+
+_JSON = Codec("json")
+
+
+def message_json(msg: Any) -> dict[str, Any]:
+    """A registered message as JSON data that ``message_from_json`` reads back exactly:
+    ``{tag: fields}``, the fields as the wire's JSON encodes them (a pid is
+    ``[name, node, group]``). A ``CodecError`` if it is not a message that can travel."""
+    body: Any = msgspec.json.decode(_JSON.encode(msg))
+    return {_JSON.tag_for(msg): body}
+
+
+def message_from_json(data: Any) -> Any:
+    """The message ``message_json`` gave ``data`` for; a ``CodecError`` that says what is
+    wrong if ``data`` is not one."""
+    if not isinstance(data, dict) or len(data) != 1:
+        raise CodecError(f"a message is a JSON object {{tag: fields}}, not {data!r}")
+    ((tag, body),) = data.items()
+    return _JSON.decode(msgspec.json.encode(body), _JSON.class_for(tag), f"message {tag!r}")

@@ -15,8 +15,8 @@ from typing import Any
 import attrs
 
 from .._version import __version__
-from ..codec import canonical_json
-from ..core import REGISTRY, Pid, RabbleInternalError, UsageError, read_input_text
+from ..codec import canonical_json, message_from_json
+from ..core import REGISTRY, CodecError, Pid, RabbleInternalError, UsageError, read_input_text
 from ..sim import (
     Crash,
     Deliver,
@@ -25,6 +25,7 @@ from ..sim import (
     Event,
     FireTimer,
     Heal,
+    Input,
     Partition,
     Restart,
     RunResult,
@@ -146,6 +147,8 @@ def check_against(schedule: Schedule, scenario: Scenario, source: str) -> None:
                 f"{source}: event {i} names node {strangers[0]!r}, which scenario "
                 f"{scenario.name!r} does not have (its nodes: {', '.join(nodes)})"
             )
+        if plain.get("kind") == "input":
+            to_event(plain, f"{source}: event {i}")  # its message, now that it can be read
         if plain.get("kind") == "partition":
             problem = partition_problem(to_event(plain).groups, nodes)  # type: ignore[union-attr]
             if problem is not None:
@@ -205,24 +208,7 @@ def loads(text: str, source: str = "<schedule>") -> Schedule:
             f"{source}: 'liveness_from' must be a step from 1 to {len(events) + 1}, "
             f"not {liveness_from}"
         )
-    checked = []
-    last_step = 0
-    for i, plain in enumerate(events, 1):
-        where = f"{source}: event {i}"
-        if not isinstance(plain, dict):
-            raise UsageError(f"{where}: an event is a JSON object, not {type(plain).__name__}")
-        to_event(plain, where)
-        step = _optional(plain, "step", int, where)
-        if step is not None:
-            if step < max(last_step, 1):
-                raise UsageError(
-                    f"{where}: step {step} cannot follow step {last_step} (steps count up from 1)"
-                )
-            last_step = step
-        for key in ("from", "to", "pid"):
-            if key in plain:
-                _pid(plain, key, where)
-        checked.append(plain)
+    checked = _checked_events(events, source)
     version = data.get("rabble_sim")
     expect = _optional(data, "expect", str, source)
     if expect not in (None, "violation"):
@@ -238,6 +224,32 @@ def loads(text: str, source: str = "<schedule>") -> Schedule:
         version if isinstance(version, str) else "unknown",
         expect,
     )
+
+
+def _checked_events(events: list[Any], source: str) -> list[dict[str, Any]]:
+    """The events of a schedule, each checked; a ``UsageError`` naming the first bad one."""
+    checked = []
+    last_step = 0
+    for i, plain in enumerate(events, 1):
+        where = f"{source}: event {i}"
+        if not isinstance(plain, dict):
+            raise UsageError(f"{where}: an event is a JSON object, not {type(plain).__name__}")
+        if plain.get("kind") == "input":
+            _input_fields(plain, where)  # its message is read once its module is imported
+        else:
+            to_event(plain, where)
+        step = _optional(plain, "step", int, where)
+        if step is not None:
+            if step < max(last_step, 1):
+                raise UsageError(
+                    f"{where}: step {step} cannot follow step {last_step} (steps count up from 1)"
+                )
+            last_step = step
+        for key in ("from", "to", "pid"):
+            if key in plain:
+                _pid(plain, key, where)
+        checked.append(plain)
+    return checked
 
 
 def to_event(plain: dict[str, Any], where: str = "event") -> Event:
@@ -279,6 +291,27 @@ def _partition(plain: dict[str, Any], where: str) -> Event:
     return Partition(tuple(tuple(g) for g in groups))
 
 
+def _input_fields(plain: dict[str, Any], where: str) -> tuple[Pid, int, tuple[int, ...]]:
+    """An input event's target, source and draws; a ``UsageError`` if one is malformed."""
+    to = _pid(plain, "to", where)
+    if "msg" not in plain:
+        raise UsageError(f"{where}: missing field 'msg'")
+    source = _optional(plain, "inputs", int, where) or 0
+    draws = _optional(plain, "draws", list, where) or []
+    if source < 0 or not all(type(d) is int and d >= 0 for d in draws):
+        raise UsageError(f"{where}: 'inputs' and each of 'draws' must be integers, 0 or more")
+    return to, source, tuple(draws)
+
+
+def _input(plain: dict[str, Any], where: str) -> Event:
+    to, source, draws = _input_fields(plain, where)
+    try:
+        msg = message_from_json(plain["msg"])
+    except CodecError as e:
+        raise UsageError(f"{where}: field 'msg': {e}") from None
+    return Input(to, msg, source, draws)
+
+
 _BUILDERS: dict[str, Callable[[dict[str, Any], str], Event]] = {
     "deliver": _seq(Deliver),
     "drop": _seq(Drop),
@@ -288,6 +321,7 @@ _BUILDERS: dict[str, Callable[[dict[str, Any], str], Event]] = {
     "restart": _node(Restart),
     "partition": _partition,
     "heal": lambda plain, where: Heal(),
+    "input": _input,
 }
 
 

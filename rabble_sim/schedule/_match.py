@@ -1,7 +1,14 @@
 """Match a recorded event to what today's world can do: by seq when the content agrees,
 else by content, so that a schedule survives renumbering (shrinking, changed code); else
 the message under the recorded seq if it is the same one with changed fields (same
-sender, receiver, type and cid); never another message that happens to have that seq."""
+sender, receiver, type and cid); never another message that happens to have that seq.
+
+A shrinker matches loosely as well: failing all that, the oldest message of the same
+type between the same two processes, whatever its fields and cid say (removing an input
+renumbers the requests after it), and the next timer due if it is the same process's.
+Whatever a loose match makes of a candidate, the shrinker keeps it only if the run it
+records fails the same check.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +56,9 @@ DIVERGENCES_SHOWN = 10
 every later step, and a thousand lines hide the one that matters."""
 
 
-def resolve(plain: dict[str, Any], world: World) -> tuple[Event | None, Divergence | None]:
+def resolve(
+    plain: dict[str, Any], world: World, *, loose: bool = False
+) -> tuple[Event | None, Divergence | None]:
     """Today's event for the recorded ``plain`` one, and a divergence when it is not
     exactly it.
 
@@ -64,8 +73,12 @@ def resolve(plain: dict[str, Any], world: World) -> tuple[Event | None, Divergen
     kind = event.kind
     if kind in MESSAGE_KINDS:
         found, note = _resolve_message(plain, event, world)
+        if found is None and loose:
+            found, note = _resolve_loosely(plain, event, world)
     elif kind == "timeout":
         found, note = _resolve_timer(plain, event, world)
+        if found is None and loose:
+            found, note = _resolve_timer_loosely(plain, world)
     else:
         found, note = _resolve_node_event(event, world)
     if note is None:
@@ -96,6 +109,45 @@ def _resolve_message(
     if parcel is not None and _identity(_content(parcel)) == _identity(recorded):
         return event, _changes(recorded, _content(parcel))
     return None, "no such message is in flight today"
+
+
+def _resolve_loosely(
+    plain: dict[str, Any], event: Event, world: World
+) -> tuple[Event | None, str | None]:
+    recorded = {k: plain[k] for k in CONTENT if k in plain}
+    kind = _identity(recorded)
+    candidates = [
+        (content.get("msg") != recorded.get("msg"), _cid_distance(content, recorded), seq)
+        for seq, parcel in world.network.deliverable.items()
+        if str(parcel[0].to) == kind["to"] and str(parcel[0].from_) == kind["from"]
+        for content in [_content(parcel)]
+        if _identity(content)["tag"] == kind["tag"]
+    ]
+    if not candidates:
+        return None, "no such message is in flight today"
+    seq = min(candidates)[2]
+    return attrs.evolve(event, seq=seq), f"a message like it is #{seq} today"  # type: ignore[arg-type]
+
+
+def _cid_distance(content: dict[str, Any], recorded: dict[str, Any]) -> int:
+    """How far apart two cids' request and handle numbers are (removing an input lowers
+    the numbers of the requests after it): the closest is the likeliest same message."""
+    today, then = content.get("cid"), recorded.get("cid")
+    if not isinstance(today, dict) or not isinstance(then, dict):
+        return 0 if today == then else 1 << 30
+    if today.get("pid") != then.get("pid"):
+        return 1 << 30
+    return sum(
+        abs(a - b) if isinstance(a, int) and isinstance(b, int) else int(a != b)
+        for a, b in ((today.get(k), then.get(k)) for k in ("request", "handle"))
+    )
+
+
+def _resolve_timer_loosely(plain: dict[str, Any], world: World) -> tuple[Event | None, str | None]:
+    seq = world.timers.next()
+    if seq is None or str(world.timers[seq].pid) != plain.get("pid"):
+        return None, "no timer of that process is due first today"
+    return FireTimer(seq), f"the timer due first at {plain.get('pid')} is #{seq} today"
 
 
 def _content(parcel: Parcel) -> dict[str, Any]:

@@ -81,13 +81,20 @@ class ScheduleChooser:
     flight) is noted and skipped, and replay carries on with the next.
     """
 
-    def __init__(self, plains: Iterable[dict[str, Any]], divergences: list[Divergence]) -> None:
+    def __init__(
+        self,
+        plains: Iterable[dict[str, Any]],
+        divergences: list[Divergence],
+        *,
+        loose: bool = False,
+    ) -> None:
         self._plains = iter(plains)
         self._divergences = divergences
+        self._loose = loose
 
     def next_event(self, world: World) -> Event | None:
         for plain in self._plains:
-            event, divergence = resolve(plain, world)
+            event, divergence = resolve(plain, world, loose=self._loose)
             if divergence is not None:
                 self._divergences.append(divergence)
             if event is not None:
@@ -116,16 +123,18 @@ def replay_events(
     check_liveness: bool = True,
     seed: int | None = None,
     step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
+    loose: bool = False,
 ) -> ReplayResult:
     """Run ``scenario`` on recorded events: ``main`` as the run, then ``liveness`` as its
-    liveness phase (None: a fair one, generated as in a fresh run), if ``check_liveness``."""
+    liveness phase (None: a fair one, generated as in a fresh run), if ``check_liveness``.
+    ``loose``: match events as a shrinker does (see ``resolve``)."""
     divergences: list[Divergence] = []
     liveness_chooser = (
         None if liveness is None else ThenFair(ScheduleChooser(liveness, divergences))
     )
     result = run(
         scenario,
-        ScheduleChooser(main, divergences),
+        ScheduleChooser(main, divergences, loose=loose),
         max_steps=len(main),
         liveness_chooser=liveness_chooser,
         check_liveness=check_liveness,

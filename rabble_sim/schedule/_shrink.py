@@ -1,11 +1,12 @@
-"""Shrink a failing schedule by delta debugging: drop events, simplify faults, keep the
-violation.
+"""Shrink a failing schedule by delta debugging: drop events, simplify faults and inputs,
+keep the violation.
 
 Each candidate is a list of recorded events replayed by content (so that removing one
 event does not shift the meaning of the rest); a candidate that still fails the same
 check is re-recorded, which renumbers it, and becomes the new best. Simpler means fewer
-events, then fewer faults. The liveness phase is never part of a candidate: it is
-generated afresh for each one, as in a real run.
+events, then fewer faults, then simpler inputs: an input is made again by its scenario's
+``make`` from smaller draws (each toward 0, its simplest outcome). The liveness phase is
+never part of a candidate: it is generated afresh for each one, as in a real run.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 
 import attrs
 
+from ..codec import message_json
 from ..core import UsageError
-from ..sim import DEFAULT_STEP_TIMEOUT, STEP_TIMEOUT, Scenario
+from ..sim import DEFAULT_STEP_TIMEOUT, STEP_TIMEOUT, Draw, Scenario
 from ._format import Schedule
 from ._replay import replay_events
 
@@ -42,8 +44,10 @@ class ShrinkResult:
     """Why the schedule was not shrunk, when it did not reproduce or was not tried."""
 
 
-def _key(schedule: Schedule) -> tuple[int, int]:
-    return (len(schedule.events), sum(e["kind"] in FAULT_EVENTS for e in schedule.events))
+def _key(schedule: Schedule) -> tuple[int, int, int, tuple[int, ...]]:
+    draws = [d for e in schedule.events if e["kind"] == "input" for d in e.get("draws", ())]
+    faults = sum(e["kind"] in FAULT_EVENTS for e in schedule.events)
+    return (len(schedule.events), faults, len(draws), tuple(draws))
 
 
 class _Shrinker:
@@ -72,7 +76,7 @@ class _Shrinker:
         """The re-recorded schedule if ``main`` still fails the target check."""
         self.attempts += 1
         outcome = replay_events(
-            self.scenario, main, None, seed=self.seed, step_timeout=self.step_timeout
+            self.scenario, main, None, seed=self.seed, step_timeout=self.step_timeout, loose=True
         )
         v = outcome.result.violation
         if v is None or v.check != self.target:
@@ -109,6 +113,82 @@ class _Shrinker:
                 chunks = min(chunks * 2, len(events))
         return best
 
+    def simplify_inputs(self, best: Schedule) -> Schedule:
+        """Make the inputs simpler: first every draw of one value in all inputs at once
+        (a failure may need two inputs to agree), then each draw of each input alone;
+        each toward 0 (to 0, halfway, one less), every input made again by its ``make``."""
+        while not self.exhausted():
+            events, _ = best.phases()
+            found = self._lower_together(events, best) or self._lower_alone(events, best)
+            if found is None:
+                break
+            best = found
+        return best
+
+    def _lower_together(self, events: list[dict[str, Any]], best: Schedule) -> Schedule | None:
+        """Lower the draws that agree, together: those of one value at the same position
+        of inputs of one kind (two adds of the same element), then all of one value."""
+        places = _draw_places(events)
+        groups: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+        for (i, j), value in places.items():
+            if value > 0:
+                groups.setdefault((value, events[i].get("inputs", 0), j), []).append((i, j))
+                groups.setdefault((value,), []).append((i, j))
+        for key, same in sorted(groups.items(), key=lambda item: (-item[0][0], -len(item[0]))):
+            if len(same) > 1:
+                found = self._try_lower(events, same, key[0], best)
+                if found is not None:
+                    return found
+        return None
+
+    def _lower_alone(self, events: list[dict[str, Any]], best: Schedule) -> Schedule | None:
+        places = _draw_places(events)
+        for place, value in places.items():
+            if value > 0:
+                found = self._try_lower(events, [place], value, best)
+                if found is not None:
+                    return found
+        return None
+
+    def _try_lower(
+        self,
+        events: list[dict[str, Any]],
+        places: list[tuple[int, int]],
+        value: int,
+        best: Schedule,
+    ) -> Schedule | None:
+        """The first of 0, ``value // 2`` and ``value - 1`` that, drawn at every one of
+        ``places`` (event index, draw index), still fails; None if none does."""
+        for smaller in sorted({0, value // 2, value - 1}):
+            if smaller >= value or self.exhausted():
+                continue
+            candidate = self._remade(events, {place: smaller for place in places})
+            if candidate is not None:
+                found = self.better(candidate, best)
+                if found is not None:
+                    return found
+        return None
+
+    def _remade(
+        self, events: list[dict[str, Any]], draws: dict[tuple[int, int], int]
+    ) -> list[dict[str, Any]] | None:
+        """``events`` with the draws at the given places changed, each input whose draws
+        changed made again by its scenario's ``make``; None if one cannot be made."""
+        remade = list(events)
+        for i in sorted({i for i, _ in draws}):
+            event = events[i]
+            source = event.get("inputs", 0)
+            if not 0 <= source < len(self.scenario.inputs):
+                return None
+            values = [draws.get((i, j), d) for j, d in enumerate(event.get("draws") or [])]
+            draw = Draw.replaying(values)
+            try:
+                msg = message_json(self.scenario.inputs[source].make(draw))
+            except Exception:  # no input at all from these draws: not a candidate
+                return None
+            remade[i] = {**event, "msg": msg, "draws": draw.values}
+        return remade
+
     def simplify_faults(self, best: Schedule) -> Schedule:
         """Replace each fault by the simplest choice: a drop by a delivery, the rest by
         nothing (a restart or heal then comes from the liveness phase, if at all)."""
@@ -128,6 +208,16 @@ class _Shrinker:
         return best
 
 
+def _draw_places(events: list[dict[str, Any]]) -> dict[tuple[int, int], int]:
+    """Every draw of every input event: (event index, draw index) -> its value."""
+    return {
+        (i, j): value
+        for i, event in enumerate(events)
+        if event["kind"] == "input"
+        for j, value in enumerate(event.get("draws") or [])
+    }
+
+
 def shrink(
     schedule: Schedule,
     scenario: Scenario,
@@ -138,7 +228,7 @@ def shrink(
 ) -> ShrinkResult:
     """Shrink ``schedule`` while ``scenario`` still fails the same check on it.
 
-    Passes of chunk removal and fault simplification alternate until neither finds a
+    Passes of chunk removal, fault and input simplification alternate until neither finds a
     simpler schedule or ``max_attempts`` replays have been spent. The result is never
     longer than the input; if the input does not reproduce, it is returned unchanged
     with ``reproduced`` False. A step timeout is not shrunk, nor replayed (``reproduced``
@@ -157,6 +247,7 @@ def shrink(
     while not shrinker.exhausted():
         before = _key(best)
         best = shrinker.simplify_faults(shrinker.remove_chunks(best))
+        best = shrinker.simplify_inputs(best)
         if progress is not None:
             progress(shrinker.attempts, best)
         if _key(best) >= before:

@@ -27,7 +27,7 @@ from hypothesis.errors import Flaky
 
 from ..core import RabbleError
 from ..sim import DEFAULT_STEP_TIMEOUT, RunResult, Scenario, recorded, run
-from ..sim._hypothesis import Draw, HypothesisChooser, HypothesisDraws
+from ..sim._hypothesis import HypothesisChooser, HypothesisDraws, StrategyDraw
 
 PROFILES = {
     "rabble-dev": settings(max_examples=100),
@@ -104,7 +104,7 @@ def check(
     shrinking = [0]
 
     @st.composite
-    def runs(draw: Draw) -> RunResult:
+    def runs(draw: StrategyDraw) -> RunResult:
         # The whole run is drawn: every decision it makes is a draw of this strategy.
         chooser = HypothesisChooser(HypothesisDraws(draw), scenario.faults, max_steps=limit)
         return run(scenario, chooser, max_steps=limit, messages=False, step_timeout=step_timeout)

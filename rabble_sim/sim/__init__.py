@@ -10,7 +10,7 @@ from ._choosers import (
     ReplayChooser as ReplayChooser,
     SeededDraws as SeededDraws,
 )
-from ._enabled import Enabled as Enabled
+from ._enabled import Enabled as Enabled, Possible as Possible
 from ._events import (
     EVENT_KINDS as EVENT_KINDS,
     Crash as Crash,
@@ -20,10 +20,17 @@ from ._events import (
     Event as Event,
     FireTimer as FireTimer,
     Heal as Heal,
+    Input as Input,
     Partition as Partition,
     Restart as Restart,
 )
 from ._failures import CheckFailed as CheckFailed, EventNotEnabled as EventNotEnabled
+from ._inputs import (
+    INPUT_SENDER as INPUT_SENDER,
+    Draw as Draw,
+    InputOffer as InputOffer,
+    Inputs as Inputs,
+)
 from ._network import Network as Network
 from ._parcel import Parcel as Parcel
 from ._pct import PCTChooser as PCTChooser
@@ -61,11 +68,13 @@ from ._world import World as World, partition_problem as partition_problem
 __all__ = [
     "DEFAULT_STEP_TIMEOUT",
     "EVENT_KINDS",
+    "INPUT_SENDER",
     "STEP_TIMEOUT",
     "CheckFailed",
     "Chooser",
     "Crash",
     "Deliver",
+    "Draw",
     "DrawingChooser",
     "Draws",
     "Drop",
@@ -77,6 +86,9 @@ __all__ = [
     "Faults",
     "FireTimer",
     "Heal",
+    "Input",
+    "InputOffer",
+    "Inputs",
     "Interrupted",
     "Invariant",
     "Liveness",
@@ -85,6 +97,7 @@ __all__ = [
     "PCTChooser",
     "Parcel",
     "Partition",
+    "Possible",
     "Postcondition",
     "Precondition",
     "RandomChooser",

@@ -20,6 +20,7 @@ from typing import Protocol
 from ..core import RabbleError
 from ._enabled import Enabled
 from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
+from ._inputs import Draw
 from ._scenario import Faults
 from ._world import World
 
@@ -84,11 +85,12 @@ class DrawingChooser:
 
     Per step: first a ``weighted`` draw for a node-level fault (none, restart a down node,
     crash an up one, partition or heal: whichever ``faults`` and the state allow), then one
-    ``choose`` among the deliverable messages and the next timer (messages first, the
-    oldest at 0, the timer last), then, for a message that crosses the network, a
-    ``weighted`` draw: deliver it, drop it or duplicate it. Few draws per step keep
-    Hypothesis-driven runs cheap. ``faults`` (default: the scenario's) may be a lighter
-    mix than the scenario's, never a heavier one.
+    ``choose`` among the deliverable messages, the next timer and the inputs that may be
+    given (messages first, the oldest at 0, then the timer, the inputs last; an input's
+    message is drawn by its ``make`` through the same ``choose``), then, for a message
+    that crosses the network, a ``weighted`` draw: deliver it, drop it or duplicate it.
+    Few draws per step keep Hypothesis-driven runs cheap. ``faults`` (default: the
+    scenario's) may be a lighter mix than the scenario's, never a heavier one.
     """
 
     def __init__(self, draws: Draws, faults: Faults | None = None) -> None:
@@ -102,7 +104,7 @@ class DrawingChooser:
         # The default pick is inlined in next_event, the simulator's hot path; a policy
         # that overrides it (PCT) is called.
         self._own_pick = type(self).pick is not DrawingChooser.pick
-        self._node_faults = self._message_faults = False
+        self._node_faults = self._message_faults = self._has_inputs = False
 
     def again(self, draws: Draws) -> DrawingChooser:
         """A fresh chooser of the same policy over ``draws``; over the decisions this one
@@ -139,10 +141,20 @@ class DrawingChooser:
                 return fault
         n, timer = enabled.messages()
         total = n + (timer is not None)
-        if total == 0:
+        offers = enabled.inputs if self._has_inputs else ()
+        if total == 0 and not offers:
             # Nothing in flight: undo a fault the faults allow undoing, so the run goes on.
             return settle(enabled, heal=faults.heal_rate > 0, restart=faults.restart_rate > 0)
-        if self._own_pick:
+        if offers:
+            # One decision among the messages, the timer and the inputs, inputs last.
+            i = self.choose(total + len(offers))
+            if i >= total:
+                return world.make_input(offers[i - total], Draw(self.choose))
+            if self._own_pick:
+                seq = self.pick(world, enabled)
+            else:
+                seq = None if i == n else enabled.delivery(i)
+        elif self._own_pick:
             seq = self.pick(world, enabled)
         else:  # pick(), inlined
             i = 0
@@ -163,6 +175,7 @@ class DrawingChooser:
         faults = enabled.faults
         self._node_faults = bool(faults.crash or faults.partition)
         self._message_faults = bool(faults.drop or faults.duplicate)
+        self._has_inputs = bool(world.scenario.inputs)
         return enabled
 
     def pick(self, world: World, enabled: Enabled) -> int | None:

@@ -2,7 +2,8 @@
 
 Every chooser picks among these, and nothing else decides what is possible. The order is
 canonical, and index 0 is the simplest thing that can happen: deliver the oldest message.
-Then the other deliveries, the next timer due, and the faults the ``Faults`` allow, last:
+Then the other deliveries, the next timer due, the inputs that may be given (offers: the
+chooser draws an offered input's message), and the faults the ``Faults`` allow, last:
 drops and duplicates of messages that cross the network, restarts of down nodes, crashes
 within the crash budget (never of the scenario's client nodes), the heal of a partition,
 and the partitions into two groups.
@@ -21,13 +22,18 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, overload
 
 from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
+from ._inputs import InputOffer
 from ._scenario import Faults
 
 if TYPE_CHECKING:
     from ._world import World
 
 
-class Enabled(Sequence[Event]):
+Possible = Event | InputOffer
+"""An enabled event, or an input that may be given (an event once its message is drawn)."""
+
+
+class Enabled(Sequence[Possible]):
     """The events enabled in ``world`` under ``faults``, simplest first, as they are
     whenever it is read."""
 
@@ -61,6 +67,11 @@ class Enabled(Sequence[Event]):
     def delivery(self, index: int) -> int:
         """The seq of the ``index``-th deliverable message; 0 is the oldest."""
         return self._deliverable.at(index)
+
+    @property
+    def inputs(self) -> list[InputOffer]:
+        """The inputs that may be given now (``World.input_offers``)."""
+        return self.world.input_offers() if self.world.scenario.inputs else []
 
     def crosses(self, seq: int) -> bool:
         """Whether deliverable message ``seq`` crosses the network, where a drop or a
@@ -108,13 +119,13 @@ class Enabled(Sequence[Event]):
     def __len__(self) -> int:
         restarts, crashes, heal, partitions = self._node_faults()
         messages = self.deliveries + (self.timer is not None) + self.drops + self.duplicates
-        return messages + len(restarts) + len(crashes) + heal + len(partitions)
+        return messages + len(self.inputs) + len(restarts) + len(crashes) + heal + len(partitions)
 
     @overload
-    def __getitem__(self, index: int) -> Event: ...
+    def __getitem__(self, index: int) -> Possible: ...
     @overload
-    def __getitem__(self, index: slice) -> Sequence[Event]: ...
-    def __getitem__(self, index: int | slice) -> Event | Sequence[Event]:
+    def __getitem__(self, index: slice) -> Sequence[Possible]: ...
+    def __getitem__(self, index: int | slice) -> Possible | Sequence[Possible]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         if index < 0:
@@ -127,6 +138,10 @@ class Enabled(Sequence[Event]):
             if index == 0:
                 return FireTimer(timer)
             index -= 1
+        inputs = self.inputs
+        if 0 <= index < len(inputs):
+            return inputs[index]
+        index -= len(inputs)
         for count, kind in ((self.drops, Drop), (self.duplicates, Duplicate)):
             if 0 <= index < count:
                 return kind(self.faulted(index))

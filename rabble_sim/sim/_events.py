@@ -6,9 +6,11 @@ created, so that a schedule names them stably across runs of the same code.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
+
+from ..core import Pid
 
 
 @attrs.frozen
@@ -74,7 +76,21 @@ class Heal:
     kind: ClassVar[str] = "heal"
 
 
-Event = Deliver | Drop | Duplicate | FireTimer | Crash | Restart | Partition | Heal
+@attrs.frozen
+class Input:
+    """Hand ``msg`` to ``to`` as an input (from ``INPUT_SENDER``): one of the scenario's
+    ``inputs[source]``, built by its ``make`` from the decisions ``draws`` (kept so that
+    a shrinker can draw simpler ones; replaying needs only the message)."""
+
+    kind: ClassVar[str] = "input"
+    to: Pid
+    msg: Any
+    source: int = 0
+    draws: tuple[int, ...] = ()
+
+
+Event = Deliver | Drop | Duplicate | FireTimer | Crash | Restart | Partition | Heal | Input
 EVENT_KINDS: tuple[str, ...] = tuple(
-    cls.kind for cls in (Deliver, Drop, Duplicate, FireTimer, Crash, Restart, Partition, Heal)
+    cls.kind
+    for cls in (Deliver, Drop, Duplicate, FireTimer, Crash, Restart, Partition, Heal, Input)
 )

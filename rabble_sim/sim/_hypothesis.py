@@ -26,7 +26,7 @@ from ._events import Event
 from ._scenario import Faults
 from ._world import World
 
-Draw = Callable[[st.SearchStrategy[Any]], Any]
+StrategyDraw = Callable[[st.SearchStrategy[Any]], Any]
 """The ``draw`` of a ``@st.composite`` strategy."""
 _COIN = st.booleans()
 
@@ -39,7 +39,7 @@ def _indexes(n: int) -> st.SearchStrategy[int]:
 class HypothesisDraws:
     """Decisions drawn from Hypothesis."""
 
-    def __init__(self, draw: Draw) -> None:
+    def __init__(self, draw: StrategyDraw) -> None:
         self._draw = draw
 
     def choose(self, n: int) -> int:

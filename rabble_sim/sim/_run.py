@@ -243,7 +243,10 @@ class _Run:
         # The simulator's hot path: nothing per step that is not needed (no plain data,
         # no digests, no copies).
         for step in range(1, limit + 1):
-            event = next_event(world)
+            try:
+                event = next_event(world)
+            except CheckFailed as failure:  # an input's make raised
+                return self.result(_violation(failure, step))
             if event is None:
                 break
             violation = advance(event, step)

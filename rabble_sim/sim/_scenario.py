@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..core import CorrelationId, Envelope, HistoryEvent, InvalidDefinition, Pid, Routes
+from ._inputs import Inputs, as_inputs
 
 if TYPE_CHECKING:
     from ._view import View
@@ -260,6 +261,9 @@ class Scenario:
     """A check of the whole client history (``View.history``), run at the end of every run
     that no other check failed: for example ``rabble_sim.checks.linearizable(model)``.
     It raises ``AssertionError`` when the history is wrong."""
+    inputs: tuple[Inputs, ...] = attrs.field(default=(), converter=as_inputs)
+    """The inputs a run may give (one ``Inputs`` or a sequence of them): giving one is an
+    enabled event, its message drawn by its ``make`` (see ``rabble_sim.sim.Inputs``)."""
 
     def __attrs_post_init__(self) -> None:
         if not self.nodes:
@@ -277,6 +281,13 @@ class Scenario:
                 f"scenario {self.name!r} names clients on {strangers}, which are not among "
                 f"its nodes {list(self.nodes)}"
             )
+        for i, inputs in enumerate(self.inputs):
+            strangers = [str(pid) for pid in inputs.to if pid.node not in self.nodes]
+            if strangers:
+                raise InvalidDefinition(
+                    f"scenario {self.name!r}: inputs[{i}] go to {strangers}, on nodes it "
+                    f"does not have (its nodes: {list(self.nodes)})"
+                )
         if self.history is not None and not callable(self.history):
             raise InvalidDefinition(
                 f"Scenario.history must be a function of the history, not {self.history!r}"

@@ -11,6 +11,8 @@ from ..core import CorrelationId, Envelope
 def summarize(plain: dict[str, Any]) -> str:
     """A one-line human summary of a plain event."""
     kind = plain["kind"]
+    if kind == "input":
+        return f"input -> {plain['to']}: {_msg(plain['msg'])}"
     if "msg" in plain:
         return f"{kind} #{plain['seq']} {plain['from']} -> {plain['to']}: {_msg(plain['msg'])}"
     if kind == "timeout":

@@ -18,20 +18,33 @@ from typing import Any
 
 import msgspec
 
-from ..codec import canonical_json, decoder_of, to_plain
-from ..core import REGISTRY, CorrelationId, Envelope, Pid, RabbleInternalError
-from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
+from ..codec import canonical_json, decoder_of, message_json, to_plain
+from ..core import REGISTRY, CodecError, CorrelationId, Envelope, Pid, RabbleInternalError
+from ._events import (
+    Crash,
+    Deliver,
+    Drop,
+    Duplicate,
+    Event,
+    FireTimer,
+    Heal,
+    Input,
+    Partition,
+    Restart,
+)
 from ._parcel import Parcel
 
 _KINDS: tuple[type[Any], ...] = (
     *(Deliver, Drop, Duplicate, FireTimer),
-    *(Crash, Restart, Partition, Heal),
+    *(Crash, Restart, Partition, Heal, Input),
 )
-"""An event's code is ``argument << 3 | index here``: the argument is the seq of a message
-or timer event, the node's index for a crash or restart, the groups' index for a
-partition."""
+"""An event's code is ``argument << _SHIFT | index here``: the argument is the seq of a
+message or timer event, the node's index for a crash or restart, the index of the groups
+of a partition or of the input among the trace's inputs."""
 _INDEX = {kind: i for i, kind in enumerate(_KINDS)}
 _SEQ_KINDS = 4
+_SHIFT = 4
+_MASK = (1 << _SHIFT) - 1
 
 
 Step = tuple[Event | None, Envelope | None, tuple[Envelope, ...]]
@@ -63,7 +76,7 @@ _decode_plain = msgspec.msgpack.Decoder().decode
 class Trace:
     """The steps of one run, step 0 (the start, with no event) first."""
 
-    __slots__ = ("_codes", "_groups", "_hash", "_nodes", "_records")
+    __slots__ = ("_codes", "_groups", "_hash", "_inputs", "_nodes", "_records")
 
     def __init__(
         self, nodes: tuple[str, ...] = (), *, messages: bool = True, digest: bool = False
@@ -71,6 +84,7 @@ class Trace:
         self._nodes = {node: i for i, node in enumerate(nodes)}
         self._codes = array("q")
         self._groups: list[tuple[tuple[str, ...], ...]] = []
+        self._inputs: list[Input] = []
         self._records: list[bytes] | None = [] if messages else None
         self._hash = hashlib.sha256() if digest and not messages else None
 
@@ -82,7 +96,7 @@ class Trace:
     def add(self, event: Event, parcel: Parcel | None, sent: list[Envelope]) -> None:
         """Record the next step: ``event``, the message it acted on, what was sent."""
         kind = _INDEX[type(event)]
-        self._codes.append(event.seq << 3 | kind if kind < _SEQ_KINDS else self._code(event))  # type: ignore[union-attr]
+        self._codes.append(event.seq << _SHIFT | kind if kind < _SEQ_KINDS else self._code(event))  # type: ignore[union-attr]
         if self._records is not None or self._hash is not None:
             self._keep(event, parcel, sent)
 
@@ -110,7 +124,7 @@ class Trace:
 
     def counts(self) -> Counter[str]:
         """Events by kind."""
-        counts = Counter(code & 7 for code in self._codes)
+        counts = Counter(code & _MASK for code in self._codes)
         return Counter({_KINDS[i].kind: n for i, n in sorted(counts.items())})
 
     def __iter__(self) -> Iterator[Step]:
@@ -149,19 +163,22 @@ class Trace:
     def _code(self, event: Event) -> int:
         kind = _INDEX[type(event)]
         if kind < _SEQ_KINDS:
-            return event.seq << 3 | kind  # type: ignore[union-attr]
+            return event.seq << _SHIFT | kind  # type: ignore[union-attr]
         if isinstance(event, Crash | Restart):
-            return self._node_index(event.node) << 3 | kind
+            return self._node_index(event.node) << _SHIFT | kind
         if isinstance(event, Partition):
             self._groups.append(event.groups)
-            return (len(self._groups) - 1) << 3 | kind
+            return (len(self._groups) - 1) << _SHIFT | kind
+        if isinstance(event, Input):
+            self._inputs.append(event)
+            return (len(self._inputs) - 1) << _SHIFT | kind
         return kind
 
     def _node_index(self, node: str) -> int:
         return self._nodes.setdefault(node, len(self._nodes))
 
     def _event(self, code: int) -> Event:
-        kind, argument = _KINDS[code & 7], code >> 3
+        kind, argument = _KINDS[code & _MASK], code >> _SHIFT
         if kind in (Crash, Restart):
             names = list(self._nodes)
             return kind(names[argument])  # type: ignore[no-any-return]
@@ -169,6 +186,8 @@ class Trace:
             return Partition(self._groups[argument])
         if kind is Heal:
             return Heal()
+        if kind is Input:
+            return self._inputs[argument]
         return kind(argument)  # type: ignore[no-any-return]
 
     def _keep(self, event: Event | None, parcel: Parcel | None, sent: list[Envelope]) -> None:
@@ -240,7 +259,12 @@ def envelope_plain(env: Envelope) -> dict[str, Any]:
 def event_plain(event: Event, env: Envelope | None) -> dict[str, Any]:
     """An event with its content, as a schedule file stores it (without the summary)."""
     plain: dict[str, Any] = {"kind": event.kind}
-    if isinstance(event, FireTimer) and env is not None:
+    if isinstance(event, Input):
+        plain["to"] = str(event.to)
+        plain["msg"] = _input_json(event.msg)
+        plain["inputs"] = event.source
+        plain["draws"] = list(event.draws)
+    elif isinstance(event, FireTimer) and env is not None:
         plain["seq"] = event.seq
         plain["pid"] = str(env.to)
         plain["cid"] = to_plain(env.cid)
@@ -252,3 +276,12 @@ def event_plain(event: Event, env: Envelope | None) -> dict[str, Any]:
     elif hasattr(event, "node"):
         plain["node"] = event.node
     return plain
+
+
+def _input_json(msg: Any) -> Any:
+    """An input's message as a schedule keeps it: JSON that reads back exactly, or, for
+    one that cannot travel (the step that gave it failed for that), its plain data."""
+    try:
+        return message_json(msg)
+    except CodecError:
+        return to_plain(msg)

@@ -20,6 +20,7 @@ from typing import Any
 import networkx as nx
 
 from ..core import (
+    CodecError,
     Envelope,
     HistoryEvent,
     InvalidDefinition,
@@ -30,9 +31,21 @@ from ..core import (
 )
 from ..executor import RECEIVED, BadOutput, BadRequest, BadStart, Executor
 from ._enabled import Enabled
-from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
+from ._events import (
+    Crash,
+    Deliver,
+    Drop,
+    Duplicate,
+    Event,
+    FireTimer,
+    Heal,
+    Input,
+    Partition,
+    Restart,
+)
 from ._executor import SimHost
 from ._failures import CheckFailed, EventNotEnabled, protocol_failed, run_check, user_code_failed
+from ._inputs import INPUT_SENDER, Draw, InputOffer
 from ._network import Network
 from ._parcel import Parcel, again, pack, unpack
 from ._scenario import Faults, Scenario
@@ -74,6 +87,8 @@ class World:
             node: self._executor(node) for node in scenario.nodes
         }
         self.step = 0
+        self.inputs_given = [0] * len(scenario.inputs)
+        """How many of each of the scenario's ``inputs`` were given so far."""
         self._preconditions = scenario.preconditions
         self._postconditions = scenario.postconditions
         self._derive()
@@ -99,6 +114,7 @@ class World:
             Restart: self._restart,
             Partition: self._partition,
             Heal: self._heal,
+            Input: self._input,
         }
 
     def __deepcopy__(self, memo: dict[int, Any]) -> World:
@@ -172,6 +188,26 @@ class World:
         """The events that can happen now under ``faults`` (default: the scenario's), in
         their canonical order: index 0 is the simplest, delivering the oldest message."""
         return Enabled(self, self.scenario.faults if faults is None else faults)
+
+    def input_offers(self) -> list[InputOffer]:
+        """The inputs that may be given now: of each of the scenario's ``inputs`` given
+        fewer than ``max`` times, one to each of its targets whose node is up."""
+        offers: list[InputOffer] = []
+        for source, inputs in enumerate(self.scenario.inputs):
+            if self.inputs_given[source] < inputs.max:
+                offers.extend(InputOffer(source, to) for to in inputs.to if self.up[to.node])
+        return offers
+
+    def make_input(self, offer: InputOffer, draw: Draw) -> Input:
+        """The input ``offer`` names, its message built by its ``make`` from ``draw``; a
+        ``CheckFailed`` if ``make`` raises (it is protocol code, of the test's own)."""
+        inputs = self.scenario.inputs[offer.source]
+        try:
+            msg = inputs.make(draw)
+        except BaseException as e:
+            running = f"{inputs.name} (inputs[{offer.source}]) for {offer.to}"
+            raise protocol_failed(e, running, f"exception in {inputs.name}", repr(e)) from None
+        return Input(offer.to, msg, offer.source, tuple(draw.values))
 
     def in_flight(self) -> list[tuple[int, Envelope]]:
         """Every message in flight, deliverable or held by a partition, by seq, each as it
@@ -265,6 +301,19 @@ class World:
         env = Envelope(timer.pid, executor_pid(timer.pid.node), TIMEOUT, timer.cid)
         parcel = (env, _TIMEOUT_BODY, TIMEOUT)
         return parcel, self._handle(self.processes[timer.pid], env, TIMEOUT, parcel)
+
+    def _input(self, event: Input) -> Applied:
+        env = Envelope(event.to, INPUT_SENDER, event.msg)
+        try:
+            parcel = pack(env)
+        except CodecError as e:
+            raise CheckFailed(f"bad input to {event.to}", str(e)) from None
+        if 0 <= event.source < len(self.inputs_given):
+            self.inputs_given[event.source] += 1
+        proc = self.processes.get(event.to)
+        if proc is None:
+            return parcel, self._deliver_absent(parcel)
+        return parcel, self._handle(proc, env, parcel[2], parcel)
 
     def _crash(self, event: Crash) -> Applied:
         node = self._require(event.node, up=True)
