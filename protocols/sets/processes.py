@@ -61,6 +61,6 @@ class SetClient:
                 output.append(Envelope(self.server, self.pid, ReadRequest(), request))
         elif isinstance(msg, Added):
             self.acknowledged.add(msg.element)
-        elif isinstance(msg, Contents) and cid is not None:
+        elif isinstance(msg, Contents) and cid is not None and cid.request is not None:
             expected = self.expected.pop(cid.request, frozenset())
             self.missed.extend(sorted(expected - set(msg.elements)))

@@ -162,6 +162,25 @@ class Metrics:
     timers_cancelled: int = 0
 
 
+@message("rabble.get_random")
+@attrs.frozen
+class GetRandom:
+    """Sent to the executor, which answers ``RandomValue`` with the same cid: a number from
+    0 to ``below - 1``. In the simulator it is a choice of the run (recorded in the
+    schedule, replayed, shrunk toward 0); on a TCP node it comes from the OS. A randomized
+    timeout asks for one, then starts its timer for a base plus the value."""
+
+    below: int
+
+
+@message("rabble.random_value")
+@attrs.frozen
+class RandomValue:
+    """The executor's answer to ``GetRandom``."""
+
+    value: int
+
+
 @functools.lru_cache(maxsize=4096)
 def executor_pid(node: str) -> Pid:
     """The pid of a node's executor, to which timer, persist and status requests go."""
@@ -171,6 +190,12 @@ def executor_pid(node: str) -> Pid:
 def start_timer(pid: Pid, ms: int, cid: CorrelationId) -> Envelope:
     """The envelope that asks ``pid``'s executor for a ``Timeout()`` with ``cid`` in ``ms``."""
     return Envelope(executor_pid(pid.node), pid, StartTimer(ms), cid)
+
+
+def get_random(pid: Pid, below: int, cid: CorrelationId) -> Envelope:
+    """The envelope that asks ``pid``'s executor for a ``RandomValue`` below ``below``,
+    answered with ``cid``."""
+    return Envelope(executor_pid(pid.node), pid, GetRandom(below), cid)
 
 
 def cancel_timer(pid: Pid, cid: CorrelationId) -> Envelope:

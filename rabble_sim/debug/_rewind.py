@@ -19,11 +19,19 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from ..codec import canonical_json, to_plain
 from ..core import UsageError
-from ..sim import DEFAULT_STEP_TIMEOUT, STEP_TIMEOUT, CheckFailed, Event, Scenario, World
+from ..sim import (
+    DEFAULT_STEP_TIMEOUT,
+    STEP_TIMEOUT,
+    CheckFailed,
+    Event,
+    Scenario,
+    World,
+    replaying,
+)
 from ..sim._trace import encode_step
 from ..sim._watchdog import watching
 
@@ -39,9 +47,12 @@ class Rewinder:
         events: Sequence[Event | None],
         every: int,
         step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
+        randoms: Mapping[int, Sequence[int]] | None = None,
     ) -> None:
         self._scenario = scenario
         self._events = events
+        self._randoms = randoms or {}
+        """The random numbers processes drew in each step, as recorded."""
         self._every = every
         self._step_timeout = step_timeout
         self._applied = 0
@@ -70,6 +81,7 @@ class Rewinder:
     def start(self) -> World:
         """A world freshly started: step 0, exactly as in the recorded run."""
         world = World(self._scenario)
+        world.use_random(replaying(self._randoms.get(0, ())))
         with self._watched(), contextlib.suppress(CheckFailed):
             world.start()  # a violation at the start: keep its world
         return world
@@ -104,6 +116,7 @@ class Rewinder:
         event = self._events[number]
         assert event is not None, "step 0 is the start, not an event"
         world.begin_step(number)
+        world.use_random(replaying(self._randoms.get(number, ())))
         self._applied += 1
         try:
             parcel, outputs = world.appliers[type(event)](event)

@@ -57,7 +57,7 @@ class DebugSession:
         self._conditions: dict[When, list[bool]] = {}
         trace = outcome.result.trace
         events = [trace.event(step) for step in range(len(trace))]
-        self._rewind = Rewinder(scenario, events, snapshot_every, step_timeout)
+        self._rewind = Rewinder(scenario, events, snapshot_every, step_timeout, trace.all_randoms())
         self._origins: dict[int, int] = {}
         """The step that created each seq (a duplicate's copy: the original's)."""
         self.steps, self.pids = self._walk(trace, outcome.result.liveness_from)

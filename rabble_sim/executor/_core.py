@@ -25,11 +25,13 @@ from ..core import (
     ExecutorStatus,
     GetExecutorStatus,
     GetMetrics,
+    GetRandom,
     Invoke,
     Metrics,
     Persist,
     Pid,
     RabbleError,
+    RandomValue,
     Router,
     Routes,
     ServiceFailed,
@@ -290,6 +292,10 @@ class Executor:
             if counts is not None:
                 counts[CANCELLED] += 1
 
+    def _get_random(self, sender: Pid, env: Envelope) -> None:
+        below = _positive(env.msg.below, "GetRandom.below")
+        self.host.send(Envelope(sender, self.pid, RandomValue(self.host.random(below)), env.cid))
+
     def _persist(self, sender: Pid, env: Envelope) -> None:
         self.host.store(sender, env.msg.data)
 
@@ -374,6 +380,13 @@ class Executor:
             self.host.stopped(pid, reason)
 
 
+def _positive(value: Any, what: str) -> int:
+    """``value`` if it is a positive integer; a ``ValueError`` saying what it must be."""
+    if type(value) is not int or value < 1:
+        raise ValueError(f"{what} must be a positive integer, not {value!r}")
+    return value
+
+
 _LOCAL: dict[type, Request] = {
     StartTimer: Executor._start_timer,
     CancelTimer: Executor._cancel_timer,
@@ -386,6 +399,7 @@ _LOCAL: dict[type, Request] = {
     WatchCluster: Executor._watch,
     Spawn: Executor._spawn,
     CallService: Executor._call_service,
+    GetRandom: Executor._get_random,
 }
 """The requests a process may make of its own node's executor."""
 

@@ -52,6 +52,10 @@ class Host(Protocol):
     def cancel_timers(self, pids: Sequence[Pid]) -> None:
         """Cancel every timer of these processes (they stopped)."""
 
+    def random(self, below: int) -> int:
+        """A number from 0 to ``below - 1``: a choice of the run in the simulator, the
+        OS's randomness on a TCP node."""
+
     def store(self, pid: Pid, data: Any) -> None:
         """Make ``data`` the durable state of ``pid``; ``Unsaved`` if it cannot be written."""
 

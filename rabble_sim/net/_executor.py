@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -227,6 +228,9 @@ class LocalExecutor:
             return False
         handle.cancel()
         return True
+
+    def random(self, below: int) -> int:
+        return secrets.randbelow(below)  # the OS's randomness: a node is not a simulation
 
     def cancel_timers(self, pids: Sequence[Pid]) -> None:
         gone = set(pids)

@@ -55,6 +55,9 @@ class Schedule:
     expect: str | None = None
     """``"violation"`` for a known-bug demonstration: the file's test passes only while
     the violation reproduces. None: it passes only while no violation occurs."""
+    start_random: tuple[int, ...] = ()
+    """The random numbers processes drew as the nodes started (step 0); each event keeps
+    its own step's under ``"random"``."""
 
     @classmethod
     def from_run(cls, result: RunResult, reference: str) -> Schedule:
@@ -68,13 +71,22 @@ class Schedule:
             event = trace.event(step)
             assert event is not None
             plain = {"step": step, **event_plain(event, trace.envelopes(step)[0])}
+            if trace.randoms(step):
+                plain["random"] = list(trace.randoms(step))
             plain["summary"] = summarize(plain)
             events.append(plain)
         violation = None
         if result.violation is not None:
             v = result.violation
             violation = {"check": v.check, "message": v.message, "step": v.step}
-        return cls(reference, tuple(events), violation, result.seed, result.liveness_from)
+        return cls(
+            reference,
+            tuple(events),
+            violation,
+            result.seed,
+            result.liveness_from,
+            start_random=trace.randoms(0),
+        )
 
     def phases(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The events of the run proper, and those of its liveness phase."""
@@ -85,11 +97,14 @@ class Schedule:
     @property
     def digest(self) -> str:
         """A short hash of the scenario and events: the same failure gets the same name."""
-        content = canonical_json([self.scenario, [_content(e) for e in self.events]])
+        parts: list[Any] = [self.scenario, [_content(e) for e in self.events]]
+        if self.start_random:
+            parts.append(list(self.start_random))
+        content = canonical_json(parts)
         return hashlib.sha256(content.encode()).hexdigest()[:12]
 
     def dumps(self) -> str:
-        head = {
+        head: dict[str, Any] = {
             "format": FORMAT,
             "scenario": self.scenario,
             "seed": self.seed,
@@ -100,6 +115,8 @@ class Schedule:
         }
         if self.expect is not None:
             head["expect"] = self.expect
+        if self.start_random:
+            head["start_random"] = list(self.start_random)
         lines = [
             f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()
         ]
@@ -215,6 +232,7 @@ def loads(text: str, source: str = "<schedule>") -> Schedule:
         raise UsageError(f"{source}: 'expect' is \"violation\" or absent, not {expect!r}")
     if expect == "violation" and violation is None:
         raise UsageError(f"{source}: expects a violation but names none in 'violation'")
+    start_random = _randoms(data, "start_random", source)
     return Schedule(
         scenario,
         tuple(checked),
@@ -223,6 +241,7 @@ def loads(text: str, source: str = "<schedule>") -> Schedule:
         liveness_from,
         version if isinstance(version, str) else "unknown",
         expect,
+        start_random,
     )
 
 
@@ -248,6 +267,7 @@ def _checked_events(events: list[Any], source: str) -> list[dict[str, Any]]:
         for key in ("from", "to", "pid"):
             if key in plain:
                 _pid(plain, key, where)
+        _randoms(plain, "random", where)
         checked.append(plain)
     return checked
 
@@ -289,6 +309,14 @@ def _partition(plain: dict[str, Any], where: str) -> Event:
     if not all(isinstance(g, list) and all(isinstance(n, str) for n in g) for g in groups):
         raise UsageError(f"{where}: 'groups' must be a list of lists of node names")
     return Partition(tuple(tuple(g) for g in groups))
+
+
+def _randoms(data: dict[str, Any], key: str, where: str) -> tuple[int, ...]:
+    """The random numbers under ``key``, if any; a ``UsageError`` if they are malformed."""
+    values = _optional(data, key, list, where) or []
+    if not all(type(v) is int and v >= 0 for v in values):
+        raise UsageError(f"{where}: each of {key!r} must be an integer, 0 or more")
+    return tuple(values)
 
 
 def _input_fields(plain: dict[str, Any], where: str) -> tuple[Pid, int, tuple[int, ...]]:

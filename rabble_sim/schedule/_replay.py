@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -16,7 +16,9 @@ from ..sim import (
     Scenario,
     Violation,
     World,
+    replaying,
     run,
+    simplest,
 )
 from ._format import Schedule
 from ._match import Divergence, resolve
@@ -87,10 +89,12 @@ class ScheduleChooser:
         divergences: list[Divergence],
         *,
         loose: bool = False,
+        start_random: Sequence[int] = (),
     ) -> None:
         self._plains = iter(plains)
         self._divergences = divergences
         self._loose = loose
+        self._random = replaying(start_random)
 
     def next_event(self, world: World) -> Event | None:
         for plain in self._plains:
@@ -98,8 +102,13 @@ class ScheduleChooser:
             if divergence is not None:
                 self._divergences.append(divergence)
             if event is not None:
+                self._random = replaying(plain.get("random") or ())
                 return event
         return None
+
+    def random(self, n: int) -> int:
+        """The random numbers the recorded step drew, in order, then 0."""
+        return self._random(n)
 
 
 class ThenFair:
@@ -107,12 +116,19 @@ class ThenFair:
     fixed protocol must get the whole bound to come true, not only the recorded steps."""
 
     def __init__(self, recorded: ScheduleChooser) -> None:
-        self._recorded: Chooser = recorded
-        self._fair = FairChooser()
+        self._recorded = recorded
+        self._fair: Chooser = FairChooser()
+        self._random: Callable[[int], int] = recorded.random
 
     def next_event(self, world: World) -> Event | None:
         event = self._recorded.next_event(world)
-        return event if event is not None else self._fair.next_event(world)
+        if event is None:
+            self._random = simplest  # fair steps beyond the record draw the simplest
+            return self._fair.next_event(world)
+        return event
+
+    def random(self, n: int) -> int:
+        return self._random(n)
 
 
 def replay_events(
@@ -124,17 +140,19 @@ def replay_events(
     seed: int | None = None,
     step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
     loose: bool = False,
+    start_random: Sequence[int] = (),
 ) -> ReplayResult:
     """Run ``scenario`` on recorded events: ``main`` as the run, then ``liveness`` as its
     liveness phase (None: a fair one, generated as in a fresh run), if ``check_liveness``.
-    ``loose``: match events as a shrinker does (see ``resolve``)."""
+    ``loose``: match events as a shrinker does (see ``resolve``). ``start_random``: the
+    random numbers processes drew at the start."""
     divergences: list[Divergence] = []
     liveness_chooser = (
         None if liveness is None else ThenFair(ScheduleChooser(liveness, divergences))
     )
     result = run(
         scenario,
-        ScheduleChooser(main, divergences, loose=loose),
+        ScheduleChooser(main, divergences, loose=loose, start_random=start_random),
         max_steps=len(main),
         liveness_chooser=liveness_chooser,
         check_liveness=check_liveness,
@@ -159,4 +177,5 @@ def replay(
         check_liveness=schedule.liveness_from is not None,
         seed=schedule.seed,
         step_timeout=step_timeout,
+        start_random=schedule.start_random,
     )

@@ -11,15 +11,16 @@ never part of a candidate: it is generated afresh for each one, as in a real run
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import attrs
 
-from ..codec import message_json
 from ..core import UsageError
-from ..sim import DEFAULT_STEP_TIMEOUT, STEP_TIMEOUT, Draw, Scenario
+from ..sim import DEFAULT_STEP_TIMEOUT, STEP_TIMEOUT, Scenario
 from ._format import Schedule
+from ._lowering import Lowering, decisions
 from ._replay import replay_events
 
 FAULT_EVENTS = frozenset({"drop", "duplicate", "crash", "restart", "partition", "heal"})
@@ -45,9 +46,11 @@ class ShrinkResult:
 
 
 def _key(schedule: Schedule) -> tuple[int, int, int, tuple[int, ...]]:
-    draws = [d for e in schedule.events if e["kind"] == "input" for d in e.get("draws", ())]
+    """Simpler is shorter, then with fewer faults, then with fewer and smaller decisions
+    (input draws, random numbers), shortlex."""
+    values = [*schedule.start_random, *decisions(list(schedule.events)).values()]
     faults = sum(e["kind"] in FAULT_EVENTS for e in schedule.events)
-    return (len(schedule.events), faults, len(draws), tuple(draws))
+    return (len(schedule.events), faults, len(values), tuple(values))
 
 
 class _Shrinker:
@@ -72,11 +75,18 @@ class _Shrinker:
     def exhausted(self) -> bool:
         return self.attempts >= self.max_attempts
 
-    def attempt(self, main: list[dict[str, Any]]) -> Schedule | None:
-        """The re-recorded schedule if ``main`` still fails the target check."""
+    def attempt(self, main: list[dict[str, Any]], start_random: tuple[int, ...]) -> Schedule | None:
+        """The re-recorded schedule if ``main`` (after a start that drew ``start_random``)
+        still fails the target check."""
         self.attempts += 1
         outcome = replay_events(
-            self.scenario, main, None, seed=self.seed, step_timeout=self.step_timeout, loose=True
+            self.scenario,
+            main,
+            None,
+            seed=self.seed,
+            step_timeout=self.step_timeout,
+            loose=True,
+            start_random=start_random,
         )
         v = outcome.result.violation
         if v is None or v.check != self.target:
@@ -89,7 +99,7 @@ class _Shrinker:
         return found
 
     def better(self, candidate: list[dict[str, Any]], best: Schedule) -> Schedule | None:
-        found = self.attempt(candidate)
+        found = self.attempt(candidate, best.start_random)
         return found if found is not None and _key(found) < _key(best) else None
 
     def remove_chunks(self, best: Schedule) -> Schedule:
@@ -113,81 +123,17 @@ class _Shrinker:
                 chunks = min(chunks * 2, len(events))
         return best
 
-    def simplify_inputs(self, best: Schedule) -> Schedule:
-        """Make the inputs simpler: first every draw of one value in all inputs at once
-        (a failure may need two inputs to agree), then each draw of each input alone;
-        each toward 0 (to 0, halfway, one less), every input made again by its ``make``."""
+    def simplify_decisions(self, best: Schedule) -> Schedule:
+        """Make the inputs and random numbers simpler (``Lowering``), while that fails."""
         while not self.exhausted():
             events, _ = best.phases()
-            found = self._lower_together(events, best) or self._lower_alone(events, best)
+            found = Lowering(
+                self.scenario, functools.partial(self.better, best=best), self.exhausted
+            ).lower(events)
             if found is None:
                 break
             best = found
         return best
-
-    def _lower_together(self, events: list[dict[str, Any]], best: Schedule) -> Schedule | None:
-        """Lower the draws that agree, together: those of one value at the same position
-        of inputs of one kind (two adds of the same element), then all of one value."""
-        places = _draw_places(events)
-        groups: dict[tuple[int, ...], list[tuple[int, int]]] = {}
-        for (i, j), value in places.items():
-            if value > 0:
-                groups.setdefault((value, events[i].get("inputs", 0), j), []).append((i, j))
-                groups.setdefault((value,), []).append((i, j))
-        for key, same in sorted(groups.items(), key=lambda item: (-item[0][0], -len(item[0]))):
-            if len(same) > 1:
-                found = self._try_lower(events, same, key[0], best)
-                if found is not None:
-                    return found
-        return None
-
-    def _lower_alone(self, events: list[dict[str, Any]], best: Schedule) -> Schedule | None:
-        places = _draw_places(events)
-        for place, value in places.items():
-            if value > 0:
-                found = self._try_lower(events, [place], value, best)
-                if found is not None:
-                    return found
-        return None
-
-    def _try_lower(
-        self,
-        events: list[dict[str, Any]],
-        places: list[tuple[int, int]],
-        value: int,
-        best: Schedule,
-    ) -> Schedule | None:
-        """The first of 0, ``value // 2`` and ``value - 1`` that, drawn at every one of
-        ``places`` (event index, draw index), still fails; None if none does."""
-        for smaller in sorted({0, value // 2, value - 1}):
-            if smaller >= value or self.exhausted():
-                continue
-            candidate = self._remade(events, {place: smaller for place in places})
-            if candidate is not None:
-                found = self.better(candidate, best)
-                if found is not None:
-                    return found
-        return None
-
-    def _remade(
-        self, events: list[dict[str, Any]], draws: dict[tuple[int, int], int]
-    ) -> list[dict[str, Any]] | None:
-        """``events`` with the draws at the given places changed, each input whose draws
-        changed made again by its scenario's ``make``; None if one cannot be made."""
-        remade = list(events)
-        for i in sorted({i for i, _ in draws}):
-            event = events[i]
-            source = event.get("inputs", 0)
-            if not 0 <= source < len(self.scenario.inputs):
-                return None
-            values = [draws.get((i, j), d) for j, d in enumerate(event.get("draws") or [])]
-            draw = Draw.replaying(values)
-            try:
-                msg = message_json(self.scenario.inputs[source].make(draw))
-            except Exception:  # no input at all from these draws: not a candidate
-                return None
-            remade[i] = {**event, "msg": msg, "draws": draw.values}
-        return remade
 
     def simplify_faults(self, best: Schedule) -> Schedule:
         """Replace each fault by the simplest choice: a drop by a delivery, the rest by
@@ -206,16 +152,6 @@ class _Shrinker:
                     continue  # the same index now holds the next event
             i += 1
         return best
-
-
-def _draw_places(events: list[dict[str, Any]]) -> dict[tuple[int, int], int]:
-    """Every draw of every input event: (event index, draw index) -> its value."""
-    return {
-        (i, j): value
-        for i, event in enumerate(events)
-        if event["kind"] == "input"
-        for j, value in enumerate(event.get("draws") or [])
-    }
 
 
 def shrink(
@@ -239,7 +175,7 @@ def shrink(
         return ShrinkResult(schedule, 0, len(schedule.events), None, note)
     shrinker = _Shrinker(scenario, schedule, max_attempts, step_timeout)
     main, _ = schedule.phases()
-    best = shrinker.attempt(main)
+    best = shrinker.attempt(main, schedule.start_random)
     if best is None:
         return ShrinkResult(
             schedule, shrinker.attempts, len(schedule.events), False, NOT_REPRODUCED
@@ -247,7 +183,7 @@ def shrink(
     while not shrinker.exhausted():
         before = _key(best)
         best = shrinker.simplify_faults(shrinker.remove_chunks(best))
-        best = shrinker.simplify_inputs(best)
+        best = shrinker.simplify_decisions(best)
         if progress is not None:
             progress(shrinker.attempts, best)
         if _key(best) >= before:

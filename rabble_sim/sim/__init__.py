@@ -30,6 +30,8 @@ from ._inputs import (
     Draw as Draw,
     InputOffer as InputOffer,
     Inputs as Inputs,
+    replaying as replaying,
+    simplest as simplest,
 )
 from ._network import Network as Network
 from ._parcel import Parcel as Parcel
@@ -120,7 +122,9 @@ __all__ = [
     "fault_kinds",
     "partition_problem",
     "recorded",
+    "replaying",
     "run",
+    "simplest",
     "summarize",
     "swarm_faults",
 ]

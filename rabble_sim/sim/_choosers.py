@@ -14,19 +14,23 @@ from __future__ import annotations
 
 import random
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 from ..core import RabbleError
 from ._enabled import Enabled
 from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
-from ._inputs import Draw
+from ._inputs import Draw, replaying
 from ._scenario import Faults
 from ._world import World
 
 
 class Chooser(Protocol):
-    """Picks the next event; None ends the phase (nothing left to do, or nothing wanted)."""
+    """Picks the next event; None ends the phase (nothing left to do, or nothing wanted).
+
+    A chooser may also have ``random(n)``, "one of n" for the random numbers processes
+    ask for (``GetRandom``, a timer's jitter); one without it (the fair liveness phase)
+    leaves them to the run's chooser, and a run with none draws 0."""
 
     def next_event(self, world: World) -> Event | None: ...
 
@@ -127,6 +131,11 @@ class DrawingChooser:
         i = self._weighted(probabilities)
         self.decisions.append(i)
         return i
+
+    def random(self, n: int) -> int:
+        """A random number below ``n`` for a process (``GetRandom``, a timer's jitter): one
+        more decision of the run."""
+        return self.choose(n)
 
     # -- the policy ---------------------------------------------------------------------
 
@@ -268,10 +277,26 @@ class FairChooser:
 
 
 class ReplayChooser:
-    """Replays a recorded list of events, then ends."""
+    """Replays a recorded list of events, then ends; the random numbers processes draw in
+    each step are the recorded ones (``randoms``, by step; the first event is step
+    ``first``), then 0."""
 
-    def __init__(self, events: Iterable[Event]) -> None:
+    def __init__(
+        self,
+        events: Iterable[Event],
+        randoms: Mapping[int, Sequence[int]] | None = None,
+        *,
+        first: int = 1,
+    ) -> None:
         self._events = iter(events)
+        self._randoms = randoms or {}
+        self._step = first - 1
+        self._random = replaying(self._randoms.get(self._step, ()))
 
     def next_event(self, world: World) -> Event | None:
+        self._step += 1
+        self._random = replaying(self._randoms.get(self._step, ()))
         return next(self._events, None)
+
+    def random(self, n: int) -> int:
+        return self._random(n)

@@ -44,6 +44,9 @@ class SimHost:
     def cancel_timers(self, pids: Sequence[Pid]) -> None:
         self.world.timers.cancel_all(pids)
 
+    def random(self, below: int) -> int:
+        return self.world.draw_random(below)
+
     def store(self, pid: Pid, data: Any) -> None:
         # Stored as the TCP executor stores it, so a restart hands back the same values in
         # both (a tuple comes back a list). Data that cannot be stored raises: a bad request.

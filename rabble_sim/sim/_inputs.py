@@ -38,15 +38,8 @@ class Draw:
 
     @classmethod
     def replaying(cls, values: Iterable[int]) -> Draw:
-        """Draws that give back ``values`` in order, then the simplest outcome; a value out
-        of range (an earlier draw changed what is drawn next) gives the simplest too."""
-        given = iter(values)
-
-        def choose(n: int) -> int:
-            value = next(given, 0)
-            return value if 0 <= value < n else 0
-
-        return cls(choose)
+        """Draws that give back ``values`` in order (see ``replaying``)."""
+        return cls(replaying(values))
 
     def choice(self, options: Sequence[T]) -> T:
         """One of ``options``; the first is the simplest."""
@@ -68,6 +61,23 @@ class Draw:
         value = self._choose(n) if n > 1 else 0
         self.values.append(value)
         return value
+
+
+def replaying(values: Iterable[int]) -> Callable[[int], int]:
+    """ "One of n" that gives back ``values`` in order, then the simplest outcome (0); a
+    value out of range (an earlier decision changed what is decided next) gives 0 too."""
+    given = iter(values)
+
+    def choose(n: int) -> int:
+        value = next(given, 0)
+        return value if 0 <= value < n else 0
+
+    return choose
+
+
+def simplest(n: int) -> int:
+    """ "One of n" that always answers the simplest outcome."""
+    return 0
 
 
 def _targets(value: Any) -> tuple[Pid, ...]:

@@ -130,14 +130,15 @@ def recorded(result: RunResult, *, step_timeout: float | None = DEFAULT_STEP_TIM
     if result.trace.has_messages:
         return result
     events = result.trace.events()
+    randoms = result.trace.all_randoms()
     split = len(events) if result.liveness_from is None else result.liveness_from - 1
     seed = f" with seed {result.seed}" if result.seed is not None else ""
     try:
         again = run(
             result.scenario,
-            ReplayChooser(events[:split]),
+            ReplayChooser(events[:split], randoms, first=1),
             max_steps=split,
-            liveness_chooser=ReplayChooser(events[split:]),
+            liveness_chooser=ReplayChooser(events[split:], randoms, first=split + 1),
             check_liveness=result.liveness_from is not None,
             seed=result.seed,
             step_timeout=step_timeout,
@@ -226,10 +227,12 @@ class _Run:
         return result
 
     def steps(self, chooser: Chooser, limit: int, liveness_chooser: Chooser | None) -> RunResult:
+        self.use_random_of(chooser)
+        world = self.world
         try:
-            self.trace.start(self.world.start())
+            self.trace.start(world.start(), world.step_randoms)
         except CheckFailed as failure:
-            self.trace.start([])
+            self.trace.start([], world.step_randoms)
             return self.result(_violation(failure, 0))
         for observe in self.observers:
             observe(self.world)
@@ -267,9 +270,9 @@ class _Run:
         try:
             parcel, outputs = world.appliers[type(event)](event)
         except CheckFailed as failure:
-            self.trace.add(event, failure.parcel, [])
+            self.trace.add(event, failure.parcel, [], world.step_randoms)
             return _violation(failure, step)
-        self.trace.add(event, parcel, outputs)
+        self.trace.add(event, parcel, outputs, world.step_randoms)
         if self.observers:
             for observe in self.observers:
                 observe(world)
@@ -280,6 +283,7 @@ class _Run:
     ) -> RunResult:
         world = self.world
         start = world.step + 1
+        self.use_random_of(chooser)
         failed = self.check_liveness(condition)
         for step in range(start, start + within):
             if failed is None:
@@ -295,6 +299,13 @@ class _Run:
             return self.result(None, start)
         message = f"not true {world.step - start + 1} steps after faults stopped: {failed.message}"
         return self.result(Violation(f"liveness {name}", message, world.step), start)
+
+    def use_random_of(self, chooser: Chooser) -> None:
+        """Let ``chooser`` draw the random numbers processes ask for, if it draws them (a
+        fair liveness phase does not: the run's chooser goes on drawing them)."""
+        random = getattr(chooser, "random", None)
+        if random is not None:
+            self.world.use_random(random)
 
     def check_liveness(self, condition: Invariant) -> Violation | None:
         """The liveness condition's failure, or a stand-in while faults are still being

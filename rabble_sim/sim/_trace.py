@@ -76,7 +76,7 @@ _decode_plain = msgspec.msgpack.Decoder().decode
 class Trace:
     """The steps of one run, step 0 (the start, with no event) first."""
 
-    __slots__ = ("_codes", "_groups", "_hash", "_inputs", "_nodes", "_records")
+    __slots__ = ("_codes", "_groups", "_hash", "_inputs", "_nodes", "_randoms", "_records")
 
     def __init__(
         self, nodes: tuple[str, ...] = (), *, messages: bool = True, digest: bool = False
@@ -85,18 +85,31 @@ class Trace:
         self._codes = array("q")
         self._groups: list[tuple[tuple[str, ...], ...]] = []
         self._inputs: list[Input] = []
+        self._randoms: dict[int, tuple[int, ...]] = {}  # by step, the steps that drew any
         self._records: list[bytes] | None = [] if messages else None
         self._hash = hashlib.sha256() if digest and not messages else None
 
-    def start(self, sent: list[Envelope]) -> None:
-        """Record step 0: what the processes' ``init`` sent."""
+    def start(self, sent: list[Envelope], randoms: list[int] | None = None) -> None:
+        """Record step 0: what the processes' ``init`` sent, and the random numbers they
+        drew."""
+        if randoms:
+            self._randoms[0] = tuple(randoms)
         if self._records is not None or self._hash is not None:
             self._keep(None, None, sent)
 
-    def add(self, event: Event, parcel: Parcel | None, sent: list[Envelope]) -> None:
-        """Record the next step: ``event``, the message it acted on, what was sent."""
+    def add(
+        self,
+        event: Event,
+        parcel: Parcel | None,
+        sent: list[Envelope],
+        randoms: list[int] | None = None,
+    ) -> None:
+        """Record the next step: ``event``, the message it acted on, what was sent, and the
+        random numbers processes drew in it."""
         kind = _INDEX[type(event)]
         self._codes.append(event.seq << _SHIFT | kind if kind < _SEQ_KINDS else self._code(event))  # type: ignore[union-attr]
+        if randoms:
+            self._randoms[len(self._codes)] = tuple(randoms)
         if self._records is not None or self._hash is not None:
             self._keep(event, parcel, sent)
 
@@ -122,6 +135,14 @@ class Trace:
     def events(self) -> list[Event]:
         return [self._event(code) for code in self._codes]
 
+    def randoms(self, step: int) -> tuple[int, ...]:
+        """The random numbers processes drew in ``step`` (step 0: the start), in order."""
+        return self._randoms.get(step, ())
+
+    def all_randoms(self) -> dict[int, tuple[int, ...]]:
+        """The random numbers of every step that drew any, by step."""
+        return dict(self._randoms)
+
     def counts(self) -> Counter[str]:
         """Events by kind."""
         counts = Counter(code & _MASK for code in self._codes)
@@ -144,8 +165,9 @@ class Trace:
         return delivered, tuple(_envelope(wire) for wire in record.sent)
 
     def step_plain(self, step: int) -> dict[str, Any]:
-        """Step ``step`` as plain data: the event with its content, and what was sent."""
-        return _plain(step, self.event(step), *self.envelopes(step))
+        """Step ``step`` as plain data: the event with its content, the random numbers
+        drawn, and what was sent."""
+        return _plain(step, self.event(step), *self.envelopes(step), self.randoms(step))
 
     def digest(self) -> str:
         """A SHA-256 of every step's plain data: equal for equal runs, in any interpreter."""
@@ -199,7 +221,8 @@ class Trace:
             step = len(self._codes)
             record_of = _decode_step(record)
             env = None if record_of.delivered is None else _envelope(record_of.delivered)
-            plain = _plain(step, event, env, tuple(_envelope(w) for w in record_of.sent))
+            sent_ = tuple(_envelope(w) for w in record_of.sent)
+            plain = _plain(step, event, env, sent_, self.randoms(step))
             self._hash.update(canonical_json(plain).encode() + b"\n")
 
     def _record(self, step: int) -> bytes:
@@ -240,13 +263,20 @@ def _envelope(wire: _Wire) -> Envelope:
 
 
 def _plain(
-    step: int, event: Event | None, env: Envelope | None, sent: tuple[Envelope, ...]
+    step: int,
+    event: Event | None,
+    env: Envelope | None,
+    sent: tuple[Envelope, ...],
+    randoms: tuple[int, ...],
 ) -> dict[str, Any]:
-    return {
+    plain = {
         "step": step,
         **(event_plain(event, env) if event is not None else {"kind": "start"}),
         "sent": [envelope_plain(out) for out in sent],
     }
+    if randoms:
+        plain["random"] = list(randoms)
+    return plain
 
 
 def envelope_plain(env: Envelope) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from ._events import (
 )
 from ._executor import SimHost
 from ._failures import CheckFailed, EventNotEnabled, protocol_failed, run_check, user_code_failed
-from ._inputs import INPUT_SENDER, Draw, InputOffer
+from ._inputs import INPUT_SENDER, Draw, InputOffer, simplest
 from ._network import Network
 from ._parcel import Parcel, again, pack, unpack
 from ._scenario import Faults, Scenario
@@ -57,7 +57,7 @@ _TIMEOUT_BODY = pack(Envelope(executor_pid("-"), executor_pid("-"), TIMEOUT))[1]
 Applied = tuple[Parcel | None, list[Envelope]]
 """What applying an event did: the message it delivered, dropped, duplicated or fired (if
 any), and what the processes sent."""
-_SHARED = frozenset({"scenario", "_preconditions", "_postconditions"})
+_SHARED = frozenset({"scenario", "_preconditions", "_postconditions", "_random"})
 _DERIVED = frozenset({"processes_view", "durable_view", "appliers"})
 """Attributes made from the others by ``_derive``: rebuilt in a snapshot, never copied."""
 
@@ -89,6 +89,10 @@ class World:
         self.step = 0
         self.inputs_given = [0] * len(scenario.inputs)
         """How many of each of the scenario's ``inputs`` were given so far."""
+        self.step_randoms: list[int] = []
+        """The random numbers processes drew in the step under way (``GetRandom``, a
+        timer's jitter), in order: the run records them with the step."""
+        self._random: Callable[[int], int] = simplest
         self._preconditions = scenario.preconditions
         self._postconditions = scenario.postconditions
         self._derive()
@@ -236,6 +240,19 @@ class World:
         if step != self.step + 1:
             raise RabbleInternalError(f"step {step} applied after step {self.step}")
         self.step = step
+        if self.step_randoms:
+            self.step_randoms = []
+
+    def use_random(self, random: Callable[[int], int]) -> None:
+        """Draw the random numbers processes ask for with ``random`` ("one of n"): the run's
+        chooser, or a replay of the numbers a step drew. Until then, each is 0."""
+        self._random = random
+
+    def draw_random(self, below: int) -> int:
+        """A random number below ``below`` for a process, drawn and recorded."""
+        value = self._random(below) if below > 1 else 0
+        self.step_randoms.append(value)
+        return value
 
     def apply(self, event: Event) -> tuple[Envelope | None, list[Envelope]]:
         """Apply ``event``; return the message it acted on (if any, as it was sent) and

@@ -71,7 +71,7 @@ def test_bad_commands_say_what_is_wrong_and_carry_on(walkthrough: DebugSession) 
         "error: no process x::y in this schedule "
         "(there are omega::a, omega::b, omega::c, omega::d)",
         "error: unknown event kind 'boom': one of deliver, drop, duplicate, timeout, crash, "
-        "restart, partition, heal",
+        "restart, partition, heal, input",
     ]
     assert lines[-8:] == [
         "already at the start (step 0)",
