@@ -22,6 +22,7 @@ from ..sim import (
     Event,
     FireTimer,
     Heal,
+    Input,
     Parcel,
     Partition,
     Restart,
@@ -79,6 +80,8 @@ def resolve(
         found, note = _resolve_timer(plain, event, world)
         if found is None and loose:
             found, note = _resolve_timer_loosely(plain, world)
+    elif isinstance(event, Input):
+        found, note = _resolve_input(event, world)
     else:
         found, note = _resolve_node_event(event, world)
     if note is None:
@@ -189,6 +192,21 @@ def _resolve_timer(
     if today == recorded:
         return FireTimer(seq), None if seq == recorded_seq else f"the timer is #{seq} today"
     return None, f"the next timer due today is #{seq} at {timer.pid}: " + _changes(recorded, today)
+
+
+def _resolve_input(event: Input, world: World) -> tuple[Event | None, str | None]:
+    """The input, if today's scenario could give it now: its ``inputs`` exist, name its
+    target, are not all given, and the target's node is up."""
+    inputs = world.scenario.inputs
+    if not 0 <= event.source < len(inputs):
+        return None, f"the scenario has no inputs[{event.source}] today"
+    if event.to not in inputs[event.source].to:
+        return None, f"inputs[{event.source}] do not go to {event.to} today"
+    if world.inputs_given[event.source] >= inputs[event.source].max:
+        return None, f"all {inputs[event.source].max} of inputs[{event.source}] were given"
+    if not world.up.get(event.to.node, False):
+        return None, f"node {event.to.node} is down"
+    return event, None
 
 
 def _resolve_node_event(event: Event, world: World) -> tuple[Event | None, str | None]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import networkx as nx
 
+from ..codec import transit
 from ..core import (
     CodecError,
     Envelope,
@@ -50,6 +51,7 @@ from ._network import Network
 from ._parcel import Parcel, again, pack, unpack
 from ._scenario import Faults, Scenario
 from ._timers import Timers
+from ._watchdog import STEP_TIMEOUT
 
 TIMEOUT = Timeout()
 _TIMEOUT_BODY = pack(Envelope(executor_pid("-"), executor_pid("-"), TIMEOUT))[1]
@@ -203,14 +205,24 @@ class World:
         return offers
 
     def make_input(self, offer: InputOffer, draw: Draw) -> Input:
-        """The input ``offer`` names, its message built by its ``make`` from ``draw``; a
-        ``CheckFailed`` if ``make`` raises (it is protocol code, of the test's own)."""
+        """The input ``offer`` names, its message built by its ``make`` from ``draw``.
+
+        ``make`` is part of the test, not of the protocol, and no schedule could replay
+        its failure: if it raises, or builds something that cannot be an input (not a
+        registered message that can travel), that is an ``InvalidDefinition`` naming it.
+        """
         inputs = self.scenario.inputs[offer.source]
+        running = f"{inputs.name} (inputs[{offer.source}]) for {offer.to} at step {self.step + 1}"
         try:
             msg = inputs.make(draw)
         except BaseException as e:
-            running = f"{inputs.name} (inputs[{offer.source}]) for {offer.to}"
-            raise protocol_failed(e, running, f"exception in {inputs.name}", repr(e)) from None
+            failure = protocol_failed(e, running, "make", repr(e))  # a real Ctrl-C goes on up
+            what = failure.message if failure.check == STEP_TIMEOUT else f"{running} raised {e!r}"
+            raise InvalidDefinition(f"{what} (make is part of the test: fix it)") from None
+        try:
+            transit(msg)
+        except CodecError as e:
+            raise InvalidDefinition(f"{running} built {msg!r}, which is no input: {e}") from None
         return Input(offer.to, msg, offer.source, tuple(draw.values))
 
     def in_flight(self) -> list[tuple[int, Envelope]]:
