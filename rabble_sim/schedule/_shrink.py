@@ -48,7 +48,7 @@ class ShrinkResult:
 def _key(schedule: Schedule) -> tuple[int, int, int, tuple[int, ...]]:
     """Simpler is shorter, then with fewer faults, then with fewer and smaller decisions
     (input draws, random numbers), shortlex."""
-    values = [*schedule.start_random, *decisions(list(schedule.events)).values()]
+    values = list(decisions(list(schedule.events), schedule.start_random).values())
     faults = sum(e["kind"] in FAULT_EVENTS for e in schedule.events)
     return (len(schedule.events), faults, len(values), tuple(values))
 
@@ -98,8 +98,17 @@ class _Shrinker:
             found = attrs.evolve(found, liveness_from=None)
         return found
 
-    def better(self, candidate: list[dict[str, Any]], best: Schedule) -> Schedule | None:
-        found = self.attempt(candidate, best.start_random)
+    def better(
+        self,
+        candidate: list[dict[str, Any]],
+        start_random: tuple[int, ...] | None = None,
+        *,
+        best: Schedule,
+    ) -> Schedule | None:
+        """The re-recorded ``candidate`` if it fails the target check and is simpler than
+        ``best`` (it starts with ``best``'s random numbers unless given others)."""
+        start = best.start_random if start_random is None else start_random
+        found = self.attempt(candidate, start)
         return found if found is not None and _key(found) < _key(best) else None
 
     def remove_chunks(self, best: Schedule) -> Schedule:
@@ -109,7 +118,7 @@ class _Shrinker:
         while events and not self.exhausted():
             size = -(-len(events) // chunks)
             for start in range(0, len(events), size):
-                found = self.better(events[:start] + events[start + size :], best)
+                found = self.better(events[:start] + events[start + size :], best=best)
                 if found is not None:
                     best = found
                     events, _ = best.phases()
@@ -129,7 +138,7 @@ class _Shrinker:
             events, _ = best.phases()
             found = Lowering(
                 self.scenario, functools.partial(self.better, best=best), self.exhausted
-            ).lower(events)
+            ).lower(events, best.start_random)
             if found is None:
                 break
             best = found
@@ -146,7 +155,7 @@ class _Shrinker:
             event = events[i]
             if event["kind"] in FAULT_EVENTS:
                 simpler = [{**event, "kind": "deliver"}] if event["kind"] == "drop" else []
-                found = self.better(events[:i] + simpler + events[i + 1 :], best)
+                found = self.better(events[:i] + simpler + events[i + 1 :], best=best)
                 if found is not None:
                     best = found
                     continue  # the same index now holds the next event

@@ -12,6 +12,7 @@ from rabble_sim.core import (
     Complete,
     GetExecutorStatus,
     GetMetrics,
+    GetRandom,
     Invoke,
     Spawn,
     WatchCluster,
@@ -66,6 +67,7 @@ LOCAL_ONLY = (
     CallService("double", (1,)),
     Invoke(1, "x"),
     Complete(1, "y"),
+    GetRandom(5),
     Note("not a request"),
 )
 
@@ -137,3 +139,22 @@ def test_a_message_for_a_node_that_does_not_exist_is_a_dead_letter(host: Host) -
     out = host.run(case)
     assert out.dead_letters == 1
     same_everywhere(host, case, out)
+
+
+class Rolls(Recorder):
+    def on(self, msg: Any, from_: Pid, cid: Any, output: list[Envelope]) -> None:
+        if isinstance(msg, Go):
+            output.append(self.to_executor(GetRandom(1), 1))
+            output.extend(self.to_executor(GetRandom(6), 2) for _ in range(20))
+
+
+@on_hosts()
+def test_a_random_number_is_answered_below_its_bound_with_the_request_s_cid(host: Host) -> None:
+    case = Case({A: Rolls})
+    out = host.run(case)
+    log = out.log(A)
+    assert log[0] == ("RandomValue(value=0)", EXECUTOR_A, 1), "below 1 there is only 0"
+    assert {line[0] for line in log[1:]} <= {f"RandomValue(value={v})" for v in range(6)}
+    assert [line[1:] for line in log[1:]] == [(EXECUTOR_A, 2)] * 20
+    if host.name == "tcp":  # the OS's randomness: twenty rolls of a die are not all alike
+        assert len({line[0] for line in log[1:]}) > 1

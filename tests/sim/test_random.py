@@ -1,0 +1,106 @@
+"""Random numbers for processes: a decision of the run, recorded, replayed and shrunk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from rabble_sim import (
+    CorrelationId,
+    Envelope,
+    Pid,
+    RandomChooser,
+    RandomValue,
+    Scenario,
+    View,
+    get_random,
+    run,
+)
+from rabble_sim.schedule import Schedule, loads, replay, shrink
+from rabble_sim.search import sweep
+from rabble_sim.sim import recorded
+
+DIE = Pid("die", "a")
+
+
+@attrs.define
+class Die:
+    """Asks for ``rolls`` random numbers below 100, one after another, from its init."""
+
+    pid: Pid
+    rolls: int = 3
+    below: int = 100
+    got: list[int] = attrs.Factory(list)
+
+    def init(self, output: list[Envelope]) -> None:
+        output.append(get_random(self.pid, self.below, CorrelationId(self.pid, 0)))
+
+    def handle(
+        self, msg: Any, from_: Pid, cid: CorrelationId | None, output: list[Envelope]
+    ) -> None:
+        if isinstance(msg, RandomValue):
+            self.got.append(msg.value)
+            if len(self.got) < self.rolls:
+                output.append(get_random(self.pid, self.below, CorrelationId(self.pid, 0)))
+
+
+def below_40(view: View) -> None:
+    die = view.processes[DIE]
+    assert all(v < 40 for v in die.got), f"rolled {die.got}"
+
+
+def dice(**kwargs: Any) -> Scenario:
+    return Scenario("dice", ["a"], lambda node, durable: [Die(DIE, **kwargs)])
+
+
+BUGGY = Scenario("dice_below_40", ["a"], lambda node, durable: [Die(DIE)], invariants=below_40)
+
+
+def rolls(seed: int, scenario: Scenario) -> tuple[list[int], Any]:
+    worlds: list[Any] = []
+    result = run(scenario, RandomChooser(seed), observers=[worlds.append])
+    return worlds[-1].processes[DIE].got, result
+
+
+def test_a_random_number_is_a_seeded_decision_of_the_run_recorded_with_its_step() -> None:
+    got, result = rolls(4, dice())
+    assert len(got) == 3 and all(0 <= v < 100 for v in got)
+    assert rolls(4, dice())[0] == got, "the same seed, the same numbers"
+    assert any(rolls(seed, dice())[0] != got for seed in range(5, 10))
+    trace = result.trace
+    assert trace.randoms(0) == (got[0],), "init's request is served as the nodes start"
+    assert [v for step in range(1, len(trace)) for v in trace.randoms(step)] == got[1:]
+
+
+def test_a_saved_schedule_keeps_the_numbers_and_replays_them() -> None:
+    _, result = rolls(2, BUGGY)
+    schedule = Schedule.from_run(recorded(result), "tests.sim.test_random:BUGGY")
+    again = loads(schedule.dumps())
+    assert again.start_random == schedule.start_random != ()
+    assert [e.get("random") for e in again.events if "random" in e]
+    outcome = replay(again, BUGGY)
+    assert outcome.divergences == ()
+    assert (outcome.violation is None) == (result.violation is None)
+
+
+def test_shrinking_takes_a_failing_number_down_to_the_smallest_that_still_fails() -> None:
+    report = sweep(BUGGY, range(50), strategy="random")
+    assert report.failure is not None
+    found = Schedule.from_run(report.failure, "tests.sim.test_random:BUGGY")
+    result = shrink(found, BUGGY)
+    assert result.reproduced is True
+    numbers = [*result.schedule.start_random] + [
+        v for e in result.schedule.events for v in e.get("random", ())
+    ]
+    assert 40 in numbers and all(v in (0, 40) for v in numbers), numbers
+    assert replay(result.schedule, BUGGY).reproduces(result.schedule)
+
+
+@pytest.mark.parametrize("below", [0, -3, "6"])
+def test_a_request_for_no_possible_number_is_a_bad_request(below: Any) -> None:
+    result = run(dice(below=below), RandomChooser(0))
+    assert result.violation is not None
+    assert result.violation.check == "bad request of die::a to its executor"
+    assert "GetRandom.below must be a positive integer" in result.violation.message
