@@ -33,7 +33,7 @@ from ._inputs import (
     replaying as replaying,
     simplest as simplest,
 )
-from ._network import Network as Network
+from ._network import Network as Network, partition_problem as partition_problem
 from ._parcel import Parcel as Parcel
 from ._pct import PCTChooser as PCTChooser
 from ._run import (
@@ -65,7 +65,7 @@ from ._watchdog import (
     STEP_TIMEOUT as STEP_TIMEOUT,
     Interrupted as Interrupted,
 )
-from ._world import World as World, partition_problem as partition_problem
+from ._world import World as World
 
 __all__ = [
     "DEFAULT_STEP_TIMEOUT",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core import RabbleError
-from ..executor import Reported
+from ..executor import BadOutput, BadRequest, Reported
 from ._parcel import Parcel
 from ._watchdog import STEP_TIMEOUT, StepTimeout, UserInterrupt
 
@@ -79,3 +79,22 @@ def describe(error: BaseException) -> str:
 def check_name(check: Callable[..., Any]) -> str:
     name = getattr(check, "__name__", None) or getattr(check, "__qualname__", None)
     return name if isinstance(name, str) else type(check).__qualname__
+
+
+def bad_output(error: BadOutput | BadRequest, parcel: Parcel | None) -> CheckFailed:
+    """The violation for what a process sent that cannot be sent or served."""
+    if isinstance(error, BadOutput):
+        failure = CheckFailed(f"bad output of {error.sender}", error.problem)
+    else:
+        env, cause = error.env, error.error
+        check = (
+            f"bad request of {error.sender} to its executor"
+            if env.to.node == error.sender.node
+            else f"bad request of {error.sender} to the executor of {env.to.node}"
+        )
+        failure = CheckFailed(check, f"{env.msg!r} raised {cause!r}", _traceback(cause))
+    return failure.handling(parcel)
+
+
+def _traceback(error: BaseException) -> str:
+    return "".join(traceback.format_exception(error))

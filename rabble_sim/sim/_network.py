@@ -165,3 +165,14 @@ class Network:
         """The envelope of message ``seq`` as sent (its pids and cid only may be read)."""
         parcel = self.get(seq)
         return None if parcel is None else parcel[0]
+
+
+def partition_problem(groups: tuple[tuple[str, ...], ...], nodes: tuple[str, ...]) -> str | None:
+    """Why ``groups`` is not a partition of ``nodes`` (None if it is one): two or more
+    non-empty groups that name every node exactly once."""
+    named = sorted(node for group in groups for node in group)
+    if named != sorted(nodes):
+        return f"partition {groups} does not name each node of {nodes} exactly once"
+    if len(groups) < 2 or not all(groups):
+        return f"partition {groups} needs two or more groups, none of them empty"
+    return None

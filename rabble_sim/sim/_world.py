@@ -12,7 +12,6 @@ requests as on a TCP node.
 from __future__ import annotations
 
 import copy
-import traceback
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
@@ -45,10 +44,18 @@ from ._events import (
     Restart,
 )
 from ._executor import SimHost
-from ._failures import CheckFailed, EventNotEnabled, protocol_failed, run_check, user_code_failed
+from ._failures import (
+    CheckFailed,
+    EventNotEnabled,
+    bad_output,
+    protocol_failed,
+    run_check,
+    user_code_failed,
+)
 from ._inputs import INPUT_SENDER, Draw, InputOffer, simplest
-from ._network import Network
+from ._network import Network, partition_problem
 from ._parcel import Parcel, again, pack, unpack
+from ._postconditions import copy_for_postconditions
 from ._scenario import Faults, Scenario
 from ._timers import Timers
 from ._watchdog import STEP_TIMEOUT
@@ -306,7 +313,7 @@ class World:
             failure.handling(parcel)
             raise
         except (BadOutput, BadRequest) as e:
-            raise _bad(e, parcel) from None
+            raise bad_output(e, parcel) from None
 
     def _drop(self, event: Drop) -> Applied:
         return self._take(event.seq), []
@@ -432,7 +439,7 @@ class World:
         try:
             return self.executors[node].init(procs)
         except (BadOutput, BadRequest) as e:
-            raise _bad(e, None) from None
+            raise bad_output(e, None) from None
 
     def _handle(self, proc: Any, env: Envelope, msg: Any, parcel: Parcel) -> list[Envelope]:
         """Run ``proc.handle`` on ``msg`` (the message of ``env``, as it travelled) with the
@@ -446,7 +453,7 @@ class World:
                 for precondition in pre:
                     run_check(precondition, "precondition", proc, msg, env.from_, env.cid)
             post = self._postconditions.get(type(msg)) if self._postconditions else None
-            before = _copy_for_postconditions(proc) if post else None
+            before = copy_for_postconditions(proc) if post else None
             try:
                 proc.handle(msg, env.from_, env.cid, output)
             except BaseException as e:
@@ -466,61 +473,5 @@ class World:
             failure.handling(parcel)
             raise
         except (BadOutput, BadRequest) as e:
-            raise _bad(e, parcel) from None
+            raise bad_output(e, parcel) from None
         return output
-
-
-def _bad(error: BadOutput | BadRequest, parcel: Parcel | None) -> CheckFailed:
-    """The violation for what a process sent that cannot be sent or served."""
-    if isinstance(error, BadOutput):
-        failure = CheckFailed(f"bad output of {error.sender}", error.problem)
-    else:
-        env, cause = error.env, error.error
-        check = (
-            f"bad request of {error.sender} to its executor"
-            if env.to.node == error.sender.node
-            else f"bad request of {error.sender} to the executor of {env.to.node}"
-        )
-        failure = CheckFailed(check, f"{env.msg!r} raised {cause!r}", _traceback(cause))
-    return failure.handling(parcel)
-
-
-def _traceback(error: BaseException) -> str:
-    return "".join(traceback.format_exception(error))
-
-
-def _copy_for_postconditions(proc: Any) -> Any:
-    """A copy of ``proc`` as it is before ``handle``, for its postconditions to compare; an
-    ``InvalidDefinition`` naming the field that cannot be copied, if one cannot."""
-    try:
-        return copy.deepcopy(proc)
-    except Exception as e:
-        field = _uncopyable_field(proc)
-        where = f"its field {field!r}" if field else "it"
-        raise InvalidDefinition(
-            f"{proc.pid} cannot be copied for its postconditions: {where} holds something "
-            f"that cannot be copied ({type(e).__name__}: {e}); process state must be plain "
-            "data (attrs classes, dicts, lists, sets, tuples, numbers, strings)"
-        ) from None
-
-
-def _uncopyable_field(proc: Any) -> str | None:
-    """The first attribute of ``proc`` that ``copy.deepcopy`` refuses, if one does."""
-    names = [*getattr(proc, "__dict__", {}), *getattr(type(proc), "__slots__", ())]
-    for name in names:
-        try:
-            copy.deepcopy(getattr(proc, name))
-        except Exception:
-            return str(name)
-    return None
-
-
-def partition_problem(groups: tuple[tuple[str, ...], ...], nodes: tuple[str, ...]) -> str | None:
-    """Why ``groups`` is not a partition of ``nodes`` (None if it is one): two or more
-    non-empty groups that name every node exactly once."""
-    named = sorted(node for group in groups for node in group)
-    if named != sorted(nodes):
-        return f"partition {groups} does not name each node of {nodes} exactly once"
-    if len(groups) < 2 or not all(groups):
-        return f"partition {groups} needs two or more groups, none of them empty"
-    return None
