@@ -1,4 +1,5 @@
-"""The two messages of the echo protocol: a numbered request and its reply."""
+"""The messages of the echo protocol: a numbered request and its reply, and the input that
+gives a client a payload to send."""
 
 from __future__ import annotations
 
@@ -22,4 +23,12 @@ class EchoReply:
     """The answer to request ``n``, echoing its ``payload``."""
 
     n: int
+    payload: str
+
+
+@message("echo.say")
+@attrs.frozen
+class Say:
+    """Input to a client: send one more request, carrying ``payload``."""
+
     payload: str

@@ -7,9 +7,9 @@ from typing import Any
 
 import attrs
 
-from rabble_sim import CorrelationId, Envelope, Pid, Timeout, cancel_timer, start_timer
+from rabble_sim import CorrelationId, Envelope, Pid, Timeout, cancel_timer, persist, start_timer
 
-from .messages import EchoReply, EchoRequest
+from .messages import EchoReply, EchoRequest, Say
 
 CacheKey = tuple[str, int]
 
@@ -48,14 +48,25 @@ def payload_for(pid: Pid, n: int) -> str:
 
 @attrs.define
 class EchoClient:
-    """Sends ``requests`` requests one after another, each until it is answered.
+    """Sends ``requests`` requests one after another, each until it is answered, then one
+    more for each payload it is given (``Say``, a scenario's generated input).
+
+    The requests of a life are numbered from ``first``: the first ``requests`` carry
+    ``payload_for(pid, n)``, the others the payloads said, in the order they came
+    (``said``); one said while a request is pending waits its turn.
 
     ``pending`` is the request waiting for its reply; a timer with cid
     ``CorrelationId(pid, n)`` resends it. A reply is matched by ``n`` alone, as a real
     client matches by request id; replies to anything but the pending request (late,
     duplicated or answered twice because of a retry) are ignored. Accepted replies are
-    recorded in ``got``, in order. A client keeps nothing durable: after a crash it starts
-    its requests over, which the echo allows.
+    recorded in ``got``, in order.
+
+    A client of fixed requests keeps nothing durable: after a crash it starts its
+    requests over from 1, which the echo allows, as its request ``n`` carries the same
+    payload in every life. A request for a payload said may not: before each one goes
+    out the client persists the number after it, and a restarted client numbers from
+    there (``restored_first``). Were it to count from 1 again, the server would answer
+    its new request 1 from its cache with the payload of the old life's request 1.
     """
 
     pid: Pid
@@ -65,10 +76,17 @@ class EchoClient:
     pending: EchoRequest | None = None
     got: list[EchoReply] = attrs.Factory(list)
     retries: int = 0
+    said: list[str] = attrs.Factory(list)
+    first: int = 1
+
+    @property
+    def total(self) -> int:
+        """The requests this client sends: its fixed ones and one per payload said."""
+        return self.requests + len(self.said)
 
     @property
     def done(self) -> bool:
-        return len(self.got) >= self.requests
+        return len(self.got) >= self.total
 
     def init(self, output: list[Envelope]) -> None:
         self._send_next(output)
@@ -80,6 +98,10 @@ class EchoClient:
             self._on_reply(msg, output)
         elif isinstance(msg, Timeout):
             self._on_timeout(cid, output)
+        elif isinstance(msg, Say):
+            self.said.append(msg.payload)
+            if self.pending is None:
+                self._send_next(output)
 
     def _on_reply(self, reply: EchoReply, output: list[Envelope]) -> None:
         pending = self.pending
@@ -100,10 +122,16 @@ class EchoClient:
         self._send(pending, output)
 
     def _send_next(self, output: list[Envelope]) -> None:
-        n = len(self.got) + 1
-        if n > self.requests:
+        i = len(self.got)
+        if i >= self.total:
             return
-        self.pending = EchoRequest(n, payload_for(self.pid, n))
+        n = self.first + i
+        if i < self.requests:
+            payload = payload_for(self.pid, n)
+        else:  # on disk before request n leaves: a later life numbers above it
+            payload = self.said[i - self.requests]
+            output.append(persist(self.pid, n + 1))
+        self.pending = EchoRequest(n, payload)
         self._send(self.pending, output)
 
     def _send(self, request: EchoRequest, output: list[Envelope]) -> None:
@@ -113,6 +141,13 @@ class EchoClient:
 
     def _cid(self, n: int) -> CorrelationId:
         return CorrelationId(self.pid, n)
+
+
+def restored_first(durable: dict[Pid, Any] | None, pid: Pid) -> int:
+    """The first request number of client ``pid`` in this life: 1, unless an earlier life
+    sent a request for a payload said (then the number after it)."""
+    data = (durable or {}).get(pid)
+    return data if isinstance(data, int) and not isinstance(data, bool) and data >= 1 else 1
 
 
 def replies_match_requests(

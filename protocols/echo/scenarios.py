@@ -1,17 +1,27 @@
-"""Echo scenarios: the correct one, the shared-cache bug, and a fault-free load generator."""
+"""Echo scenarios: the correct one, the shared-cache bug (each also with generated payloads),
+and a fault-free load generator."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rabble_sim import Faults, Liveness, Pid, Scenario, View
+from rabble_sim import Draw, Faults, Inputs, Liveness, Pid, Scenario, View
 
-from .messages import EchoReply
-from .processes import EchoClient, EchoServer, replies_match_requests
+from .messages import EchoReply, Say
+from .processes import EchoClient, EchoServer, replies_match_requests, restored_first
 
 SERVER = Pid("echo", "server")
 NO_FAULTS = Faults()
+
+PAYLOADS = ("a", "b", "c")
+"""The payloads a generated input draws from: few, so that two clients' requests of one
+number often carry the same payload (and the shared-cache bug hides) and sometimes not."""
+
+
+def make_say(draw: Draw) -> Say:
+    """A generated input: one more request, with a drawn payload (the simplest: ``a``)."""
+    return Say(draw.choice(PAYLOADS))
 
 
 def client_pid(i: int) -> Pid:
@@ -30,7 +40,7 @@ def every_client_done(clients: Sequence[Pid]) -> Callable[[View], None]:
         for pid in clients:
             proc = view.processes.get(pid)
             assert proc is not None, f"{pid} is down"
-            assert proc.done, f"{pid} has {len(proc.got)} of {proc.requests} replies"
+            assert proc.done, f"{pid} has {len(proc.got)} of {proc.total} replies"
 
     return every_client_done
 
@@ -44,15 +54,19 @@ def _echo(
     faults: Faults = NO_FAULTS,
     max_steps: int = 1000,
     checked: bool = True,
+    inputs: int = 0,
 ) -> Scenario:
+    """``clients`` clients of ``requests`` requests each, then of up to ``inputs`` more,
+    whose payloads are drawn (``make_say``; each client has its own budget)."""
     pids = [client_pid(i) for i in range(1, clients + 1)]
 
     def start(node: str, durable: dict[Pid, Any] | None) -> list[EchoServer | EchoClient]:
-        # Nothing is persisted: a restarted server has an empty cache and a restarted
-        # client starts its requests over.
+        # A restarted server has an empty cache; a restarted client starts its fixed
+        # requests over, numbered above any request it sent for a payload said.
         if node == SERVER.node:
             return [EchoServer(SERVER, per_client)]
-        return [EchoClient(Pid("client", node), SERVER, requests)]
+        pid = Pid("client", node)
+        return [EchoClient(pid, SERVER, requests, first=restored_first(durable, pid))]
 
     return Scenario(
         name=name,
@@ -63,6 +77,7 @@ def _echo(
         max_steps=max_steps,
         postconditions={EchoReply: [replies_match_requests]} if checked else {},
         liveness=Liveness(every_client_done(pids), within=300) if checked else None,
+        inputs=[Inputs(to=[pid], make=make_say, max=inputs) for pid in pids] if inputs else (),
     )
 
 
@@ -77,6 +92,19 @@ bug_shared_cache = _echo(
 )
 """Known bug: the server's reply cache is keyed by ``n`` alone, so clients that send the
 same ``n`` share an entry and one of them gets another's payload. No fault is needed."""
+
+scenario_generated = _echo(
+    "echo-generated", clients=3, requests=0, inputs=4, faults=_FAULTS, max_steps=300
+)
+"""``scenario`` with generated inputs: each client sends up to four requests, whose
+payloads (and when they are given) the run draws."""
+
+bug_shared_cache_generated = _echo(
+    "echo-shared-cache-generated", clients=3, requests=0, inputs=4, per_client=False,
+    faults=_FAULTS, max_steps=300,
+)  # fmt: skip
+"""``bug_shared_cache`` with generated payloads: now it shows only when two clients' requests
+of one number carry different payloads, and a shrunk run says so (``a`` against ``b``)."""
 
 
 def many_clients(clients: int, requests: int) -> Scenario:

@@ -259,7 +259,9 @@ POSTCONDITIONS: dict[type, list[Callable[..., None]]] = {
 
 
 def every_request_completes(pids: Sequence[Pid]) -> Callable[[View], None]:
-    """Liveness: every recovery has finished and every client has all its answers.
+    """Liveness: every recovery has finished and every client has all its answers: it
+    is done, with no call pending (a call given as an input counts from when it is
+    given; the liveness phase gives none).
 
     A group with a quorum in recovery is beyond VR's fault model and is excused (see
     ``fewer_than_a_quorum_recovering``): its clients may wait for ever.
@@ -278,7 +280,7 @@ def every_request_completes(pids: Sequence[Pid]) -> Callable[[View], None]:
             assert proc is not None, f"{pid} is down"
             if (pid.group or "") not in stuck:
                 assert proc.done, (
-                    f"{pid} has {len(proc.answers)} of {len(proc.calls)} answers "
+                    f"{pid} has {len(proc.answers)} of {proc.total} answers "
                     f"(request {proc.pending} unanswered after {proc.waiting} retries)"
                 )
 

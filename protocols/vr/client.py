@@ -1,5 +1,5 @@
-"""A VR client: one operation at a time, retried until the primary answers, each recorded
-in the run's history."""
+"""A VR client: one operation at a time (a fixed list, then those submitted as inputs),
+retried until the primary answers, each recorded in the run's history."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from rabble_sim import (
     start_timer,
 )
 
+from . import kv
 from .kv import Call, Result
-from .messages import Reply, Request
+from .messages import Reply, Request, Submit
 
 NAME = "client"
 
@@ -45,20 +46,29 @@ class Answer:
 
 @attrs.define
 class Client:
-    """Runs ``calls`` against its group, one after another, each until it is answered.
+    """Runs ``calls`` against its group, then each call submitted to it (``Submit``, a
+    scenario's generated input), one after another, each until it is answered.
 
-    Request ``first + i`` is ``calls[i]``; it is recorded with ``invoke`` before it is
-    first sent and with ``complete`` when its reply arrives. It goes first to the primary
-    of the latest view the client knows of (from replies), then, each time the retry
-    timer fires, to every replica: backups drop requests, and the primary answers a retry
-    from its client table. Replies to anything but the pending request are ignored.
+    The calls of a life are ``calls`` followed by ``submitted``, in the order they were
+    submitted: a call submitted while another is pending waits its turn, one submitted
+    to a client that is done goes out at once. Request ``first + i`` is the life's
+    ``i``-th call (from 0); it is recorded with ``invoke`` before it is first sent and
+    with ``complete`` when its reply arrives. It goes first to the primary of the latest
+    view the client knows of (from replies), then, each time the retry timer fires, to
+    every replica: backups drop requests, and the primary answers a retry from its
+    client table. Replies to anything but the pending request are ignored.
 
     Request numbers are never reused, even across a crash of the client's node: the
     primary's client table drops a request numbered at or below the client's latest
     executed one, so a restarted client that counted from 1 again would wait for ever.
-    Before its first request goes out, a life of the client persists the first number
-    the next life may use (``first + len(calls)``), and ``restored_first`` hands it to the
-    next life: one write a life, none a request.
+    Numbers below ``reserved`` are on disk as taken: before request ``n`` goes out, if
+    ``n`` is not below it, the client reserves the calls it knows of from ``n`` on (at
+    least ``block`` of them) by persisting the new ``reserved``, the first number the
+    next life may use, and ``restored_first`` hands it to the next life. A fixed
+    workload reserves all its calls with its first request (one write a life); a client
+    fed inputs cannot know how many calls its life will make, and reserves ``block`` at
+    a time (one write per ``block`` requests). A life that ends with numbers unused
+    leaves a gap, which the primary's client table does not mind.
 
     ``waiting`` counts the retries of the pending request; past ``STALL_RETRIES`` the
     client sets ``stalled``, which ``rabble-sim status`` shows (a process cannot log),
@@ -67,7 +77,7 @@ class Client:
 
     pid: Pid
     replicas: tuple[Pid, ...]
-    calls: tuple[Call, ...]
+    calls: tuple[Call, ...] = ()
     retry_ms: int = 200
     first: int = 1
     view: int = 0
@@ -75,10 +85,19 @@ class Client:
     retries: int = 0
     waiting: int = 0
     stalled: bool = False
+    block: int = 1
+    reserved: int = attrs.Factory(lambda self: self.first, takes_self=True)
+    submitted: list[Call] = attrs.Factory(list)
+
+    @property
+    def total(self) -> int:
+        """The calls this life runs: its fixed ones and those submitted so far."""
+        return len(self.calls) + len(self.submitted)
 
     @property
     def done(self) -> bool:
-        return len(self.answers) >= len(self.calls)
+        """Whether every call of this life so far has its answer (no call pending)."""
+        return len(self.answers) >= self.total
 
     @property
     def pending(self) -> int | None:
@@ -87,7 +106,11 @@ class Client:
 
     def call_of(self, request: int) -> Call:
         """The call that request number ``request`` of this life carries."""
-        return self.calls[request - self.first]
+        i = request - self.first
+        if not 0 <= i < self.total:
+            raise IndexError(f"{self.pid} has no request {request} in this life")
+        fixed = len(self.calls)
+        return self.calls[i] if i < fixed else self.submitted[i - fixed]
 
     def init(self, output: list[Envelope]) -> None:
         self._send_next(output)
@@ -99,6 +122,15 @@ class Client:
             self._on_reply(msg, output)
         elif isinstance(msg, Timeout):
             self._on_timeout(cid, output)
+        elif isinstance(msg, Submit):
+            self._on_submit(msg, output)
+
+    def _on_submit(self, submit: Submit, output: list[Envelope]) -> None:
+        kv.validate(submit.call)  # a bad call fails here, at its input, not at a replica
+        idle = self.done
+        self.submitted.append(submit.call)
+        if idle:
+            self._send_next(output)
 
     def _on_reply(self, reply: Reply, output: list[Envelope]) -> None:
         if reply.request != self.pending:
@@ -127,10 +159,11 @@ class Client:
         n = self.pending
         if n is None:
             return
-        if n == self.first:
-            # On disk before any number of this life leaves the node (the executor
-            # handles its requests in output order): a later life starts above them all.
-            output.append(persist(self.pid, self.first + len(self.calls)))
+        if n >= self.reserved:
+            # On disk before the number leaves the node (the executor handles its
+            # requests in output order): a later life starts above every number sent.
+            self.reserved = n + max(self.total - (n - self.first), self.block)
+            output.append(persist(self.pid, self.reserved))
         call = self.call_of(n)
         output.append(invoke(self.pid, n, call))
         primary = self.replicas[self.view % len(self.replicas)]

@@ -86,6 +86,13 @@ def apply_call(value: Value | None, call: Call) -> tuple[Value | None, Result]:
     return ("set", tuple(sorted((*items, call[2])))), True
 
 
+def validate(call: Call) -> None:
+    """Raise ``ValueError`` unless ``call`` is one of the operations above, all strings."""
+    if not isinstance(call, tuple) or not all(isinstance(part, str) for part in call):
+        raise ValueError(f"not a kv call: {call!r} (a tuple of strings)")
+    apply_call(None, call)
+
+
 def execute(store: dict[str, Value], call: Call) -> Result:
     """Apply ``call`` to a replica's ``store`` in place; return its result."""
     key = call[1]

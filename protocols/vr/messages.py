@@ -40,6 +40,15 @@ class Request:
     request: int
 
 
+@message("vr.submit")
+@attrs.frozen
+class Submit:
+    """Input to a client: run ``call`` after the calls it already has, one at a time
+    (a scenario's ``Inputs`` give these; see ``generated``)."""
+
+    call: Call
+
+
 @message("vr.reply")
 @attrs.frozen
 class Reply:

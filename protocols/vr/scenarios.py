@@ -1,23 +1,34 @@
-"""VR scenarios: three and five replicas, two groups on the same nodes, and the known bugs."""
+"""VR scenarios: three and five replicas, two groups on the same nodes, and the known bugs,
+each with fixed workloads and with generated ones."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
 
-from rabble_sim import Faults, Liveness, Pid, Scenario
+from rabble_sim import Draw, Faults, Inputs, Liveness, Pid, Scenario
 from rabble_sim.checks import linearizable
 
 from .checks import INVARIANTS, POSTCONDITIONS, PRECONDITIONS, every_request_completes
 from .client import Client, client_pid, restored_first
+from .generated import submit_calls, submit_register_calls
 from .kv import KV_MODEL, Call
+from .messages import Submit
 from .replica import Replica, replica_pid
 from .state import NO_BUGS, Bugs, restored_restarts
 
 OPS = 5
 """Operations per client: a bounded workload, so that every run can finish."""
+
+INPUTS = 6
+"""Generated calls per client, at most: about the fixed workloads' ``OPS``, so that a run
+costs about the same either way. A run gives them all in practice (giving one is enabled
+from the first step to the last), some at once, some while a call is pending."""
+
+BLOCK = 4
+"""Request numbers a client fed inputs reserves at a time (one write per ``BLOCK``)."""
 
 # Each client's operations, on keys every client shares (a blob x, a queue q, a set s):
 # writes that conflict, reads that see them, a compare-and-swap that may or may not win.
@@ -54,6 +65,8 @@ def vr_scenario(
     clients: int = 2,
     ops: int = OPS,
     workloads: Sequence[tuple[Call, ...]] = WORKLOADS,
+    inputs: int = 0,
+    make: Callable[[str], Callable[[Draw], Submit]] = submit_calls,
     bugs: Bugs = NO_BUGS,
     patience: int = 3,
     retry_ms: int = 200,
@@ -62,7 +75,14 @@ def vr_scenario(
     within: int,
 ) -> Scenario:
     """``replicas`` nodes ``n1``... each running one replica of every group, and
-    ``clients`` nodes ``c1``... each running one client of every group."""
+    ``clients`` nodes ``c1``... each running one client of every group.
+
+    Each client runs ``ops`` calls of its fixed workload, then the calls it is given as
+    inputs: with ``inputs``, each client may be given up to that many ``Submit``s, each
+    built by ``make(group)`` (one ``Inputs`` per client, so the budget is its own), and
+    reserves request numbers ``BLOCK`` at a time. A generated workload passes
+    ``ops=0``.
+    """
     replica_nodes = tuple(f"n{i}" for i in range(1, replicas + 1))
     client_nodes = tuple(f"c{i}" for i in range(1, clients + 1))
     configs = {g: tuple(replica_pid(node, g) for node in replica_nodes) for g in groups}
@@ -70,7 +90,9 @@ def vr_scenario(
     def client(node: str, g: str, durable: dict[Pid, Any] | None) -> Client:
         pid = client_pid(node, g)
         calls = workload(client_nodes.index(node), g, ops, workloads)
-        return Client(pid, configs[g], calls, retry_ms, first=restored_first(durable, pid))
+        first = restored_first(durable, pid)
+        block = BLOCK if inputs else 1
+        return Client(pid, configs[g], calls, retry_ms, first=first, block=block)
 
     def start(node: str, durable: dict[Pid, Any] | None) -> list[Replica | Client]:
         if node in client_nodes:
@@ -88,6 +110,7 @@ def vr_scenario(
         return started
 
     every_client = [client_pid(node, g) for node in client_nodes for g in groups]
+    given = [Inputs(to=[pid], make=make(pid.group or ""), max=inputs) for pid in every_client]
     return Scenario(
         name=name,
         nodes=(*replica_nodes, *client_nodes),
@@ -100,6 +123,7 @@ def vr_scenario(
         liveness=Liveness(every_request_completes(every_client), within=within),
         clients=client_nodes,
         history=linearizable(KV_MODEL),  # the history check: every run's, at its end
+        inputs=given if inputs else (),
     )
 
 
@@ -135,8 +159,34 @@ two_groups = vr_scenario(
 a crash takes down a replica of both."""
 
 
-def _bug(name: str, bugs: Bugs, **options: Any) -> Scenario:
+GENERATED: dict[str, Any] = {"ops": 0, "inputs": INPUTS}
+"""What makes a scenario's workload generated: no fixed calls, ``INPUTS`` drawn ones per
+client."""
+
+scenario_generated = vr_scenario(
+    "vr-generated", faults=FAULTS, max_steps=600, within=WITHIN, **GENERATED
+)
+"""``scenario`` with generated workloads: each client is given up to ``INPUTS`` calls
+drawn over every kv operation (``generated.draw_call``), when the run decides."""
+
+five_replicas_generated = vr_scenario(
+    "vr-five-generated", replicas=5, faults=attrs.evolve(FAULTS, crash=2),
+    max_steps=800, within=WITHIN * 3 // 2, **GENERATED,
+)  # fmt: skip
+"""``five_replicas`` with generated workloads."""
+
+two_groups_generated = vr_scenario(
+    "vr-two-groups-generated", groups=("g1", "g2"), faults=FAULTS, max_steps=800,
+    within=WITHIN, **GENERATED,
+)  # fmt: skip
+"""``two_groups`` with generated workloads, each group's calls on its own keys."""
+
+
+def _bug(name: str, bugs: Bugs, *, generated: bool = False, **options: Any) -> Scenario:
     settings: dict[str, Any] = {"faults": FAULTS, "max_steps": 600, "within": WITHIN, **options}
+    if generated:
+        settings = {**GENERATED, **settings}
+        return vr_scenario(f"vr-{name}-generated", bugs=bugs, **settings)
     return vr_scenario(f"vr-{name}", bugs=bugs, **settings)
 
 
@@ -165,3 +215,29 @@ of the latest commit, or a new primary that has not yet re-committed its log's t
 answers a value older than one already acknowledged. Only the history check sees it: a
 writer and a reader of one register make a stale read plain, and clients that retry
 soon (to every replica) put reads in front of the backups."""
+
+
+# The same bugs with generated workloads: the run draws each client's calls as well.
+
+bug_wrong_log_generated = _bug("wrong-log", Bugs(log_by_view_only=True), generated=True)
+"""``bug_wrong_log`` with generated workloads."""
+
+bug_commit_without_quorum_generated = _bug(
+    "commit-without-quorum", Bugs(commit_without_quorum=True), generated=True
+)
+"""``bug_commit_without_quorum`` with generated workloads."""
+
+bug_no_dedup_generated = _bug("no-dedup", Bugs(no_dedup=True), generated=True)
+"""``bug_no_dedup`` with generated workloads."""
+
+bug_no_recovery_generated = _bug("no-recovery", Bugs(no_recovery=True), generated=True)
+"""``bug_no_recovery`` with generated workloads."""
+
+bug_local_reads_generated = _bug(
+    "local-reads", Bugs(local_reads=True), generated=True, inputs=8,
+    make=submit_register_calls, retry_ms=50, max_steps=500,
+)  # fmt: skip
+"""``bug_local_reads`` with generated workloads: as its fixed workload does, each client
+reads and writes one register (``generated.draw_register_call``), now in an order and
+with values the run draws. Over the whole kv, reads of one key are too rare next to a
+write of it: 122 seeds against 17 to the first stale read."""
