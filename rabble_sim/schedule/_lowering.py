@@ -1,5 +1,5 @@
-"""Simpler decisions for a failing schedule: inputs made again from smaller draws, and
-smaller random numbers for the processes that asked for them.
+"""Simpler decisions for a failing schedule: inputs made again from smaller draws and given
+to earlier targets, and smaller random numbers for the processes that asked for them.
 
 An input event keeps the draws its scenario's ``make`` made (``"draws"``); any event keeps
 the random numbers processes drew in its step (``"random"``), and the schedule those of
@@ -11,10 +11,12 @@ does, and every input whose draws changed is made again by its ``make``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from ..codec import message_json
+from ..core import Pid
 from ..sim import Draw, Scenario
 
 Events = list[dict[str, Any]]
@@ -63,6 +65,29 @@ class Lowering:
                 found = self._try(events, start_random, [place], value)
                 if found is not None:
                     return found
+        return self._earlier_targets(events, start_random)
+
+    def _earlier_targets(self, events: Events, start_random: tuple[int, ...]) -> Any | None:
+        """An input given to an earlier target of its ``Inputs`` (the first is simplest):
+        first with the two targets swapped everywhere in the schedule (what the one sent and
+        received, the other did: right for targets alike, such as two clients), then with
+        only the input moved."""
+        for i, event in enumerate(events):
+            index = target_index(event, self._scenario) if event["kind"] == "input" else 0
+            if index == 0:
+                continue
+            to = self._scenario.inputs[event.get("inputs", 0)].to
+            for earlier in to[:index]:
+                moved = {**event, "to": str(earlier)}
+                for candidate in (
+                    _swapped(events, to[index], earlier),
+                    [*events[:i], moved, *events[i + 1 :]],
+                ):
+                    if self._exhausted():
+                        return None
+                    found = self._attempt(candidate, start_random)
+                    if found is not None:
+                        return found
         return None
 
     def _try(
@@ -123,8 +148,39 @@ class Lowering:
             return None
 
 
+def _swapped(events: Events, a: Pid, b: Pid) -> Events:
+    """``events`` with pids ``a`` and ``b`` trading places wherever they are named: as a
+    string (``[group::]name::node``, as events and plain messages write them) or as the
+    list an input's message writes (``[name, node, group]``)."""
+    swaps: dict[str, Any] = {str(a): str(b), str(b): str(a)}
+    lists = {json.dumps(list(a)): list(b), json.dumps(list(b)): list(a)}
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return swaps.get(value, value)
+        if isinstance(value, list):
+            key = json.dumps(value) if len(value) == 3 else None
+            if key in lists:
+                return lists[key]
+            return [swap(item) for item in value]
+        if isinstance(value, dict):
+            return {k: v if k == "summary" else swap(v) for k, v in value.items()}
+        return value
+
+    return [swap(event) for event in events]
+
+
 def _kind(events: Events, i: int) -> str:
     return "start" if i == START else str(events[i]["kind"])
+
+
+def target_index(event: dict[str, Any], scenario: Scenario) -> int:
+    """Where an input event's target stands among its ``Inputs``' targets (0 if nowhere)."""
+    source = event.get("inputs", 0)
+    if not 0 <= source < len(scenario.inputs):
+        return 0
+    targets = [str(pid) for pid in scenario.inputs[source].to]
+    return targets.index(event["to"]) if event.get("to") in targets else 0
 
 
 def decisions(events: Events, start_random: tuple[int, ...] = ()) -> dict[Place, int]:

@@ -20,7 +20,7 @@ import attrs
 from ..core import UsageError
 from ..sim import DEFAULT_STEP_TIMEOUT, STEP_TIMEOUT, Scenario
 from ._format import Schedule
-from ._lowering import Lowering, decisions
+from ._lowering import Lowering, decisions, target_index
 from ._replay import replay_events
 
 FAULT_EVENTS = frozenset({"drop", "duplicate", "crash", "restart", "partition", "heal"})
@@ -45,12 +45,15 @@ class ShrinkResult:
     """Why the schedule was not shrunk, when it did not reproduce or was not tried."""
 
 
-def _key(schedule: Schedule) -> tuple[int, int, int, tuple[int, ...]]:
+def _key(
+    schedule: Schedule, scenario: Scenario
+) -> tuple[int, int, int, tuple[int, ...], tuple[int, ...]]:
     """Simpler is shorter, then with fewer faults, then with fewer and smaller decisions
-    (input draws, random numbers), shortlex."""
+    (input draws, random numbers), shortlex, then with inputs to earlier targets."""
     values = list(decisions(list(schedule.events), schedule.start_random).values())
     faults = sum(e["kind"] in FAULT_EVENTS for e in schedule.events)
-    return (len(schedule.events), faults, len(values), tuple(values))
+    targets = tuple(target_index(e, scenario) for e in schedule.events if e["kind"] == "input")
+    return (len(schedule.events), faults, len(values), tuple(values), targets)
 
 
 class _Shrinker:
@@ -109,7 +112,11 @@ class _Shrinker:
         ``best`` (it starts with ``best``'s random numbers unless given others)."""
         start = best.start_random if start_random is None else start_random
         found = self.attempt(candidate, start)
-        return found if found is not None and _key(found) < _key(best) else None
+        return (
+            found
+            if found is not None and _key(found, self.scenario) < _key(best, self.scenario)
+            else None
+        )
 
     def remove_chunks(self, best: Schedule) -> Schedule:
         """Zeller's ddmin over the run's events: remove ever smaller chunks."""
@@ -190,13 +197,13 @@ def shrink(
             schedule, shrinker.attempts, len(schedule.events), False, NOT_REPRODUCED
         )
     while not shrinker.exhausted():
-        before = _key(best)
+        before = _key(best, scenario)
         best = shrinker.simplify_faults(shrinker.remove_chunks(best))
         best = shrinker.simplify_decisions(best)
         if progress is not None:
             progress(shrinker.attempts, best)
-        if _key(best) >= before:
+        if _key(best, scenario) >= before:
             break
-    if _key(best) > _key(schedule):
+    if _key(best, scenario) > _key(schedule, scenario):
         best = schedule
     return ShrinkResult(best, shrinker.attempts, len(schedule.events), reproduced=True)

@@ -107,7 +107,9 @@ def test_the_command_line_saves_inputs_as_events_and_replays_them(tmp_path: Path
         {"sets.add": {"element": 0}},
         {"sets.read": {}},
     ]
-    assert all(e["to"].startswith("client::c") and "draws" in e for e in given)
+    assert all("draws" in e for e in given)
+    # The clients are alike: shrinking swaps them so that the first input goes to the first.
+    assert given[0]["to"] == "client::c1"
     assert load(saved).violation is not None
     replayed = subprocess.run(
         [sys.executable, "-m", "rabble_sim.cli", "replay", str(saved)],
