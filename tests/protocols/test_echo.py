@@ -1,7 +1,10 @@
 """The echo protocol: the correct scenario survives faults, the shared-cache bug is found
-and replays, and the client retries and ignores stale replies."""
+and replays, and the client retries and ignores stale replies; with generated payloads,
+too, where a restarted client must not reuse a request number."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import attrs
 
@@ -11,18 +14,22 @@ from protocols.echo import (
     EchoReply,
     EchoRequest,
     EchoServer,
+    Say,
     bug_shared_cache,
+    bug_shared_cache_generated,
     client_pid,
     every_client_done,
     many_clients,
     payload_for,
     scenario,
+    scenario_generated,
 )
 from rabble_sim import (
     CancelTimer,
     CorrelationId,
     Envelope,
     Liveness,
+    Persist,
     RandomChooser,
     RunResult,
     Scenario,
@@ -30,6 +37,8 @@ from rabble_sim import (
     Timeout,
     run,
 )
+from rabble_sim.schedule import Schedule, load, replay, shrink
+from rabble_sim.search import sweep
 from rabble_sim.sim import Crash, ReplayChooser
 
 SEEDS = 300
@@ -119,6 +128,54 @@ def test_many_clients_is_unchecked_and_runs_to_completion() -> None:
     result = run(finished, RandomChooser(0))
     assert result.ok, result.violation
     assert result.steps < load.max_steps
+
+
+def test_generated_payloads_pass_with_client_crashes() -> None:
+    client_crashes = 0
+
+    def tally(result: RunResult) -> None:
+        nonlocal client_crashes
+        client_crashes += sum(
+            isinstance(e, Crash) and e.node != SERVER.node for e in result.events()
+        )
+
+    report = sweep(scenario_generated, range(200), on_run=tally)
+    assert report.ok, report.failure and report.failure.violation
+    assert report.events["input"] == 200 * 3 * 4
+    # A restarted client numbers its requests above its earlier life's: the server's
+    # cache would otherwise answer its new request 1 with the old life's payload.
+    assert client_crashes >= 50
+
+
+def test_shared_cache_bug_with_generated_payloads_needs_two_that_differ(tmp_path: Path) -> None:
+    found = sweep(bug_shared_cache_generated, range(10)).failure
+    assert found is not None
+    schedule = Schedule.from_run(found, "protocols.echo:bug_shared_cache_generated")
+    shrunk = shrink(schedule, bug_shared_cache_generated).schedule
+    said = [e["msg"]["echo.say"]["payload"] for e in shrunk.events if e["kind"] == "input"]
+    assert len(said) == 2 and said[0] != said[1], said  # equal payloads would hide the bug
+    again = replay(load(shrunk.save(tmp_path)), bug_shared_cache_generated)
+    assert again.violation is not None
+    assert again.violation.check == "postcondition replies_match_requests"
+
+
+def test_a_restarted_client_numbers_requests_for_payloads_above_its_earlier_life() -> None:
+    client = EchoClient(CLIENT, SERVER, requests=0)
+    out: list[Envelope] = []
+    client.init(out)
+    client.handle(Say("b"), CLIENT, None, out)
+    assert [env.msg for env in out] == [Persist(2), EchoRequest(1, "b"), StartTimer(100)]
+    server = EchoServer(SERVER)
+    server.handle(EchoRequest(1, "b"), CLIENT, None, [])
+
+    (after,) = scenario_generated.start(CLIENT.node, {CLIENT: 2})
+    assert isinstance(after, EchoClient) and after.first == 2
+    out.clear()
+    after.handle(Say("c"), CLIENT, None, out)
+    assert [env.msg for env in out][:2] == [Persist(3), EchoRequest(2, "c")]
+    replies: list[Envelope] = []
+    server.handle(out[1].msg, CLIENT, None, replies)
+    assert [env.msg for env in replies] == [EchoReply(2, "c")]  # not the old life's "b"
 
 
 def _first_failure(bug: Scenario, seeds: int) -> tuple[int, RunResult]:
