@@ -21,6 +21,10 @@ from ._app import EXIT_OK, EXIT_VIOLATION, cli
 from ._options import json_option, no_shrink_option, save_dir_option, step_timeout_option
 from ._report import console, print_json, show_counts, show_violation, violation_json
 
+CHECK_SHRINK_SECONDS = 6.0
+"""How long ``check`` shrinks a failure by default: a search that found one in seconds
+should not spend minutes shortening it (``--shrink-seconds 0`` for no limit)."""
+
 
 @attrs.define
 class Outcome:
@@ -105,7 +109,7 @@ def run(
     limits = _Limits(max_steps, step_timeout)
     started = time.perf_counter()
     if strategy == "hypothesis":
-        outcome = _check(scenario, count, seed, None, limits)
+        outcome = _check(scenario, count, seed, None, limits, shrink=False, shrink_seconds=None)
     else:
         seed_range = range(seed or 0, (seed or 0) + count)
         outcome = Outcome.of_sweep(
@@ -151,21 +155,35 @@ def run(
 @step_timeout_option
 @save_dir_option
 @no_shrink_option
+@click.option(
+    "--shrink-seconds",
+    type=click.FloatRange(min=0),
+    default=CHECK_SHRINK_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long shrinking may take, Hypothesis' and delta debugging's together (0: no limit).",
+)
 @json_option
 def check_command(
     reference: str, examples: int | None, seed: int | None, profile: str | None,
     max_steps: int | None, step_timeout: float | None,
-    save_dir: Path | None, no_shrink: bool, as_json: bool,
+    save_dir: Path | None, no_shrink: bool, shrink_seconds: float, as_json: bool,
 ) -> None:  # fmt: skip
     """Search MODULE:SCENARIO with Hypothesis, shrink what fails, and save it.
 
-    Hypothesis chooses every event and fault and shrinks a failing run; delta debugging
-    then shrinks the schedule further before it is saved.
+    Hypothesis chooses every event and fault (the same fault mixes and odds as run's swarm
+    strategy); delta debugging shrinks a failing run, for at most --shrink-seconds, before
+    it is saved.
     """
     scenario = load_scenario(reference)
-    limits = _Limits(max_steps, step_timeout)
+    # Delta debugging shrinks, not Hypothesis: a run's decisions past its byte string come
+    # from its seed, so lowering bytes rarely shortens a run, and each of Hypothesis'
+    # attempts costs a whole run.
+    limits = _Limits(max_steps, step_timeout, shrink_seconds or None)
     started = time.perf_counter()
-    outcome = _check(scenario, examples, seed, profile, limits)
+    outcome = _check(
+        scenario, examples, seed, profile, limits, shrink=False, shrink_seconds=None
+    )  # fmt: skip
     _finish(
         scenario, reference, outcome, started, limits,
         save_dir=save_dir, no_shrink=no_shrink, as_json=as_json,
@@ -174,21 +192,24 @@ def check_command(
 
 @attrs.frozen
 class _Limits:
-    """How long runs may go: ``--max-steps`` and ``--step-timeout``."""
+    """How long runs may go, and shrinking: ``--max-steps``, ``--step-timeout`` and
+    ``--shrink-seconds``."""
 
     max_steps: int | None
     step_timeout: float | None
+    shrink_seconds: float | None = None
 
 
 def _check(
     scenario: Scenario, examples: int | None, seed: int | None, profile: str | None,
-    limits: _Limits,
+    limits: _Limits, *, shrink: bool, shrink_seconds: float | None,
 ) -> Outcome:  # fmt: skip
     from ..search._check import check  # noqa: PLC0415  (imports Hypothesis: only when used)
 
     report = check(
-        scenario, examples=examples, seed=seed, profile=profile,
-        max_steps=limits.max_steps, step_timeout=limits.step_timeout,
+        scenario, examples=examples, seed=seed, profile=profile, shrink=shrink,
+        shrink_seconds=shrink_seconds, max_steps=limits.max_steps,
+        step_timeout=limits.step_timeout,
     )  # fmt: skip
     # Hypothesis draws each run's fault mix among its choices: not counted here. Its runs
     # differ from one search to the next unless seeded; the digest is the failing run's.
@@ -234,7 +255,10 @@ def _finish(
         outcome.shrunk_from = len(schedule.events)
         if not no_shrink:
             with _status(f"shrinking {len(schedule.events)} steps", show=not as_json):
-                shrunk = shrink(schedule, scenario, step_timeout=limits.step_timeout)
+                shrunk = shrink(
+                    schedule, scenario,
+                    seconds=limits.shrink_seconds, step_timeout=limits.step_timeout,
+                )  # fmt: skip
             schedule, outcome.shrink_note = shrunk.schedule, shrunk.note
         outcome.shrunk_to = len(schedule.events)
         outcome.saved = _saved_violation(schedule, outcome.failure)

@@ -12,6 +12,7 @@ never part of a candidate: it is generated afresh for each one, as in a real run
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +43,8 @@ class ShrinkResult:
     input, unchanged, since there was no failure to keep (the code no longer fails that
     way, or it is not deterministic). None: shrinking was not even tried."""
     note: str | None = None
-    """Why the schedule was not shrunk, when it did not reproduce or was not tried."""
+    """Why the schedule was not shrunk, when it did not reproduce or was not tried, or
+    that shrinking ran out of time."""
 
 
 def _key(
@@ -63,6 +65,7 @@ class _Shrinker:
         schedule: Schedule,
         max_attempts: int,
         step_timeout: float | None,
+        seconds: float | None = None,
     ) -> None:
         if schedule.violation is None:
             raise UsageError(f"{schedule.scenario}: the schedule has no violation to keep")
@@ -74,9 +77,13 @@ class _Shrinker:
         self.expect = schedule.expect
         self.max_attempts = max_attempts
         self.attempts = 0
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.out_of_time = False
 
     def exhausted(self) -> bool:
-        return self.attempts >= self.max_attempts
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.out_of_time = True
+        return self.attempts >= self.max_attempts or self.out_of_time
 
     def attempt(self, main: list[dict[str, Any]], start_random: tuple[int, ...]) -> Schedule | None:
         """The re-recorded schedule if ``main`` (after a start that drew ``start_random``)
@@ -175,13 +182,16 @@ def shrink(
     scenario: Scenario,
     *,
     max_attempts: int = 1000,
+    seconds: float | None = None,
     progress: Callable[[int, Schedule], None] | None = None,
     step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
 ) -> ShrinkResult:
     """Shrink ``schedule`` while ``scenario`` still fails the same check on it.
 
     Passes of chunk removal, fault and input simplification alternate until neither finds a
-    simpler schedule or ``max_attempts`` replays have been spent. The result is never
+    simpler schedule, ``max_attempts`` replays have been spent, or ``seconds`` have passed
+    (a bound that holds, but whose result depends on the machine's speed: ``max_attempts``
+    is the one that gives the same schedule everywhere). The result is never
     longer than the input; if the input does not reproduce, it is returned unchanged
     with ``reproduced`` False. A step timeout is not shrunk, nor replayed (``reproduced``
     None, with a ``note``): every attempt that kept the step would wait for it.
@@ -189,7 +199,7 @@ def shrink(
     if schedule.violation is not None and schedule.violation["check"] == STEP_TIMEOUT:
         note = "every attempt to shrink a step timeout would wait for the timeout"
         return ShrinkResult(schedule, 0, len(schedule.events), None, note)
-    shrinker = _Shrinker(scenario, schedule, max_attempts, step_timeout)
+    shrinker = _Shrinker(scenario, schedule, max_attempts, step_timeout, seconds)
     main, _ = schedule.phases()
     best = shrinker.attempt(main, schedule.start_random)
     if best is None:
@@ -206,4 +216,5 @@ def shrink(
             break
     if _key(best, scenario) > _key(schedule, scenario):
         best = schedule
-    return ShrinkResult(best, shrinker.attempts, len(schedule.events), reproduced=True)
+    cut = f"stopped after {seconds:g} s: shorter may exist" if shrinker.out_of_time else None
+    return ShrinkResult(best, shrinker.attempts, len(schedule.events), True, cut)

@@ -1,5 +1,6 @@
-"""Search with Hypothesis: the run loop's choices come from Hypothesis, which shrinks a
-failing run to a short one.
+"""Search with Hypothesis: the run loop's choices come from Hypothesis in bulk (a byte
+string and a seed, see ``sim._hypothesis``), so that ``check`` searches what ``run``'s swarm
+strategy searches, at the same speed, and Hypothesis can shrink a failing run's decisions.
 
 ``check`` works inside a pytest test and outside it. Settings come from three profiles:
 ``rabble-dev`` (100 examples), ``rabble-ci`` (200, derandomised: the same examples every
@@ -11,7 +12,10 @@ takes. No example database: failures are kept as schedule files instead.
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 from hypothesis import (
@@ -27,7 +31,7 @@ from hypothesis.errors import Flaky
 
 from ..core import RabbleError
 from ..sim import DEFAULT_STEP_TIMEOUT, RunResult, Scenario, recorded, run
-from ..sim._hypothesis import HypothesisChooser, HypothesisDraws, StrategyDraw
+from ..sim._hypothesis import ByteDraws, HypothesisChooser
 
 PROFILES = {
     "rabble-dev": settings(max_examples=100),
@@ -61,6 +65,15 @@ class CheckReport:
         return self.failure is None
 
 
+StrategyDraw = Callable[[st.SearchStrategy[Any]], Any]
+"""The ``draw`` of a ``@st.composite`` strategy."""
+SEEDS = st.integers(0, 2**32 - 1)
+DECISIONS_PER_STEP = 3
+"""At most: a node fault's, an event's, a message fault's (an input's draws come on top)."""
+MAX_DECISION_BYTES = 4096
+"""Well within the bytes Hypothesis lets one example draw; a longer run's later decisions
+come from the drawn seed."""
+
 SUPPRESSED = [
     # Drawing an example is running a whole simulation, by design: it takes the time
     # the run takes, far more than Hypothesis expects a strategy to take.
@@ -82,49 +95,57 @@ def check(
     examples: int | None = None,
     profile: str | None = None,
     seed: int | None = None,
-    shrink_runs: int = 100,
+    shrink: bool = True,
+    shrink_seconds: float | None = 2.0,
     max_steps: int | None = None,
     step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
 ) -> CheckReport:
-    """Search ``scenario`` with Hypothesis; return the shrunk failing run, if any.
+    """Search ``scenario`` with Hypothesis; return the failing run it found, shrunk.
 
     ``examples`` overrides the profile's number of examples; ``seed`` fixes Hypothesis'
-    randomness, so that the same call finds the same failure. Hypothesis shrinks for at
-    most ``shrink_runs`` runs: on long scenarios each costs a whole run, and the delta
-    debugging that follows (``rabble_sim.schedule.shrink``) is cheaper per step.
-    ``max_steps`` overrides the scenario's bound; a step that takes longer than
-    ``step_timeout`` seconds is a violation.
+    randomness, so that the same call finds the same failure. Once a run fails, Hypothesis
+    shrinks it for at most ``shrink_seconds`` (None: no limit; not at all with
+    ``shrink=False``): each attempt
+    costs a whole run, and the delta debugging that follows
+    (``rabble_sim.schedule.shrink``) is cheaper per step. ``max_steps`` overrides the
+    scenario's bound; a step that takes longer than ``step_timeout`` seconds is a
+    violation.
     """
     name = profile or default_profile()
     if name not in PROFILES:
         raise RabbleError(f"unknown profile {name!r}: use one of {', '.join(PROFILES)}")
     report = CheckReport()
     limit = scenario.max_steps if max_steps is None else max_steps
-    failing: set[bytes] = set()  # the decisions of every failing run so far
-    shrinking = [0]
+    size = min(MAX_DECISION_BYTES, 2 * DECISIONS_PER_STEP * max(limit, 1))
+    failing: set[tuple[bytes, int]] = set()  # the draws of every failing run so far
+    deadline: list[float] = []  # when shrinking must stop, once a run failed
 
     @st.composite
-    def runs(draw: StrategyDraw) -> RunResult:
-        # The whole run is drawn: every decision it makes is a draw of this strategy.
-        chooser = HypothesisChooser(HypothesisDraws(draw), scenario.faults, max_steps=limit)
-        return run(scenario, chooser, max_steps=limit, messages=False, step_timeout=step_timeout)
+    def runs(draw: StrategyDraw) -> tuple[tuple[bytes, int], RunResult | None]:
+        # A run's decisions, drawn in bulk: a byte string Hypothesis shrinks by deleting
+        # and lowering, and a seed for any decisions beyond it.
+        key = (draw(st.binary(min_size=size // 2, max_size=size)), draw(SEEDS))
+        if deadline and time.monotonic() > deadline[0] and key not in failing:
+            # Out of shrinking time: a new attempt "passes" at once, without a run, so
+            # that Hypothesis settles on the best failure it has (replaying a known failure
+            # still fails, or Hypothesis would call the test flaky); delta debugging goes
+            # on from there.
+            return key, None
+        chooser = HypothesisChooser(ByteDraws(*key), scenario.faults)
+        result = run(scenario, chooser, max_steps=limit, messages=False, step_timeout=step_timeout)
+        return key, result
 
-    def one_run(result: RunResult) -> None:
+    def one_run(drawn: tuple[tuple[bytes, int], RunResult | None]) -> None:
+        key, result = drawn
+        if result is None:
+            return
         report.runs += 1
         report.steps += result.steps
         report.events.update(result.trace.counts())
-        assert result.decisions is not None
-        choices = result.decisions.tobytes()
-        if failing:
-            shrinking[0] += 1
-            if shrinking[0] > shrink_runs and choices not in failing:
-                # Out of shrinking budget: every new attempt "passes", so Hypothesis
-                # settles on the best failure it has (replaying a known failure still
-                # fails, or Hypothesis would call the test flaky); delta debugging
-                # goes on from there.
-                return
         if result.violation is not None:
-            failing.add(choices)
+            failing.add(key)
+            if not deadline and shrink_seconds is not None:
+                deadline.append(time.monotonic() + shrink_seconds)
             # Hypothesis replays its shrunk example last: the last failing run is it.
             report.failure = result
             raise _Found(str(result.violation))
@@ -141,7 +162,11 @@ def check(
         # The explain phase traces every line of every run while shrinking (sys.settrace
         # before Python 3.12): it makes shrinking many times slower, and a simulation runs
         # the same lines whether it fails or not, so it would explain nothing.
-        phases=[phase for phase in PROFILES[name].phases if phase is not Phase.explain],
+        phases=[
+            phase
+            for phase in PROFILES[name].phases
+            if phase is not Phase.explain and (shrink or phase is not Phase.shrink)
+        ],
     )(given(runs())(one_run))
     if seed is not None:
         test = seed_for(seed)(test)

@@ -1,102 +1,76 @@
-"""The Hypothesis chooser: every decision of a run is a Hypothesis draw, which Hypothesis
-then shrinks.
+"""The Hypothesis chooser: a run's decisions as one byte string that Hypothesis draws in
+bulk and shrinks by deleting and lowering bytes.
 
 Imported only when used (``rabble_sim.search.check`` does), so that the simulator itself
-never imports Hypothesis. It uses Hypothesis' public API only: a run is built inside a
-``@st.composite`` strategy, whose ``draw`` this chooser calls. "One of n" is
-``st.integers(0, n - 1)``, whose simplest value is 0. A weighted decision is made with
-fair coins (``st.booleans()``, true half the time, False simplest): they pick a binary
-fraction bit by bit until it falls inside one outcome's share of [0, 1), the shares laid
-out with the simplest outcome's first. So outcomes come true to their probabilities,
-which Hypothesis' integers and floats are not (both lean hard towards small values), and
-all coins False is the simplest outcome.
+never imports Hypothesis; it uses Hypothesis' public API only (``runs`` is a strategy built
+with ``st.composite``). A run draws a seed and a byte string. Each decision reads two bytes,
+big-endian (four for a "one of n" with n above 65,536): "one of n" is the value modulo n, a
+weighted decision the value as a fraction of 65,536 against the outcomes' shares, the
+simplest outcome's first, so that zero bytes are always the simplest outcome (the oldest
+message, no fault). Hypothesis generates uniform bytes, so every decision is as likely as in a
+seeded run, and the fault mix is drawn as the swarm strategy draws it: ``check`` searches the
+same space as ``run``. Past the end of the bytes, decisions come from a generator seeded with
+the drawn seed, so a run is as long as a seeded one however many bytes Hypothesis generated.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
-from typing import Any
-
-import attrs
-from hypothesis import strategies as st
+import random
+from collections.abc import Sequence
 
 from ._choosers import DrawingChooser, Draws
-from ._events import Event
 from ._scenario import Faults
-from ._world import World
+from ._swarm import swarm_mix
 
-StrategyDraw = Callable[[st.SearchStrategy[Any]], Any]
-"""The ``draw`` of a ``@st.composite`` strategy."""
-_COIN = st.booleans()
-
-
-@functools.lru_cache(maxsize=512)
-def _indexes(n: int) -> st.SearchStrategy[int]:
-    return st.integers(0, n - 1)
+SPAN = 1 << 16
+"""The values one decision's two bytes can take."""
 
 
-class HypothesisDraws:
-    """Decisions drawn from Hypothesis."""
+class ByteDraws:
+    """Decisions read from ``decisions``, then drawn from a generator seeded with ``seed``."""
 
-    def __init__(self, draw: StrategyDraw) -> None:
-        self._draw = draw
+    def __init__(self, decisions: bytes, seed: int) -> None:
+        self._bytes = decisions
+        self._at = 0
+        self._rest = random.Random(seed).random
 
     def choose(self, n: int) -> int:
-        value: int = self._draw(_indexes(n))
-        return value
+        if n <= SPAN:
+            value = self._read(2)
+            return int(self._rest() * n) if value is None else value % n
+        value = self._read(4)
+        return int(self._rest() * n) if value is None else value % n
 
     def weighted(self, probabilities: Sequence[float]) -> int:
-        edges = []  # the upper edge of each outcome's share, the simplest outcome's first
-        edge = 1.0 - sum(probabilities)
-        for p in (0.0, *probabilities):
+        value = self._read(2)
+        r = self._rest() if value is None else value / SPAN
+        edge = 1.0 - sum(probabilities)  # the simplest outcome's share comes first
+        if r < edge:
+            return 0
+        for i, p in enumerate(probabilities, 1):
             edge += p
-            edges.append(edge)
-        edges[-1] = 1.0
-        low, high = 0.0, 1.0
-        while True:
-            outcome = next(i for i, upper in enumerate(edges) if low < upper)
-            if high <= edges[outcome] or high - low < 1e-12:
-                return outcome
-            middle = (low + high) / 2
-            if self._draw(_COIN):
-                low = middle
-            else:
-                high = middle
+            if r < edge:
+                return i
+        return len(probabilities)
+
+    def _read(self, size: int) -> int | None:
+        at = self._at
+        if at + size > len(self._bytes):
+            self._at = len(self._bytes)
+            return None
+        self._at = at + size
+        return int.from_bytes(self._bytes[at : at + size], "big")
 
 
 class HypothesisChooser(DrawingChooser):
-    """The policy over ``draws`` (``HypothesisDraws`` in a search).
+    """The policy over ``draws`` (``ByteDraws`` in a search), with a fault mix of its own
+    drawn first from ``faults`` as the swarm strategy draws one (each fault off being the
+    simplest)."""
 
-    The run is while-shaped: before each step it decides whether to go on (going on is
-    likely; stopping is the simplest), so that cutting a run short, or deleting a stretch
-    of its draws, is a valid shrink. The fault mix (swarm testing) is decided first, each
-    fault off being simplest, so that shrinking also turns faults off.
-    """
-
-    def __init__(self, draws: Draws, faults: Faults, *, max_steps: int) -> None:
+    def __init__(self, draws: Draws, faults: Faults) -> None:
         super().__init__(draws)
-        self.max_steps = max_steps
         self._base = faults
-        self._go_on = 1.0 - 1.0 / max(max_steps, 2)
-        self.faults = self._mix(faults)
+        self.faults = swarm_mix(faults, self)
 
     def again(self, draws: Draws) -> HypothesisChooser:
-        return HypothesisChooser(draws, self._base, max_steps=self.max_steps)
-
-    def _mix(self, faults: Faults) -> Faults:
-        def keep() -> bool:
-            return self.weighted([0.75]) == 1
-
-        return attrs.evolve(
-            faults,
-            drop=faults.drop if faults.drop and keep() else 0.0,
-            duplicate=faults.duplicate if faults.duplicate and keep() else 0.0,
-            crash=faults.crash if faults.crash and keep() else 0,
-            partition=faults.partition and keep(),
-        )
-
-    def next_event(self, world: World) -> Event | None:
-        if self.weighted([self._go_on]) == 0:
-            return None
-        return super().next_event(world)
+        return HypothesisChooser(draws, self._base)

@@ -9,6 +9,8 @@ its rate in others, covers more of the space in the same number of runs.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
+from typing import Protocol
 
 import attrs
 
@@ -34,6 +36,33 @@ def swarm_faults(base: Faults, seed: int) -> Faults:
         duplicate=scaled(base.duplicate),
         crash=rng.randint(0, base.crash),
         partition=base.partition and rng.random() < 0.75,
+        crash_rate=scaled(base.crash_rate, RATE_SCALES),
+        restart_rate=scaled(base.restart_rate, RATE_SCALES),
+        partition_rate=scaled(base.partition_rate, RATE_SCALES),
+        heal_rate=scaled(base.heal_rate, RATE_SCALES),
+    )
+
+
+class Decider(Protocol):
+    def choose(self, n: int) -> int: ...
+
+    def weighted(self, probabilities: Sequence[float]) -> int: ...
+
+
+def swarm_mix(base: Faults, decider: Decider) -> Faults:
+    """A fault mix as ``swarm_faults`` draws one, each choice made by ``decider`` (a
+    chooser's choke point), its simplest outcome the lightest mix: each fault off, each
+    rate halved."""
+
+    def scaled(p: float, scales: tuple[float, ...] = SCALES) -> float:
+        return min(1.0, p * scales[decider.choose(len(scales))]) if p else 0.0
+
+    return attrs.evolve(
+        base,
+        drop=scaled(base.drop),
+        duplicate=scaled(base.duplicate),
+        crash=decider.choose(base.crash + 1) if base.crash else 0,
+        partition=base.partition and decider.weighted([0.75]) == 1,
         crash_rate=scaled(base.crash_rate, RATE_SCALES),
         restart_rate=scaled(base.restart_rate, RATE_SCALES),
         partition_rate=scaled(base.partition_rate, RATE_SCALES),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import importlib
+from collections import Counter
+
+import pytest
 
 from rabble_sim import run
 from rabble_sim.schedule import Schedule, load_scenario, replay, shrink
 from rabble_sim.search import check
-from rabble_sim.sim import PCTChooser, RandomChooser, RecordedDraws
-from rabble_sim.sim._hypothesis import HypothesisChooser, HypothesisDraws
+from rabble_sim.sim import PCTChooser, RandomChooser, RecordedDraws, Scenario
+from rabble_sim.sim._hypothesis import ByteDraws, HypothesisChooser
 
 
 def test_check_finds_and_shrinks_the_echo_bug() -> None:
@@ -34,63 +37,68 @@ def test_check_passes_a_correct_scenario() -> None:
     assert report.ok and report.runs >= 20
 
 
-class ScriptedDraws:
-    """Answers each weighted decision from a script (then the simplest), and every "one
-    of n" with the simplest, 0."""
-
-    def __init__(self, weighted: list[int]) -> None:
-        self.script = weighted
-
-    def choose(self, n: int) -> int:
-        return 0
-
-    def weighted(self, probabilities: Sequence[float]) -> int:
-        return self.script.pop(0) if self.script else 0
-
-
-def test_a_hypothesis_run_is_while_shaped() -> None:
-    scenario = load_scenario("protocols.echo:bug_shared_cache")
-    # The fault mix (drops, duplicates, crashes: all decided off), then "go on" for three
-    # steps, then "stop". With no fault on, each step decides only which message to deliver.
-    draws = ScriptedDraws([0] * 3 + [1, 1, 1, 0])
-    result = run(
-        scenario, HypothesisChooser(draws, scenario.faults, max_steps=100), check_liveness=False
-    )
-    assert result.steps == 3
-    assert [e.kind for e in result.events()] == ["deliver"] * 3, "index 0: the oldest message"
-    # With every draw at its simplest, the run does nothing at all.
-    empty = run(
-        scenario,
-        HypothesisChooser(ScriptedDraws([]), scenario.faults, max_steps=100),
-        check_liveness=False,
-    )
-    assert empty.steps == 0
+def test_zero_bytes_are_the_simplest_decisions_and_the_lightest_fault_mix() -> None:
+    draws = ByteDraws(bytes(64), seed=3)
+    assert [draws.choose(5), draws.weighted([0.75]), draws.choose(70_000)] == [0, 0, 0]
+    scenario = load_scenario("protocols.omega:bug_round_not_persisted")
+    mix = HypothesisChooser(ByteDraws(bytes(64), seed=3), scenario.faults).faults
+    assert (mix.drop, mix.duplicate, mix.crash, mix.partition) == (0.0, 0.0, 0, False)
+    # Drops and duplicates twice as likely, the most crashes, partitions on: the heaviest.
+    heaviest = bytes([0, 3, 0, 3, 0, 2, 255, 255])
+    heavy = HypothesisChooser(ByteDraws(heaviest, seed=3), scenario.faults).faults
+    assert heavy.drop == 2 * scenario.faults.drop and heavy.duplicate == 2 * scenario.faults.drop
+    assert heavy.crash == scenario.faults.crash and heavy.partition
 
 
-def coins(*flips: bool) -> Callable[[object], object]:
-    """A composite strategy's ``draw`` that answers fair coins from ``flips`` (then False,
-    the simplest) and integers with their lowest value."""
-    script = list(flips)
-
-    def draw(strategy: object) -> object:
-        if "booleans" in repr(strategy):
-            return script.pop(0) if script else False
-        return 0
-
-    return draw
+def test_byte_decisions_come_true_to_their_probabilities() -> None:
+    # Every two-byte value once: the shares are exact, as uniform bytes make them.
+    every = b"".join(v.to_bytes(2, "big") for v in range(1 << 16))
+    weighted, chosen = ByteDraws(every, seed=0), ByteDraws(every, seed=0)
+    outcomes = Counter(weighted.weighted([0.2, 0.1]) for _ in range(1 << 16))
+    assert [round(outcomes[i] / (1 << 16), 3) for i in range(3)] == [0.7, 0.2, 0.1]
+    thirds = Counter(chosen.choose(3) for _ in range(1 << 16))
+    assert max(thirds.values()) - min(thirds.values()) <= 1
 
 
-def test_weighted_decisions_are_fair_coins_with_the_simplest_outcome_at_all_false() -> None:
-    assert HypothesisDraws(coins()).weighted([0.75]) == 0, "all False: the simplest"
-    assert HypothesisDraws(coins(True)).weighted([0.75]) == 1, "[0.5, 1) is the 0.75 share"
-    assert HypothesisDraws(coins(False, True)).weighted([0.75]) == 1, "[0.25, 0.5)"
-    # 0.01 to stop, 0.99 to go on: one True coin goes on; stopping takes seven False.
-    assert HypothesisDraws(coins(True)).weighted([0.99]) == 1
-    assert HypothesisDraws(coins(*[False] * 5, True)).weighted([0.99]) == 1
-    assert HypothesisDraws(coins(*[False] * 7)).weighted([0.99]) == 0
-    # Three outcomes: [0, 0.7) simplest, [0.7, 0.9) the first fault, [0.9, 1) the second.
-    assert HypothesisDraws(coins(True, False, True, True, True)).weighted([0.2, 0.1]) == 1
-    assert HypothesisDraws(coins(True, True, True, True)).weighted([0.2, 0.1]) == 2
+def test_past_its_bytes_a_run_decides_from_its_seed() -> None:
+    def decisions(prefix: bytes, seed: int) -> list[int]:
+        draws = ByteDraws(prefix, seed)
+        return [draws.choose(1000) for _ in range(20)]
+
+    assert decisions(b"", 7) == decisions(b"", 7)
+    assert decisions(b"", 7) != decisions(b"", 8)
+    assert decisions(b"\x00\x05", 7)[0] == 5
+    assert decisions(b"\x00\x05", 7)[1:] == decisions(b"", 7)[:19]
+
+
+BUGS = [
+    f"{module}:{name}"
+    for module in ("protocols.echo", "protocols.omega", "protocols.sets", "protocols.vr")
+    for name, value in sorted(vars(importlib.import_module(module)).items())
+    if name.startswith("bug_") and isinstance(value, Scenario)
+]
+
+
+@pytest.mark.parametrize("reference", BUGS)
+def test_check_finds_every_reference_bug_with_its_default_examples(reference: str) -> None:
+    scenario = load_scenario(reference)
+    report = check(scenario, seed=0, shrink=False, profile="rabble-dev")
+    assert report.failure is not None and report.failure.violation is not None
+    assert report.runs <= 100
+    found = Schedule.from_run(report.failure, reference)
+    assert replay(found, scenario).reproduces(found)
+
+
+def test_shrinking_stops_when_its_time_is_up_and_says_so() -> None:
+    reference = "protocols.omega:bug_round_not_persisted"
+    scenario = load_scenario(reference)
+    report = check(scenario, seed=1, shrink=False)
+    assert report.failure is not None
+    found = Schedule.from_run(report.failure, reference)
+    result = shrink(found, scenario, seconds=0.0)
+    assert result.reproduced is True
+    assert result.note == "stopped after 0 s: shorter may exist"
+    assert result.attempts == 1, "the one replay that checks the failure reproduces"
 
 
 def test_a_run_is_made_again_from_its_decisions_alone() -> None:
