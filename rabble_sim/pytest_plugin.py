@@ -1,26 +1,40 @@
 """The pytest plugin: schedule files as tests, and fixtures for scenario tests.
 
-Every ``*.json`` under a ``regressions/`` or ``schedules/`` folder is collected as one
-test that replays it. A regression passes once its violation no longer occurs (the bug
-is fixed); a schedule with ``"expect": "violation"`` (a known-bug demonstration) passes
-only while its violation reproduces; any other schedule passes while it replays without
-a violation.
+Every rabble-sim schedule file (a ``*.json`` whose ``format`` is a rabble-sim schedule's)
+under one of the folders named by the ``rabble_dirs`` ini option (``regressions`` and
+``schedules`` by default) is collected as one test that replays it; other JSON files there
+are left alone. A regression passes once its violation no longer occurs (the bug is
+fixed); a schedule with ``"expect": "violation"`` (a known-bug demonstration) passes only
+while its violation reproduces; any other schedule passes while it replays without a
+violation. A replay that no longer fits its schedule fails either way.
 
     def test_lock_server(rabble_sweep):
         rabble_sweep(scenario)          # fails the test with the violation and its schedule
+
+    def test_the_known_bug(rabble_sweep):
+        rabble_sweep(bug_scenario, expect="violation")   # passes while the bug is found
+
+A developer's sweeps start from a new seed each session (printed in the header; repeat one
+with ``--rabble-seed``); on CI (as Hypothesis tells it: its ``ci`` profile is current) they
+start from 0, so that CI runs the same seeds every time.
 """
 
 from __future__ import annotations
 
+import json
+import random
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import attrs
 import pytest
+from hypothesis import settings
 
-from .core import RabbleError, UsageError
+from .core import RabbleError, UsageError, read_input_text
 from .schedule import (
     DIVERGENCES_SHOWN,
+    FORMAT,
     Schedule,
     check_against,
     load,
@@ -28,7 +42,12 @@ from .schedule import (
     replay,
     shrink,
 )
-from .search import STRATEGIES, SweepReport, sweep
+from .search import (
+    STRATEGIES,
+    SweepReport,
+    _profiles,  # noqa: F401  (registers the rabble-* profiles as the plugin loads)
+    sweep,
+)
 from .sim import Scenario, Trace, summarize
 
 Sweep = Callable[..., SweepReport]
@@ -61,16 +80,47 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="how many seeds rabble_sweep runs per scenario (default: 100)",
     )
     group.addoption(
+        "--rabble-seed",
+        type=int,
+        default=None,
+        help="the first seed of every rabble_sweep (default: 0 on CI, else a new one each "
+        "session, shown in the header)",
+    )
+    group.addoption(
         "--rabble-strategy",
         default="swarm",
-        choices=list(STRATEGIES),
+        choices=[*STRATEGIES, "hypothesis"],
         help="the strategy rabble_sweep searches with (default: swarm)",
     )
     group.addoption(
         "--rabble-save-dir",
         default=None,
-        help="where rabble_sweep saves failing schedules (default: regressions/<scenario>/)",
+        help="where rabble_sweep saves failing schedules, relative to the rootdir (default: "
+        "regressions/<scenario>/, or schedules/<scenario>/ for an expected violation)",
     )
+    parser.addini(
+        "rabble_dirs",
+        "folders whose rabble-sim schedule files are collected as tests",
+        type="args",
+        default=list(SCHEDULE_FOLDERS),
+    )
+
+
+FIRST_SEED = pytest.StashKey[int]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    chosen = config.getoption("--rabble-seed")
+    if chosen is None:
+        # A new first seed each session tries new schedules run after run; CI stays put.
+        on_ci = settings.get_current_profile_name() == "ci"
+        chosen = 0 if on_ci else random.SystemRandom().randrange(1_000_000)
+    config.stash[FIRST_SEED] = chosen
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    first = config.stash[FIRST_SEED]
+    return f"rabble-sim: sweeps start at seed {first} (repeat with --rabble-seed {first})"
 
 
 @pytest.fixture
@@ -81,46 +131,93 @@ def rabble_seeds(request: pytest.FixtureRequest) -> int:
 
 @pytest.fixture
 def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
-    """``rabble_sweep(scenario, seeds=None, reference=None)`` runs the scenario under
-    ``--rabble-seeds`` seeds and fails the test on the first violation, after saving its
-    schedule (named by ``reference``, ``MODULE:SCENARIO``, so that it can be replayed)."""
+    """``rabble_sweep(scenario, seeds=None, reference=None, expect=None)`` searches the
+    scenario under ``--rabble-seeds`` seeds from the session's first seed
+    (``--rabble-seed``), with ``--rabble-strategy``.
+
+    Without ``expect``, the first violation fails the test, after its shrunk schedule is
+    saved under ``regressions/<scenario>/`` (named by ``reference``, ``MODULE:SCENARIO``,
+    so that it can be replayed). With ``expect="violation"`` (a known bug), finding it
+    passes the test and saves the schedule, marked ``"expect": "violation"``, under
+    ``schedules/<scenario>/``: a demonstration that passes while the bug reproduces; not
+    finding it fails the test."""
     save_dir = request.config.getoption("--rabble-save-dir")
     strategy = request.config.getoption("--rabble-strategy")
+    first = request.config.stash[FIRST_SEED]
     root = request.config.rootpath
 
     def run_sweep(
-        scenario: Scenario, seeds: range | None = None, reference: str | None = None
+        scenario: Scenario,
+        seeds: range | None = None,
+        reference: str | None = None,
+        expect: str | None = None,
     ) -> SweepReport:
-        report = sweep(
-            scenario, seeds if seeds is not None else range(rabble_seeds), strategy=strategy
-        )
+        if expect not in (None, "violation"):
+            raise UsageError(f'expect is "violation" or None, not {expect!r}')
+        chosen = seeds if seeds is not None else range(first, first + rabble_seeds)
+        report = _search(scenario, chosen, strategy)
         failure = report.failure
-        if failure is not None and failure.violation is not None:
-            ref = reference or reference_of(scenario)
-            directory = Path(save_dir) if save_dir else root / "regressions" / scenario.name
-            found = Schedule.from_run(failure, ref)
-            shrunk = shrink(found, scenario)
-            saved = shrunk.schedule
-            path = saved.save(directory)
-            v, first = saved.violation, failure.violation
-            assert v is not None
-            steps = len(saved.events)
-            origin = (
-                f"shrunk to {steps} step{'s' * (steps != 1)} from {failure.steps}"
-                if shrunk.reproduced
-                else f"not shrunk: {shrunk.note}"
-            )
-            if (v["check"], v["message"]) != (first.check, first.message):
-                origin += f", which failed at step {first.step} with {first}"
-            pytest.fail(
-                f"{scenario.name}: seed {failure.seed}, step {v.get('step')}: "
-                f"{v['check']}: {v['message']}\n({origin})\n"
-                f"schedule saved: {path}\nreplay it with: rabble-sim replay {path}",
-                pytrace=False,
-            )
-        return report
+        if failure is None or failure.violation is None:
+            if expect == "violation":
+                pytest.fail(
+                    f"{scenario.name}: the known bug was not found in {report.seeds} "
+                    f"{'examples' if strategy == 'hypothesis' else 'seeds'} ({chosen})",
+                    pytrace=False,
+                )
+            return report
+        ref = reference or reference_of(scenario)
+        folder = "schedules" if expect else "regressions"
+        directory = (
+            root / (save_dir or folder) / scenario.name if not save_dir else (root / save_dir)
+        )
+        found = Schedule.from_run(failure, ref)
+        shrunk = shrink(found, scenario)
+        saved = (
+            shrunk.schedule if expect is None else attrs.evolve(shrunk.schedule, expect="violation")
+        )
+        path = _shown(saved.save(directory))
+        if expect is not None:
+            return report
+        v, first_violation = saved.violation, failure.violation
+        assert v is not None
+        steps = len(saved.events)
+        origin = (
+            f"shrunk to {steps} step{'s' * (steps != 1)} from {failure.steps}"
+            if shrunk.reproduced
+            else f"not shrunk: {shrunk.note}"
+        )
+        if (v["check"], v["message"]) != (first_violation.check, first_violation.message):
+            origin += f", which failed at step {first_violation.step} with {first_violation}"
+        pytest.fail(
+            f"{scenario.name}: seed {failure.seed}, step {v.get('step')}: "
+            f"{v['check']}: {v['message']}\n({origin})\n"
+            f"schedule saved: {path}\nreplay it with: rabble-sim replay {path}\n"
+            f"debug it with: rabble-sim debug {path}",
+            pytrace=False,
+        )
 
     return run_sweep
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the current directory when it is below it: what to type."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _search(scenario: Scenario, seeds: range, strategy: str) -> SweepReport:
+    """A seed sweep, or, for ``hypothesis``, a Hypothesis search of as many examples."""
+    if strategy != "hypothesis":
+        return sweep(scenario, seeds, strategy=strategy)
+    from .search._check import check  # noqa: PLC0415  (the sweep never needs it)
+
+    found = check(scenario, examples=max(len(seeds), 1), seed=seeds.start)
+    report = SweepReport("hypothesis", seeds=found.runs, steps=found.steps)
+    report.events.update(found.events)
+    report.failure = found.failure
+    return report
 
 
 SCHEDULE_FOLDERS = ("regressions", "schedules")
@@ -128,17 +225,38 @@ CONTEXT = 6  # events shown on each side of the failing step
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix == ".json" and in_schedule_folder(file_path, parent.config.rootpath):
+    config = parent.config
+    folders = config.getini("rabble_dirs")
+    if (
+        file_path.suffix == ".json"
+        and in_schedule_folder(file_path, config.rootpath, folders)
+        and is_schedule_file(file_path)
+    ):
         return ScheduleFile.from_parent(parent, path=file_path)
     return None
 
 
-def in_schedule_folder(path: Path, root: Path) -> bool:
+def in_schedule_folder(path: Path, root: Path, folders: Sequence[str] = SCHEDULE_FOLDERS) -> bool:
     try:
         parts = path.relative_to(root).parts
     except ValueError:
         parts = path.parts
-    return any(part in SCHEDULE_FOLDERS for part in parts[:-1])
+    return any(part in folders for part in parts[:-1])
+
+
+def is_schedule_file(path: Path) -> bool:
+    """Whether ``path`` is a rabble-sim schedule file, or looks like a broken one (which
+    its test then reports): any other JSON file is none of rabble-sim's business."""
+    try:
+        text = read_input_text(path, "schedule")
+    except RabbleError:
+        return True  # unreadable: the test says why
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return "rabble-sim/schedule" in text[:4096]
+    fmt = data.get("format") if isinstance(data, dict) else None
+    return isinstance(fmt, str) and fmt.startswith(FORMAT.split("@")[0])
 
 
 def scenario_folders(path: Path, root: Path) -> list[Path]:

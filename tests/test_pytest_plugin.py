@@ -52,7 +52,7 @@ def test_a_passing_scenario_runs_the_requested_seeds(pytester: pytest.Pytester) 
     pytester.makepyfile(test_greet=TESTS.format(limit=2))
     result = pytester.runpytest("--rabble-seeds", "7", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
-    for strategy in ("random", "pct"):
+    for strategy in ("random", "pct", "hypothesis"):
         pytester.runpytest("--rabble-seeds", "7", "--rabble-strategy", strategy).assert_outcomes(
             passed=1
         )
@@ -62,7 +62,9 @@ def test_a_violation_fails_the_test_and_saves_a_replayable_schedule(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(test_greet=TESTS.format(limit=1))
-    result = pytester.runpytest("--rabble-seeds", "3", "--rabble-save-dir", "saved")
+    result = pytester.runpytest(
+        "--rabble-seeds", "3", "--rabble-seed", "0", "--rabble-save-dir", "saved"
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["*greet: seed 0, step 2: at_most_one_greeting: too many greetings*"]
@@ -151,7 +153,9 @@ def test_a_failing_sweep_reports_the_violation_of_the_schedule_it_saved(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(test_noisy=NOISY)
-    result = pytester.runpytest("--rabble-seeds", "1", "--rabble-save-dir", "saved")
+    result = pytester.runpytest(
+        "--rabble-seeds", "1", "--rabble-seed", "0", "--rabble-save-dir", "saved"
+    )
     result.assert_outcomes(failed=1)
     (saved,) = Path(pytester.path, "saved").glob("*.json")
     schedule = json.loads(saved.read_text())
@@ -192,7 +196,9 @@ def test_a_failure_that_does_not_reproduce_is_saved_as_found_and_said_not_shrunk
 ) -> None:
     # The sweep's run and its recording fail; the shrinker's replay, the third run, passes.
     pytester.makepyfile(test_forgetful=FORGETFUL)
-    result = pytester.runpytest("--rabble-seeds", "1", "--rabble-save-dir", "saved")
+    result = pytester.runpytest(
+        "--rabble-seeds", "1", "--rabble-seed", "0", "--rabble-save-dir", "saved"
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*(not shrunk: replaying it did not fail the same check again*"])
     result.stdout.no_fnmatch_line("*shrunk to*")
@@ -363,3 +369,98 @@ def test_two_projects_with_one_module_name_are_not_replayed_against_the_wrong_on
             "give the two modules different names",
         ]
     )
+
+
+KNOWN_BUG = TESTS.replace(
+    """def test_greet(rabble_sweep, rabble_seeds):
+    report = rabble_sweep(scenario, reference="test_greet:scenario")
+    assert report.seeds == rabble_seeds""",
+    """def test_the_known_bug(rabble_sweep):
+    rabble_sweep(scenario, reference="test_greet:scenario", expect="violation")""",
+)
+
+
+def test_a_known_bug_test_passes_when_the_bug_is_found_and_keeps_it_under_schedules(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_greet=KNOWN_BUG.format(limit=1))
+    pytester.runpytest("test_greet.py").assert_outcomes(passed=1)
+    (saved,) = Path(pytester.path, "schedules", "greet").glob("*.json")
+    assert json.loads(saved.read_text())["expect"] == "violation"
+    assert not Path(pytester.path, "regressions").exists(), "a known bug is no regression"
+    # The demonstration is itself a test, which passes while the bug reproduces.
+    pytester.runpytest("schedules").assert_outcomes(passed=1)
+
+
+def test_a_known_bug_test_fails_when_the_bug_is_not_found(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_greet=KNOWN_BUG.format(limit=2))
+    result = pytester.runpytest("test_greet.py", "--rabble-seeds", "5")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*greet: the known bug was not found in 5 seeds*"])
+
+
+def test_only_rabble_sim_schedules_are_collected_from_the_configured_folders(
+    pytester: pytest.Pytester,
+) -> None:
+    path = saved_schedule(pytester, "regressions/counter")
+    for folder in ("regressions", "schedules"):
+        unrelated = pytester.mkdir(folder) if folder == "schedules" else Path(pytester.path, folder)
+        unrelated.joinpath("nightly.json").write_text('{"jobs": ["build"]}')
+        unrelated.joinpath("other.json").write_text('{"format": "someone-else@2"}')
+    pytester.runpytest("regressions", "schedules").assert_outcomes(failed=1)  # the counter bug
+    # Another folder, named in the ini file: the same schedule is collected from there only.
+    moved = pytester.mkdir("known").joinpath(path.name)
+    path.rename(moved)
+    pytester.makeini("[pytest]\nrabble_dirs = known\n")
+    pytester.runpytest("known", "regressions").assert_outcomes(failed=1)
+
+
+def test_sweeps_start_from_a_new_seed_each_session_except_on_ci(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_greet=TESTS.format(limit=2))
+
+    def first_seed(*args: str) -> str:
+        result = pytester.runpytest_subprocess("test_greet.py", "--rabble-seeds", "2", *args)
+        result.assert_outcomes(passed=1)
+        (line,) = [line for line in result.outlines if line.startswith("rabble-sim: sweeps")]
+        return line
+
+    for name in ("CI", "GITHUB_ACTIONS", "TF_BUILD", "BUILDKITE", "CIRCLECI", "GITLAB_CI"):
+        monkeypatch.delenv(name, raising=False)
+    sessions = {first_seed() for _ in range(3)}
+    assert len(sessions) > 1, "three sessions, one first seed"
+    assert first_seed("--rabble-seed", "42") == (
+        "rabble-sim: sweeps start at seed 42 (repeat with --rabble-seed 42)"
+    )
+    monkeypatch.setenv("CI", "true")
+    assert first_seed() == "rabble-sim: sweeps start at seed 0 (repeat with --rabble-seed 0)"
+
+
+def test_the_save_dir_is_relative_to_the_rootdir(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(test_greet=TESTS.format(limit=1))
+    sub = pytester.mkdir("sub")
+    monkeypatch.chdir(sub)
+    result = pytester.runpytest(
+        str(Path(pytester.path, "test_greet.py")), "--rabble-seeds", "3",
+        "--rabble-save-dir", "saved", "--rootdir", str(pytester.path),
+    )  # fmt: skip
+    result.assert_outcomes(failed=1)
+    assert len(list(Path(pytester.path, "saved").glob("*.json"))) == 1
+    assert not Path(sub, "saved").exists()
+
+
+def test_the_rabble_profiles_exist_as_soon_as_the_plugin_loads(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_profile="""
+from hypothesis import settings
+
+def test_profile():
+    assert settings.default.max_examples == 200 and settings.default.derandomize
+"""
+    )
+    result = pytester.runpytest_subprocess("--hypothesis-profile=rabble-ci")
+    result.assert_outcomes(passed=1)

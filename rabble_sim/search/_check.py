@@ -11,7 +11,6 @@ takes. No example database: failures are kept as schedule files instead.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -32,22 +31,7 @@ from hypothesis.errors import Flaky
 from ..core import RabbleError
 from ..sim import DEFAULT_STEP_TIMEOUT, RunResult, Scenario, recorded, run
 from ..sim._hypothesis import ByteDraws, HypothesisChooser
-
-PROFILES = {
-    "rabble-dev": settings(max_examples=100),
-    "rabble-ci": settings(max_examples=200, derandomize=True),
-    "rabble-nightly": settings(max_examples=10_000),
-}
-for _name, _profile in PROFILES.items():
-    settings.register_profile(_name, _profile)
-
-
-def default_profile() -> str:
-    """``RABBLE_SIM_PROFILE`` if set, else ``rabble-ci`` on CI, else ``rabble-dev``."""
-    chosen = os.environ.get("RABBLE_SIM_PROFILE")
-    if chosen:
-        return chosen
-    return "rabble-ci" if os.environ.get("CI") else "rabble-dev"
+from ._profiles import PROFILES, default_profile
 
 
 @attrs.define
