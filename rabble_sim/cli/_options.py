@@ -19,6 +19,13 @@ save_dir_option = click.option(
 no_shrink_option = click.option(
     "--no-shrink", is_flag=True, help="Save the failing run as found, without shrinking it."
 )
+expect_option = click.option(
+    "--expect",
+    type=click.Choice(["violation"]),
+    default=None,
+    help="A known bug: exit 0 when a violation is found (saved under schedules/<scenario>/, "
+    'marked "expect": "violation"), 1 when none is.',
+)
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
 )

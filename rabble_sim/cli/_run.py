@@ -18,7 +18,13 @@ from ..schedule import Schedule, load_scenario, shrink
 from ..search import STRATEGIES, SweepReport, sweep
 from ..sim import RunResult, Scenario, Violation
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
-from ._options import json_option, no_shrink_option, save_dir_option, step_timeout_option
+from ._options import (
+    expect_option,
+    json_option,
+    no_shrink_option,
+    save_dir_option,
+    step_timeout_option,
+)
 from ._report import console, print_json, show_counts, show_violation, violation_json
 
 CHECK_SHRINK_SECONDS = 6.0
@@ -92,11 +98,12 @@ max_steps_option = click.option(
 @step_timeout_option
 @save_dir_option
 @no_shrink_option
+@expect_option
 @json_option
 def run(
     reference: str, seeds: int | None, seed: int | None, strategy: str, depth: int,
     max_steps: int | None, step_timeout: float | None,
-    save_dir: Path | None, no_shrink: bool, as_json: bool,
+    save_dir: Path | None, no_shrink: bool, expect: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Run MODULE:SCENARIO under seed after seed until a check fails.
 
@@ -126,7 +133,7 @@ def run(
         )
     _finish(
         scenario, reference, outcome, started, limits,
-        save_dir=save_dir, no_shrink=no_shrink, as_json=as_json,
+        save_dir=save_dir, no_shrink=no_shrink, expect=expect, as_json=as_json,
     )  # fmt: skip
 
 
@@ -161,13 +168,15 @@ def run(
     default=CHECK_SHRINK_SECONDS,
     show_default=True,
     metavar="SECONDS",
-    help="How long shrinking may take, Hypothesis' and delta debugging's together (0: no limit).",
+    help="How long shrinking a failure may take (0: no limit).",
 )
+@expect_option
 @json_option
 def check_command(
     reference: str, examples: int | None, seed: int | None, profile: str | None,
     max_steps: int | None, step_timeout: float | None,
-    save_dir: Path | None, no_shrink: bool, shrink_seconds: float, as_json: bool,
+    save_dir: Path | None, no_shrink: bool, shrink_seconds: float, expect: str | None,
+    as_json: bool,
 ) -> None:  # fmt: skip
     """Search MODULE:SCENARIO with Hypothesis, shrink what fails, and save it.
 
@@ -186,7 +195,7 @@ def check_command(
     )  # fmt: skip
     _finish(
         scenario, reference, outcome, started, limits,
-        save_dir=save_dir, no_shrink=no_shrink, as_json=as_json,
+        save_dir=save_dir, no_shrink=no_shrink, expect=expect, as_json=as_json,
     )  # fmt: skip
 
 
@@ -247,7 +256,7 @@ def _sweep(
 
 def _finish(
     scenario: Scenario, reference: str, outcome: Outcome, started: float, limits: _Limits, *,
-    save_dir: Path | None, no_shrink: bool, as_json: bool,
+    save_dir: Path | None, no_shrink: bool, expect: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     seconds = time.perf_counter() - started  # the search alone, for steps per second
     if outcome.failure is not None:
@@ -262,13 +271,20 @@ def _finish(
             schedule, outcome.shrink_note = shrunk.schedule, shrunk.note
         outcome.shrunk_to = len(schedule.events)
         outcome.saved = _saved_violation(schedule, outcome.failure)
-        directory = save_dir if save_dir is not None else Path("regressions") / scenario.name
-        outcome.schedule = schedule.save(directory)
+        folder = "schedules" if expect else "regressions"
+        directory = save_dir if save_dir is not None else Path(folder) / scenario.name
+        outcome.schedule = attrs.evolve(schedule, expect=expect).save(directory)
     if as_json:
-        print_json(_json(outcome, seconds))
+        data = _json(outcome, seconds)
+        if expect:
+            data["expect"] = expect
+        print_json(data)
     else:
         _show(reference, outcome, seconds)
-    sys.exit(EXIT_OK if outcome.failure is None else EXIT_VIOLATION)
+        if expect and outcome.failure is None:
+            console.print("[bold red]the known bug was not found[/]: --expect violation")
+    found = outcome.failure is not None
+    sys.exit(EXIT_OK if found == bool(expect) else EXIT_VIOLATION)
 
 
 @contextlib.contextmanager
@@ -337,6 +353,7 @@ def _show(reference: str, outcome: Outcome, seconds: float) -> None:
             console.print(f"  the run that found it: {escape(str(found))}")
         console.print(f"  schedule saved: [bold]{escape(str(outcome.schedule))}[/]")
         console.print(f"  replay it with: rabble-sim replay {escape(str(outcome.schedule))}")
+        console.print(f"  debug it with: rabble-sim debug {escape(str(outcome.schedule))}")
     else:
         console.print(
             f"[bold green]ok[/] {escape(reference)}: no violation in {outcome.runs:,} {runs}"

@@ -118,6 +118,25 @@ def test_the_default_save_dir_is_regressions_by_scenario_name(
     assert len(list((tmp_path / "regressions" / "lock-bug").glob("*.json"))) == 1
 
 
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_a_known_bug_exits_0_when_found_and_is_kept_under_schedules(
+    cli: Cli, write_module: Callable[..., Path], tmp_path: Path, command: str
+) -> None:
+    write_module("lock", LOCK)
+    done = cli(command, "lock:bug_no_check", "--expect", "violation", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["expect"] == "violation" and report["violation"]["check"] == "one_holder"
+    (saved,) = (tmp_path / "schedules" / "lock-bug").glob("*.json")
+    assert json.loads(saved.read_text())["expect"] == "violation"
+    assert not (tmp_path / "regressions").exists()
+    # The demonstration replays as a pass while the bug is there.
+    assert cli("replay", str(saved)).returncode == 1  # replay reports the violation itself
+    missed = cli(command, "lock:scenario", "--expect", "violation", "--seed", "1")
+    assert missed.returncode == 1
+    assert "the known bug was not found" in missed.stdout
+
+
 def test_a_correct_scenario_passes_with_a_summary(
     cli: Cli, write_module: Callable[..., Path]
 ) -> None:
