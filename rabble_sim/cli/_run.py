@@ -346,6 +346,7 @@ def _show(reference: str, outcome: Outcome, seconds: float) -> None:
             console.print(
                 f"  shrunk to {outcome.shrunk_to} steps from the {outcome.shrunk_from} of the "
                 f"run that found it (which failed at step {found.step})"
+                + (f"; {escape(outcome.shrink_note)}" if outcome.shrink_note else "")
             )
         elif outcome.shrink_note:
             console.print(f"  not shrunk: {escape(outcome.shrink_note)}")

@@ -1,6 +1,8 @@
 """Search: seed sweeps under a strategy, Hypothesis-driven search with shrinking, and the
 determinism self-check."""
 
+from typing import TYPE_CHECKING
+
 from ._determinism import (
     DeterminismReport as DeterminismReport,
     TraceDifference as TraceDifference,
@@ -19,6 +21,10 @@ __all__ = [
     "chooser_for",
     "sweep",
 ]
+
+
+if TYPE_CHECKING:  # typed for a type checker; imported on first use at run time
+    from ._check import CheckReport as CheckReport, check as check
 
 
 def __getattr__(name: str) -> object:
