@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import attrs
 import pytest
 from hypothesis import settings
 
@@ -35,12 +34,10 @@ from .core import RabbleError, UsageError, read_input_text
 from .schedule import (
     DIVERGENCES_SHOWN,
     FORMAT,
-    Schedule,
     check_against,
     load,
     load_scenario,
     replay,
-    shrink,
 )
 from .search import (
     STRATEGIES,
@@ -48,27 +45,18 @@ from .search import (
     _profiles,  # noqa: F401  (registers the rabble-* profiles as the plugin loads)
     sweep,
 )
+from .search._saving import save_failure
 from .sim import Scenario, Trace, summarize
 
+if TYPE_CHECKING:
+    from .search import CheckReport
+
 Sweep = Callable[..., SweepReport]
-
-
-def reference_of(scenario: Scenario) -> str:
-    """``MODULE:NAME`` of a module-level name bound to ``scenario``, so that a saved
-    schedule can be replayed; a protocol's own module is preferred over test modules."""
-    found = sorted(
-        (module_name.split(".")[0] == "tests" or module_name.startswith("test_"), module_name, name)
-        for module_name, module in list(sys.modules.items())
-        for name, value in list(vars(module).items())
-        if value is scenario
-    )
-    if not found:
-        raise UsageError(
-            f"scenario {scenario.name!r} is not bound to a module-level name: "
-            "pass reference='MODULE:NAME' to rabble_sweep"
-        )
-    _, module_name, name = found[0]
-    return f"{module_name}:{name}"
+"""The type of the ``rabble_sweep`` fixture: ``rabble_sweep(scenario, seeds=None,
+reference=None, expect=None) -> SweepReport``."""
+Check = Callable[..., "CheckReport"]
+"""The type of the ``rabble_check`` fixture: ``rabble_check(scenario, reference=None,
+expect=None, examples=None) -> CheckReport``."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -165,46 +153,54 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
                     pytrace=False,
                 )
             return report
-        ref = reference or reference_of(scenario)
         folder = "schedules" if expect else "regressions"
-        directory = (
-            root / (save_dir or folder) / scenario.name if not save_dir else (root / save_dir)
-        )
-        found = Schedule.from_run(failure, ref)
-        shrunk = shrink(found, scenario)
-        saved = (
-            shrunk.schedule if expect is None else attrs.evolve(shrunk.schedule, expect="violation")
-        )
-        path = _shown(saved.save(directory))
-        if expect is not None:
-            return report
-        v, first_violation = saved.violation, failure.violation
-        assert v is not None
-        steps = len(saved.events)
-        origin = (
-            f"shrunk to {steps} step{'s' * (steps != 1)} from {failure.steps}"
-            if shrunk.reproduced
-            else f"not shrunk: {shrunk.note}"
-        )
-        if (v["check"], v["message"]) != (first_violation.check, first_violation.message):
-            origin += f", which failed at step {first_violation.step} with {first_violation}"
-        pytest.fail(
-            f"{scenario.name}: seed {failure.seed}, step {v.get('step')}: "
-            f"{v['check']}: {v['message']}\n({origin})\n"
-            f"schedule saved: {path}\nreplay it with: rabble-sim replay {path}\n"
-            f"debug it with: rabble-sim debug {path}",
-            pytrace=False,
-        )
+        directory = root / save_dir if save_dir else root / folder / scenario.name
+        _, text = save_failure(failure, scenario, directory, reference=reference, expect=expect)
+        if expect is None:
+            pytest.fail(text, pytrace=False)
+        return report
 
     return run_sweep
 
 
-def _shown(path: Path) -> Path:
-    """``path`` relative to the current directory when it is below it: what to type."""
-    try:
-        return path.relative_to(Path.cwd())
-    except ValueError:
-        return path
+@pytest.fixture
+def rabble_check(request: pytest.FixtureRequest) -> Check:
+    """``rabble_check(scenario, reference=None, expect=None, examples=None)`` searches the
+    scenario with Hypothesis (``rabble_sim.search.check``): with the profile loaded
+    (``--hypothesis-profile``) or the ``rabble-*`` one for where it runs, and the example
+    database, so that a failure found once is tried first the next time. A failure, or
+    an expected one, is shrunk and saved as with ``rabble_sweep``."""
+    save_dir = request.config.getoption("--rabble-save-dir")
+    root = request.config.rootpath
+
+    def run_check(
+        scenario: Scenario,
+        reference: str | None = None,
+        expect: str | None = None,
+        examples: int | None = None,
+    ) -> CheckReport:
+        from .search._check import check  # noqa: PLC0415  (imports Hypothesis: only if used)
+
+        if expect not in (None, "violation"):
+            raise UsageError(f'expect is "violation" or None, not {expect!r}')
+        report = check(scenario, examples=examples, shrink=False)
+        if report.failure is None:
+            if expect == "violation":
+                pytest.fail(
+                    f"{scenario.name}: the known bug was not found in {report.runs} examples",
+                    pytrace=False,
+                )
+            return report
+        folder = "schedules" if expect else "regressions"
+        directory = root / save_dir if save_dir else root / folder / scenario.name
+        _, text = save_failure(
+            report.failure, scenario, directory, reference=reference, expect=expect
+        )
+        if expect is None:
+            pytest.fail(text, pytrace=False)
+        return report
+
+    return run_check
 
 
 def _search(scenario: Scenario, seeds: range, strategy: str) -> SweepReport:

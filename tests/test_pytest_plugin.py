@@ -464,3 +464,78 @@ def test_profile():
     )
     result = pytester.runpytest_subprocess("--hypothesis-profile=rabble-ci")
     result.assert_outcomes(passed=1)
+
+
+CHECKED = TESTS.replace(
+    """def test_greet(rabble_sweep, rabble_seeds):
+    report = rabble_sweep(scenario, reference="test_greet:scenario")
+    assert report.seeds == rabble_seeds""",
+    """def test_greet(rabble_check):
+    report = rabble_check(scenario, reference="test_greet:scenario")
+    print("runs:", report.runs)""",
+)
+
+
+def test_rabble_check_saves_a_failure_and_keeps_it_in_the_example_database(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_greet=CHECKED.format(limit=1))
+    first = pytester.runpytest_subprocess("test_greet.py")
+    first.assert_outcomes(failed=1)
+    first.stdout.fnmatch_lines(
+        ["*greet: Hypothesis, step *: at_most_one_greeting: too many greetings*",
+         "*replay it with: rabble-sim replay regressions/greet/*.json*",
+         "*debug it with: rabble-sim debug regressions/greet/*.json*"]
+    )  # fmt: skip
+    assert len(list(Path(pytester.path, "regressions", "greet").glob("*.json"))) == 1
+    assert list(Path(pytester.path, ".hypothesis").rglob("*")), "the failure is in the database"
+    # A known-bug test of the same scenario passes, and keeps it under schedules/.
+    pytester.makepyfile(
+        test_greet=CHECKED.format(limit=1).replace(
+            'report = rabble_check(scenario, reference="test_greet:scenario")',
+            'report = rabble_check(scenario, reference="test_greet:scenario", expect="violation")',
+        )
+    )
+    pytester.runpytest_subprocess("test_greet.py").assert_outcomes(passed=1)
+    assert len(list(Path(pytester.path, "schedules", "greet").glob("*.json"))) == 1
+
+
+def test_rabble_check_honours_the_hypothesis_profile_loaded(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        "from hypothesis import settings\n"
+        "settings.register_profile('three', settings(max_examples=3))\n"
+    )
+    pytester.makepyfile(test_greet=CHECKED.format(limit=2))
+    result = pytester.runpytest_subprocess("test_greet.py", "-s", "--hypothesis-profile=three")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*runs: 3*"])
+
+
+GIVEN = TESTS.replace(
+    """def test_greet(rabble_sweep, rabble_seeds):
+    report = rabble_sweep(scenario, reference="test_greet:scenario")
+    assert report.seeds == rabble_seeds""",
+    """from hypothesis import given, settings
+from rabble_sim.search import fail_with_schedule, runs
+
+@settings(max_examples=20, database=None)
+@given(runs(scenario))
+def test_greet(result):
+    fail_with_schedule(result, reference="test_greet:scenario")""",
+)
+
+
+def test_a_given_test_of_your_own_saves_the_smallest_failing_run(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_greet=GIVEN.format(limit=1))
+    result = pytester.runpytest_subprocess("test_greet.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*debug it with: rabble-sim debug regressions/greet/hypothesis.json*"]
+    )
+    (saved,) = Path(pytester.path, "regressions", "greet").glob("*.json")
+    assert saved.name == "hypothesis.json"
+    assert json.loads(saved.read_text())["violation"]["check"] == "at_most_one_greeting"
+    pytester.makepyfile(test_greet=GIVEN.format(limit=2))
+    pytester.runpytest_subprocess("test_greet.py").assert_outcomes(passed=1)

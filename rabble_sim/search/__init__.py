@@ -8,28 +8,33 @@ from ._determinism import (
     TraceDifference as TraceDifference,
     check_determinism as check_determinism,
 )
+from ._saving import fail_with_schedule as fail_with_schedule, save_failure as save_failure
 from ._strategies import STRATEGIES as STRATEGIES, chooser_for as chooser_for
 from ._sweep import SweepReport as SweepReport, sweep as sweep
 
 __all__ = [
     "STRATEGIES",
+    "CheckReport",
     "DeterminismReport",
     "SweepReport",
     "TraceDifference",
     "check",
     "check_determinism",
     "chooser_for",
+    "fail_with_schedule",
+    "runs",
+    "save_failure",
     "sweep",
 ]
 
 
 if TYPE_CHECKING:  # typed for a type checker; imported on first use at run time
-    from ._check import CheckReport as CheckReport, check as check
+    from ._check import CheckReport as CheckReport, check as check, runs as runs
 
 
 def __getattr__(name: str) -> object:
     # check() imports Hypothesis: only when it is asked for.
-    if name in ("check", "CheckReport"):
+    if name in ("check", "CheckReport", "runs"):
         from . import _check  # noqa: PLC0415
 
         return getattr(_check, name)

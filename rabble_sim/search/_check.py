@@ -6,15 +6,16 @@ strategy searches, at the same speed, and Hypothesis can shrink a failing run's 
 ``rabble-dev`` (100 examples), ``rabble-ci`` (200, derandomised: the same examples every
 time) and ``rabble-nightly`` (10,000); by default ``rabble-ci`` when the ``CI``
 environment variable is set, else ``rabble-dev``. No deadline: a run takes as long as it
-takes. No example database: failures are kept as schedule files instead.
+takes. Failures go to the example database, under keys of their scenario's.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
 
 import attrs
 from hypothesis import (
@@ -26,6 +27,7 @@ from hypothesis import (
     settings,
     strategies as st,
 )
+from hypothesis.database import ExampleDatabase
 from hypothesis.errors import Flaky
 
 from ..core import RabbleError
@@ -83,24 +85,28 @@ def check(
     shrink_seconds: float | None = 2.0,
     max_steps: int | None = None,
     step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
+    database: ExampleDatabase | Literal["default"] | None = "default",
 ) -> CheckReport:
     """Search ``scenario`` with Hypothesis; return the failing run it found, shrunk.
 
-    ``examples`` overrides the profile's number of examples; ``seed`` fixes Hypothesis'
-    randomness, so that the same call finds the same failure. Once a run fails, Hypothesis
-    shrinks it for at most ``shrink_seconds`` (None: no limit; not at all with
-    ``shrink=False``): each attempt
-    costs a whole run, and the delta debugging that follows
+    The settings are ``profile``'s, else those of the Hypothesis profile loaded
+    (``--hypothesis-profile``), else ``rabble-ci`` on CI and ``rabble-dev`` elsewhere
+    (``base_settings``). Failures go to the example database (the settings' own by
+    default, ``.hypothesis/`` in the current directory; None for none), under keys of
+    this scenario's, and the next search tries them first. ``examples`` overrides the
+    number of examples; ``seed`` fixes Hypothesis' randomness, so that the same call finds
+    the same failure (and, as under Hypothesis' ``@seed``, leaves the database alone).
+    Once a run fails, Hypothesis shrinks it for at most ``shrink_seconds`` (None: no
+    limit; not at all with ``shrink=False``): each attempt costs a whole run, and the
+    delta debugging that follows
     (``rabble_sim.schedule.shrink``) is cheaper per step. ``max_steps`` overrides the
     scenario's bound; a step that takes longer than ``step_timeout`` seconds is a
     violation.
     """
-    name = profile or default_profile()
-    if name not in PROFILES:
-        raise RabbleError(f"unknown profile {name!r}: use one of {', '.join(PROFILES)}")
+    base = base_settings(profile)
     report = CheckReport()
     limit = scenario.max_steps if max_steps is None else max_steps
-    size = min(MAX_DECISION_BYTES, 2 * DECISIONS_PER_STEP * max(limit, 1))
+    drawn_decisions = decisions(limit)
     failing: set[tuple[bytes, int]] = set()  # the draws of every failing run so far
     deadline: list[float] = []  # when shrinking must stop, once a run failed
 
@@ -108,7 +114,7 @@ def check(
     def runs(draw: StrategyDraw) -> tuple[tuple[bytes, int], RunResult | None]:
         # A run's decisions, drawn in bulk: a byte string Hypothesis shrinks by deleting
         # and lowering, and a seed for any decisions beyond it.
-        key = (draw(st.binary(min_size=size // 2, max_size=size)), draw(SEEDS))
+        key = draw(drawn_decisions)
         if deadline and time.monotonic() > deadline[0] and key not in failing:
             # Out of shrinking time: a new attempt "passes" at once, without a run, so
             # that Hypothesis settles on the best failure it has (replaying a known failure
@@ -135,10 +141,10 @@ def check(
             raise _Found(str(result.violation))
 
     test = settings(
-        PROFILES[name],
-        max_examples=examples if examples is not None else PROFILES[name].max_examples,
+        base,
+        max_examples=examples if examples is not None else base.max_examples,
         deadline=None,
-        database=None,
+        database=scenario_database(base.database if database == "default" else database, scenario),
         verbosity=Verbosity.quiet,
         suppress_health_check=SUPPRESSED,
         print_blob=False,
@@ -148,7 +154,7 @@ def check(
         # the same lines whether it fails or not, so it would explain nothing.
         phases=[
             phase
-            for phase in PROFILES[name].phases
+            for phase in base.phases
             if phase is not Phase.explain and (shrink or phase is not Phase.shrink)
         ],
     )(given(runs())(one_run))
@@ -167,3 +173,71 @@ def check(
         ) from None
     report.failure = None
     return report
+
+
+def decisions(max_steps: int) -> st.SearchStrategy[tuple[bytes, int]]:
+    """A run's decisions, drawn in bulk: a byte string, which Hypothesis shrinks by
+    deleting and lowering bytes, and a seed for the decisions beyond it."""
+    size = min(MAX_DECISION_BYTES, 2 * DECISIONS_PER_STEP * max(max_steps, 1))
+    return st.tuples(st.binary(min_size=size // 2, max_size=size), SEEDS)
+
+
+def runs(
+    scenario: Scenario,
+    *,
+    max_steps: int | None = None,
+    step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
+) -> st.SearchStrategy[RunResult]:
+    """A Hypothesis strategy of runs of ``scenario``, for a ``@given`` test of your own:
+    each example is a whole run (events only), its decisions drawn as ``check`` draws them.
+    Pass a failing one to ``rabble_sim.search.fail_with_schedule``."""
+    limit = scenario.max_steps if max_steps is None else max_steps
+
+    def one(key: tuple[bytes, int]) -> RunResult:
+        chooser = HypothesisChooser(ByteDraws(*key), scenario.faults)
+        return run(scenario, chooser, max_steps=limit, messages=False, step_timeout=step_timeout)
+
+    return decisions(limit).map(one)
+
+
+def base_settings(profile: str | None = None) -> settings:
+    """The settings a search starts from: ``profile`` (one of ``PROFILES``) if given; else
+    the profile ``RABBLE_SIM_PROFILE`` names; else the Hypothesis profile loaded, if it is
+    one of your own (``--hypothesis-profile``); else ``rabble-ci`` on CI, ``rabble-dev``
+    elsewhere."""
+    name = profile or os.environ.get("RABBLE_SIM_PROFILE")
+    if name is None and settings.get_current_profile_name() not in ("default", "ci"):
+        return settings()  # the profile loaded: --hypothesis-profile, or load_profile()
+    name = name or default_profile()
+    if name not in PROFILES:
+        raise RabbleError(f"unknown profile {name!r}: use one of {', '.join(PROFILES)}")
+    return PROFILES[name]
+
+
+def scenario_database(
+    database: ExampleDatabase | None, scenario: Scenario
+) -> ExampleDatabase | None:
+    """``database`` with keys of ``scenario``'s own: every ``check`` is the same Hypothesis
+    test, so its keys alone would mix every scenario's failures."""
+    return None if database is None else ScenarioDatabase(database, scenario.name)
+
+
+class ScenarioDatabase(ExampleDatabase):
+    """An example database that keeps one scenario's examples apart in another one."""
+
+    def __init__(self, inner: ExampleDatabase, scenario: str) -> None:
+        super().__init__()
+        self._inner = inner
+        self._prefix = f"rabble-sim:{scenario}:".encode()
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self._inner.save(self._prefix + key, value)
+
+    def fetch(self, key: bytes) -> Iterable[bytes]:
+        return self._inner.fetch(self._prefix + key)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        self._inner.delete(self._prefix + key, value)
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self._inner.move(self._prefix + src, self._prefix + dest, value)

@@ -6,6 +6,7 @@ import importlib
 from collections import Counter
 
 import pytest
+from hypothesis.database import InMemoryExampleDatabase
 
 from rabble_sim import run
 from rabble_sim.schedule import Schedule, load_scenario, replay, shrink
@@ -109,3 +110,16 @@ def test_a_run_is_made_again_from_its_decisions_alone() -> None:
         result = run(scenario, chooser)
         again = run(scenario, chooser.again(RecordedDraws(result.decisions or ())))
         assert again.trace.digest() == result.trace.digest()
+
+
+def test_a_failure_in_the_example_database_is_tried_first() -> None:
+    scenario = load_scenario("protocols.sets:bug_add_twice")
+    database = InMemoryExampleDatabase()
+    # No seed: Hypothesis leaves the database alone under @seed.
+    first = check(scenario, shrink=False, database=database)
+    assert first.failure is not None and first.runs > 2
+    again = check(scenario, shrink=False, database=database)
+    # The saved failure, replayed first, then once more as Hypothesis reports it.
+    assert again.failure is not None and again.runs == 2
+    other = check(load_scenario("protocols.echo:scenario"), examples=20, database=database)
+    assert other.ok, "another scenario's examples are kept apart"
