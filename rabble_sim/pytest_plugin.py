@@ -43,9 +43,10 @@ from .search import (
     STRATEGIES,
     SweepReport,
     _profiles,  # noqa: F401  (registers the rabble-* profiles as the plugin loads)
+    check_determinism,
     sweep,
 )
-from .search._saving import save_failure
+from .search._saving import reference_of, save_failure
 from .sim import Scenario, Trace, summarize
 
 if TYPE_CHECKING:
@@ -85,6 +86,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="where rabble_sweep saves failing schedules, relative to the rootdir (default: "
         "regressions/<scenario>/, or schedules/<scenario>/ for an expected violation)",
+    )
+    group.addoption(
+        "--rabble-determinism",
+        action="store_true",
+        help="rabble_sweep also runs its failing seed (or, when none fails, its first) in two "
+        "interpreters under different hash seeds, and fails on a difference",
     )
     parser.addini(
         "rabble_dirs",
@@ -131,6 +138,7 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
     finding it fails the test."""
     save_dir = request.config.getoption("--rabble-save-dir")
     strategy = request.config.getoption("--rabble-strategy")
+    determinism = request.config.getoption("--rabble-determinism")
     first = request.config.stash[FIRST_SEED]
     root = request.config.rootpath
 
@@ -145,6 +153,9 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
         chosen = seeds if seeds is not None else range(first, first + rabble_seeds)
         report = _search(scenario, chosen, strategy)
         failure = report.failure
+        if determinism and strategy != "hypothesis" and len(chosen):
+            seed = chosen.start if failure is None or failure.seed is None else failure.seed
+            _same_under_any_hash_seed(reference or reference_of(scenario), seed, strategy)
         if failure is None or failure.violation is None:
             if expect == "violation":
                 pytest.fail(
@@ -201,6 +212,22 @@ def rabble_check(request: pytest.FixtureRequest) -> Check:
         return report
 
     return run_check
+
+
+def _same_under_any_hash_seed(reference: str, seed: int, strategy: str) -> None:
+    """Fail the test if seed ``seed`` runs otherwise under another hash seed (a ``handle``
+    that iterates a set of strings, or calls ``random``)."""
+    report = check_determinism(reference, [seed], strategy=strategy)
+    difference = report.difference
+    if difference is not None:
+        parts = ", ".join(difference.parts) or "how long the run is"
+        pytest.fail(
+            f"{reference}: seed {seed} is not deterministic: under PYTHONHASHSEED "
+            f"{report.hash_seeds[0]} and {report.hash_seeds[1]} its runs part at step "
+            f"{difference.step} ({parts} differ); rabble-sim determinism {reference} "
+            f"--seed {seed} shows both",
+            pytrace=False,
+        )
 
 
 def _search(scenario: Scenario, seeds: range, strategy: str) -> SweepReport:

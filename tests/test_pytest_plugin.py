@@ -539,3 +539,45 @@ def test_a_given_test_of_your_own_saves_the_smallest_failing_run(
     assert json.loads(saved.read_text())["violation"]["check"] == "at_most_one_greeting"
     pytester.makepyfile(test_greet=GIVEN.format(limit=2))
     pytester.runpytest_subprocess("test_greet.py").assert_outcomes(passed=1)
+
+
+SET_ORDER = """
+import attrs
+from rabble_sim import Pid, Scenario
+
+NAMES = [f"node-{i}" for i in range(20)]
+
+@attrs.define
+class Collector:
+    pid: Pid
+    order: list = attrs.Factory(list)
+
+    def init(self, output):
+        self.order = list(set(NAMES))   # the order of a set of strings: the hash seed's
+
+    def handle(self, msg, from_, cid, output):
+        pass
+
+scenario = Scenario("collector", ["a"], lambda node, durable: [Collector(Pid("c", node))])
+
+def test_collector(rabble_sweep):
+    rabble_sweep(scenario, reference="set_order:scenario")
+"""
+
+
+def test_rabble_determinism_catches_a_protocol_that_depends_on_the_hash_seed(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(set_order=SET_ORDER)
+    pytester.makepyfile(test_set_order="from set_order import *\n")
+    pytester.runpytest_subprocess("test_set_order.py", "--rabble-seeds", "2").assert_outcomes(
+        passed=1
+    )
+    result = pytester.runpytest_subprocess(
+        "test_set_order.py", "--rabble-seeds", "2", "--rabble-determinism"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*set_order:scenario: seed * is not deterministic: under PYTHONHASHSEED * and * "
+         "its runs part at step 0 (states differ)*"]
+    )  # fmt: skip
