@@ -47,7 +47,7 @@ from .search import (
     sweep,
 )
 from .search._saving import reference_of, save_failure
-from .sim import Scenario, Trace, summarize
+from .sim import RunResult, Scenario, Trace, summarize
 
 if TYPE_CHECKING:
     from .search import CheckReport
@@ -166,7 +166,7 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
             return report
         folder = "schedules" if expect else "regressions"
         directory = root / save_dir if save_dir else root / folder / scenario.name
-        _, text = save_failure(failure, scenario, directory, reference=reference, expect=expect)
+        text = _saved(failure, scenario, directory, reference, expect)
         if expect is None:
             pytest.fail(text, pytrace=False)
         return report
@@ -204,14 +204,25 @@ def rabble_check(request: pytest.FixtureRequest) -> Check:
             return report
         folder = "schedules" if expect else "regressions"
         directory = root / save_dir if save_dir else root / folder / scenario.name
-        _, text = save_failure(
-            report.failure, scenario, directory, reference=reference, expect=expect
-        )
+        text = _saved(report.failure, scenario, directory, reference, expect)
         if expect is None:
             pytest.fail(text, pytrace=False)
         return report
 
     return run_check
+
+
+def _saved(
+    failure: RunResult, scenario: Scenario, directory: Path, reference: str | None,
+    expect: str | None,
+) -> str:  # fmt: skip
+    """``save_failure``'s report, or the test failed with why the schedule cannot be saved
+    (a scenario reference that would not load again)."""
+    try:
+        return save_failure(failure, scenario, directory, reference=reference, expect=expect)[1]
+    except UsageError as e:
+        why = str(e)
+    pytest.fail(f"{scenario.name}: {failure.violation}\nnot saved: {why}", pytrace=False)
 
 
 def _same_under_any_hash_seed(reference: str, seed: int, strategy: str) -> None:

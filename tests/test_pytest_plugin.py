@@ -581,3 +581,57 @@ def test_rabble_determinism_catches_a_protocol_that_depends_on_the_hash_seed(
         ["*set_order:scenario: seed * is not deterministic: under PYTHONHASHSEED * and * "
          "its runs part at step 0 (states differ)*"]
     )  # fmt: skip
+
+
+PARAMETRIZED = """
+import attrs
+import pytest
+from rabble_sim import Envelope, Pid, Scenario, message
+
+@message("plugin.param.hello")
+@attrs.frozen
+class Hello:
+    pass
+
+@attrs.define
+class Greeter:
+    pid: Pid
+    greeted: int = 0
+
+    def init(self, output):
+        output.append(Envelope(Pid("g", "b" if self.pid.node == "a" else "a"), self.pid, Hello()))
+
+    def handle(self, msg, from_, cid, output):
+        self.greeted += 1
+
+def greeting(limit):
+    def at_most(view):
+        assert sum(p.greeted for p in view.processes.values()) <= limit, "too many greetings"
+    start = lambda node, durable: [Greeter(Pid("g", node))]
+    return Scenario(f"greet-{limit}", ["a", "b"], start, [at_most])
+
+@pytest.mark.parametrize("limit", [1])
+def test_named(rabble_sweep, limit):
+    rabble_sweep(greeting(limit), reference=f"greetings:greeting({limit})")
+
+def test_unnamed(rabble_sweep):
+    rabble_sweep(greeting(1))
+"""
+
+
+def test_a_parametrized_scenario_is_saved_by_its_factory_and_replays(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(greetings=PARAMETRIZED)
+    result = pytester.runpytest("greetings.py", "--rabble-seeds", "3")
+    result.assert_outcomes(failed=2)
+    (saved,) = Path(pytester.path, "regressions", "greet-1").glob("*.json")
+    assert json.loads(saved.read_text())["scenario"] == "greetings:greeting(1)"
+    # A scenario that no reference loads again is not saved: the failure says how to name it.
+    result.stdout.fnmatch_lines(
+        ["*scenario 'greet-1' is not bound to a module-level name*MODULE:FACTORY(args)*"]
+    )
+    # The schedule replays from the regression suite, against the factory's scenario.
+    replayed = pytester.runpytest("regressions")
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines(["*violation still occurs at step 2*"])

@@ -3,6 +3,7 @@ say why not."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import sys
@@ -19,7 +20,26 @@ from ..sim import Scenario
 def load_scenario(reference: str, folders: Sequence[Path] | None = None) -> Scenario:
     """Import ``MODULE`` and return its ``SCENARIO``: from the current directory or
     ``PYTHONPATH``, or, given ``folders``, as :func:`import_from` does. Every failure is a
-    ``UsageError`` that names the problem."""
+    ``UsageError`` that names the problem.
+
+    ``MODULE:FACTORY(args)`` calls a function of the module that builds a scenario, with
+    arguments written as Python literals (``protocols.vr:vr_scenario("big", replicas=5)``):
+    a scenario built by a factory, or parametrized in a test, can be saved and replayed.
+    """
+    module_name, _, attr = reference.partition(":")
+    if attr.endswith(")") and "(" in attr:
+        name, args, kwargs = _call(reference, attr)
+        factory = load_reference(
+            f"{module_name}:{name}", "scenario factory", callable,
+            example="protocols.vr:vr_scenario('big', replicas=5)", folders=folders,
+        )  # fmt: skip
+        try:
+            built = factory(*args, **kwargs)
+        except Exception as e:
+            raise UsageError(f"{reference}: the factory raised {e!r}") from None
+        if not isinstance(built, Scenario):
+            raise UsageError(f"{reference} built {type(built).__name__}, not a Scenario")
+        return built
     scenario: Scenario = load_reference(
         reference,
         "Scenario",
@@ -55,6 +75,25 @@ def load_reference(
         )
         raise UsageError(f"{module_name}:{attr} {what}{hint}")
     return value
+
+
+def _call(reference: str, text: str) -> tuple[str, list[Any], dict[str, Any]]:
+    """The function name and literal arguments of ``NAME(args)``; a ``UsageError`` if it
+    is not such a call."""
+    try:
+        call = ast.parse(text, mode="eval").body
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+            raise ValueError("not a call of a name")
+        args = [ast.literal_eval(arg) for arg in call.args]
+        kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg}
+        if len(kwargs) != len(call.keywords):
+            raise ValueError("no **arguments")
+    except (SyntaxError, ValueError) as e:
+        raise UsageError(
+            f"{reference!r}: a factory reference is MODULE:FACTORY(args), its arguments "
+            f"Python literals ({e})"
+        ) from None
+    return call.func.id, args, kwargs
 
 
 def _import(module_name: str) -> ModuleType:

@@ -12,7 +12,7 @@ from pathlib import Path
 import attrs
 
 from ..core import UsageError
-from ..schedule import Schedule, shrink
+from ..schedule import Schedule, load_scenario, shrink
 from ..sim import RunResult, Scenario
 
 SHRINK_SECONDS = 6.0
@@ -30,11 +30,30 @@ def reference_of(scenario: Scenario) -> str:
     )
     if not found:
         raise UsageError(
-            f"scenario {scenario.name!r} is not bound to a module-level name: "
-            "pass reference='MODULE:NAME'"
+            f"scenario {scenario.name!r} is not bound to a module-level name: pass "
+            "reference='MODULE:NAME', or, for a scenario a function builds (a parametrized "
+            "one), reference='MODULE:FACTORY(args)' with the arguments as Python literals"
         )
     _, module_name, name = found[0]
     return f"{module_name}:{name}"
+
+
+def _loads_again(reference: str, scenario: Scenario) -> None:
+    """Refuse to save a schedule whose scenario reference would not load this scenario
+    again (nothing could replay it), saying how to name it."""
+    try:
+        loaded = load_scenario(reference)
+    except UsageError as e:
+        problem = str(e)
+    else:
+        if loaded.name == scenario.name:
+            return
+        problem = f"it names scenario {loaded.name!r}, not {scenario.name!r}"
+    raise UsageError(
+        f"cannot save a schedule of scenario {scenario.name!r} as {reference!r}: {problem}; "
+        "name a module-level scenario of an importable module (MODULE:NAME), or the "
+        "function that builds it (MODULE:FACTORY(args), arguments as Python literals)"
+    )
 
 
 def save_failure(
@@ -52,7 +71,9 @@ def save_failure(
     ``name``.json if given, replacing an earlier one, else named by its digest), and
     return the file and a report of it: the violation, how it was shrunk, and the commands
     that replay and debug it."""
-    found = Schedule.from_run(failure, reference or reference_of(scenario))
+    reference = reference or reference_of(scenario)
+    _loads_again(reference, scenario)
+    found = Schedule.from_run(failure, reference)
     shrunk = shrink(found, scenario, seconds=shrink_seconds)
     saved = attrs.evolve(shrunk.schedule, expect=expect)
     path = _shown(saved.save(directory) if name is None else _replace(saved, directory, name))
