@@ -206,7 +206,7 @@ def rabble_check(request: pytest.FixtureRequest) -> Check:
         directory = root / save_dir if save_dir else root / folder / scenario.name
         text = _saved(report.failure, scenario, directory, reference, expect)
         if expect is None:
-            pytest.fail(text, pytrace=False)
+            pytest.fail(f"{text}\n(found by Hypothesis in {report.runs} runs)", pytrace=False)
         return report
 
     return run_check
