@@ -155,7 +155,7 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
         failure = report.failure
         if determinism and strategy != "hypothesis" and len(chosen):
             seed = chosen.start if failure is None or failure.seed is None else failure.seed
-            _same_under_any_hash_seed(reference or reference_of(scenario), seed, strategy)
+            _same_under_any_hash_seed(reference or reference_of(scenario, root), seed, strategy)
         if failure is None or failure.violation is None:
             if expect == "violation":
                 pytest.fail(
@@ -166,7 +166,7 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
             return report
         folder = "schedules" if expect else "regressions"
         directory = root / save_dir if save_dir else root / folder / scenario.name
-        text = _saved(failure, scenario, directory, reference, expect)
+        text = _saved(failure, scenario, directory, reference, expect, root)
         if expect is None:
             pytest.fail(text, pytrace=False)
         return report
@@ -204,7 +204,7 @@ def rabble_check(request: pytest.FixtureRequest) -> Check:
             return report
         folder = "schedules" if expect else "regressions"
         directory = root / save_dir if save_dir else root / folder / scenario.name
-        text = _saved(report.failure, scenario, directory, reference, expect)
+        text = _saved(report.failure, scenario, directory, reference, expect, root)
         if expect is None:
             pytest.fail(f"{text}\n(found by Hypothesis in {report.runs} runs)", pytrace=False)
         return report
@@ -214,12 +214,14 @@ def rabble_check(request: pytest.FixtureRequest) -> Check:
 
 def _saved(
     failure: RunResult, scenario: Scenario, directory: Path, reference: str | None,
-    expect: str | None,
+    expect: str | None, root: Path,
 ) -> str:  # fmt: skip
     """``save_failure``'s report, or the test failed with why the schedule cannot be saved
     (a scenario reference that would not load again)."""
     try:
-        return save_failure(failure, scenario, directory, reference=reference, expect=expect)[1]
+        return save_failure(
+            failure, scenario, directory, reference=reference, expect=expect, root=root
+        )[1]
     except UsageError as e:
         why = str(e)
     pytest.fail(f"{scenario.name}: {failure.violation}\nnot saved: {why}", pytrace=False)

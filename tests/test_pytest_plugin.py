@@ -635,3 +635,21 @@ def test_a_parametrized_scenario_is_saved_by_its_factory_and_replays(
     replayed = pytester.runpytest("regressions")
     replayed.assert_outcomes(failed=1)
     replayed.stdout.fnmatch_lines(["*violation still occurs at step 2*"])
+
+
+def test_a_scenario_of_a_test_module_is_saved_so_that_it_replays_from_the_rootdir(
+    pytester: pytest.Pytester,
+) -> None:
+    local = TESTS.format(limit=1).replace(
+        'report = rabble_sweep(scenario, reference="test_greet:scenario")',
+        "report = rabble_sweep(scenario)",
+    )
+    pytester.mkdir("tests").joinpath("test_local_scenario.py").write_text(local)
+    found = pytester.runpytest_subprocess("tests", "--rabble-seeds", "3")
+    found.assert_outcomes(failed=1)
+    (saved,) = Path(pytester.path, "regressions", "greet").glob("*.json")
+    assert json.loads(saved.read_text())["scenario"] == "tests.test_local_scenario:scenario"
+    # Replayed on its own, without the test module imported first: it still loads.
+    replayed = pytester.runpytest_subprocess("regressions")
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines(["*violation still occurs at step 2*"])

@@ -7,6 +7,7 @@ own: whatever found the failure, the user reads the same report and gets the sam
 from __future__ import annotations
 
 import sys
+from importlib.machinery import PathFinder
 from pathlib import Path
 
 import attrs
@@ -19,9 +20,12 @@ SHRINK_SECONDS = 6.0
 """How long a failure found in a test is shrunk before it is saved."""
 
 
-def reference_of(scenario: Scenario) -> str:
+def reference_of(scenario: Scenario, root: Path | None = None) -> str:
     """``MODULE:NAME`` of a module-level name bound to ``scenario``, so that a saved
-    schedule can be replayed; a protocol's own module is preferred over test modules."""
+    schedule can be replayed; a protocol's own module is preferred over test modules. A
+    module that does not import from ``root`` under its own name (a test module, which
+    pytest imported from its own folder) is named by its path from ``root`` instead
+    (``tests/test_x.py`` is ``tests.test_x``), which does."""
     found = sorted(
         (module_name.split(".")[0] == "tests" or module_name.startswith("test_"), module_name, name)
         for module_name, module in list(sys.modules.items())
@@ -35,14 +39,33 @@ def reference_of(scenario: Scenario) -> str:
             "one), reference='MODULE:FACTORY(args)' with the arguments as Python literals"
         )
     _, module_name, name = found[0]
-    return f"{module_name}:{name}"
+    return f"{_rooted(module_name, root)}:{name}"
 
 
-def _loads_again(reference: str, scenario: Scenario) -> None:
-    """Refuse to save a schedule whose scenario reference would not load this scenario
-    again (nothing could replay it), saying how to name it."""
+def _rooted(module_name: str, root: Path | None) -> str:
+    """``module_name``, or, if it does not import from ``root`` but its file lies below
+    ``root``, the dotted path of that file from ``root``."""
+    module = sys.modules.get(module_name)
+    path = getattr(module, "__file__", None)
+    if root is None or path is None:
+        return module_name
+    top = module_name.split(".", maxsplit=1)[0]
+    if PathFinder.find_spec(top, [str(root)]) is not None:
+        return module_name
     try:
-        loaded = load_scenario(reference)
+        parts = Path(path).resolve().relative_to(root.resolve()).with_suffix("").parts
+    except ValueError:
+        return module_name
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else module_name
+
+
+def _loads_again(reference: str, scenario: Scenario, root: Path | None) -> None:
+    """Refuse to save a schedule whose scenario reference would not load this scenario
+    again (from ``root``, if given: nothing could replay it), saying how to name it."""
+    try:
+        loaded = load_scenario(reference, None if root is None else [root])
     except UsageError as e:
         problem = str(e)
     else:
@@ -65,14 +88,15 @@ def save_failure(
     expect: str | None = None,
     shrink_seconds: float | None = SHRINK_SECONDS,
     name: str | None = None,
+    root: Path | None = None,
 ) -> tuple[Path, str]:
     """Shrink ``failure`` (a run of ``scenario`` that kept its messages, or one
     ``recorded`` gives), save its schedule in ``directory`` (marked ``expect``; as
     ``name``.json if given, replacing an earlier one, else named by its digest), and
     return the file and a report of it: the violation, how it was shrunk, and the commands
     that replay and debug it."""
-    reference = reference or reference_of(scenario)
-    _loads_again(reference, scenario)
+    reference = reference or reference_of(scenario, root)
+    _loads_again(reference, scenario, root)
     found = Schedule.from_run(failure, reference)
     shrunk = shrink(found, scenario, seconds=shrink_seconds)
     saved = attrs.evolve(shrunk.schedule, expect=expect)
