@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -250,10 +251,10 @@ def _search(scenario: Scenario, seeds: range, strategy: str) -> SweepReport:
     from .search._check import check  # noqa: PLC0415  (the sweep never needs it)
 
     found = check(scenario, examples=max(len(seeds), 1), seed=seeds.start)
-    report = SweepReport("hypothesis", seeds=found.runs, steps=found.steps)
-    report.events.update(found.events)
-    report.failure = found.failure
-    return report
+    return SweepReport(
+        "hypothesis", seeds=found.runs, steps=found.steps, events=Counter(found.events),
+        failure=found.failure,
+    )  # fmt: skip
 
 
 SCHEDULE_FOLDERS = ("regressions", "schedules")
