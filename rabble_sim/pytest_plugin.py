@@ -26,7 +26,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 from hypothesis import settings
@@ -109,7 +109,9 @@ def pytest_configure(config: pytest.Config) -> None:
     chosen = config.getoption("--rabble-seed")
     if chosen is None:
         # A new first seed each session tries new schedules run after run; CI stays put.
-        on_ci = settings.get_current_profile_name() == "ci"
+        # CI as Hypothesis tells it (its ci profile), or a derandomized profile loaded
+        # (--hypothesis-profile=rabble-ci): either way, runs that repeat are wanted.
+        on_ci = settings.get_current_profile_name() == "ci" or settings().derandomize
         chosen = 0 if on_ci else random.SystemRandom().randrange(1_000_000)
     config.stash[FIRST_SEED] = chosen
 
@@ -151,8 +153,10 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
     ) -> SweepReport:
         if expect not in (None, "violation"):
             raise UsageError(f'expect is "violation" or None, not {expect!r}')
-        chosen = seeds if seeds is not None else range(first, first + rabble_seeds)
-        report = _search(scenario, chosen, strategy)
+        # A known bug must be found run after run: its seeds do not move between sessions.
+        start = 0 if expect else first
+        chosen = seeds if seeds is not None else range(start, start + rabble_seeds)
+        report = _searched(scenario, lambda: _search(scenario, chosen, strategy))
         failure = report.failure
         if determinism and strategy != "hypothesis" and len(chosen):
             seed = chosen.start if failure is None or failure.seed is None else failure.seed
@@ -195,7 +199,11 @@ def rabble_check(request: pytest.FixtureRequest) -> Check:
 
         if expect not in (None, "violation"):
             raise UsageError(f'expect is "violation" or None, not {expect!r}')
-        report = check(scenario, examples=examples, shrink=False)
+        # A known bug is searched for the same way every time (a seed of its own).
+        report = _searched(
+            scenario,
+            lambda: check(scenario, examples=examples, shrink=False, seed=0 if expect else None),
+        )
         if report.failure is None:
             if expect == "violation":
                 pytest.fail(
@@ -211,6 +219,19 @@ def rabble_check(request: pytest.FixtureRequest) -> Check:
         return report
 
     return run_check
+
+
+R = TypeVar("R")
+
+
+def _searched(scenario: Scenario, search: Callable[[], R]) -> R:
+    """What ``search`` returns, or the test failed with the ``RabbleError`` it raised (a
+    run that cannot be made again, say), without a traceback."""
+    try:
+        return search()
+    except RabbleError as e:
+        error = str(e)
+    pytest.fail(f"{scenario.name}: {error}", pytrace=False)
 
 
 def _saved(

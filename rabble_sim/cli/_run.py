@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..schedule import Schedule, load_scenario, shrink
 from ..search import STRATEGIES, SweepReport, sweep
+from ..search._saving import SHRINK_SECONDS
 from ..sim import RunResult, Scenario, Violation
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
 from ._options import (
@@ -27,7 +28,7 @@ from ._options import (
 )
 from ._report import console, print_json, show_counts, show_violation, violation_json
 
-CHECK_SHRINK_SECONDS = 6.0
+CHECK_SHRINK_SECONDS = SHRINK_SECONDS
 """How long ``check`` shrinks a failure by default: a search that found one in seconds
 should not spend minutes shortening it (``--shrink-seconds 0`` for no limit)."""
 

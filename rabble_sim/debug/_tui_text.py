@@ -115,6 +115,8 @@ class PidNames:
 def event_line(step: Step, names: PidNames) -> str:
     """The event of a step in a few words, without its kind: what the list shows."""
     plain = step.plain
+    if step.kind == "input":
+        return f"→{names.short(plain['to'])} {message_text(plain['msg'], limit=12, bare=True)}"
     if "msg" in plain:
         msg = message_text(plain["msg"], limit=12, bare=True)
         return f"#{plain['seq']} {names.short(plain['from'])}→{names.short(plain['to'])} {msg}"
@@ -134,7 +136,11 @@ def step_text(session: DebugSession) -> Text:
     plain = step.plain
     text = Text()
     text.append(step.kind, kind_style(step.kind) + Style(bold=True))
-    if "msg" in plain:
+    if step.kind == "input":
+        text.append("  ")
+        text.append(f"→ {plain['to']}", PID)
+        text.append("\n" + message_text(plain["msg"], limit=200), Style(bold=True))
+    elif "msg" in plain:
         text.append(f" #{plain['seq']}  ")
         text.append(f"{plain['from']} → {plain['to']}", PID)
         text.append("\n" + message_text(plain["msg"], limit=200), Style(bold=True))

@@ -294,6 +294,8 @@ class Executor:
 
     def _get_random(self, sender: Pid, env: Envelope) -> None:
         below = _positive(env.msg.below, "GetRandom.below")
+        if below > MOST_RANDOM:
+            raise ValueError(f"GetRandom.below must be at most 2**32, not {below}")
         self.host.send(Envelope(sender, self.pid, RandomValue(self.host.random(below)), env.cid))
 
     def _persist(self, sender: Pid, env: Envelope) -> None:
@@ -378,6 +380,10 @@ class Executor:
         if self.stop(pid):
             self.failed[pid] = reason
             self.host.stopped(pid, reason)
+
+
+MOST_RANDOM = 1 << 32
+"""The largest ``GetRandom.below``: every source of the run's decisions draws that exactly."""
 
 
 def _positive(value: Any, what: str) -> int:

@@ -3,9 +3,10 @@ else by content, so that a schedule survives renumbering (shrinking, changed cod
 the message under the recorded seq if it is the same one with changed fields (same
 sender, receiver, type and cid); never another message that happens to have that seq.
 
-A shrinker matches loosely as well: failing all that, the oldest message of the same
-type between the same two processes, whatever its fields and cid say (removing an input
-renumbers the requests after it), and the next timer due if it is the same process's.
+A shrinker matches loosely as well: failing all that, a message of the same type between
+the same two processes, whatever its fields and cid say (removing an input renumbers the
+requests after it): one with the same fields first, then the one whose cid is nearest,
+then the oldest; and the next timer due if it is the same process's.
 Whatever a loose match makes of a candidate, the shrinker keeps it only if the run it
 records fails the same check.
 """

@@ -104,6 +104,7 @@ class ScheduleChooser:
             if event is not None:
                 self._random = replaying(plain.get("random") or ())
                 return event
+        self._random = simplest  # past the record (a fresh liveness phase, say)
         return None
 
     def random(self, n: int) -> int:

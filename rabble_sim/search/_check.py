@@ -2,11 +2,11 @@
 string and a seed, see ``sim._hypothesis``), so that ``check`` searches what ``run``'s swarm
 strategy searches, at the same speed, and Hypothesis can shrink a failing run's decisions.
 
-``check`` works inside a pytest test and outside it. Settings come from three profiles:
-``rabble-dev`` (100 examples), ``rabble-ci`` (200, derandomised: the same examples every
-time) and ``rabble-nightly`` (10,000); by default ``rabble-ci`` when the ``CI``
-environment variable is set, else ``rabble-dev``. No deadline: a run takes as long as it
-takes. Failures go to the example database, under keys of their scenario's.
+``check`` works inside a pytest test and outside it. Its settings are a profile's
+(``base_settings``): ``rabble-dev`` (100 examples), ``rabble-ci`` (200, derandomised: the
+same examples every time), ``rabble-nightly`` (10,000), or one of your own loaded with
+``--hypothesis-profile``. No deadline: a run takes as long as it takes. Failures go to the
+example database, under keys of their scenario's.
 """
 
 from __future__ import annotations
@@ -97,8 +97,8 @@ def check(
     number of examples; ``seed`` fixes Hypothesis' randomness, so that the same call finds
     the same failure (and, as under Hypothesis' ``@seed``, leaves the database alone).
     Once a run fails, Hypothesis shrinks it for at most ``shrink_seconds`` (None: no
-    limit; not at all with ``shrink=False``): each attempt costs a whole run, and the
-    delta debugging that follows
+    limit; not at all with ``shrink=False``): each attempt costs a whole run, and delta
+    debugging, which callers run after it
     (``rabble_sim.schedule.shrink``) is cheaper per step. ``max_steps`` overrides the
     scenario's bound; a step that takes longer than ``step_timeout`` seconds is a
     violation.

@@ -13,7 +13,7 @@ from pathlib import Path
 import attrs
 
 from ..core import UsageError
-from ..schedule import Schedule, load_scenario, shrink
+from ..schedule import Schedule, ShrinkResult, load_scenario, shrink
 from ..sim import RunResult, Scenario
 
 SHRINK_SECONDS = 6.0
@@ -29,6 +29,7 @@ def reference_of(scenario: Scenario, root: Path | None = None) -> str:
     found = sorted(
         (module_name.split(".")[0] == "tests" or module_name.startswith("test_"), module_name, name)
         for module_name, module in list(sys.modules.items())
+        if not module_name.startswith("_")  # __main__: no other interpreter imports it so
         for name, value in list(vars(module).items())
         if value is scenario
     )
@@ -86,19 +87,24 @@ def save_failure(
     *,
     reference: str | None = None,
     expect: str | None = None,
+    shrinking: bool = True,
     shrink_seconds: float | None = SHRINK_SECONDS,
     name: str | None = None,
     root: Path | None = None,
 ) -> tuple[Path, str]:
     """Shrink ``failure`` (a run of ``scenario`` that kept its messages, or one
     ``recorded`` gives), save its schedule in ``directory`` (marked ``expect``; as
-    ``name``.json if given, replacing an earlier one, else named by its digest), and
+    ``name``.json if given, replacing an earlier one, else named by its digest; shrunk
+    for at most ``shrink_seconds``, or not at all without ``shrinking``), and
     return the file and a report of it: the violation, how it was shrunk, and the commands
     that replay and debug it."""
     reference = reference or reference_of(scenario, root)
     _loads_again(reference, scenario, root)
     found = Schedule.from_run(failure, reference)
-    shrunk = shrink(found, scenario, seconds=shrink_seconds)
+    if not shrinking:  # saved as it is
+        shrunk = ShrinkResult(found, 0, len(found.events), None)
+    else:
+        shrunk = shrink(found, scenario, seconds=shrink_seconds)
     saved = attrs.evolve(shrunk.schedule, expect=expect)
     path = _shown(saved.save(directory) if name is None else _replace(saved, directory, name))
     v, first = saved.violation, failure.violation
@@ -108,12 +114,14 @@ def save_failure(
         f"shrunk to {steps} step{'s' * (steps != 1)} from {failure.steps}"
         if shrunk.reproduced
         else f"not shrunk: {shrunk.note}"
+        if shrunk.reproduced is False
+        else f"{steps} step{'s' * (steps != 1)}, as Hypothesis shrank it"
     )
     if shrunk.reproduced and shrunk.note:
         origin += f"; {shrunk.note}"
     if (v["check"], v["message"]) != (first.check, first.message):
         origin += f", which failed at step {first.step} with {first}"
-    where = f"seed {failure.seed}" if failure.seed is not None else "Hypothesis"
+    where = f"seed {failure.seed}" if failure.seed is not None else "Hypothesis"  # check's runs
     text = (
         f"{scenario.name}: {where}, step {v.get('step')}: {v['check']}: {v['message']}\n"
         f"({origin})\nschedule saved: {path}\nreplay it with: rabble-sim replay {path}\n"
@@ -159,6 +167,6 @@ def fail_with_schedule(
     scenario = result.scenario
     directory = Path(save_dir) if save_dir is not None else Path("regressions") / scenario.name
     _, text = save_failure(
-        recorded(result), scenario, directory, reference=reference, shrink_seconds=0.0, name=name
+        recorded(result), scenario, directory, reference=reference, shrinking=False, name=name
     )
     raise AssertionError(text)

@@ -29,7 +29,7 @@ class Chooser(Protocol):
     """Picks the next event; None ends the phase (nothing left to do, or nothing wanted).
 
     A chooser may also have ``random(n)``, "one of n" for the random numbers processes
-    ask for (``GetRandom``, a timer's jitter); one without it (the fair liveness phase)
+    ask for (``GetRandom``); one without it (the fair liveness phase)
     leaves them to the run's chooser, and a run with none draws 0."""
 
     def next_event(self, world: World) -> Event | None: ...
@@ -133,7 +133,7 @@ class DrawingChooser:
         return i
 
     def random(self, n: int) -> int:
-        """A random number below ``n`` for a process (``GetRandom``, a timer's jitter): one
+        """A random number below ``n`` for a process (``GetRandom``): one
         more decision of the run."""
         return self.choose(n)
 

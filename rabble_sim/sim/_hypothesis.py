@@ -3,14 +3,15 @@ bulk and shrinks by deleting and lowering bytes.
 
 Imported only when used (``rabble_sim.search.check`` does), so that the simulator itself
 never imports Hypothesis; it uses Hypothesis' public API only (``runs`` is a strategy built
-with ``st.composite``). A run draws a seed and a byte string. Each decision reads two bytes,
+with ``st.tuples``). A run draws a byte string and a seed. Each decision reads two bytes,
 big-endian (four for a "one of n" with n above 65,536): "one of n" is the value modulo n, a
 weighted decision the value as a fraction of 65,536 against the outcomes' shares, the
 simplest outcome's first, so that zero bytes are always the simplest outcome (the oldest
-message, no fault). Hypothesis generates uniform bytes, so every decision is as likely as in a
-seeded run, and the fault mix is drawn as the swarm strategy draws it: ``check`` searches the
-same space as ``run``. Past the end of the bytes, decisions come from a generator seeded with
-the drawn seed, so a run is as long as a seeded one however many bytes Hypothesis generated.
+message, no fault). Hypothesis generates bytes close to uniform, so every decision is about
+as likely as in a seeded run, and the fault mix is drawn as the swarm strategy draws it:
+``check`` searches the same space as ``run``. Past the end of the bytes, decisions come
+from a generator seeded with the drawn seed, so a run is as long as a seeded one however
+many bytes Hypothesis generated.
 """
 
 from __future__ import annotations

@@ -58,7 +58,9 @@ class Draw:
         return lo + self._decide(hi - lo + 1)
 
     def _decide(self, n: int) -> int:
-        value = self._choose(n) if n > 1 else 0
+        if n <= 1:
+            return 0  # no decision: nothing drawn, nothing recorded (a replay reads none)
+        value = self._choose(n)
         self.values.append(value)
         return value
 

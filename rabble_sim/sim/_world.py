@@ -99,8 +99,8 @@ class World:
         self.inputs_given = [0] * len(scenario.inputs)
         """How many of each of the scenario's ``inputs`` were given so far."""
         self.step_randoms: list[int] = []
-        """The random numbers processes drew in the step under way (``GetRandom``, a
-        timer's jitter), in order: the run records them with the step."""
+        """The random numbers processes drew in the step under way (``GetRandom``), in
+        order: the run records them with the step."""
         self._random: Callable[[int], int] = simplest
         self._preconditions = scenario.preconditions
         self._postconditions = scenario.postconditions
@@ -269,7 +269,9 @@ class World:
 
     def draw_random(self, below: int) -> int:
         """A random number below ``below`` for a process, drawn and recorded."""
-        value = self._random(below) if below > 1 else 0
+        if below <= 1:
+            return 0  # no decision: nothing drawn, nothing recorded (a replay reads none)
+        value = self._random(below)
         self.step_randoms.append(value)
         return value
 

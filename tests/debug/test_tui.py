@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from rabble_sim.debug import DebugSession, diff
 from rabble_sim.debug._tui import DebuggerApp, Details
 from rabble_sim.debug._tui_panels import EventList, Processes
 from rabble_sim.debug._tui_text import CHANGED, old_value
+from rabble_sim.schedule import Schedule
+from rabble_sim.search import sweep
 
 from .conftest import SCHEDULES, SHARED_CACHE
 
@@ -345,3 +348,23 @@ def test_start_at_a_step_that_does_not_exist_is_refused(round_bug: DebugSession)
 @pytest.fixture
 def shared_cache() -> DebugSession:
     return DebugSession.open(SHARED_CACHE)
+
+
+def test_an_input_step_shows_its_target_and_message(tmp_path: Path) -> None:
+    from protocols import sets
+
+    report = sweep(sets.bug_add_twice, range(300))
+    assert report.failure is not None
+    path = Schedule.from_run(report.failure, "protocols.sets:bug_add_twice").save(tmp_path)
+    session = DebugSession.open(path)
+    app = Recording(session)
+
+    async def script(pilot: Pilot[None]) -> None:
+        await pilot.press("n")  # step 1 gives an input
+        assert "input  → client::" in shown(app, "#step")
+        assert "sets.add(" in shown(app, "#step")
+        for _ in range(len(session.steps)):
+            await pilot.press("n")  # every step renders, inputs and all
+        assert session.step == len(session.steps) - 1
+
+    drive(app, script)

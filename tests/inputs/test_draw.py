@@ -40,6 +40,9 @@ def test_a_draw_with_one_outcome_takes_no_decision_from_the_source() -> None:
     assert draw.integer(4, 4) == 4
     assert draw.choice(["a", "b", "c"]) == "c"
     assert asked == [3]
+    assert draw.values == [2], "only decisions are recorded, so that a replay reads them"
+    again = Draw.replaying(draw.values)
+    assert (again.integer(4, 4), again.choice(["a", "b", "c"])) == (4, "c")
 
 
 @pytest.mark.parametrize(

@@ -104,3 +104,32 @@ def test_a_request_for_no_possible_number_is_a_bad_request(below: Any) -> None:
     assert result.violation is not None
     assert result.violation.check == "bad request of die::a to its executor"
     assert "GetRandom.below must be a positive integer" in result.violation.message
+
+
+@attrs.define
+class TwoAsks:
+    """Asks for a number below 1 (no decision at all), then one below 100."""
+
+    pid: Pid
+    got: list[int] = attrs.Factory(list)
+
+    def init(self, output: list[Envelope]) -> None:
+        output.append(get_random(self.pid, 1, CorrelationId(self.pid, 0)))
+        output.append(get_random(self.pid, 100, CorrelationId(self.pid, 0)))
+
+    def handle(
+        self, msg: Any, from_: Pid, cid: CorrelationId | None, output: list[Envelope]
+    ) -> None:
+        if isinstance(msg, RandomValue):
+            self.got.append(msg.value)
+
+
+def test_a_request_with_one_possible_answer_is_no_decision_and_replays_exactly() -> None:
+    scenario = Scenario("two-asks", ["a"], lambda node, durable: [TwoAsks(DIE)])
+    worlds: list[Any] = []
+    result = run(scenario, RandomChooser(3), observers=[worlds.append])
+    drawn = result.trace.randoms(0)
+    assert len(drawn) == 1 and sorted(worlds[-1].processes[DIE].got) == sorted([0, drawn[0]])
+    schedule = Schedule.from_run(recorded(result), "tests.sim.test_random:two")
+    assert schedule.start_random == drawn
+    assert replay(loads(schedule.dumps()), scenario).divergences == ()

@@ -33,7 +33,7 @@ def office(durable: bool, name: str) -> Scenario:
         [OFFICE.node, *(pid.node for pid in CUSTOMERS)],
         start,
         invariants=[every_ticket_once],
-        faults=Faults(crash=1),
+        faults=Faults(crash=1, crash_rate=0.1, restart_rate=0.3),
         clients=[pid.node for pid in CUSTOMERS],
         inputs=Inputs(to=CUSTOMERS, make=ask, max=6),
         max_steps=100,
