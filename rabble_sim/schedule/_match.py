@@ -196,18 +196,9 @@ def _resolve_timer(
 
 
 def _resolve_input(event: Input, world: World) -> tuple[Event | None, str | None]:
-    """The input, if today's scenario could give it now: its ``inputs`` exist, name its
-    target, are not all given, and the target's node is up."""
-    inputs = world.scenario.inputs
-    if not 0 <= event.source < len(inputs):
-        return None, f"the scenario has no inputs[{event.source}] today"
-    if event.to not in inputs[event.source].to:
-        return None, f"inputs[{event.source}] do not go to {event.to} today"
-    if world.inputs_given[event.source] >= inputs[event.source].max:
-        return None, f"all {inputs[event.source].max} of inputs[{event.source}] were given"
-    if not world.up.get(event.to.node, False):
-        return None, f"node {event.to.node} is down"
-    return event, None
+    """The input, if today's scenario could give it now (``World.input_problem``)."""
+    problem = world.input_problem(event)
+    return (event, None) if problem is None else (None, f"{problem} today")
 
 
 def _resolve_node_event(event: Event, world: World) -> tuple[Event | None, str | None]:

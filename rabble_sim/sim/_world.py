@@ -18,7 +18,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..codec import transit
+from ..codec import message_from_json, message_json, transit
 from ..core import (
     CodecError,
     Envelope,
@@ -228,6 +228,7 @@ class World:
             raise InvalidDefinition(f"{what} (make is part of the test: fix it)") from None
         try:
             transit(msg)
+            message_from_json(message_json(msg))  # a schedule must keep it: no inf, no NaN
         except CodecError as e:
             raise InvalidDefinition(f"{running} built {msg!r}, which is no input: {e}") from None
         return Input(offer.to, msg, offer.source, tuple(draw.values))
@@ -283,7 +284,10 @@ class World:
         Raises ``EventNotEnabled`` if the event is not possible in this state, and
         ``CheckFailed`` if user code raised or a pre- or postcondition failed.
         """
-        parcel, sent = self.appliers[type(event)](event)
+        applier = self.appliers.get(type(event))
+        if applier is None:  # an InputOffer, say: make_input makes it an event
+            raise EventNotEnabled(f"{event!r} is not an event")
+        parcel, sent = applier(event)
         return (None if parcel is None else unpack(parcel)), sent
 
     def _take(self, seq: int) -> Parcel:
@@ -340,14 +344,31 @@ class World:
         parcel = (env, _TIMEOUT_BODY, TIMEOUT)
         return parcel, self._handle(self.processes[timer.pid], env, TIMEOUT, parcel)
 
+    def input_problem(self, event: Input) -> str | None:
+        """Why the scenario could not give ``event`` now (None if it could): its
+        ``inputs`` do not exist or do not go to its target, all of them were given, or the
+        target's node is down."""
+        inputs = self.scenario.inputs
+        if not 0 <= event.source < len(inputs):
+            return f"the scenario has no inputs[{event.source}]"
+        if event.to not in inputs[event.source].to:
+            return f"inputs[{event.source}] do not go to {event.to}"
+        if self.inputs_given[event.source] >= inputs[event.source].max:
+            return f"all {inputs[event.source].max} of inputs[{event.source}] were given"
+        if not self.up.get(event.to.node, False):
+            return f"node {event.to.node} is down"
+        return None
+
     def _input(self, event: Input) -> Applied:
+        problem = self.input_problem(event)
+        if problem is not None:
+            raise EventNotEnabled(problem)
         env = Envelope(event.to, INPUT_SENDER, event.msg)
         try:
             parcel = pack(env)
         except CodecError as e:
             raise CheckFailed(f"bad input to {event.to}", str(e)) from None
-        if 0 <= event.source < len(self.inputs_given):
-            self.inputs_given[event.source] += 1
+        self.inputs_given[event.source] += 1
         proc = self.processes.get(event.to)
         if proc is None:
             return parcel, self._deliver_absent(parcel)

@@ -24,6 +24,7 @@ from rabble_sim.core import InvalidDefinition
 from rabble_sim.sim import (
     INPUT_SENDER,
     Crash,
+    EventNotEnabled,
     Input,
     InputOffer,
     RecordedDraws,
@@ -58,6 +59,12 @@ class Recorder:
 @attrs.frozen
 class Unregistered:
     n: int
+
+
+@message("test.inputs.real")
+@attrs.frozen
+class Real:
+    x: float
 
 
 def make_word(draw: Draw) -> Word:
@@ -117,6 +124,10 @@ def test_inputs_are_offered_only_while_fewer_than_max_were_given_and_only_to_up_
         world.apply(world.make_input(InputOffer(0, A), Draw.replaying([])))
     assert world.inputs_given == [2]
     assert world.input_offers() == []
+    with pytest.raises(EventNotEnabled, match=r"all 2 of inputs\[0\] were given"):
+        world.apply(Input(A, Word("a"), 0, (0, 0)))
+    with pytest.raises(EventNotEnabled, match="is not an event"):
+        world.apply(InputOffer(0, A))  # type: ignore[arg-type]
     assert not any(isinstance(e, InputOffer) for e in world.enabled())
 
 
@@ -140,7 +151,9 @@ def test_an_exception_in_make_is_an_error_naming_make_and_where() -> None:
     )
 
 
-@pytest.mark.parametrize("built", [{"not": "a message"}, Unregistered(1)])
+@pytest.mark.parametrize(
+    "built", [{"not": "a message"}, Unregistered(1), Real(float("inf"))], ids=repr
+)
 def test_an_input_that_cannot_travel_is_an_error_saying_what_make_built(built: object) -> None:
     def make_wrong(draw: Draw) -> object:
         return built
@@ -159,4 +172,4 @@ def test_replay_skips_an_input_today_s_scenario_could_not_give_and_says_why() ->
     outcome = replay(saved, scenario(most=1))
     (divergence,) = outcome.divergences
     assert divergence.skipped
-    assert divergence.what == "all 1 of inputs[0] were given"
+    assert divergence.what == "all 1 of inputs[0] were given today"
