@@ -18,7 +18,6 @@ from typing import Any
 
 import networkx as nx
 
-from ..codec import message_from_json, message_json, transit
 from ..core import (
     CodecError,
     Envelope,
@@ -53,12 +52,12 @@ from ._failures import (
     user_code_failed,
 )
 from ._inputs import INPUT_SENDER, Draw, InputOffer, simplest
+from ._ledger import InputLedger
 from ._network import Network, partition_problem
 from ._parcel import Parcel, again, pack, unpack
 from ._postconditions import copy_for_postconditions
 from ._scenario import Faults, Scenario
 from ._timers import Timers
-from ._watchdog import STEP_TIMEOUT
 
 TIMEOUT = Timeout()
 _TIMEOUT_BODY = pack(Envelope(executor_pid("-"), executor_pid("-"), TIMEOUT))[1]
@@ -96,8 +95,8 @@ class World:
             node: self._executor(node) for node in scenario.nodes
         }
         self.step = 0
-        self.inputs_given = [0] * len(scenario.inputs)
-        """How many of each of the scenario's ``inputs`` were given so far."""
+        self.inputs = InputLedger(scenario.inputs)
+        """The inputs given so far, and which may be given."""
         self.step_randoms: list[int] = []
         """The random numbers processes drew in the step under way (``GetRandom``), in
         order: the run records them with the step."""
@@ -203,35 +202,22 @@ class World:
         return Enabled(self, self.scenario.faults if faults is None else faults)
 
     def input_offers(self) -> list[InputOffer]:
-        """The inputs that may be given now: of each of the scenario's ``inputs`` given
-        fewer than ``max`` times, one to each of its targets whose node is up."""
-        offers: list[InputOffer] = []
-        for source, inputs in enumerate(self.scenario.inputs):
-            if self.inputs_given[source] < inputs.max:
-                offers.extend(InputOffer(source, to) for to in inputs.to if self.up[to.node])
-        return offers
+        """The inputs that may be given now (``InputLedger.offers``)."""
+        return self.inputs.offers(self.up)
 
     def make_input(self, offer: InputOffer, draw: Draw) -> Input:
-        """The input ``offer`` names, its message built by its ``make`` from ``draw``.
+        """The input ``offer`` names, built by its ``make`` from ``draw`` for the next step
+        (``InputLedger.make``: an ``InvalidDefinition`` if ``make`` fails)."""
+        return self.inputs.make(offer, draw, self.step + 1)
 
-        ``make`` is part of the test, not of the protocol, and no schedule could replay
-        its failure: if it raises, or builds something that cannot be an input (not a
-        registered message that can travel), that is an ``InvalidDefinition`` naming it.
-        """
-        inputs = self.scenario.inputs[offer.source]
-        running = f"{inputs.name} (inputs[{offer.source}]) for {offer.to} at step {self.step + 1}"
-        try:
-            msg = inputs.make(draw)
-        except BaseException as e:
-            failure = protocol_failed(e, running, "make", repr(e))  # a real Ctrl-C goes on up
-            what = failure.message if failure.check == STEP_TIMEOUT else f"{running} raised {e!r}"
-            raise InvalidDefinition(f"{what} (make is part of the test: fix it)") from None
-        try:
-            transit(msg)
-            message_from_json(message_json(msg))  # a schedule must keep it: no inf, no NaN
-        except CodecError as e:
-            raise InvalidDefinition(f"{running} built {msg!r}, which is no input: {e}") from None
-        return Input(offer.to, msg, offer.source, tuple(draw.values))
+    def input_problem(self, event: Input) -> str | None:
+        """Why ``event`` could not be given now, or None (``InputLedger.problem``)."""
+        return self.inputs.problem(event, self.up)
+
+    @property
+    def inputs_given(self) -> list[int]:
+        """How many of each of the scenario's ``inputs`` were given so far."""
+        return self.inputs.given
 
     def in_flight(self) -> list[tuple[int, Envelope]]:
         """Every message in flight, deliverable or held by a partition, by seq, each as it
@@ -344,21 +330,6 @@ class World:
         parcel = (env, _TIMEOUT_BODY, TIMEOUT)
         return parcel, self._handle(self.processes[timer.pid], env, TIMEOUT, parcel)
 
-    def input_problem(self, event: Input) -> str | None:
-        """Why the scenario could not give ``event`` now (None if it could): its
-        ``inputs`` do not exist or do not go to its target, all of them were given, or the
-        target's node is down."""
-        inputs = self.scenario.inputs
-        if not 0 <= event.source < len(inputs):
-            return f"the scenario has no inputs[{event.source}]"
-        if event.to not in inputs[event.source].to:
-            return f"inputs[{event.source}] do not go to {event.to}"
-        if self.inputs_given[event.source] >= inputs[event.source].max:
-            return f"all {inputs[event.source].max} of inputs[{event.source}] were given"
-        if not self.up.get(event.to.node, False):
-            return f"node {event.to.node} is down"
-        return None
-
     def _input(self, event: Input) -> Applied:
         problem = self.input_problem(event)
         if problem is not None:
@@ -368,7 +339,7 @@ class World:
             parcel = pack(env)
         except CodecError as e:
             raise CheckFailed(f"bad input to {event.to}", str(e)) from None
-        self.inputs_given[event.source] += 1
+        self.inputs.give(event)
         proc = self.processes.get(event.to)
         if proc is None:
             return parcel, self._deliver_absent(parcel)
