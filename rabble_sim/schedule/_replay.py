@@ -16,7 +16,6 @@ from ..sim import (
     Scenario,
     Violation,
     World,
-    replaying,
     run,
     simplest,
 )
@@ -94,22 +93,69 @@ class ScheduleChooser:
         self._plains = iter(plains)
         self._divergences = divergences
         self._loose = loose
-        self._random = replaying(start_random)
+        self._numbers = _RecordedNumbers(0, "the start", start_random)
 
     def next_event(self, world: World) -> Event | None:
+        self._note(self._numbers.left_over())
         for plain in self._plains:
             event, divergence = resolve(plain, world, loose=self._loose)
             if divergence is not None:
                 self._divergences.append(divergence)
             if event is not None:
-                self._random = replaying(plain.get("random") or ())
+                step = plain.get("step", world.step + 1)
+                numbers = plain.get("random") or ()
+                self._numbers = _RecordedNumbers(step, plain.get("summary", ""), numbers)
                 return event
-        self._random = simplest  # past the record (a fresh liveness phase, say)
+        self._numbers = _RecordedNumbers(0, "", (), past_the_record=True)
         return None
 
     def random(self, n: int) -> int:
-        """The random numbers the recorded step drew, in order, then 0."""
-        return self._random(n)
+        """The random numbers the recorded step drew, in order, then 0; a number that no
+        longer fits, or one more than the step drew, is a divergence."""
+        value, divergence = self._numbers.next(n)
+        self._note(divergence)
+        return value
+
+    def _note(self, divergence: Divergence | None) -> None:
+        if divergence is not None and not self._loose:
+            self._divergences.append(divergence)
+
+
+class _RecordedNumbers:
+    """The random numbers one recorded step drew, handed back in order."""
+
+    def __init__(
+        self, step: int, summary: str, numbers: Sequence[int], *, past_the_record: bool = False
+    ) -> None:
+        self._step, self._summary = step, summary
+        self._numbers = list(numbers)
+        self._used = 0
+        self._past_the_record = past_the_record  # a fresh liveness phase: 0s, quietly
+
+    def next(self, n: int) -> tuple[int, Divergence | None]:
+        if self._used >= len(self._numbers):
+            self._used += 1
+            if self._past_the_record or self._used > len(self._numbers) + 1:
+                return 0, None  # said once a step
+            return 0, self._diverged(
+                f"asks for more random numbers than the {len(self._numbers)} recorded"
+            )
+        value = self._numbers[self._used]
+        self._used += 1
+        if value < n:
+            return value, None
+        return 0, self._diverged(f"the random number {value} recorded is not below {n} today")
+
+    def left_over(self) -> Divergence | None:
+        """A divergence if the step drew fewer numbers than were recorded."""
+        if self._used < len(self._numbers):
+            return self._diverged(
+                f"draws {self._used} random numbers, not the {len(self._numbers)} recorded"
+            )
+        return None
+
+    def _diverged(self, what: str) -> Divergence:
+        return Divergence(self._step, self._summary, what, skipped=False)
 
 
 class ThenFair:

@@ -133,3 +133,12 @@ def test_a_request_with_one_possible_answer_is_no_decision_and_replays_exactly()
     schedule = Schedule.from_run(recorded(result), "tests.sim.test_random:two")
     assert schedule.start_random == drawn
     assert replay(loads(schedule.dumps()), scenario).divergences == ()
+
+
+def test_a_replay_whose_random_numbers_no_longer_fit_says_so() -> None:
+    _, result = rolls(2, BUGGY)
+    schedule = Schedule.from_run(recorded(result), "tests.sim.test_random:BUGGY")
+    fewer = Scenario("dice_below_40", ["a"], lambda node, durable: [Die(DIE, below=20)])
+    outcome = replay(schedule, fewer)
+    assert any("is not below 20 today" in d.what for d in outcome.divergences), outcome.divergences
+    assert not any(d.skipped for d in outcome.divergences)
