@@ -8,6 +8,7 @@ from ._determinism import (
     TraceDifference as TraceDifference,
     check_determinism as check_determinism,
 )
+from ._explore import ExploreReport as ExploreReport, explore as explore, fingerprint as fingerprint
 from ._saving import fail_with_schedule as fail_with_schedule, save_failure as save_failure
 from ._strategies import STRATEGIES as STRATEGIES, chooser_for as chooser_for
 from ._sweep import SweepReport as SweepReport, sweep as sweep
@@ -16,12 +17,15 @@ __all__ = [
     "STRATEGIES",
     "CheckReport",
     "DeterminismReport",
+    "ExploreReport",
     "SweepReport",
     "TraceDifference",
     "check",
     "check_determinism",
     "chooser_for",
+    "explore",
     "fail_with_schedule",
+    "fingerprint",
     "runs",
     "save_failure",
     "sweep",

@@ -1,0 +1,215 @@
+"""Exhaustive exploration: every schedule of a scenario up to a bound, breadth-first, each
+state visited once (by its fingerprint), the first violation found with a shortest path.
+
+A first slice of issue 15 (see the closing note of its session): the search, the state
+fingerprint and counterexamples as ordinary runs (hence schedules). Not yet: symmetry
+reduction, "stuck" liveness, branching in the debugger, a command and a progress line.
+Random numbers a process asks for are not branched on: each is 0, the simplest.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from ..codec import canonical_json, to_plain
+from ..sim import (
+    CheckFailed,
+    Draw,
+    Event,
+    Input,
+    InputOffer,
+    ReplayChooser,
+    RunResult,
+    Scenario,
+    View,
+    Violation,
+    World,
+    envelope_plain,
+    run,
+)
+from ..sim._failures import check_name, describe, protocol_failed
+
+MAX_INPUT_VARIANTS = 64
+"""The most inputs one offer expands to (every combination of ``make``'s draws, up to it)."""
+
+
+@attrs.frozen
+class ExploreReport:
+    """What an exploration did: states visited and distinct, the deepest level reached,
+    whether every state within the bound was visited, and the violation, if any, with the
+    run of its (shortest) path."""
+
+    states: int
+    unique: int
+    depth: int
+    exhausted: bool
+    violation: Violation | None = None
+    failure: RunResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.violation is None
+
+
+def explore(
+    scenario: Scenario,
+    *,
+    depth: int | None = None,
+    max_states: int = 100_000,
+    order: str = "bfs",
+) -> ExploreReport:
+    """Visit every state of ``scenario`` reachable within ``depth`` events (default: the
+    scenario's ``max_steps``), breadth-first (``order="dfs"``: depth-first), running the
+    checks on each, until a violation or ``max_states`` states. Every enabled event is
+    tried: deliveries, the next timer, inputs (every combination of ``make``'s draws, up
+    to ``MAX_INPUT_VARIANTS``), and the faults the scenario allows within its budgets."""
+    if order not in ("bfs", "dfs"):
+        raise ValueError(f"order is 'bfs' or 'dfs', not {order!r}")
+    bound = scenario.max_steps if depth is None else depth
+    root = World(scenario)
+    try:
+        root.start()
+    except CheckFailed as failure:
+        return _found(scenario, (), Violation(failure.check, failure.message, 0), 1, 1, 0)
+    violation = _checked(scenario, root)
+    if violation is not None:
+        return _found(scenario, (), violation, 1, 1, 0)
+    seen = {fingerprint(root)}
+    frontier: deque[tuple[World, tuple[Event, ...]]] = deque([(root, ())])
+    states, deepest, cut = 1, 0, False
+    while frontier:
+        world, path = frontier.popleft() if order == "bfs" else frontier.pop()
+        if len(path) >= bound:
+            continue
+        for event in events_of(world):
+            states += 1
+            child = copy.deepcopy(world)
+            child.begin_step(world.step + 1)
+            steps = (*path, event)
+            deepest = max(deepest, len(steps))
+            try:
+                child.apply(event)
+            except CheckFailed as failure:
+                found = Violation(failure.check, failure.message, len(steps))
+                return _found(scenario, steps, found, states, len(seen), deepest)
+            violation = _checked(scenario, child)
+            if violation is not None:
+                return _found(scenario, steps, violation, states, len(seen), deepest)
+            print_ = fingerprint(child)
+            if print_ in seen:
+                continue
+            if len(seen) >= max_states:
+                cut = True
+                continue
+            seen.add(print_)
+            frontier.append((child, steps))
+    return ExploreReport(states, len(seen), deepest, exhausted=not cut and deepest < bound)
+
+
+def events_of(world: World) -> Iterator[Event]:
+    """Every event enabled in ``world``, inputs expanded into each message ``make`` can
+    build (in the canonical order: the simplest first)."""
+    for possible in world.enabled():
+        if isinstance(possible, InputOffer):
+            yield from _inputs(world, possible)
+        else:
+            yield possible
+
+
+def _inputs(world: World, offer: InputOffer) -> Iterator[Input]:
+    """The inputs ``offer`` can be: ``make`` on every combination of its draws, depth
+    first from all-simplest, at most ``MAX_INPUT_VARIANTS``."""
+    pending: list[list[int]] = [[]]
+    made = 0
+    while pending and made < MAX_INPUT_VARIANTS:
+        prefix = pending.pop()
+        sizes: list[int] = []
+
+        def choose(n: int, prefix: list[int] = prefix, sizes: list[int] = sizes) -> int:
+            at = len(sizes)
+            sizes.append(n)
+            return prefix[at] if at < len(prefix) else 0
+
+        event = world.make_input(offer, Draw(choose))
+        made += 1
+        yield event
+        # Each later decision's other outcomes, each a new prefix (its own later ones follow).
+        for at in range(len(sizes) - 1, len(prefix) - 1, -1):
+            base = [*prefix, *[0] * (at - len(prefix))]
+            pending.extend([*base, value] for value in range(sizes[at] - 1, 0, -1))
+
+
+def fingerprint(world: World) -> bytes:
+    """128 bits that identify what decides ``world``'s future: every process's state, the
+    durable data, the messages in flight as a multiset (without their seqs), the pending
+    timers relative to now, the nodes down, the partition and the inputs given. Stable
+    across interpreters: plain data in canonical JSON, hashed with BLAKE2b."""
+    now = world.now
+    timers = world.timers
+    state: dict[str, Any] = {
+        "processes": sorted([str(pid), to_plain(proc)] for pid, proc in world.processes.items()),
+        "durable": sorted([str(pid), to_plain(data)] for pid, data in world.durable.items()),
+        "in_flight": sorted(canonical_json(envelope_plain(env)) for _, env in world.in_flight()),
+        "timers": sorted(
+            [timers[seq].due - now, str(timers[seq].pid), to_plain(timers[seq].cid)]
+            for seq in timers
+        ),
+        "down": world.down_nodes(),
+        "groups": sorted(sorted(g) for g in _groups(world)),
+        "inputs": list(world.inputs_given),
+    }
+    return hashlib.blake2b(canonical_json(state).encode(), digest_size=16).digest()
+
+
+def _groups(world: World) -> list[list[str]]:
+    groups = world.network.groups
+    if groups is None:
+        return []
+    by_group: dict[int, list[str]] = {}
+    for node in world.scenario.nodes:
+        by_group.setdefault(groups.get(node, -1), []).append(node)
+    return list(by_group.values())
+
+
+def _checked(scenario: Scenario, world: World) -> Violation | None:
+    """The invariants and the history check on ``world``, as a run runs them."""
+    view = View(world)
+    checks: list[Any] = list(scenario.invariants)
+    history = scenario.history
+    if history is not None:
+
+        def the_history(view: View) -> None:
+            history(view.history)
+
+        the_history.__name__ = f"history {check_name(history)}"
+        checks.append(the_history)
+    for check in checks:
+        try:
+            check(view)
+        except BaseException as e:
+            name = check_name(check)
+            failure = protocol_failed(e, f"the check {name}", name, describe(e))
+            return Violation(failure.check, failure.message, world.step, failure.traceback)
+    return None
+
+
+def _found(
+    scenario: Scenario,
+    path: tuple[Event, ...],
+    violation: Violation,
+    states: int,
+    unique: int,
+    deepest: int,
+) -> ExploreReport:
+    """The report of a violation, with its path run again as an ordinary run (a schedule
+    file is ``Schedule.from_run`` of it)."""
+    again = run(
+        scenario, ReplayChooser(path), max_steps=len(path), check_liveness=False, step_timeout=None
+    )
+    return ExploreReport(states, unique, deepest, False, violation, again)
