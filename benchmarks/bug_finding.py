@@ -30,9 +30,10 @@ SEED_BUDGET = 1000
 EXAMPLE_BUDGET = 200
 
 
-def bug_scenarios() -> list[tuple[str, Scenario]]:
+def bug_scenarios(protocols: tuple[str, ...] = PROTOCOLS) -> list[tuple[str, Scenario]]:
+    """Every ``bug_`` scenario of ``protocols``, as (``MODULE:NAME``, scenario)."""
     found = []
-    for module_name in PROTOCOLS:
+    for module_name in protocols:
         module = importlib.import_module(module_name)
         for name in sorted(vars(module)):
             value = getattr(module, name)

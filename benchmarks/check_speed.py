@@ -14,7 +14,6 @@ under 5 s, and every bug found and shrunk in under 10 s.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import statistics
 import sys
@@ -22,6 +21,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bug_finding import bug_scenarios
 
 from rabble_sim.cli._run import CHECK_SHRINK_SECONDS
 from rabble_sim.schedule import Schedule, shrink
@@ -32,17 +33,6 @@ from rabble_sim.sim import RunResult, Scenario
 PROTOCOLS = ("protocols.echo", "protocols.omega", "protocols.sets", "protocols.vr")
 SEED_BUDGET = 1000
 EXAMPLE_BUDGET = 1000
-
-
-def bug_scenarios() -> list[tuple[str, Scenario]]:
-    found = []
-    for module_name in PROTOCOLS:
-        module = importlib.import_module(module_name)
-        for name in sorted(vars(module)):
-            value = getattr(module, name)
-            if name.startswith("bug_") and isinstance(value, Scenario):
-                found.append((f"{module_name}:{name}", value))
-    return found
 
 
 def search(scenario: Scenario, how: str, trial: int) -> RunResult | None:
@@ -93,7 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = [
         measure(reference, scenario, args.trials)
-        for reference, scenario in bug_scenarios()
+        for reference, scenario in bug_scenarios(PROTOCOLS)
         if args.only in reference
     ]
     for row in rows:

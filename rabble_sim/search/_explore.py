@@ -31,9 +31,10 @@ from ..sim import (
     Violation,
     World,
     envelope_plain,
+    first_failure,
+    history_check,
     run,
 )
-from ..sim._failures import check_name, describe, protocol_failed
 
 MAX_INPUT_VARIANTS = 64
 """The most inputs one offer expands to (every combination of ``make``'s draws, up to it)."""
@@ -179,24 +180,9 @@ def _groups(world: World) -> list[list[str]]:
 
 def _checked(scenario: Scenario, world: World) -> Violation | None:
     """The invariants and the history check on ``world``, as a run runs them."""
-    view = View(world)
-    checks: list[Any] = list(scenario.invariants)
-    history = scenario.history
-    if history is not None:
-
-        def the_history(view: View) -> None:
-            history(view.history)
-
-        the_history.__name__ = f"history {check_name(history)}"
-        checks.append(the_history)
-    for check in checks:
-        try:
-            check(view)
-        except BaseException as e:
-            name = check_name(check)
-            failure = protocol_failed(e, f"the check {name}", name, describe(e))
-            return Violation(failure.check, failure.message, world.step, failure.traceback)
-    return None
+    history = history_check(scenario)
+    checks = (*scenario.invariants, history) if history is not None else scenario.invariants
+    return first_failure(checks, View(world), world.step)
 
 
 def _found(

@@ -40,6 +40,8 @@ from ._run import (
     Observer as Observer,
     RunResult as RunResult,
     Violation as Violation,
+    first_failure as first_failure,
+    history_check as history_check,
     recorded as recorded,
     run as run,
 )
@@ -120,6 +122,8 @@ __all__ = [
     "envelope_summary",
     "event_plain",
     "fault_kinds",
+    "first_failure",
+    "history_check",
     "partition_problem",
     "recorded",
     "replaying",

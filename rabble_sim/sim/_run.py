@@ -214,14 +214,9 @@ class _Run:
                 self.trace.add(self.current, None, [])
             message = f"step {world.step} ran for more than {e.seconds:g} s"
             return self.result(Violation(STEP_TIMEOUT, message, world.step))
-        history = self.scenario.history
+        history = history_check(self.scenario)
         if result.ok and history is not None:
-
-            def the_history(view: View) -> None:
-                history(view.history)
-
-            the_history.__name__ = f"history {check_name(history)}"
-            failed = _check((the_history,), self.view, self.world.step)
+            failed = first_failure((history,), self.view, self.world.step)
             if failed is not None:
                 result = attrs.evolve(result, violation=failed)
         return result
@@ -236,7 +231,7 @@ class _Run:
             return self.result(_violation(failure, 0))
         for observe in self.observers:
             observe(self.world)
-        violation = _check(self.invariants, self.view, 0)
+        violation = first_failure(self.invariants, self.view, 0)
         if violation is not None:
             return self.result(violation)
         self.chooser = chooser
@@ -273,7 +268,7 @@ class _Run:
         if self.observers:
             for observe in self.observers:
                 observe(world)
-        return _check(self.invariants, self.view, step) if self.invariants else None
+        return first_failure(self.invariants, self.view, step) if self.invariants else None
 
     def liveness_phase(
         self, condition: Invariant, name: str, within: int, chooser: Chooser
@@ -310,10 +305,24 @@ class _Run:
         world = self.world
         if world.partitioned or not all(world.up.values()):
             return Violation("liveness", "the network is not healed and restarted yet", world.step)
-        return _check((condition,), self.view, world.step)
+        return first_failure((condition,), self.view, world.step)
 
 
-def _check(checks: tuple[Invariant, ...], view: View, step: int) -> Violation | None:
+def history_check(scenario: Scenario) -> Invariant | None:
+    """The scenario's history check as a check of a view, named ``history <its name>``."""
+    history = scenario.history
+    if history is None:
+        return None
+
+    def the_history(view: View) -> None:
+        history(view.history)
+
+    the_history.__name__ = f"history {check_name(history)}"
+    return the_history
+
+
+def first_failure(checks: Sequence[Invariant], view: View, step: int) -> Violation | None:
+    """The violation of the first of ``checks`` that fails on ``view`` at ``step``."""
     for check in checks:
         try:
             check(view)
