@@ -151,8 +151,7 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
         reference: str | None = None,
         expect: str | None = None,
     ) -> SweepReport:
-        if expect not in (None, "violation"):
-            raise UsageError(f'expect is "violation" or None, not {expect!r}')
+        _expectation(expect)
         # A known bug must be found run after run: its seeds do not move between sessions.
         start = 0 if expect else first
         chosen = seeds if seeds is not None else range(start, start + rabble_seeds)
@@ -161,19 +160,10 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
         if determinism and strategy != "hypothesis" and len(chosen):
             seed = chosen.start if failure is None or failure.seed is None else failure.seed
             _same_under_any_hash_seed(reference or reference_of(scenario, root), seed, strategy)
-        if failure is None or failure.violation is None:
-            if expect == "violation":
-                pytest.fail(
-                    f"{scenario.name}: the known bug was not found in {report.seeds} "
-                    f"{'examples' if strategy == 'hypothesis' else 'seeds'} ({chosen})",
-                    pytrace=False,
-                )
-            return report
-        folder = "schedules" if expect else "regressions"
-        directory = root / save_dir if save_dir else root / folder / scenario.name
-        text = _saved(failure, scenario, directory, reference, expect, root)
-        if expect is None:
-            pytest.fail(text, pytrace=False)
+        searched = (
+            f"{report.seeds} {'examples' if strategy == 'hypothesis' else 'seeds'} ({chosen})"
+        )
+        _judge(failure, scenario, reference, expect, root, save_dir, searched)
         return report
 
     return run_sweep
@@ -197,28 +187,44 @@ def rabble_check(request: pytest.FixtureRequest) -> Check:
     ) -> CheckReport:
         from .search._check import check  # noqa: PLC0415  (imports Hypothesis: only if used)
 
-        if expect not in (None, "violation"):
-            raise UsageError(f'expect is "violation" or None, not {expect!r}')
+        _expectation(expect)
         # A known bug is searched for the same way every time (a seed of its own).
         report = _searched(
             scenario,
             lambda: check(scenario, examples=examples, shrink=False, seed=0 if expect else None),
         )
-        if report.failure is None:
-            if expect == "violation":
-                pytest.fail(
-                    f"{scenario.name}: the known bug was not found in {report.runs} examples",
-                    pytrace=False,
-                )
-            return report
-        folder = "schedules" if expect else "regressions"
-        directory = root / save_dir if save_dir else root / folder / scenario.name
-        text = _saved(report.failure, scenario, directory, reference, expect, root)
-        if expect is None:
-            pytest.fail(f"{text}\n(found by Hypothesis in {report.runs} runs)", pytrace=False)
+        _judge(
+            report.failure, scenario, reference, expect, root, save_dir,
+            f"{report.runs} examples", f"\n(found by Hypothesis in {report.runs} runs)",
+        )  # fmt: skip
         return report
 
     return run_check
+
+
+def _expectation(expect: str | None) -> None:
+    if expect not in (None, "violation"):
+        raise UsageError(f'expect is "violation" or None, not {expect!r}')
+
+
+def _judge(
+    failure: RunResult | None, scenario: Scenario, reference: str | None, expect: str | None,
+    root: Path, save_dir: str | None, searched: str, found_note: str = "",
+) -> None:  # fmt: skip
+    """The verdict of a search in a test: a failure is saved (in ``save_dir``, relative to
+    ``root``; by default ``regressions/<scenario>/``, or ``schedules/`` for a known bug)
+    and fails the test unless it was expected; a known bug not found fails it."""
+    if failure is None or failure.violation is None:
+        if expect == "violation":
+            pytest.fail(
+                f"{scenario.name}: the known bug was not found in {searched}", pytrace=False
+            )
+        return
+    folder = "schedules" if expect else "regressions"
+    directory = root / save_dir if save_dir else root / folder / scenario.name
+    text = _saved(failure, scenario, directory, reference, expect, root)
+    if expect is None:
+        pytest.fail(text + found_note, pytrace=False)
 
 
 R = TypeVar("R")

@@ -121,9 +121,7 @@ def check(
             # still fails, or Hypothesis would call the test flaky); delta debugging goes
             # on from there.
             return key, None
-        chooser = HypothesisChooser(ByteDraws(*key), scenario.faults)
-        result = run(scenario, chooser, max_steps=limit, messages=False, step_timeout=step_timeout)
-        return key, result
+        return key, _run_of(scenario, key, limit, step_timeout)
 
     def one_run(drawn: tuple[tuple[bytes, int], RunResult | None]) -> None:
         key, result = drawn
@@ -193,11 +191,15 @@ def runs(
     Pass a failing one to ``rabble_sim.search.fail_with_schedule``."""
     limit = scenario.max_steps if max_steps is None else max_steps
 
-    def one(key: tuple[bytes, int]) -> RunResult:
-        chooser = HypothesisChooser(ByteDraws(*key), scenario.faults)
-        return run(scenario, chooser, max_steps=limit, messages=False, step_timeout=step_timeout)
+    return decisions(limit).map(lambda key: _run_of(scenario, key, limit, step_timeout))
 
-    return decisions(limit).map(one)
+
+def _run_of(
+    scenario: Scenario, key: tuple[bytes, int], limit: int, step_timeout: float | None
+) -> RunResult:
+    """The run that decisions ``key`` (bytes and seed) make, events only."""
+    chooser = HypothesisChooser(ByteDraws(*key), scenario.faults)
+    return run(scenario, chooser, max_steps=limit, messages=False, step_timeout=step_timeout)
 
 
 def base_settings(profile: str | None = None) -> settings:
