@@ -415,6 +415,20 @@ def test_only_rabble_sim_schedules_are_collected_from_the_configured_folders(
     pytester.runpytest("known", "regressions").assert_outcomes(failed=1)
 
 
+# The variables by which Hypothesis (and rabble-sim after it) knows it runs on CI.
+CI_VARIABLES = (
+    "CI", "__TOX_ENVIRONMENT_VARIABLE_ORIGINAL_CI", "TF_BUILD", "bamboo.buildKey", "BUILDKITE",
+    "CIRCLECI", "CIRRUS_CI", "CODEBUILD_BUILD_ID", "GITHUB_ACTIONS", "GITLAB_CI",
+    "HEROKU_TEST_RUN_ID", "TEAMCITY_VERSION",
+)  # fmt: skip
+
+
+def leave_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the pytest sessions of a test as on a developer's machine, even on CI."""
+    for name in CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_sweeps_start_from_a_new_seed_each_session_except_on_ci(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -426,8 +440,7 @@ def test_sweeps_start_from_a_new_seed_each_session_except_on_ci(
         (line,) = [line for line in result.outlines if line.startswith("rabble-sim: sweeps")]
         return line
 
-    for name in ("CI", "GITHUB_ACTIONS", "TF_BUILD", "BUILDKITE", "CIRCLECI", "GITLAB_CI"):
-        monkeypatch.delenv(name, raising=False)
+    leave_ci(monkeypatch)
     sessions = {first_seed() for _ in range(3)}
     assert len(sessions) > 1, "three sessions, one first seed"
     assert first_seed("--rabble-seed", "42") == (
@@ -477,8 +490,9 @@ CHECKED = TESTS.replace(
 
 
 def test_rabble_check_saves_a_failure_and_keeps_it_in_the_example_database(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    leave_ci(monkeypatch)  # on CI, Hypothesis's own profile keeps no example database
     pytester.makepyfile(test_greet=CHECKED.format(limit=1))
     first = pytester.runpytest_subprocess("test_greet.py")
     first.assert_outcomes(failed=1)
