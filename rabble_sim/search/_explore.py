@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections import deque
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -20,24 +19,19 @@ import attrs
 from ..codec import canonical_json, to_plain
 from ..sim import (
     CheckFailed,
-    Draw,
     Event,
-    Input,
-    InputOffer,
     ReplayChooser,
     RunResult,
     Scenario,
     View,
     Violation,
     World,
+    branches,
     envelope_plain,
     first_failure,
     history_check,
     run,
 )
-
-MAX_INPUT_VARIANTS = 64
-"""The most inputs one offer expands to (every combination of ``make``'s draws, up to it)."""
 
 
 @attrs.frozen
@@ -88,7 +82,7 @@ def explore(
         world, path = frontier.popleft() if order == "bfs" else frontier.pop()
         if len(path) >= bound:
             continue
-        for event in events_of(world):
+        for event in branches(world):
             states += 1
             child = copy.deepcopy(world)
             child.begin_step(world.step + 1)
@@ -111,39 +105,6 @@ def explore(
             seen.add(print_)
             frontier.append((child, steps))
     return ExploreReport(states, len(seen), deepest, exhausted=not cut and deepest < bound)
-
-
-def events_of(world: World) -> Iterator[Event]:
-    """Every event enabled in ``world``, inputs expanded into each message ``make`` can
-    build (in the canonical order: the simplest first)."""
-    for possible in world.enabled():
-        if isinstance(possible, InputOffer):
-            yield from _inputs(world, possible)
-        else:
-            yield possible
-
-
-def _inputs(world: World, offer: InputOffer) -> Iterator[Input]:
-    """The inputs ``offer`` can be: ``make`` on every combination of its draws, depth
-    first from all-simplest, at most ``MAX_INPUT_VARIANTS``."""
-    pending: list[list[int]] = [[]]
-    made = 0
-    while pending and made < MAX_INPUT_VARIANTS:
-        prefix = pending.pop()
-        sizes: list[int] = []
-
-        def choose(n: int, prefix: list[int] = prefix, sizes: list[int] = sizes) -> int:
-            at = len(sizes)
-            sizes.append(n)
-            return prefix[at] if at < len(prefix) else 0
-
-        event = world.make_input(offer, Draw(choose))
-        made += 1
-        yield event
-        # Each later decision's other outcomes, each a new prefix (its own later ones follow).
-        for at in range(len(sizes) - 1, len(prefix) - 1, -1):
-            base = [*prefix, *[0] * (at - len(prefix))]
-            pending.extend([*base, value] for value in range(sizes[at] - 1, 0, -1))
 
 
 def fingerprint(world: World) -> bytes:

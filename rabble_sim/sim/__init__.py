@@ -1,5 +1,10 @@
 """The simulator: the World, events, choosers, the run loop and its trace."""
 
+from ._branches import (
+    MAX_INPUT_VARIANTS as MAX_INPUT_VARIANTS,
+    branches as branches,
+    input_variants as input_variants,
+)
 from ._choosers import (
     Chooser as Chooser,
     DrawingChooser as DrawingChooser,
