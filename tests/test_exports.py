@@ -79,6 +79,7 @@ FOREIGN_ATTRIBUTES = {
     "border_title",  # textual widgets
     "border_subtitle",
     "display",
+    "highlighted",  # textual's OptionList: the option highlighted
     "check_hostname",  # ssl.SSLContext
     "daemon",  # threading.Thread
 }

@@ -1,5 +1,6 @@
 """Debugging a schedule: the UI-free DebugSession, the terminal UI and the diagram."""
 
+from ._branch import EnabledEvent as EnabledEvent
 from ._breakpoints import (
     Breakpoint as Breakpoint,
     OnKind as OnKind,
@@ -29,6 +30,7 @@ __all__ = [
     "Change",
     "DebugSession",
     "Diagram",
+    "EnabledEvent",
     "InFlight",
     "LineDebugger",
     "OnKind",

@@ -12,6 +12,7 @@ from ..schedule import DIVERGENCES_SHOWN
 from ..sim import cid_summary, envelope_summary
 from ._diff import MISSING, Change
 from ._session import DebugSession, Stop
+from ._step import step_count
 
 HELP = """\
 commands (one a line):
@@ -30,6 +31,9 @@ commands (one a line):
   break [SPEC]      add a breakpoint: message TYPE | pid PID | node NODE | kind KIND |
                     violation (without SPEC: list them)
   delete N          remove breakpoint N
+  enabled           the events that can happen after this step, numbered
+  take N            take enabled event N instead: the session becomes that branch
+  save PATH         write the schedule (the branch, after take) to a file, or a folder
   help              this text
   quit              leave; also: q, exit, end of input"""
 
@@ -60,6 +64,9 @@ class LineDebugger:
             "history": lambda _: self._history(),
             "break": self._break,
             "delete": self._delete,
+            "enabled": lambda _: self._enabled(),
+            "take": self._take,
+            "save": self._save,
             "help": lambda _: self._print(HELP),
         }  # fmt: skip
 
@@ -226,6 +233,36 @@ class LineDebugger:
         removed = self.session.remove_breakpoint(number - 1)
         self._print(f"deleted breakpoint {number}: {removed}")
 
+    def _enabled(self) -> None:
+        session = self.session
+        enabled = session.enabled()
+        if not enabled:
+            self._print(f"nothing can happen after step {session.step}")
+            return
+        mark = "; * is the schedule's next step" if any(e.taken for e in enabled) else ""
+        self._print(f"{len(enabled)} enabled after step {session.step} (take N{mark}):")
+        for choice in enabled:
+            self._print(f"  {'*' if choice.taken else ' '} {choice.number:>3} {choice.summary}")
+
+    def _take(self, arg: str) -> None:
+        if not arg:
+            raise UsageError("take needs the number of an enabled event (see: enabled)")
+        session = self.session
+        number = _number(arg, "take N", "an enabled event's number")
+        was, schedule = session.step, session.schedule
+        session.take(number)
+        if session.schedule is not schedule:
+            self._print(f"branched at step {was}: {step_count(session.last)} now")
+        self.show()
+
+    def _save(self, arg: str) -> None:
+        if not arg:
+            raise UsageError("save needs a file or a folder to write the schedule to")
+        session = self.session
+        path = session.save(arg)
+        what = "the branch" if session.branched_at is not None else "the schedule"
+        self._print(f"saved {what} ({step_count(session.last)}) to {path}")
+
     def _print(self, text: str) -> None:
         print(text, file=self.out)
 
@@ -240,11 +277,11 @@ def _changed(pid: Pid, changes: list[Change]) -> str:
     return f"changed {pid}: " + "; ".join(str(c) for c in changes)
 
 
-def _number(arg: str, usage: str) -> int:
+def _number(arg: str, usage: str, what: str = "a step number") -> int:
     try:
         return int(arg)
     except ValueError:
-        raise UsageError(f"{usage}: {arg!r} is not a step number") from None
+        raise UsageError(f"{usage}: {arg!r} is not {what}") from None
 
 
 def _count(arg: str) -> int:

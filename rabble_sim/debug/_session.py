@@ -1,4 +1,5 @@
-"""DebugSession: walk a schedule forward and back, with breakpoints, state and diffs.
+"""DebugSession: walk a schedule forward and back, with breakpoints, state and diffs, and
+branch off it at any step.
 
 No user interface here: the terminal UI, the line mode and the diagram all drive this.
 Going back is a deterministic replay from the nearest snapshot, so every step is as far
@@ -14,11 +15,12 @@ import attrs
 from ..codec import Plain, to_plain
 from ..core import REGISTRY, HistoryEvent, Pid, UsageError
 from ..schedule import Divergence, Schedule, check_against, load, load_scenario, replay
-from ..sim import DEFAULT_STEP_TIMEOUT, Scenario, Trace as _Trace, View, Violation, World, summarize
+from ..sim import DEFAULT_STEP_TIMEOUT, RunResult, Scenario, View, Violation, World
+from ._branch import EnabledEvent, enabled_events, run_branch, write_schedule
 from ._breakpoints import Breakpoint, OnMessage, OnNode, OnPid, When, parse_breakpoint
 from ._diff import MISSING, Change, diff
 from ._rewind import Rewinder
-from ._step import InFlight, Pending, PendingTimer, Step, reading_order
+from ._step import InFlight, Pending, PendingTimer, Step, reading_order, walk_steps
 
 
 @attrs.frozen
@@ -35,7 +37,8 @@ class DebugSession:
 
     The session first replays the file as ``rabble-sim replay`` does (divergences and the
     violation included), then keeps the events that actually ran: stepping never
-    diverges again, forward or back.
+    diverges again, forward or back. At any step, ``take`` makes it a branch that goes
+    another way from there.
     """
 
     def __init__(
@@ -49,18 +52,32 @@ class DebugSession:
         if snapshot_every < 1:
             raise UsageError("snapshot_every must be at least 1")
         outcome = replay(schedule, scenario, step_timeout=step_timeout)
-        self.schedule = schedule
         self.scenario = scenario
-        self.divergences: tuple[Divergence, ...] = outcome.divergences
-        self.violation: Violation | None = outcome.violation
         self.breakpoints: list[Breakpoint] = []
+        self.branched_at: int | None = None
+        """The step at which the session branched off the schedule opened, the last step
+        they share (None: it walks that schedule still; see ``take``)."""
+        self._every = snapshot_every
+        self._step_timeout = step_timeout
+        self._load(schedule, outcome.result, outcome.divergences)
+
+    def _load(
+        self, schedule: Schedule, result: RunResult, divergences: tuple[Divergence, ...]
+    ) -> None:
+        """Walk ``result``, the run of ``schedule``, once, and stand at its start."""
+        self.schedule = schedule
+        self.divergences = divergences
+        self.violation: Violation | None = result.violation
         self._conditions: dict[When, list[bool]] = {}
-        trace = outcome.result.trace
+        trace = result.trace
         events = [trace.event(step) for step in range(len(trace))]
-        self._rewind = Rewinder(scenario, events, snapshot_every, step_timeout, trace.all_randoms())
-        self._origins: dict[int, int] = {}
-        """The step that created each seq (a duplicate's copy: the original's)."""
-        self.steps, self.pids = self._walk(trace, outcome.result.liveness_from)
+        self._randoms = trace.all_randoms()
+        self._rewind = Rewinder(
+            self.scenario, events, self._every, self._step_timeout, self._randoms
+        )
+        self.steps, self.pids, self._origins = walk_steps(
+            trace, self._rewind.walk(), result.violation, result.liveness_from
+        )
         self._addressed = {
             pid
             for step in self.steps
@@ -70,6 +87,7 @@ class DebugSession:
         self._world = self._rewind.start()
         self._step = 0
         self._states: dict[Pid, Plain] | None = None
+        self._enabled: tuple[EnabledEvent, ...] | None = None
         self._before: dict[Pid, Plain] = {}
         """The states before the current step of the processes it touched."""
         self._before_pids: frozenset[Pid] = frozenset()
@@ -144,7 +162,7 @@ class DebugSession:
                 raise
             self._before, self._before_pids = before
         self._step = number
-        self._states = None
+        self._states = self._enabled = None
         return self.current
 
     def continue_(self) -> Stop:
@@ -191,6 +209,58 @@ class DebugSession:
         if not 0 <= index < len(self.breakpoints):
             raise UsageError(f"there is no breakpoint {index}")
         return self.breakpoints.pop(index)
+
+    # -- branching ------------------------------------------------------------------------------
+
+    def enabled(self) -> tuple[EnabledEvent, ...]:
+        """The events that can happen after the current step, in the canonical order
+        (deliveries oldest first, the next timer, each input ``make`` can build, the faults
+        the scenario allows); the one the schedule takes next, if any, is marked ``taken``.
+        A ``UsageError`` at the step that failed: the run ends there."""
+        violation = self.violation
+        if violation is not None and violation.step == self._step:
+            raise UsageError(
+                f"step {self._step} failed ({violation.check}): the run ends there, so "
+                "nothing is enabled; go back a step to branch before it"
+            )
+        if self._enabled is None:
+            following = self.steps[self._step + 1].event if self._step < self.last else None
+            self._enabled = enabled_events(self._world, following)
+        return self._enabled
+
+    def take(self, number: int) -> Step:
+        """Take enabled event ``number`` (see ``enabled``) as the next step, instead of what
+        the schedule does next, and go to it: the session becomes the branch (the steps so
+        far, then that event), checked at every step as any run is, its violation, if it
+        has one, in ``violation``. Taking the event the schedule takes anyway only goes a
+        step forward. Breakpoints are kept; ``schedule`` is the branch's (see ``save``)."""
+        enabled = self.enabled()
+        if not 0 <= number < len(enabled):
+            raise UsageError(
+                f"there is no enabled event {number}: "
+                + (f"they are 0 to {len(enabled) - 1}" if enabled else "none is enabled")
+            )
+        chosen = enabled[number]
+        if chosen.taken:
+            return self.next()
+        events = [step.event for step in self.steps[1 : self._step + 1] if step.event]
+        randoms = {step: drawn for step, drawn in self._randoms.items() if step <= self._step}
+        result = run_branch(self.scenario, [*events, chosen.event], randoms, self._step_timeout)
+        at = self._step
+        self.branched_at = at if self.branched_at is None else min(self.branched_at, at)
+        # No seed makes this run, and it has no liveness phase (see ``save``).
+        self._load(Schedule.from_run(result, self.schedule.scenario), result, ())
+        return self.goto(self.last)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the session's schedule (the branch, after ``take``) to the file ``path``,
+        or to ``<digest>.json`` if ``path`` is a folder; return the file written.
+
+        ``replay``, ``debug``, ``diagram`` and ``shrink`` take it as any schedule. A branch
+        is saved with no seed (none gives it) and no liveness phase: it ends where it was
+        taken, so its replay checks the invariants and the history, not the liveness
+        condition (a schedule that was not branched is saved as it was opened)."""
+        return write_schedule(self.schedule, path)
 
     # -- what the world holds -----------------------------------------------------------------
 
@@ -258,20 +328,6 @@ class DebugSession:
             raise UsageError(f"no process {pid} in this schedule (there are {known})")
         return pid
 
-    def _walk(
-        self, trace: _Trace, liveness_from: int | None
-    ) -> tuple[tuple[Step, ...], tuple[Pid, ...]]:
-        """Apply the replayed events once: the steps, and every process that ran."""
-        steps: list[Step] = []
-        pids: set[Pid] = set()
-        for world, created in self._rewind.walk():
-            step = self._step_record(trace, len(steps), created, liveness_from)
-            origin = self._origins.get(step.seq or -1) if step.kind == "duplicate" else None
-            self._origins.update(dict.fromkeys(created, step.number if origin is None else origin))
-            steps.append(step)
-            pids.update(world.processes)
-        return tuple(steps), tuple(sorted(pids, key=reading_order))
-
     @staticmethod
     def _touched(world: World, step: Step) -> dict[Pid, Plain]:
         """The states, before ``step``, of the processes it may change: the one that
@@ -282,25 +338,6 @@ class DebugSession:
             pids = [*pids, step.envelope.to]
         processes = world.processes
         return {pid: to_plain(processes[pid]) for pid in pids if pid in processes}
-
-    def _step_record(
-        self, trace: _Trace, number: int, created: range, liveness_from: int | None
-    ) -> Step:
-        event = trace.event(number)
-        env, sent = trace.envelopes(number)
-        plain = trace.step_plain(number)
-        violation = self.violation if self.violation and self.violation.step == number else None
-        return Step(
-            number,
-            event,
-            env,
-            tuple(sent),
-            plain,
-            "start" if event is None else summarize(plain),
-            created,
-            liveness_from is not None and number >= liveness_from,
-            violation,
-        )
 
     def _continue(self, numbers: range) -> Stop:
         hit = self._first_hit(numbers) if self.breakpoints else None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
 from ..core import CorrelationId, Envelope, Pid
-from ..sim import Event, Violation
+from ..sim import Event, Trace, Violation, World, summarize
 
 
 @attrs.frozen
@@ -44,6 +45,42 @@ class Step:
         return seq if isinstance(seq, int) else None
 
 
+def walk_steps(
+    trace: Trace,
+    worlds: Iterable[tuple[World, range]],
+    violation: Violation | None,
+    liveness_from: int | None,
+) -> tuple[tuple[Step, ...], tuple[Pid, ...], dict[int, int]]:
+    """The steps of a run, from its ``trace`` and its world after each step with the seqs
+    the step created (as ``Rewinder.walk`` yields them): the steps, every process that ran
+    (in reading order), and the step that created each seq (for a duplicate's copy, the
+    step that sent the original)."""
+    steps: list[Step] = []
+    pids: set[Pid] = set()
+    origins: dict[int, int] = {}
+    for world, created in worlds:
+        number = len(steps)
+        event = trace.event(number)
+        env, sent = trace.envelopes(number)
+        plain = trace.step_plain(number)
+        step = Step(
+            number,
+            event,
+            env,
+            tuple(sent),
+            plain,
+            "start" if event is None else summarize(plain),
+            created,
+            liveness_from is not None and number >= liveness_from,
+            violation if violation is not None and violation.step == number else None,
+        )
+        origin = origins.get(step.seq or -1) if step.kind == "duplicate" else None
+        origins.update(dict.fromkeys(created, number if origin is None else origin))
+        steps.append(step)
+        pids.update(world.processes)
+    return tuple(steps), tuple(sorted(pids, key=reading_order)), origins
+
+
 @attrs.frozen
 class InFlight:
     """A message sent and not yet delivered; ``blocked`` while a partition holds it."""
@@ -70,6 +107,11 @@ class Pending:
     messages: tuple[InFlight, ...]
     timers: tuple[PendingTimer, ...]
     now: int
+
+
+def step_count(count: int) -> str:
+    """``1 step``, ``2 steps``: a count of steps as a sentence says it."""
+    return f"{count} step{'s' * (count != 1)}"
 
 
 def reading_order(pid: Pid) -> tuple[Any, ...]:

@@ -2,8 +2,9 @@
 
 Left, every step of the schedule; right, the current event, every process's state with
 what this step changed, the messages in flight and the timers pending, and the violation
-when the step is the one that failed. All of it is read from a DebugSession, which does
-the stepping; this module only draws and asks.
+when the step is the one that failed; ``e`` lists the events enabled after the step, to
+branch off the schedule. All of it is read from a DebugSession, which does the stepping
+and the branching; this module only draws and asks.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Static
 
 from ..core import RabbleError
 from ._breakpoints import FORMS, When, parse_breakpoint
 from ._session import DebugSession
+from ._step import step_count
 from ._tui_history import history_text, history_title
 from ._tui_panels import EventList, Processes, matching_steps
+from ._tui_screens import EnabledEvents, Prompt
 from ._tui_text import (
+    BRANCH,
     BREAKPOINT,
     DIM,
     LIVENESS,
@@ -35,50 +38,6 @@ from ._tui_text import (
     traceback_text,
     violation_text,
 )
-
-
-class Prompt(ModalScreen[str | None]):
-    """One line of input docked at the bottom: Enter answers, Escape cancels."""
-
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
-
-    DEFAULT_CSS = """
-    Prompt {
-        align: left bottom;
-        background: $background 40%;
-    }
-    Prompt > Vertical {
-        height: auto;
-        max-height: 80%;
-        border: round $accent;
-        border-title-color: $accent;
-        border-title-style: bold;
-        background: $surface;
-        padding: 0 1;
-    }
-    Prompt Static { color: $text-muted; }
-    Prompt Input { margin-top: 1; background: $boost; }
-    """
-
-    def __init__(self, title: str, hint: str | Text, *, body: Text | None = None) -> None:
-        super().__init__()
-        self.title_text = title
-        self.hint = hint
-        self.body = body
-
-    def compose(self) -> ComposeResult:
-        with Vertical() as box:
-            box.border_title = self.title_text
-            if self.body is not None:
-                yield Static(self.body, id="body")
-            yield Static(self.hint, id="hint")
-            yield Input(id="answer", placeholder="Enter to confirm, Escape to cancel", compact=True)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class Details(VerticalScroll, inherit_bindings=False):
@@ -143,12 +102,14 @@ class DebuggerApp(App[None]):
     BINDINGS = [
         Binding("n,right", "next", "next"),
         Binding("p,left", "previous", "prev"),
-        Binding("g", "goto", "go to"),
+        Binding("g", "goto", "goto"),
         Binding("b", "breakpoints", "break"),
         Binding("c", "continue", "cont"),
         Binding("C", "continue_back", "cont back", key_display="C"),
         Binding("slash", "search", "search", key_display="/"),
-        Binding("N", "search_next", "match", key_display="N"),
+        Binding("N", "search_next", "match", key_display="N", show=False),
+        Binding("e", "branch", "branch"),
+        Binding("s", "save", "save"),
         Binding("P", "search_previous", "match back", show=False),
         Binding("home", "first", "first step", show=False),
         Binding("end", "last", "last step", show=False),
@@ -173,9 +134,6 @@ class DebuggerApp(App[None]):
         with Horizontal(id="body"):
             events = EventList(self.session, id="events")
             events.border_title = "events"
-            liveness = next((s.number for s in self.session.steps if s.liveness), None)
-            if liveness is not None:
-                events.border_subtitle = f"{LIVENESS_MARK} liveness from {liveness}"
             yield events
             with Details(id="details"):
                 yield Static(id="violation")
@@ -213,6 +171,8 @@ class DebuggerApp(App[None]):
         where.append(f"/{session.last}", DIM)
         if step.liveness:
             where.append(f"  {LIVENESS_MARK} liveness phase", LIVENESS)
+        if session.branched_at is not None:
+            where.append(f"  branched at step {session.branched_at}", BRANCH)
         self.query_one("#where", Static).update(where)
         self.query_one("#status", Static).update(self.status())
         self.query_one(EventList).show(step.number)
@@ -394,6 +354,47 @@ class DebuggerApp(App[None]):
             )
             return
         self.move(lambda: self.session.goto(found))
+
+    # -- branching ---------------------------------------------------------------------------
+
+    def action_branch(self) -> None:
+        """List the events enabled after this step; the one chosen is taken."""
+        session = self.session
+        try:
+            enabled = session.enabled()
+        except RabbleError as e:
+            self.notify(str(e), severity="error", markup=False)
+            return
+        if not enabled:
+            self.notify(f"nothing can happen after step {session.step}", severity="warning")
+            return
+        self.push_screen(EnabledEvents(session.step, enabled), self.take)
+
+    def take(self, number: int | None) -> None:
+        if number is None:
+            return
+        session = self.session
+        at, schedule = session.step, session.schedule
+        self.move(lambda: session.take(number))
+        if session.schedule is not schedule:
+            self.notify(
+                f"branched at step {at}: {step_count(session.last)} now (s saves the branch)"
+            )
+
+    def action_save(self) -> None:
+        what = "branch" if self.session.branched_at is not None else "schedule"
+        hint = "a file, or a folder to save it in as <digest>.json"
+        self.push_screen(Prompt(f"save the {what}", hint), self.save)
+
+    def save(self, answer: str | None) -> None:
+        if not answer or not answer.strip():
+            return
+        try:
+            path = self.session.save(answer.strip())
+        except RabbleError as e:
+            self.notify(str(e), severity="error", markup=False)
+            return
+        self.notify(f"saved to {path}: rabble-sim replay {path}", markup=False)
 
 
 def run_tui(session: DebugSession, title: str, *, start_at: int | None = None) -> None:

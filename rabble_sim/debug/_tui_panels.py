@@ -67,17 +67,30 @@ class EventList(ScrollView, can_focus=False):
     def __init__(self, session: DebugSession, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.session = session
-        self.names = PidNames(session)
         self.current = session.step
         self.marked: frozenset[int] = frozenset()
         """Steps a breakpoint matches, marked in the gutter."""
-        self._marked_for: tuple[Breakpoint, ...] = ()
+        self._marked_for: tuple[Breakpoint, ...] | None = None
+        self._measure()
+
+    def _measure(self) -> None:
+        """Size the list to the session's steps (anew after a branch)."""
+        session = self.session
+        self._steps = session.steps
+        self._marked_for = None
+        self.names = PidNames(session)
         self.virtual_size = Size(0, len(session.steps))
         self._digits = len(str(session.last))
         self._kind_width = max(len(step.kind) for step in session.steps) + 1
+        liveness = next((s.number for s in session.steps if s.liveness), None)
+        self.border_subtitle = (
+            None if liveness is None else f"{LIVENESS_MARK} liveness from {liveness}"
+        )
 
     def show(self, number: int) -> None:
         """Highlight step ``number`` and scroll it into view, with a few steps around it."""
+        if self._steps is not self.session.steps:
+            self._measure()
         self.current = number
         breakpoints = tuple(self.session.breakpoints)
         if breakpoints != self._marked_for:
@@ -139,7 +152,8 @@ class EventList(ScrollView, can_focus=False):
 
 class Processes(Vertical):
     """Every process of the schedule, a heading and a paragraph of fields each; the same
-    widgets are redrawn at each step, since the processes are known from the start."""
+    widgets are redrawn at each step, since the processes are known from the start (and
+    made anew when a branch runs others)."""
 
     DEFAULT_CSS = """
     Processes { height: auto; }
@@ -149,16 +163,22 @@ class Processes(Vertical):
     def __init__(self, session: DebugSession, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.session = session
+        self._rows: dict[Pid, tuple[Static, Static]] = {}
 
     def compose(self) -> ComposeResult:
-        for _ in self.session.pids:
-            yield Static(classes="heading")
-            yield Static(classes="fields")
+        yield from self._build()
+
+    def _build(self) -> list[Static]:
+        self._rows = {
+            pid: (Static(classes="heading"), Static(classes="fields")) for pid in self.session.pids
+        }
+        return [widget for row in self._rows.values() for widget in row]
 
     def show(self) -> None:
-        headings = self.query(".heading").results(Static)
-        paragraphs = self.query(".fields").results(Static)
-        for pid, heading, fields in zip(self.session.pids, headings, paragraphs, strict=True):
+        if tuple(self._rows) != self.session.pids:
+            self.remove_children()
+            self.mount_all(self._build())
+        for pid, (heading, fields) in self._rows.items():
             title, text = process_text(self.session, pid)
             heading.update(title)
             fields.update(text)
@@ -166,14 +186,14 @@ class Processes(Vertical):
 
     def heading_of(self, pid: Pid) -> Text:
         """What the panel shows above ``pid``'s state: its name, changed, started or down."""
-        return self._shown(".heading", pid)
+        return _text_of(self._rows[pid][0])
 
     def fields_of(self, pid: Pid) -> Text:
         """What the panel shows of ``pid``'s state."""
-        return self._shown(".fields", pid)
+        return _text_of(self._rows[pid][1])
 
-    def _shown(self, kind: str, pid: Pid) -> Text:
-        widget = list(self.query(kind).results(Static))[self.session.pids.index(pid)]
-        content = widget.content
-        assert isinstance(content, Text), "a process panel always shows Rich text"
-        return content
+
+def _text_of(widget: Static) -> Text:
+    content = widget.content
+    assert isinstance(content, Text), "a process panel always shows Rich text"
+    return content

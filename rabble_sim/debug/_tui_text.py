@@ -46,6 +46,10 @@ LIVENESS = Style(color="#2ac3de")
 CURRENT = Style(bgcolor="#2f3f73", bold=True)
 BREAKPOINT = Style(color="#f7768e", bold=True)
 PID = Style(color="#c0caf5", bold=True)
+NEXT = Style(color="#9ece6a", italic=True)
+"""The schedule's own next step, among the events enabled."""
+BRANCH = Style(color="#ff9e64", bold=True)
+"""A session that branched off the schedule it opened."""
 
 CHANGED_MARK = "●"
 BREAKPOINT_MARK = "●"

@@ -30,6 +30,11 @@ def round_bug() -> DebugSession:
     return DebugSession.open(ROUND_BUG, snapshot_every=16)
 
 
+@pytest.fixture
+def shared_cache() -> DebugSession:
+    return DebugSession.open(SHARED_CACHE)
+
+
 def require_tool(name: str) -> str:
     """The path of an outside program the test needs. Missing, the test skips, unless
     ``RABBLE_SIM_REQUIRE_TOOLS`` is set (as ``.ci/run`` does): then it fails."""

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from rabble_sim.debug import DebugSession, LineDebugger
+from rabble_sim.schedule import load
 
 from .conftest import ROOT, ROUND_BUG, SHARED_CACHE, WALKTHROUGH
 
@@ -132,3 +133,44 @@ def test_starting_past_the_last_step_is_refused() -> None:
     done = run_cli(str(WALKTHROUGH), "--at", "301", stdin="")
     assert done.returncode == 2
     assert done.stderr == ("rabble-sim: error: there is no step 301: the steps are 0 to 300\n")
+
+
+def test_enabled_take_and_save_branch_off_the_schedule(
+    shared_cache: DebugSession, tmp_path: Path
+) -> None:
+    saved = tmp_path / "branch.json"
+    lines = transcript(
+        shared_cache, "goto 1", "enabled", "take 0", "take 2", "enabled", f"save {saved}"
+    )
+    listed = lines.index("14 enabled after step 1 (take N; * is the schedule's next step):")
+    assert lines[listed + 1 : listed + 3] == [
+        '      0 deliver #0 client::c1 -> echo::server: echo.request(n=1, payload="client::c1/1")',
+        '  *   1 deliver #4 client::c3 -> echo::server: echo.request(n=1, payload="client::c3/1")',
+    ]
+    assert lines[listed + 15 : listed + 17] == [
+        "branched at step 1: 2 steps now",
+        'step 2/2 deliver #0 client::c1 -> echo::server: echo.request(n=1, payload="client::c1/1")',
+    ]
+    third = lines.index("branched at step 2: 3 steps now")
+    assert lines[third + 1].startswith("step 3/3 deliver #7 echo::server -> client::c1: ")
+    assert any(
+        line.startswith("  violation postcondition replies_match_requests: client::c1 accepted")
+        for line in lines[third:]
+    )
+    assert lines[-2:] == [
+        "error: step 3 failed (postcondition replies_match_requests): the run ends there, so "
+        "nothing is enabled; go back a step to branch before it",
+        f"saved the branch (3 steps) to {saved}",
+    ]
+    assert load(saved).violation["step"] == 3  # type: ignore[index]
+
+
+def test_take_and_save_say_what_is_wrong(shared_cache: DebugSession) -> None:
+    lines = transcript(shared_cache, "take", "take one", "take 14", "save", "show")
+    assert [line for line in lines if line.startswith("error: ")] == [
+        "error: take needs the number of an enabled event (see: enabled)",
+        "error: take N: 'one' is not an enabled event's number",
+        "error: there is no enabled event 14: they are 0 to 13",
+        "error: save needs a file or a folder to write the schedule to",
+    ]
+    assert shared_cache.branched_at is None

@@ -10,17 +10,18 @@ from typing import Any
 import pytest
 from rich.text import Text
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Input, OptionList, Static
 
 from rabble_sim.core import Pid, UsageError
 from rabble_sim.debug import DebugSession, diff
 from rabble_sim.debug._tui import DebuggerApp, Details
 from rabble_sim.debug._tui_panels import EventList, Processes
+from rabble_sim.debug._tui_screens import EnabledEvents, Prompt
 from rabble_sim.debug._tui_text import CHANGED, old_value
-from rabble_sim.schedule import Schedule
+from rabble_sim.schedule import Schedule, load, replay
 from rabble_sim.search import sweep
 
-from .conftest import SCHEDULES, SHARED_CACHE
+from .conftest import SCHEDULES
 
 CRASHES = [8, 11, 64, 66]
 """The crash steps of the round-not-persisted schedule."""
@@ -345,11 +346,6 @@ def test_start_at_a_step_that_does_not_exist_is_refused(round_bug: DebugSession)
         DebuggerApp(round_bug, "x.json", start_at=400)
 
 
-@pytest.fixture
-def shared_cache() -> DebugSession:
-    return DebugSession.open(SHARED_CACHE)
-
-
 def test_an_input_step_shows_its_target_and_message(tmp_path: Path) -> None:
     from protocols import sets
 
@@ -368,3 +364,73 @@ def test_an_input_step_shows_its_target_and_message(tmp_path: Path) -> None:
         assert session.step == len(session.steps) - 1
 
     drive(app, script)
+
+
+def test_e_lists_the_enabled_events_and_enter_takes_the_one_highlighted(
+    shared_cache: DebugSession,
+) -> None:
+    app = Recording(shared_cache)
+
+    async def script(pilot: Pilot[None]) -> None:
+        await pilot.press("n", "e")
+        assert isinstance(app.screen, EnabledEvents)
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == len(shared_cache.enabled()) == 14
+        assert options.highlighted == 1, "the schedule's next step, highlighted"
+        assert "← next in the schedule" in str(options.get_option_at_index(1).prompt)
+        await pilot.press("up", "enter")  # c1's request, which the schedule leaves in flight
+        assert app.screen is app.screen_stack[0]
+        assert (shared_cache.step, shared_cache.last) == (2, 2)
+        assert "step 2/2  branched at step 1" in shown(app, "#where")
+        assert "deliver #0  client::c1 → echo::server" in shown(app, "#step")
+        assert app.query_one(EventList).virtual_size.height == 3
+        assert app.said[-1] == (
+            "branched at step 1: 2 steps now (s saves the branch)",
+            "information",
+        )
+        await pilot.press("e", "down", "down", "enter")  # the server's reply to c1: the bug
+        assert shared_cache.last == 3
+        assert app.query_one("#violation", Static).display
+        assert "client::c1 accepted" in shown(app, "#violation")
+        assert "violation at this step" in shown(app, "#status")
+
+    drive(app, script)
+
+
+def test_e_at_the_failing_step_says_why_and_escape_takes_nothing(
+    shared_cache: DebugSession,
+) -> None:
+    app = Recording(shared_cache)
+
+    async def script(pilot: Pilot[None]) -> None:
+        await pilot.press("end", "e")
+        assert app.screen is app.screen_stack[0]
+        message, severity = app.said[-1]
+        assert severity == "error" and message.startswith("step 3 failed (postcondition")
+        await pilot.press("home", "e", "escape")
+        assert app.screen is app.screen_stack[0]
+        assert shared_cache.step == 0 and shared_cache.branched_at is None
+
+    drive(app, script)
+
+
+def test_s_saves_the_branch_as_a_schedule_that_replays(
+    shared_cache: DebugSession, tmp_path: Path
+) -> None:
+    app = Recording(shared_cache)
+    path = tmp_path / "branch.json"
+
+    async def script(pilot: Pilot[None]) -> None:
+        await pilot.press("n", "e", "up", "enter", "e", "down", "down", "enter", "s")
+        assert isinstance(app.screen, Prompt)
+        assert app.screen.title_text == "save the branch"
+        app.screen.query_one(Input).value = str(path)
+        await pilot.press("enter")
+        assert app.said[-1] == (f"saved to {path}: rabble-sim replay {path}", "information")
+
+    drive(app, script)
+    saved = load(path)
+    assert replay(saved, shared_cache.scenario).reproduces(saved)
+    assert [event["summary"] for event in saved.events] == [
+        step.summary for step in shared_cache.steps[1:]
+    ]
