@@ -20,6 +20,9 @@ class Pid(NamedTuple):
     node: str
     group: str | None = None
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Pid:
+        return self  # immutable: a copy would only cost
+
     def __str__(self) -> str:
         if self.group is None:
             return f"{self.name}::{self.node}"
@@ -85,6 +88,9 @@ class CorrelationId(NamedTuple):
     pid: Pid
     request: int | None = None
     handle: int | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CorrelationId:
+        return self  # immutable: a copy would only cost
 
 
 @attrs.frozen(order=False)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -81,6 +81,12 @@ class Router:
     def __init__(self, routes: Routes) -> None:
         self.routes = routes
         self._turns: dict[str, int] = {}
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Router:
+        """A copy with its own turn counters; the routes (code) are shared."""
+        clone = Router(self.routes)
+        clone._turns = self._turns.copy()
+        return clone
 
     def routes_name(self, name: str) -> bool:
         """Whether a message to ``name`` is routed (when no process has that name)."""

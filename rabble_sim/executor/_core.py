@@ -12,6 +12,7 @@ a clock, a network, a disk, and their own way of reporting a failure.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -114,6 +115,21 @@ class Executor:
         self._router = Router(self._routes)
         self._factories = dict(factories or {})
         self._services = dict(services or {})
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Executor:
+        """A copy in a copy of its host; the routes, factories and services (code) are
+        shared."""
+        clone = object.__new__(Executor)
+        memo[id(self)] = clone
+        clone.__dict__.update(self.__dict__)
+        clone.host = copy.deepcopy(self.host, memo)
+        clone.processes = copy.deepcopy(self.processes, memo)
+        clone.metrics = copy.deepcopy(self.metrics, memo)
+        clone.pids = self.pids.copy()
+        clone.watchers = self.watchers.copy()
+        clone.failed = self.failed.copy()
+        clone._router = copy.deepcopy(self._router, memo)
+        return clone
 
     # -- processes ----------------------------------------------------------------------
 

@@ -1,49 +1,63 @@
-"""Exhaustive exploration: every schedule of a scenario up to a bound, breadth-first, each
-state visited once (by its fingerprint), the first violation found with a shortest path.
+"""Exhaustive exploration: every state of a scenario reachable within a bound, each visited
+once (by its fingerprint), the checks run on each, the first violation found with a
+shortest path when the search is breadth-first.
 
-A first slice of issue 15 (see the closing note of its session): the search, the state
-fingerprint and counterexamples as ordinary runs (hence schedules). Not yet: symmetry
-reduction, "stuck" liveness, branching in the debugger, a command and a progress line.
-Random numbers a process asks for are not branched on: each is 0, the simplest.
+A state's successors are the events ``sim.branches`` lists: deliveries, the next timer,
+inputs (each combination of ``make``'s draws) and the faults the scenario allows within
+its budgets. Random numbers a process draws are not branched on: each is 0, the simplest.
+A counterexample is run again as an ordinary run, so ``Schedule.from_run`` makes it a file.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
+import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
 
-from ..codec import canonical_json, to_plain
+from ..core import UsageError
 from ..sim import (
+    STEP_TIMEOUT,
     CheckFailed,
     Event,
     ReplayChooser,
     RunResult,
     Scenario,
+    StepTimeout,
     View,
     Violation,
     World,
     branches,
-    envelope_plain,
+    fair_ending,
     first_failure,
     history_check,
     run,
+    symmetry_problem,
+    watching,
 )
+from ._fingerprint import Fingerprints
+
+PROGRESS_EVERY = 2048
+"""States between two calls of an exploration's ``progress``."""
 
 
 @attrs.frozen
 class ExploreReport:
-    """What an exploration did: states visited and distinct, the deepest level reached,
-    whether every state within the bound was visited, and the violation, if any, with the
-    run of its (shortest) path."""
+    """What an exploration did: the states visited (every event tried from every distinct
+    state, and the start), the distinct states among them, the deepest level reached, and
+    whether every state within the bound was visited (``exhausted``: ``max_states`` cut
+    nothing). ``frontier`` counts the states at the depth bound that had events left
+    untried: when it is 0 too, the whole reachable space was explored. On a violation, the
+    run of its path (``failure``), from which ``Schedule.from_run`` makes a file."""
 
     states: int
     unique: int
     depth: int
     exhausted: bool
+    frontier: int = 0
+    seconds: float = 0.0
     violation: Violation | None = None
     failure: RunResult | None = None
 
@@ -51,112 +65,222 @@ class ExploreReport:
     def ok(self) -> bool:
         return self.violation is None
 
+    @property
+    def complete(self) -> bool:
+        """Whether every reachable state was visited, at any depth."""
+        return self.exhausted and self.frontier == 0 and self.ok
+
+
+@attrs.frozen
+class Progress:
+    """How far an exploration has got, for a progress line."""
+
+    states: int
+    unique: int
+    depth: int
+    seconds: float
+
+
+_Path = tuple[Event, Any] | None
+"""A state's path as a parent link: the last event and the path before it (None: the start)."""
+_State = tuple[World, _Path, int]
+"""A state to expand: its world, its path, and its depth."""
+
 
 def explore(
     scenario: Scenario,
     *,
     depth: int | None = None,
-    max_states: int = 100_000,
+    max_states: int = 1_000_000,
     order: str = "bfs",
+    symmetry: Sequence[Sequence[str]] | None = None,
+    liveness: bool = False,
+    step_timeout: float | None = 10.0,
+    progress: Callable[[Progress], None] | None = None,
 ) -> ExploreReport:
     """Visit every state of ``scenario`` reachable within ``depth`` events (default: the
-    scenario's ``max_steps``), breadth-first (``order="dfs"``: depth-first), running the
-    checks on each, until a violation or ``max_states`` states. Every enabled event is
-    tried: deliveries, the next timer, inputs (every combination of ``make``'s draws, up
-    to ``MAX_INPUT_VARIANTS``), and the faults the scenario allows within its budgets."""
+    scenario's ``max_steps``), breadth-first (``order="dfs"``: depth-first), until a
+    violation or ``max_states`` distinct states.
+
+    On every state the checks run as in a run: pre- and postconditions and exceptions as
+    the event is applied, then the invariants and the history check. A state where no
+    event is enabled and the liveness condition is false is a violation (stuck). With
+    ``liveness``, the liveness phase of a run (heal, restart, deliver fairly) also runs
+    from every distinct state, as if the faults stopped there: a state from which the
+    condition does not come true within its bound is a violation.
+
+    ``symmetry`` (default: the scenario's) names groups of interchangeable nodes: states
+    that are images of each other under a relabelling within the groups count once.
+    ``progress`` is called every ``PROGRESS_EVERY`` states. A step that runs longer than
+    ``step_timeout`` seconds is a violation.
+    """
     if order not in ("bfs", "dfs"):
-        raise ValueError(f"order is 'bfs' or 'dfs', not {order!r}")
+        raise UsageError(f"order is 'bfs' or 'dfs', not {order!r}")
+    if max_states < 1:
+        raise UsageError(f"max_states must be at least 1, not {max_states}")
+    groups = scenario.symmetry if symmetry is None else symmetry
+    problem = symmetry_problem(groups, scenario.nodes)
+    if problem is not None:
+        raise UsageError(f"scenario {scenario.name!r}: {problem}")
+    search = _Search(scenario, Fingerprints(groups), liveness, progress)
     bound = scenario.max_steps if depth is None else depth
-    root = World(scenario)
-    try:
-        root.start()
-    except CheckFailed as failure:
-        return _found(scenario, (), Violation(failure.check, failure.message, 0), 1, 1, 0)
-    violation = _checked(scenario, root)
-    if violation is not None:
-        return _found(scenario, (), violation, 1, 1, 0)
-    seen = {fingerprint(root)}
-    frontier: deque[tuple[World, tuple[Event, ...]]] = deque([(root, ())])
-    states, deepest, cut = 1, 0, False
-    while frontier:
-        world, path = frontier.popleft() if order == "bfs" else frontier.pop()
-        if len(path) >= bound:
-            continue
-        for event in branches(world):
-            states += 1
-            child = copy.deepcopy(world)
-            child.begin_step(world.step + 1)
-            steps = (*path, event)
-            deepest = max(deepest, len(steps))
+    if bound < 0:
+        raise UsageError(f"depth must be at least 0, not {bound}")
+    with watching(lambda: search.states, step_timeout):
+        try:
+            return search.run(bound, max_states, order == "dfs")
+        except StepTimeout as e:
+            message = f"a step ran for more than {e.seconds:g} s"
+            return search.found(search.current, Violation(STEP_TIMEOUT, message, 0))
+
+
+class _Search:
+    """One exploration's state: counts, fingerprints, and the path under way."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        fingerprints: Fingerprints,
+        liveness: bool,
+        progress: Callable[[Progress], None] | None,
+    ) -> None:
+        self.scenario = scenario
+        self.fingerprints = fingerprints
+        self.liveness = liveness
+        self.progress = progress
+        history = history_check(scenario)
+        self.checks = (*scenario.invariants, history) if history else scenario.invariants
+        self.states = 0
+        self.unique = 0
+        self.deepest = 0
+        self.seen: dict[bytes, int] = {}
+        """The fingerprint of every distinct state, and the least depth it was reached at."""
+        self.cut = False
+        """Whether ``max_states`` cut the search."""
+        self.current: _Path = None
+        """The path of the state being reached (where a step timeout points)."""
+        self.started = time.perf_counter()
+
+    def run(self, bound: int, max_states: int, depth_first: bool) -> ExploreReport:
+        root = World(self.scenario)
+        self.states = 1
+        try:
+            root.start()
+        except CheckFailed as failure:
+            return self.found(None, Violation(failure.check, failure.message, 0))
+        violation = self.check(root)
+        if violation is not None:
+            return self.found(None, violation)
+        self.unique = 1
+        # Breadth-first, the first visit is the shallowest; depth-first, a state seen first
+        # deep may be reached again higher up, and must then be expanded again.
+        self.seen[self.fingerprints(root)] = 0
+        frontier: deque[_State] = deque([(root, None, 0)])
+        take = frontier.pop if depth_first else frontier.popleft
+        left = 0
+        while frontier and not self.cut:
+            world, path, level = take()
+            children = list(branches(world))
+            if not children:
+                violation = self.stuck(world)
+                if violation is not None:
+                    return self.found(path, violation)
+            elif level >= bound:
+                left += 1
+            else:
+                reached = self.expand(world, path, level, children, max_states)
+                if isinstance(reached, ExploreReport):
+                    return reached
+                frontier.extend(reversed(reached) if depth_first else reached)
+        return self.report(exhausted=not self.cut, frontier=left)
+
+    def expand(
+        self, world: World, path: _Path, level: int, events: list[Event], max_states: int
+    ) -> list[_State] | ExploreReport:
+        """The new states ``events`` lead to from ``world``, or the report of a violation.
+        Stops early (``cut``) when ``max_states`` distinct states were found."""
+        reached: list[_State] = []
+        for event in events:
+            child_path: _Path = (event, path)
+            self.current = child_path
+            self.states += 1
+            if self.progress is not None and self.states % PROGRESS_EVERY == 0:
+                self.progress(self.snapshot())
+            child = world.fork()
+            child.begin_step(level + 1)
+            self.deepest = max(self.deepest, level + 1)
             try:
                 child.apply(event)
             except CheckFailed as failure:
-                found = Violation(failure.check, failure.message, len(steps))
-                return _found(scenario, steps, found, states, len(seen), deepest)
-            violation = _checked(scenario, child)
+                found = Violation(failure.check, failure.message, level + 1)
+                return self.found(child_path, found)
+            violation = self.check(child)
             if violation is not None:
-                return _found(scenario, steps, violation, states, len(seen), deepest)
-            print_ = fingerprint(child)
-            if print_ in seen:
+                return self.found(child_path, violation)
+            print_ = self.fingerprints(child)
+            earlier = self.seen.get(print_)
+            if earlier is not None and earlier <= level + 1:
                 continue
-            if len(seen) >= max_states:
-                cut = True
-                continue
-            seen.add(print_)
-            frontier.append((child, steps))
-    return ExploreReport(states, len(seen), deepest, exhausted=not cut and deepest < bound)
+            if earlier is None:
+                if self.unique >= max_states:
+                    self.cut = True
+                    break
+                self.unique += 1
+            self.seen[print_] = level + 1
+            reached.append((child, child_path, level + 1))
+        return reached
+
+    def check(self, world: World) -> Violation | None:
+        """The invariants and the history check on ``world``, and with ``liveness`` the
+        liveness phase from it (on a fork)."""
+        violation = first_failure(self.checks, View(world), world.step)
+        if violation is None and self.liveness:
+            violation = fair_ending(world.fork())
+        return violation
+
+    def stuck(self, world: World) -> Violation | None:
+        """The violation of a state with no enabled event: the liveness condition false."""
+        liveness = self.scenario.liveness
+        if liveness is None:
+            return None
+        failed = first_failure((liveness.condition,), View(world), world.step)
+        if failed is None:
+            return None
+        return Violation(f"liveness {liveness.name}", f"stuck: {failed.message}", world.step)
+
+    def snapshot(self) -> Progress:
+        return Progress(self.states, self.unique, self.deepest, self.seconds())
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def report(self, *, exhausted: bool, frontier: int) -> ExploreReport:
+        return ExploreReport(
+            self.states, self.unique, self.deepest, exhausted, frontier, self.seconds()
+        )
+
+    def found(self, path: _Path, violation: Violation) -> ExploreReport:
+        """The report of a violation, with its path run again as an ordinary run (with its
+        liveness phase when the violation is one of liveness)."""
+        events = _events(path)
+        again = run(
+            self.scenario, ReplayChooser(events), max_steps=len(events),
+            check_liveness=violation.check.startswith("liveness"), step_timeout=None,
+        )  # fmt: skip
+        return attrs.evolve(
+            self.report(exhausted=False, frontier=0), violation=violation, failure=again
+        )
+
+
+def _events(path: _Path) -> list[Event]:
+    events: list[Event] = []
+    while path is not None:
+        event, path = path
+        events.append(event)
+    events.reverse()
+    return events
 
 
 def fingerprint(world: World) -> bytes:
-    """128 bits that identify what decides ``world``'s future: every process's state, the
-    durable data, the messages in flight as a multiset (without their seqs), the pending
-    timers relative to now, the nodes down, the partition and the inputs given. Stable
-    across interpreters: plain data in canonical JSON, hashed with BLAKE2b."""
-    now = world.now
-    timers = world.timers
-    state: dict[str, Any] = {
-        "processes": sorted([str(pid), to_plain(proc)] for pid, proc in world.processes.items()),
-        "durable": sorted([str(pid), to_plain(data)] for pid, data in world.durable.items()),
-        "in_flight": sorted(canonical_json(envelope_plain(env)) for _, env in world.in_flight()),
-        "timers": sorted(
-            [timers[seq].due - now, str(timers[seq].pid), to_plain(timers[seq].cid)]
-            for seq in timers
-        ),
-        "down": world.down_nodes(),
-        "groups": sorted(sorted(g) for g in _groups(world)),
-        "inputs": list(world.inputs_given),
-    }
-    return hashlib.blake2b(canonical_json(state).encode(), digest_size=16).digest()
-
-
-def _groups(world: World) -> list[list[str]]:
-    groups = world.network.groups
-    if groups is None:
-        return []
-    by_group: dict[int, list[str]] = {}
-    for node in world.scenario.nodes:
-        by_group.setdefault(groups.get(node, -1), []).append(node)
-    return list(by_group.values())
-
-
-def _checked(scenario: Scenario, world: World) -> Violation | None:
-    """The invariants and the history check on ``world``, as a run runs them."""
-    history = history_check(scenario)
-    checks = (*scenario.invariants, history) if history is not None else scenario.invariants
-    return first_failure(checks, View(world), world.step)
-
-
-def _found(
-    scenario: Scenario,
-    path: tuple[Event, ...],
-    violation: Violation,
-    states: int,
-    unique: int,
-    deepest: int,
-) -> ExploreReport:
-    """The report of a violation, with its path run again as an ordinary run (a schedule
-    file is ``Schedule.from_run`` of it)."""
-    again = run(
-        scenario, ReplayChooser(path), max_steps=len(path), check_liveness=False, step_timeout=None
-    )
-    return ExploreReport(states, unique, deepest, False, violation, again)
+    """The 128-bit fingerprint of ``world`` (``Fingerprints``, without symmetry)."""
+    return Fingerprints()(world)

@@ -9,6 +9,7 @@ Like the World it reads no clock and draws no random numbers.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,11 @@ class SimHost:
         """Start a timer on the virtual clock."""
         self.cancel_timer: Callable[[Pid, CorrelationId | None], bool] = world.timers.cancel
         """Cancel a timer; whether there was one."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SimHost:
+        """The host of the same node in the copy of its world (made first: see
+        ``World.__deepcopy__``)."""
+        return SimHost(copy.deepcopy(self.world, memo), self.node)
 
     def send_local(self, env: Envelope) -> None:
         self.world.network.send_local(pack(env))

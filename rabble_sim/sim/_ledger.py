@@ -4,6 +4,7 @@ may be given now, and each input built by its ``make``."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..codec import message_from_json, message_json, transit
 from ..core import CodecError, InvalidDefinition
@@ -20,6 +21,11 @@ class InputLedger:
         self._inputs = tuple(inputs)
         self.given = [0] * len(self._inputs)
         """How many of each of the scenario's ``inputs`` were given so far."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> InputLedger:
+        clone = InputLedger(self._inputs)  # the scenario's: shared
+        clone.given = self.given.copy()
+        return clone
 
     def offers(self, up: Mapping[str, bool]) -> list[InputOffer]:
         """The inputs that may be given now: of each ``Inputs`` given fewer than ``max``

@@ -13,7 +13,9 @@ may befall, indexable in O(1) like the rest.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..codec import transit
 from ..core import Envelope
@@ -42,6 +44,19 @@ class Network:
         self._local: set[int] = set()
         """Seqs of messages that hop within a node. Some may be gone already: it is pruned
         as it grows, not at every delivery."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Network:
+        """A copy whose parcels are copied as ``memo`` says (a fork shares them)."""
+        clone = object.__new__(Network)
+        memo[id(self)] = clone  # a timer's seq counter is this network's bound method
+        clone.__dict__.update(self.__dict__)
+        clone.up = copy.deepcopy(self.up, memo)
+        clone.deliverable = copy.deepcopy(self.deliverable, memo)
+        clone.crossing = copy.deepcopy(self.crossing, memo)
+        clone.held = {seq: copy.deepcopy(parcel, memo) for seq, parcel in self.held.items()}
+        clone.groups = None if self.groups is None else self.groups.copy()
+        clone._local = self._local.copy()
+        return clone
 
     # -- reading ----------------------------------------------------------------------------
 

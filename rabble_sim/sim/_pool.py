@@ -7,9 +7,10 @@ one into the hole) for uniform picks, and a heap of seqs finds the oldest.
 
 from __future__ import annotations
 
+import copy
 import heapq
 from collections.abc import Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -26,6 +27,16 @@ class Pool(Generic[T]):
         self._items: list[T] = []  # the item in each slot
         self._heap: list[int] = []  # seqs, some of them gone; the smallest live is oldest
         self._heap_limit = 64  # compact the heap when it grows past this
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Pool[T]:
+        """A copy whose items are copied as ``memo`` says (a fork shares them)."""
+        clone: Pool[T] = Pool()
+        clone._pos = self._pos.copy()
+        clone._order = self._order.copy()
+        clone._items = [copy.deepcopy(item, memo) for item in self._items]
+        clone._heap = self._heap.copy()
+        clone._heap_limit = self._heap_limit
+        return clone
 
     def __len__(self) -> int:
         return len(self._order)

@@ -182,12 +182,17 @@ class _Run:
     """One run: its world, the view checks see, and the trace."""
 
     def __init__(
-        self, scenario: Scenario, seed: int | None, trace: Trace, observers: tuple[Observer, ...]
+        self,
+        scenario: Scenario,
+        seed: int | None,
+        trace: Trace,
+        observers: tuple[Observer, ...],
+        world: World | None = None,
     ) -> None:
         self.scenario = scenario
         self.observers = observers
         self.seed = seed
-        self.world = World(scenario)
+        self.world = World(scenario) if world is None else world
         self.view = View(self.world)
         self.trace = trace
         self.invariants = scenario.invariants
@@ -306,6 +311,21 @@ class _Run:
         if world.partitioned or not all(world.up.values()):
             return Violation("liveness", "the network is not healed and restarted yet", world.step)
         return first_failure((condition,), self.view, world.step)
+
+
+def fair_ending(world: World) -> Violation | None:
+    """The liveness phase of a run, from ``world`` on (which it changes): heal, restart and
+    deliver fairly until the scenario's liveness condition holds. The violation if it does
+    not within its bound, or if a check fails on the way; None if it holds, or if the
+    scenario has no liveness condition. A run whose fault phase ended in ``world`` ends the
+    same way (exploration asks this of the states it reaches)."""
+    liveness = world.scenario.liveness
+    if liveness is None:
+        return None
+    this = _Run(world.scenario, None, Trace(world.scenario.nodes, messages=False), (), world)
+    this.trace.start([])
+    phase = this.liveness_phase(liveness.condition, liveness.name, liveness.within, FairChooser())
+    return phase.violation
 
 
 def history_check(scenario: Scenario) -> Invariant | None:

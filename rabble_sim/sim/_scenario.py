@@ -222,6 +222,31 @@ HistoryCheck = Callable[[Sequence[HistoryEvent]], None]
 """Checks a whole client history; raises ``AssertionError`` when it is wrong."""
 
 
+def _symmetry(groups: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
+    # A set's order depends on PYTHONHASHSEED; a string would be a group of its letters.
+    unordered = (str, set, frozenset)
+    listed = None if isinstance(groups, unordered) else list(groups)
+    if listed is None or any(isinstance(group, unordered) for group in listed):
+        raise InvalidDefinition(
+            f"Scenario.symmetry must be a list of lists of node names, not {groups!r}"
+        )
+    return tuple(tuple(group) for group in listed)
+
+
+def symmetry_problem(groups: Sequence[Sequence[str]], nodes: Sequence[str]) -> str | None:
+    """What is wrong with ``groups`` as a symmetry of ``nodes`` (disjoint groups of them),
+    or None."""
+    seen: list[str] = []
+    for group in groups:
+        for node in group:
+            if node not in nodes:
+                return f"symmetry names node {node!r}, which is not one of {list(nodes)}"
+            if node in seen:
+                return f"symmetry names node {node!r} twice"
+            seen.append(node)
+    return None
+
+
 @attrs.frozen
 class Scenario:
     """Everything needed to run a protocol: nodes, how to start them, checks and faults.
@@ -264,6 +289,10 @@ class Scenario:
     inputs: tuple[Inputs, ...] = attrs.field(default=(), converter=as_inputs)
     """The inputs a run may give (one ``Inputs`` or a sequence of them): giving one is an
     enabled event, its message drawn by its ``make`` (see ``rabble_sim.sim.Inputs``)."""
+    symmetry: tuple[tuple[str, ...], ...] = attrs.field(default=(), converter=_symmetry)
+    """Groups of interchangeable nodes, for exploration's symmetry reduction: within a
+    group, renaming the nodes maps every state to one that behaves the same, and the
+    checks cannot tell them apart (see the guide's chapter on exploration)."""
 
     def __attrs_post_init__(self) -> None:
         if not self.nodes:
@@ -288,6 +317,9 @@ class Scenario:
                     f"scenario {self.name!r}: inputs[{i}] go to {strangers}, on nodes it "
                     f"does not have (its nodes: {list(self.nodes)})"
                 )
+        problem = symmetry_problem(self.symmetry, self.nodes)
+        if problem is not None:
+            raise InvalidDefinition(f"scenario {self.name!r}: {problem}")
         if self.history is not None and not callable(self.history):
             raise InvalidDefinition(
                 f"Scenario.history must be a function of the history, not {self.history!r}"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import heapq
 from collections.abc import Callable, Iterable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..core import CorrelationId, Pid
 
@@ -40,6 +41,16 @@ class Timers:
         self._new_seq = new_seq
         self._heap: list[tuple[int, int]] = []  # (due, seq)
         self._keys: dict[tuple[Pid, CorrelationId | None], int] = {}
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Timers:
+        """A copy that takes its seqs from the copy of its counter's owner (``memo``);
+        timers are immutable, and shared."""
+        clone = Timers(copy.deepcopy(self._new_seq, memo))
+        clone.now = self.now
+        clone.pending = self.pending.copy()
+        clone._heap = self._heap.copy()
+        clone._keys = self._keys.copy()
+        return clone
 
     def __len__(self) -> int:
         return len(self.pending)

@@ -1,0 +1,192 @@
+"""State fingerprints for exploration: 128 bits for what decides a world's future, the same
+for equal states however they were reached, and optionally the same for states that are
+images of each other under a relabelling of interchangeable nodes (symmetry).
+
+What counts: every process's state and the data it persisted (as ``to_plain`` sees them),
+the messages in flight as a multiset (without their seqs), the pending timers relative to
+now, the nodes down, the partition's groups and how many inputs of each kind were given.
+What does not: seqs, absolute time, the step number, metrics and the history (checks read
+the history, but it only grows: two runs that agree on everything else and differ in
+history would differ in verdict only through a history check, which runs on each state as
+it is reached). Stable across interpreters: canonical JSON, hashed with BLAKE2b, no
+``hash()`` of strings and no ``id()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..codec import Plain, canonical_json, to_plain
+from ..core import InvalidDefinition, Pid
+from ..sim import Parcel, World
+
+MAX_RELABELLINGS = 5040
+"""The most relabellings a symmetry may have (the product of its groups' factorials):
+each state is rendered under every one of them."""
+
+
+_Item = tuple[Plain, bytes]
+"""One element of a state: its plain data, and that data as canonical JSON."""
+
+
+class Fingerprints:
+    """Fingerprints of the worlds of one exploration. A fork shares its parent's process
+    objects, durable data and parcels until it changes them, so each of those is turned
+    into plain data once, and again only when the world holds another object."""
+
+    def __init__(self, symmetry: Sequence[Sequence[str]] = ()) -> None:
+        self._relabellings = relabellings(symmetry)
+        self._processes: dict[Pid, tuple[Any, _Item]] = {}
+        self._durable: dict[Pid, tuple[Any, _Item]] = {}
+        self._parcels: dict[int, tuple[Parcel, _Item]] = {}
+
+    def __call__(self, world: World) -> bytes:
+        state = self._state(world)
+        if len(self._relabellings) == 1:
+            return _digest({name: [text for _, text in items] for name, items in state.items()})
+        return min(
+            _digest(
+                {
+                    name: [_text(name, relabelled(plain, names)) for plain, _ in items]
+                    for name, items in state.items()
+                }
+            )
+            for names in self._relabellings
+        )
+
+    def _state(self, world: World) -> dict[str, list[_Item]]:
+        now, timers = world.now, world.timers
+        processes, durable = world.processes, world.durable
+        plain: dict[str, list[Plain]] = {
+            "timers": [
+                [timers[seq].due - now, str(timers[seq].pid), to_plain(timers[seq].cid)]
+                for seq in timers
+            ],
+            "down": list(world.down_nodes()),
+            "groups": list(_groups(world)),
+            "inputs": [
+                [[str(pid) for pid in inputs.to], given]
+                for inputs, given in zip(world.scenario.inputs, world.inputs_given, strict=True)
+            ],
+        }
+        state = {
+            name: [(item, _text(name, item)) for item in items] for name, items in plain.items()
+        }
+        state["processes"] = [self._cached(self._processes, pid, p) for pid, p in processes.items()]
+        state["durable"] = [self._cached(self._durable, pid, d) for pid, d in durable.items()]
+        state["in_flight"] = [
+            self._message(seq, parcel) for seq, parcel in world.network.in_flight()
+        ]
+        return state
+
+    @staticmethod
+    def _cached(cache: dict[Pid, tuple[Any, _Item]], pid: Pid, value: Any) -> _Item:
+        """``pid`` with ``value``'s plain data, computed again only if ``pid`` holds another
+        object than when it was cached (a fork changes a process only after copying it)."""
+        cached = cache.get(pid)
+        if cached is not None and cached[0] is value:
+            return cached[1]
+        plain: Plain = [str(pid), to_plain(value)]
+        item = (plain, canonical_json(plain).encode())
+        cache[pid] = (value, item)
+        return item
+
+    def _message(self, seq: int, parcel: Parcel) -> _Item:
+        cached = self._parcels.get(seq)
+        if cached is not None and cached[0] is parcel:
+            return cached[1]
+        env = parcel[0]
+        # The parcel's decoded copy is the message as sent: no receiver has had it yet.
+        plain: Plain = [str(env.to), str(env.from_), to_plain(env.cid), to_plain(parcel[2])]
+        item = (plain, canonical_json(plain).encode())
+        self._parcels[seq] = (parcel, item)
+        return item
+
+
+def _text(section: str, plain: Any) -> bytes:
+    """One element of a state's ``section`` as canonical JSON; a partition group and the
+    targets of a kind of input are sets, sorted first."""
+    if section == "groups":
+        plain = sorted(plain)
+    elif section == "inputs":
+        to, given = plain
+        plain = [sorted(to), given]
+    return canonical_json(plain).encode()
+
+
+def _groups(world: World) -> list[Plain]:
+    groups = world.network.groups
+    if groups is None:
+        return []
+    by_group: dict[int, list[Plain]] = {}
+    for node in world.scenario.nodes:
+        by_group.setdefault(groups.get(node, -1), []).append(node)
+    return list(by_group.values())
+
+
+def _digest(state: dict[str, list[bytes]]) -> bytes:
+    """The state's sections, each a multiset of canonical JSON texts, sorted and hashed.
+    JSON text holds no raw control character: the separators cannot be confused."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name, texts in state.items():
+        digest.update(name.encode())
+        digest.update(b"\0".join(sorted(texts)))
+        digest.update(b"\1")
+    return digest.digest()
+
+
+# -- symmetry ---------------------------------------------------------------------------------
+
+
+def relabellings(symmetry: Sequence[Sequence[str]]) -> list[dict[str, str]]:
+    """Every relabelling of nodes that ``symmetry`` allows: each group's nodes permuted
+    among themselves, the identity first. ``[{}]`` when there is no symmetry."""
+    groups = [tuple(group) for group in symmetry if len(group) > 1]
+    count = 1
+    for group in groups:
+        for n in range(2, len(group) + 1):
+            count *= n
+    if count > MAX_RELABELLINGS:
+        raise InvalidDefinition(
+            f"the symmetry {[list(g) for g in groups]} has {count} relabellings; at most "
+            f"{MAX_RELABELLINGS} are tried per state: declare smaller groups"
+        )
+    result: list[dict[str, str]] = []
+    for images in itertools.product(*(itertools.permutations(group) for group in groups)):
+        names = {
+            node: image
+            for group, permuted in zip(groups, images, strict=True)
+            for node, image in zip(group, permuted, strict=True)
+            if node != image
+        }
+        result.append(names)
+    return result
+
+
+def relabelled(state: Any, names: dict[str, str]) -> Any:
+    """``state`` with every node name in ``names`` replaced by its image, wherever it is a
+    whole string: a node's name, or a pid's string form (``[group::]name::node``)."""
+    return _map_strings(state, lambda text: _relabel(text, names))
+
+
+def _relabel(text: str, names: dict[str, str]) -> str:
+    image = names.get(text)
+    if image is not None:
+        return image
+    head, sep, node = text.rpartition("::")
+    if sep and node in names:
+        return f"{head}::{names[node]}"
+    return text
+
+
+def _map_strings(plain: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(plain, str):
+        return change(plain)
+    if isinstance(plain, list):
+        return [_map_strings(item, change) for item in plain]
+    if isinstance(plain, dict):
+        return {change(key): _map_strings(item, change) for key, item in plain.items()}
+    return plain
