@@ -5,6 +5,7 @@ from . import (  # noqa: F401
     _debug,
     _determinism,
     _diagram,
+    _explore,
     _lincheck,
     _replay,
     _run,

@@ -1,5 +1,5 @@
-"""Search: seed sweeps under a strategy, Hypothesis-driven search with shrinking, and the
-determinism self-check."""
+"""Search: seed sweeps under a strategy, Hypothesis-driven search with shrinking,
+exhaustive exploration, and the determinism self-check."""
 
 from typing import TYPE_CHECKING
 
@@ -8,16 +8,26 @@ from ._determinism import (
     TraceDifference as TraceDifference,
     check_determinism as check_determinism,
 )
-from ._explore import ExploreReport as ExploreReport, explore as explore, fingerprint as fingerprint
+from ._explore import (
+    DEFAULT_MAX_STATES as DEFAULT_MAX_STATES,
+    ExploreReport as ExploreReport,
+    Progress as Progress,
+    explore as explore,
+    fingerprint as fingerprint,
+)
+from ._fingerprint import Fingerprints as Fingerprints
 from ._saving import fail_with_schedule as fail_with_schedule, save_failure as save_failure
 from ._strategies import STRATEGIES as STRATEGIES, chooser_for as chooser_for
 from ._sweep import SweepReport as SweepReport, sweep as sweep
 
 __all__ = [
+    "DEFAULT_MAX_STATES",
     "STRATEGIES",
     "CheckReport",
     "DeterminismReport",
     "ExploreReport",
+    "Fingerprints",
+    "Progress",
     "SweepReport",
     "TraceDifference",
     "check",

@@ -39,6 +39,9 @@ from ..sim import (
 )
 from ._fingerprint import Fingerprints
 
+DEFAULT_MAX_STATES = 200_000
+"""Distinct states an exploration visits at most, unless told otherwise: a few hundred
+megabytes of states waiting to be expanded, at worst."""
 PROGRESS_EVERY = 2048
 """States between two calls of an exploration's ``progress``."""
 
@@ -91,7 +94,7 @@ def explore(
     scenario: Scenario,
     *,
     depth: int | None = None,
-    max_states: int = 1_000_000,
+    max_states: int = DEFAULT_MAX_STATES,
     order: str = "bfs",
     symmetry: Sequence[Sequence[str]] | None = None,
     liveness: bool = False,
@@ -163,7 +166,7 @@ class _Search:
 
     def run(self, bound: int, max_states: int, depth_first: bool) -> ExploreReport:
         root = World(self.scenario)
-        self.states = 1
+        self.states = self.unique = 1
         try:
             root.start()
         except CheckFailed as failure:
@@ -171,7 +174,6 @@ class _Search:
         violation = self.check(root)
         if violation is not None:
             return self.found(None, violation)
-        self.unique = 1
         # Breadth-first, the first visit is the shallowest; depth-first, a state seen first
         # deep may be reached again higher up, and must then be expanded again.
         self.seen[self.fingerprints(root)] = 0
