@@ -1,15 +1,22 @@
-"""Exhaustive exploration (a first slice of issue 15): shortest counterexamples, state
-fingerprints that ignore seqs and absolute time, and an exhausted bound."""
+"""Exhaustive exploration: shortest counterexamples, fingerprints that ignore seqs and
+absolute time, state counts against a brute-force enumeration, copy-on-write forks,
+symmetry, stuck states and the fair ending, bounds."""
 
 from __future__ import annotations
 
 import copy
+import random
+from collections.abc import Callable
 
-from rabble_sim import Envelope, Pid
-from rabble_sim.schedule import Schedule, load_scenario, loads, replay
-from rabble_sim.search import explore, fingerprint
-from rabble_sim.sim import Deliver
-from tests.sim.cluster import Actor, Cluster, Note
+import pytest
+
+from rabble_sim import Envelope, Faults, Liveness, Pid, View
+from rabble_sim.core import InvalidDefinition, UsageError
+from rabble_sim.schedule import Schedule, load, load_scenario, loads, replay
+from rabble_sim.search import Fingerprints, explore, fingerprint
+from rabble_sim.sim import Deliver, World, branches
+from tests.search import lock
+from tests.sim.cluster import Actor, Cluster, Note, nothing
 
 
 def test_explore_finds_the_echo_bug_with_a_shortest_schedule_that_replays() -> None:
@@ -51,3 +58,163 @@ def test_a_small_correct_scenario_is_exhausted_without_a_violation() -> None:
     assert report.ok and report.exhausted
     # Two notes in flight, delivered in either order: 1 + 2 + 1 distinct states.
     assert report.unique == 4 and report.depth == 2
+
+
+# -- the state space ------------------------------------------------------------------------
+
+
+def notes_to_b(count: int) -> Callable[[Actor], list[Envelope]]:
+    """a's init: ``count`` distinct notes to b."""
+    return lambda actor: [Envelope(Pid("p", "b"), actor.pid, Note(f"n{i}")) for i in range(count)]
+
+
+def brute_force(notes: int, depth: int, *, drop: bool, duplicate: bool) -> int:
+    """The states ``notes`` notes from a to b can reach within ``depth`` events, counted
+    on a model written for this test: what b received, in order, and how many copies of
+    each note are in flight."""
+    start = ((), (1,) * notes)
+    seen = {start}
+    level = [start]
+    for _ in range(depth):
+        following = []
+        for received, flying in level:
+            for i, copies in enumerate(flying):
+                if not copies:
+                    continue
+                fewer = (*flying[:i], copies - 1, *flying[i + 1 :])
+                more = (*flying[:i], copies + 1, *flying[i + 1 :])
+                nexts = [((*received, i), fewer)]
+                nexts += [(received, fewer)] if drop else []
+                nexts += [(received, more)] if duplicate else []
+                for state in nexts:
+                    if state not in seen:
+                        seen.add(state)
+                        following.append(state)
+        level = following
+    return len(seen)
+
+
+@pytest.mark.parametrize(
+    ("notes", "depth", "faults"),
+    [
+        (3, 10, Faults()),
+        (2, 6, Faults(drop=0.1)),
+        (2, 5, Faults(drop=0.1, duplicate=0.1)),
+        (3, 4, Faults(duplicate=0.1)),
+    ],
+)
+def test_the_distinct_states_are_those_a_brute_force_enumeration_finds(
+    notes: int, depth: int, faults: Faults
+) -> None:
+    cluster = Cluster(
+        ("a", "b"),
+        lambda node: [Actor(Pid("p", node), notes_to_b(notes) if node == "a" else nothing)],
+        faults=faults,
+    )
+    report = explore(cluster.scenario, depth=depth)
+    expected = brute_force(notes, depth, drop=faults.drop > 0, duplicate=faults.duplicate > 0)
+    assert report.ok and report.exhausted
+    assert report.unique == expected
+
+
+def test_a_fork_goes_on_as_a_deep_copy_would_and_leaves_its_parent_as_it_was() -> None:
+    scenario = load_scenario("protocols.echo:scenario")
+    fingerprints = Fingerprints()
+    for seed in range(5):
+        rng = random.Random(seed)
+        world = World(scenario)
+        world.start()
+        for _ in range(40):
+            events = list(branches(world))
+            if not events:
+                break
+            event = rng.choice(events)
+            before = fingerprints(world)
+            child, copied = world.fork(), copy.deepcopy(world)
+            for other in (child, copied):
+                other.begin_step(world.step + 1)
+                other.apply(event)
+            assert fingerprints(child) == fingerprints(copied)
+            assert fingerprints(world) == before, "the child changed its parent"
+            world = child if rng.random() < 0.5 else copied
+
+
+# -- symmetry -----------------------------------------------------------------------------
+
+
+def test_symmetry_cuts_the_states_and_keeps_the_verdicts() -> None:
+    plain = explore(lock.scenario, depth=12, symmetry=())
+    reduced = explore(lock.scenario)
+    assert plain.ok and reduced.ok and plain.complete and reduced.complete
+    assert reduced.unique * 3 < plain.unique, (reduced.unique, plain.unique)
+    found = explore(lock.careless, symmetry=())
+    found_reduced = explore(lock.careless)
+    for report in (found, found_reduced):
+        assert report.violation is not None and report.violation.check == "mutual_exclusion"
+        assert report.failure is not None and report.failure.steps == 4
+        assert report.failure.violation == report.violation
+
+
+def test_a_symmetry_must_name_nodes_the_scenario_has() -> None:
+    with pytest.raises(InvalidDefinition, match="symmetry names node 'x'"):
+        lock.lock_scenario().__class__(
+            "bad", ("a", "b"), lambda node, durable: [], symmetry=[["a", "x"]]
+        )
+    with pytest.raises(UsageError, match="twice"):
+        explore(lock.scenario, symmetry=[["c1", "c2"], ["c2", "c3"]])
+
+
+# -- liveness -----------------------------------------------------------------------------
+
+
+def b_got_both(view: View) -> None:
+    got = view.processes[Pid("p", "b")].notes()
+    assert len(got) == 2, f"b got {got}"
+
+
+def test_a_state_with_nothing_left_to_do_and_liveness_false_is_stuck() -> None:
+    cluster = Cluster(
+        ("a", "b"),
+        lambda node: [Actor(Pid("p", node), notes_to_b(2) if node == "a" else nothing)],
+        faults=Faults(drop=0.1),
+        liveness=Liveness(b_got_both, within=10),
+    )
+    report = explore(cluster.scenario, depth=5)
+    assert report.violation is not None
+    assert report.violation.check == "liveness b_got_both"
+    assert report.violation.message.startswith("stuck: b got ['n0']")
+    assert report.failure is not None and report.failure.violation is not None
+    assert report.failure.violation.check == "liveness b_got_both", "the run fails the same way"
+    assert [event.kind for event in report.failure.events()] == ["deliver", "drop"]
+    fine = Cluster(
+        ("a", "b"),
+        lambda node: [Actor(Pid("p", node), notes_to_b(2) if node == "a" else nothing)],
+        liveness=Liveness(b_got_both, within=10),
+    )
+    assert explore(fine.scenario, depth=5).complete
+
+
+def test_with_liveness_the_fair_ending_runs_from_every_state() -> None:
+    report = explore(load_scenario("protocols.omega:bug_no_self"), depth=2, liveness=True)
+    assert report.violation is not None
+    assert report.violation.check == "liveness agree_on_smallest"
+    known = load("schedules/omega/no-self.json")
+    assert report.failure is not None and report.failure.steps <= len(known.events)
+    assert explore(lock.scenario, depth=4, liveness=True).ok
+
+
+# -- bounds -------------------------------------------------------------------------------
+
+
+def test_max_states_cuts_the_search_and_says_so() -> None:
+    report = explore(load_scenario("protocols.echo:scenario"), depth=10, max_states=50)
+    assert report.ok and not report.exhausted and report.unique == 50
+    assert explore(load_scenario("protocols.echo:scenario"), depth=2).exhausted
+
+
+def test_depth_first_finds_the_same_bug_and_visits_the_same_states() -> None:
+    bfs = explore(lock.scenario, depth=8, symmetry=())
+    dfs = explore(lock.scenario, depth=8, symmetry=(), order="dfs")
+    assert bfs.unique == dfs.unique
+    found = explore(lock.careless, order="dfs", depth=8)
+    assert found.violation is not None and found.violation.check == "mutual_exclusion"
