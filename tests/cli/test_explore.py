@@ -12,10 +12,13 @@ from tests.cli.test_run import LOCK, RAISES
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
-SYMMETRIC = LOCK + """
+SYMMETRIC = (
+    LOCK
+    + """
 symmetric = Scenario("lock-sym", ["s", "a", "b", "c"], start(True), [one_holder], Faults(drop=0.1),
                      symmetry=[["a", "b", "c"]])
 """
+)
 
 
 def test_a_violation_exits_1_with_a_shortest_schedule_that_replays(

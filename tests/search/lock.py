@@ -52,7 +52,9 @@ class LockServer:
         self.queue: list[Pid] = []
         self.careless = careless
 
-    def handle(self, msg: Any, from_: Pid, cid: CorrelationId | None, output: list[Envelope]) -> None:
+    def handle(
+        self, msg: Any, from_: Pid, cid: CorrelationId | None, output: list[Envelope]
+    ) -> None:
         if isinstance(msg, Acquire):
             if self.holder is None or (self.careless and not self.queue):
                 self.holder = from_
@@ -74,7 +76,9 @@ class LockClient:
     def init(self, output: list[Envelope]) -> None:
         output.append(Envelope(SERVER, self.pid, Acquire()))
 
-    def handle(self, msg: Any, from_: Pid, cid: CorrelationId | None, output: list[Envelope]) -> None:
+    def handle(
+        self, msg: Any, from_: Pid, cid: CorrelationId | None, output: list[Envelope]
+    ) -> None:
         if isinstance(msg, Granted):
             self.holding = True
             output.append(start_timer(self.pid, 10, CorrelationId(self.pid)))
@@ -93,12 +97,19 @@ def mutual_exclusion(view: View) -> None:
 
 
 def everyone_served(view: View) -> None:
-    waiting = [str(pid) for pid, proc in view.processes.items() if isinstance(proc, LockClient) and not proc.done]
+    waiting = [
+        str(pid)
+        for pid, proc in view.processes.items()
+        if isinstance(proc, LockClient) and not proc.done
+    ]
     assert not waiting, f"{waiting} never had the lock"
 
 
+NO_FAULTS = Faults()
+
+
 def lock_scenario(
-    count: int = 3, *, careless: bool = False, symmetric: bool = True, faults: Faults = Faults()
+    count: int = 3, *, careless: bool = False, symmetric: bool = True, faults: Faults = NO_FAULTS
 ) -> Scenario:
     nodes = clients(count)
 
