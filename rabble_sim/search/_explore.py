@@ -30,6 +30,7 @@ from ..sim import (
     Violation,
     World,
     branches,
+    collector_paused,
     fair_ending,
     first_failure,
     history_check,
@@ -129,7 +130,7 @@ def explore(
     bound = scenario.max_steps if depth is None else depth
     if bound < 0:
         raise UsageError(f"depth must be at least 0, not {bound}")
-    with watching(lambda: search.states, step_timeout):
+    with collector_paused(), watching(lambda: (search.states, search.taken), step_timeout):
         try:
             return search.run(bound, max_states, order == "dfs")
         except StepTimeout as e:
@@ -155,6 +156,8 @@ class _Search:
         self.checks = (*scenario.invariants, history) if history else scenario.invariants
         self.states = 0
         self.unique = 0
+        self.taken = 0
+        """States taken from the frontier (to expand, or to count at the bound)."""
         self.deepest = 0
         self.seen: dict[bytes, int] = {}
         """The fingerprint of every distinct state, and the least depth it was reached at."""
@@ -182,18 +185,21 @@ class _Search:
         left = 0
         while frontier and not self.cut:
             world, path, level = take()
-            children = list(branches(world))
-            if not children:
+            self.taken += 1
+            if not world.enabled():
                 violation = self.stuck(world)
                 if violation is not None:
                     return self.found(path, violation)
             elif level >= bound:
                 left += 1
             else:
-                reached = self.expand(world, path, level, children, max_states)
+                reached = self.expand(world, path, level, list(branches(world)), max_states)
                 if isinstance(reached, ExploreReport):
                     return reached
                 frontier.extend(reversed(reached) if depth_first else reached)
+            world.dispose()
+        for world, _, _ in frontier:  # cut short: what was left to expand
+            world.dispose()
         return self.report(exhausted=not self.cut, frontier=left)
 
     def expand(
@@ -222,6 +228,7 @@ class _Search:
             print_ = self.fingerprints(child)
             earlier = self.seen.get(print_)
             if earlier is not None and earlier <= level + 1:
+                child.dispose()
                 continue
             if earlier is None:
                 if self.unique >= max_states:
@@ -237,7 +244,9 @@ class _Search:
         liveness phase from it (on a fork)."""
         violation = first_failure(self.checks, View(world), world.step)
         if violation is None and self.liveness:
-            violation = fair_ending(world.fork())
+            ending = world.fork()
+            violation = fair_ending(ending)
+            ending.dispose()
         return violation
 
     def stuck(self, world: World) -> Violation | None:

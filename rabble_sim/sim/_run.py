@@ -108,7 +108,7 @@ def run(
     The cyclic garbage collector is paused for the run (reference counting still frees
     memory): collecting a large heap over and over would cost more than the simulation.
     """
-    with _collector_paused():
+    with collector_paused():
         trace = Trace(scenario.nodes, messages=messages, digest=digest)
         this = _Run(scenario, seed, trace, tuple(observers))
         world = this.world
@@ -168,7 +168,9 @@ def _ending(result: RunResult) -> str:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused (reference counting still frees memory): a
+    collection of a large heap, over and over, would cost more than the simulation."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -173,6 +173,14 @@ class World:
         self._shares_parcels = clone._shares_parcels = True
         return clone
 
+    def dispose(self) -> None:
+        """Break the cycles between this world and its parts (its appliers, its executors'
+        hosts), so that reference counting frees it at once, with the cyclic collector
+        paused: exploration discards a world for nearly every state it reaches. The world
+        cannot be used after."""
+        self.appliers = {}
+        self.executors = {}
+
     # -- what there is --------------------------------------------------------------------
 
     def up_nodes(self) -> list[str]:
