@@ -4,12 +4,10 @@ images of each other under a relabelling of interchangeable nodes (symmetry).
 
 What counts: every process's state and the data it persisted (as ``to_plain`` sees them),
 the messages in flight as a multiset (without their seqs), the pending timers relative to
-now, the nodes down, the partition's groups and how many inputs of each kind were given.
-What does not: seqs, absolute time, the step number, metrics and the history (checks read
-the history, but it only grows: two runs that agree on everything else and differ in
-history would differ in verdict only through a history check, which runs on each state as
-it is reached). Stable across interpreters: canonical JSON, hashed with BLAKE2b, no
-``hash()`` of strings and no ``id()``.
+now, the nodes down, the partition's groups, how many inputs of each kind were given, and,
+when the scenario checks its history, the history in order (without steps and times). What
+does not: seqs, absolute time, the step number and the metrics. Stable across interpreters:
+canonical JSON, hashed with BLAKE2b, no ``hash()`` of strings and no ``id()``.
 """
 
 from __future__ import annotations
@@ -72,6 +70,12 @@ class Fingerprints:
                 for inputs, given in zip(world.scenario.inputs, world.inputs_given, strict=True)
             ],
         }
+        if world.scenario.history is not None:
+            # The history check reads the order of invocations and completions: two paths
+            # to the same processes with different histories are different states.
+            plain["history"] = [
+                [[e.kind, str(e.client), e.op, to_plain(e.value)] for e in world.history]
+            ]
         state = {
             name: [(item, _text(name, item)) for item in items] for name, items in plain.items()
         }

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from rabble_sim import Envelope, Faults, Liveness, Pid, View
+from rabble_sim import Envelope, Faults, Liveness, Pid, Scenario, View, complete, invoke
 from rabble_sim.core import InvalidDefinition, UsageError
 from rabble_sim.schedule import Schedule, load, load_scenario, loads, replay
 from rabble_sim.search import Fingerprints, explore, fingerprint
@@ -218,3 +218,23 @@ def test_depth_first_finds_the_same_bug_and_visits_the_same_states() -> None:
     assert bfs.unique == dfs.unique
     found = explore(lock.careless, order="dfs", depth=8)
     assert found.violation is not None and found.violation.check == "mutual_exclusion"
+
+
+def test_with_a_history_check_the_order_of_the_history_tells_states_apart() -> None:
+    """Two clients each complete one operation when their own note arrives: either order
+    leads to the same processes, but not to the same history, which a history check reads."""
+
+    def note_to_self(actor: Actor) -> list[Envelope]:
+        return [Envelope(actor.pid, actor.pid, Note("go"))]
+
+    def operate(actor: Actor, msg: object, from_: Pid, cid: object) -> list[Envelope]:
+        return [invoke(actor.pid, 0, "op"), complete(actor.pid, 0, "done")]
+
+    def clients(**checks: object) -> Scenario:
+        return Cluster(
+            ("c1", "c2"), lambda node: [Actor(Pid("p", node), note_to_self, operate)], **checks
+        ).scenario
+
+    # The start, either note, both in either order: one state, or two with the history.
+    assert explore(clients()).unique == 4
+    assert explore(clients(history=lambda history: None)).unique == 5
