@@ -62,7 +62,10 @@ def lock(name: str, check_holder: bool) -> Scenario:
             else [Client(Pid("client", node))]
         )
 
-    return Scenario(name, ["s", "c1", "c2"], start, [one_holder], Faults(drop=0.1, duplicate=0.1))
+    return Scenario(
+        name, ["s", "c1", "c2"], start, [one_holder], Faults(drop=0.1, duplicate=0.1),
+        symmetry=[["c1", "c2"]],  # the clients are interchangeable: for rabble-sim explore
+    )  # fmt: skip
 
 
 scenario = lock("lock", check_holder=True)

@@ -26,14 +26,27 @@ MAX_RELABELLINGS = 5040
 each state is rendered under every one of them."""
 
 
-_Item = tuple[Plain, bytes]
-"""One element of a state: its plain data, and that data as canonical JSON."""
+class _Item:
+    """One element of a state: its plain data, and its canonical JSON under each of the
+    relabellings (the identity first), each made when first asked for."""
+
+    __slots__ = ("plain", "texts")
+
+    def __init__(self, section: str, plain: Plain, relabellings: int) -> None:
+        self.plain = plain
+        self.texts: list[bytes | None] = [_text(section, plain), *[None] * (relabellings - 1)]
+
+    def text(self, section: str, index: int, names: dict[str, str]) -> bytes:
+        text = self.texts[index]
+        if text is None:
+            text = self.texts[index] = _text(section, relabelled(self.plain, names))
+        return text
 
 
 class Fingerprints:
     """Fingerprints of the worlds of one exploration. A fork shares its parent's process
     objects, durable data and parcels until it changes them, so each of those is turned
-    into plain data once, and again only when the world holds another object."""
+    into plain data and text once, and again only when the world holds another object."""
 
     def __init__(self, symmetry: Sequence[Sequence[str]] = ()) -> None:
         self._relabellings = relabellings(symmetry)
@@ -43,16 +56,14 @@ class Fingerprints:
 
     def __call__(self, world: World) -> bytes:
         state = self._state(world)
-        if len(self._relabellings) == 1:
-            return _digest({name: [text for _, text in items] for name, items in state.items()})
         return min(
             _digest(
                 {
-                    name: [_text(name, relabelled(plain, names)) for plain, _ in items]
+                    name: [item.text(name, index, names) for item in items]
                     for name, items in state.items()
                 }
             )
-            for names in self._relabellings
+            for index, names in enumerate(self._relabellings)
         )
 
     def _state(self, world: World) -> dict[str, list[_Item]]:
@@ -76,25 +87,26 @@ class Fingerprints:
             plain["history"] = [
                 [[e.kind, str(e.client), e.op, to_plain(e.value)] for e in world.history]
             ]
+        count = len(self._relabellings)
         state = {
-            name: [(item, _text(name, item)) for item in items] for name, items in plain.items()
+            name: [_Item(name, item, count) for item in items] for name, items in plain.items()
         }
-        state["processes"] = [self._cached(self._processes, pid, p) for pid, p in processes.items()]
-        state["durable"] = [self._cached(self._durable, pid, d) for pid, d in durable.items()]
+        cached = self._cached
+        state["processes"] = [cached("processes", pid, p) for pid, p in processes.items()]
+        state["durable"] = [cached("durable", pid, d) for pid, d in durable.items()]
         state["in_flight"] = [
             self._message(seq, parcel) for seq, parcel in world.network.in_flight()
         ]
         return state
 
-    @staticmethod
-    def _cached(cache: dict[Pid, tuple[Any, _Item]], pid: Pid, value: Any) -> _Item:
-        """``pid`` with ``value``'s plain data, computed again only if ``pid`` holds another
+    def _cached(self, section: str, pid: Pid, value: Any) -> _Item:
+        """``pid`` with ``value``'s plain data, made again only if ``pid`` holds another
         object than when it was cached (a fork changes a process only after copying it)."""
+        cache = self._processes if section == "processes" else self._durable
         cached = cache.get(pid)
         if cached is not None and cached[0] is value:
             return cached[1]
-        plain: Plain = [str(pid), to_plain(value)]
-        item = (plain, canonical_json(plain).encode())
+        item = _Item(section, [str(pid), to_plain(value)], len(self._relabellings))
         cache[pid] = (value, item)
         return item
 
@@ -105,7 +117,7 @@ class Fingerprints:
         env = parcel[0]
         # The parcel's decoded copy is the message as sent: no receiver has had it yet.
         plain: Plain = [str(env.to), str(env.from_), to_plain(env.cid), to_plain(parcel[2])]
-        item = (plain, canonical_json(plain).encode())
+        item = _Item("in_flight", plain, len(self._relabellings))
         self._parcels[seq] = (parcel, item)
         return item
 
