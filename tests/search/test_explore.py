@@ -12,9 +12,9 @@ import pytest
 
 from rabble_sim import Envelope, Faults, Liveness, Pid, Scenario, View, complete, invoke
 from rabble_sim.core import InvalidDefinition, UsageError
-from rabble_sim.schedule import Schedule, load, load_scenario, loads, replay
-from rabble_sim.search import Fingerprints, explore, fingerprint
-from rabble_sim.sim import Deliver, World, branches
+from rabble_sim.schedule import Schedule, load, load_scenario, loads, replay, shrink
+from rabble_sim.search import Fingerprints, explore, fingerprint, sweep
+from rabble_sim.sim import Deliver, World, branches, recorded
 from tests.search import lock
 from tests.sim.cluster import Actor, Cluster, Note, nothing
 
@@ -238,3 +238,27 @@ def test_with_a_history_check_the_order_of_the_history_tells_states_apart() -> N
     # The start, either note, both in either order: one state, or two with the history.
     assert explore(clients()).unique == 4
     assert explore(clients(history=lambda history: None)).unique == 5
+
+
+# -- the bundled protocols ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["bug_shared_cache", "bug_shared_cache_generated"])
+def test_every_echo_bug_is_found_no_longer_than_run_shrinks_it(name: str) -> None:
+    reference = f"protocols.echo:{name}"
+    scenario = load_scenario(reference)
+    report = explore(scenario, depth=6)
+    assert report.violation is not None and report.failure is not None
+    assert report.violation.check == "postcondition replies_match_requests"
+    sampled = sweep(scenario, range(200))
+    assert sampled.failure is not None
+    shrunk = shrink(Schedule.from_run(recorded(sampled.failure), reference), scenario)
+    assert report.failure.steps <= len(shrunk.schedule.events)
+
+
+@pytest.mark.parametrize(
+    ("reference", "depth"), [("protocols.echo:scenario", 4), ("protocols.omega:scenario", 4)]
+)
+def test_the_correct_scenarios_pass_the_bounds_the_guide_states(reference: str, depth: int) -> None:
+    report = explore(load_scenario(reference), depth=depth)
+    assert report.ok and report.exhausted and report.depth == depth
