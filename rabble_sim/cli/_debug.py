@@ -19,14 +19,15 @@ from ._options import step_timeout_option
     "--plain",
     is_flag=True,
     help="Line mode: read commands from stdin (next, back, goto N, state PID, diff PID, "
-    "pending, break ..., continue, quit) and print each step. The default without a "
-    "terminal.",
+    "pending, break ..., continue, enabled, take N, save PATH, quit) and print each step. "
+    "The default without a terminal.",
 )
 @click.option("--at", "start", type=click.IntRange(min=0), default=0, help="Start at this step.")
 @step_timeout_option
 def debug_command(path: Path, plain: bool, start: int, step_timeout: float | None) -> None:
     """Step through a schedule FILE: forward and back, breakpoints, every process's
-    state and what changed at each step, the messages in flight."""
+    state and what changed at each step, the messages in flight; and branch off it: take
+    another enabled event at any step, and save the branch as a schedule."""
     session = DebugSession.open(path, step_timeout=step_timeout)
     session.goto(start)
     if plain or not (sys.stdin.isatty() and sys.stdout.isatty()):
