@@ -1,4 +1,5 @@
-"""The copy of a process that its postconditions compare with what ``handle`` made of it."""
+"""Copies of a process: the one its postconditions compare with what ``handle`` made of it,
+and the one a forked world makes before it runs a process it shares (exploration)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 from ..core import InvalidDefinition
 
 
-def copy_for_postconditions(proc: Any) -> Any:
-    """A copy of ``proc`` as it is before ``handle``, for its postconditions to compare; an
+def copy_of(proc: Any, why: str) -> Any:
+    """A copy of ``proc`` as it is before ``handle`` (``why``: what for); an
     ``InvalidDefinition`` naming the field that cannot be copied, if one cannot."""
     try:
         return copy.deepcopy(proc)
@@ -17,7 +18,7 @@ def copy_for_postconditions(proc: Any) -> Any:
         field = _uncopyable_field(proc)
         where = f"its field {field!r}" if field else "it"
         raise InvalidDefinition(
-            f"{proc.pid} cannot be copied for its postconditions: {where} holds something "
+            f"{proc.pid} cannot be copied {why}: {where} holds something "
             f"that cannot be copied ({type(e).__name__}: {e}); process state must be plain "
             "data (attrs classes, dicts, lists, sets, tuples, numbers, strings)"
         ) from None

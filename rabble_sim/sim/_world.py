@@ -55,7 +55,7 @@ from ._inputs import INPUT_SENDER, Draw, InputOffer, simplest
 from ._ledger import InputLedger
 from ._network import Network, partition_problem
 from ._parcel import Parcel, again, pack, unpack
-from ._postconditions import copy_for_postconditions
+from ._postconditions import copy_of
 from ._scenario import Faults, Scenario
 from ._timers import Timers
 
@@ -65,9 +65,11 @@ _TIMEOUT_BODY = pack(Envelope(executor_pid("-"), executor_pid("-"), TIMEOUT))[1]
 Applied = tuple[Parcel | None, list[Envelope]]
 """What applying an event did: the message it delivered, dropped, duplicated or fired (if
 any), and what the processes sent."""
-_SHARED = frozenset({"scenario", "_preconditions", "_postconditions", "_random"})
-_DERIVED = frozenset({"processes_view", "durable_view", "appliers"})
-"""Attributes made from the others by ``_derive``: rebuilt in a snapshot, never copied."""
+_COPIED = ("up", "network", "timers", "processes", "metrics", "durable", "history", "inputs")
+"""The attributes that hold state, copied in a snapshot (deeply, as its memo says). The
+executors, the step's random numbers and the borrowed pids are copied too, each its own
+way; the rest is code (the scenario, its checks, the random source) or a number, shared,
+or made from the others by ``_derive`` (the views and the appliers)."""
 
 
 class World:
@@ -142,11 +144,15 @@ class World:
         memo[id(self)] = clone  # the executors' hosts point back at their world: at the clone
         routes = self.scenario.routes
         memo[id(routes)] = routes  # code, like the scenario: the routers share it
-        for name, value in vars(self).items():
-            if name in _SHARED:
-                setattr(clone, name, value)
-            elif name not in _DERIVED:
-                setattr(clone, name, copy.deepcopy(value, memo))
+        state, copied = self.__dict__, clone.__dict__
+        copied.update(state)
+        for name in _COPIED:  # in this order: a host is made after its world's network
+            copied[name] = copy.deepcopy(state[name], memo)
+        copied["executors"] = {
+            node: copy.deepcopy(executor, memo) for node, executor in self.executors.items()
+        }
+        copied["step_randoms"] = self.step_randoms.copy()
+        copied["borrowed"] = self.borrowed.copy()
         clone._derive()
         return clone
 
@@ -478,9 +484,11 @@ class World:
         """Run ``proc.handle`` on ``msg`` (the message of ``env``, as it travelled) with the
         message type's conditions around it."""
         pid = env.to
-        if self.borrowed and pid in self.borrowed:
+        shared = None
+        if self.borrowed and pid in self.borrowed:  # a fork shares it: copy it first
             self.borrowed.discard(pid)
-            proc = self.processes[pid] = copy.deepcopy(proc)
+            shared, proc = proc, copy_of(proc, "to explore from two states")
+            self.processes[pid] = proc
         self.metrics[pid][RECEIVED] += 1
         output: list[Envelope] = []
         try:
@@ -489,7 +497,8 @@ class World:
                 for precondition in pre:
                     run_check(precondition, "precondition", proc, msg, env.from_, env.cid)
             post = self._postconditions.get(type(msg)) if self._postconditions else None
-            before = copy_for_postconditions(proc) if post else None
+            if post:  # the process a fork shares is as it was: no need for another copy
+                before = shared if shared is not None else copy_of(proc, "for its postconditions")
             try:
                 proc.handle(msg, env.from_, env.cid, output)
             except BaseException as e:

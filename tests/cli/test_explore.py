@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.cli.test_run import LOCK, RAISES
+from tests.cli.test_run import LOCK, RAISES, UNCOPYABLE
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -112,3 +112,13 @@ def test_bad_usage_exits_2_with_one_line(cli: Cli, write_module: Callable[..., P
         assert done.returncode == 2, (args, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_a_process_that_cannot_be_copied_is_a_clear_error(
+    cli: Cli, write_module: Callable[..., Path]
+) -> None:
+    write_module("locked", UNCOPYABLE)
+    done = cli("explore", "locked:scenario")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "l::n cannot be copied to explore from two states: its field 'guard'" in done.stderr
+    assert "Traceback" not in done.stderr
