@@ -53,6 +53,7 @@ class Fingerprints:
         self._processes: dict[Pid, tuple[Any, _Item]] = {}
         self._durable: dict[Pid, tuple[Any, _Item]] = {}
         self._parcels: dict[int, tuple[Parcel, _Item]] = {}
+        self._small: dict[tuple[str, Any], _Item] = {}
 
     def __call__(self, world: World) -> bytes:
         state = self._state(world)
@@ -67,37 +68,44 @@ class Fingerprints:
         )
 
     def _state(self, world: World) -> dict[str, list[_Item]]:
-        now, timers = world.now, world.timers
-        processes, durable = world.processes, world.durable
-        plain: dict[str, list[Plain]] = {
+        now, timers, item = world.now, world.timers, self._item
+        scenario = world.scenario
+        state: dict[str, list[_Item]] = {
             "timers": [
-                [timers[seq].due - now, str(timers[seq].pid), to_plain(timers[seq].cid)]
-                for seq in timers
+                item("timers", (timer.due - now, timer.pid, timer.cid))
+                for timer in map(timers.__getitem__, timers)
             ],
-            "down": list(world.down_nodes()),
-            "groups": list(_groups(world)),
+            "down": [item("down", node) for node in world.down_nodes()],
+            "groups": [item("groups", tuple(group)) for group in _groups(world)],
             "inputs": [
-                [[str(pid) for pid in inputs.to], given]
-                for inputs, given in zip(world.scenario.inputs, world.inputs_given, strict=True)
+                item("inputs", (tuple(inputs.to), given))
+                for inputs, given in zip(scenario.inputs, world.inputs_given, strict=True)
             ],
         }
-        if world.scenario.history is not None:
+        if scenario.history is not None:
             # The history check reads the order of invocations and completions: two paths
             # to the same processes with different histories are different states.
-            plain["history"] = [
-                [[e.kind, str(e.client), e.op, to_plain(e.value)] for e in world.history]
+            history: Plain = [
+                [e.kind, str(e.client), e.op, to_plain(e.value)] for e in world.history
             ]
-        count = len(self._relabellings)
-        state = {
-            name: [_Item(name, item, count) for item in items] for name, items in plain.items()
-        }
+            state["history"] = [_Item("history", [history], len(self._relabellings))]
         cached = self._cached
-        state["processes"] = [cached("processes", pid, p) for pid, p in processes.items()]
-        state["durable"] = [cached("durable", pid, d) for pid, d in durable.items()]
+        state["processes"] = [cached("processes", pid, p) for pid, p in world.processes.items()]
+        state["durable"] = [cached("durable", pid, d) for pid, d in world.durable.items()]
         state["in_flight"] = [
             self._message(seq, parcel) for seq, parcel in world.network.in_flight()
         ]
         return state
+
+    def _item(self, section: str, key: Any) -> _Item:
+        """The element ``key`` of a small section (a timer, a node down, a partition group,
+        a count of inputs), made once for each value: ``key`` is its plain data's source."""
+        cached = self._small.get((section, key))
+        if cached is None:
+            cached = self._small[(section, key)] = _Item(
+                section, to_plain(key), len(self._relabellings)
+            )
+        return cached
 
     def _cached(self, section: str, pid: Pid, value: Any) -> _Item:
         """``pid`` with ``value``'s plain data, made again only if ``pid`` holds another
@@ -133,11 +141,11 @@ def _text(section: str, plain: Any) -> bytes:
     return canonical_json(plain).encode()
 
 
-def _groups(world: World) -> list[Plain]:
+def _groups(world: World) -> list[list[str]]:
     groups = world.network.groups
     if groups is None:
         return []
-    by_group: dict[int, list[Plain]] = {}
+    by_group: dict[int, list[str]] = {}
     for node in world.scenario.nodes:
         by_group.setdefault(groups.get(node, -1), []).append(node)
     return list(by_group.values())
