@@ -16,17 +16,15 @@ from ._branch import EnabledEvent
 from ._tui_text import DIM, NEXT, kind_style
 
 
-class Prompt(ModalScreen[str | None]):
-    """One line of input docked at the bottom: Enter answers, Escape cancels."""
-
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
-
-    DEFAULT_CSS = """
-    Prompt {
+def _modal_css(screen: str, own: str) -> str:
+    """The CSS of a modal screen: a box docked at the bottom, over the dimmed debugger, and
+    the screen's ``own`` rules."""
+    return f"""
+    {screen} {{
         align: left bottom;
         background: $background 40%;
-    }
-    Prompt > Vertical {
+    }}
+    {screen} > Vertical {{
         height: auto;
         max-height: 80%;
         border: round $accent;
@@ -34,10 +32,18 @@ class Prompt(ModalScreen[str | None]):
         border-title-style: bold;
         background: $surface;
         padding: 0 1;
-    }
-    Prompt Static { color: $text-muted; }
-    Prompt Input { margin-top: 1; background: $boost; }
+    }}
+    {screen} Static {{ color: $text-muted; }}
+    {own}
     """
+
+
+class Prompt(ModalScreen[str | None]):
+    """One line of input docked at the bottom: Enter answers, Escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    DEFAULT_CSS = _modal_css("Prompt", "Prompt Input { margin-top: 1; background: $boost; }")
 
     def __init__(self, title: str, hint: str | Text, *, body: Text | None = None) -> None:
         super().__init__()
@@ -66,23 +72,9 @@ class EnabledEvents(ModalScreen[int | None]):
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
 
-    DEFAULT_CSS = """
-    EnabledEvents {
-        align: left bottom;
-        background: $background 40%;
-    }
-    EnabledEvents > Vertical {
-        height: auto;
-        max-height: 80%;
-        border: round $accent;
-        border-title-color: $accent;
-        border-title-style: bold;
-        background: $surface;
-        padding: 0 1;
-    }
-    EnabledEvents Static { color: $text-muted; }
-    EnabledEvents OptionList { height: auto; max-height: 14; margin-top: 1; }
-    """
+    DEFAULT_CSS = _modal_css(
+        "EnabledEvents", "EnabledEvents OptionList { height: auto; max-height: 14; margin-top: 1; }"
+    )
 
     def __init__(self, step: int, enabled: tuple[EnabledEvent, ...]) -> None:
         super().__init__()
