@@ -107,7 +107,8 @@ def explore(
     violation or ``max_states`` distinct states.
 
     On every state the checks run as in a run: pre- and postconditions and exceptions as
-    the event is applied, then the invariants and the history check. A state where no
+    the event is applied, then, on each distinct state once, the invariants and the history
+    check (they must read only what a fingerprint holds: see ``Fingerprints``). A state where no
     event is enabled and the liveness condition is false is a violation (stuck). With
     ``liveness``, the liveness phase of a run (heal, restart, deliver fairly) also runs
     from every distinct state, as if the faults stopped there: a state from which the
@@ -222,19 +223,19 @@ class _Search:
             except CheckFailed as failure:
                 found = Violation(failure.check, failure.message, level + 1)
                 return self.found(child_path, found)
-            violation = self.check(child)
-            if violation is not None:
-                return self.found(child_path, violation)
             print_ = self.fingerprints(child)
             earlier = self.seen.get(print_)
             if earlier is not None and earlier <= level + 1:
-                child.dispose()
+                child.dispose()  # and its checks ran when it was first reached
                 continue
             if earlier is None:
                 if self.unique >= max_states:
                     self.cut = True
                     break
                 self.unique += 1
+                violation = self.check(child)
+                if violation is not None:
+                    return self.found(child_path, violation)
             self.seen[print_] = level + 1
             reached.append((child, child_path, level + 1))
         return reached
