@@ -21,6 +21,8 @@ from ..core import UsageError
 from ..sim import (
     STEP_TIMEOUT,
     CheckFailed,
+    Drop,
+    Duplicate,
     Event,
     ReplayChooser,
     RunResult,
@@ -38,7 +40,7 @@ from ..sim import (
     symmetry_problem,
     watching,
 )
-from ._fingerprint import Fingerprints
+from ._fingerprint import Fingerprints, State
 
 DEFAULT_MAX_STATES = 200_000
 """Distinct states an exploration visits at most, unless told otherwise: a few hundred
@@ -209,12 +211,20 @@ class _Search:
         """The new states ``events`` lead to from ``world``, or the report of a violation.
         Stops early (``cut``) when ``max_states`` distinct states were found."""
         reached: list[_State] = []
+        state: State | None = None
         for event in events:
             child_path: _Path = (event, path)
             self.current = child_path
             self.states += 1
             if self.progress is not None and self.states % PROGRESS_EVERY == 0:
                 self.progress(self.snapshot())
+            if isinstance(event, Drop | Duplicate):
+                # Most message faults lead to a state seen before: known without a fork.
+                state = self.fingerprints.state(world) if state is None else state
+                ahead = self.fingerprints.after_message_fault(world, state, event)
+                earlier = self.seen.get(ahead)
+                if earlier is not None and earlier <= level + 1:
+                    continue
             child = world.fork()
             child.begin_step(level + 1)
             self.deepest = max(self.deepest, level + 1)

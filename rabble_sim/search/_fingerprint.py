@@ -19,7 +19,7 @@ from typing import Any
 
 from ..codec import Plain, canonical_json, to_plain
 from ..core import InvalidDefinition, Pid
-from ..sim import Parcel, World
+from ..sim import Drop, Duplicate, EventNotEnabled, Parcel, World
 
 MAX_RELABELLINGS = 5040
 """The most relabellings a symmetry may have (the product of its groups' factorials):
@@ -43,6 +43,11 @@ class _Item:
         return text
 
 
+State = dict[str, list[_Item]]
+"""A world as the sections of its fingerprint (processes, messages in flight, timers...),
+each a multiset of elements."""
+
+
 class Fingerprints:
     """Fingerprints of the worlds of one exploration. A fork shares its parent's process
     objects, durable data and parcels until it changes them, so each of those is turned
@@ -56,7 +61,26 @@ class Fingerprints:
         self._small: dict[tuple[str, Any], _Item] = {}
 
     def __call__(self, world: World) -> bytes:
-        state = self._state(world)
+        return self.digest(self.state(world))
+
+    def after_message_fault(self, world: World, state: State, event: Drop | Duplicate) -> bytes:
+        """The fingerprint of ``world`` (whose ``state`` this is) after ``event``, without
+        applying it: a drop or a duplicate of a deliverable message changes nothing but the
+        messages in flight, one copy fewer or one more (a deliverable message goes to a node
+        that is up and reachable, so its duplicate is deliverable too)."""
+        parcel = world.network.deliverable.get(event.seq)
+        if parcel is None:
+            raise EventNotEnabled(f"message #{event.seq} is not deliverable")
+        item = self._message(event.seq, parcel)
+        flying = list(state["in_flight"])
+        if isinstance(event, Drop):
+            flying.remove(item)  # this very item: an _Item is equal only to itself
+        else:
+            flying.append(item)
+        return self.digest({**state, "in_flight": flying})
+
+    def digest(self, state: State) -> bytes:
+        """The fingerprint of a ``state``: the least digest under the relabellings."""
         return min(
             _digest(
                 {
@@ -67,7 +91,8 @@ class Fingerprints:
             for index, names in enumerate(self._relabellings)
         )
 
-    def _state(self, world: World) -> dict[str, list[_Item]]:
+    def state(self, world: World) -> State:
+        """``world`` as the sections of a fingerprint, each a multiset of elements."""
         now, timers, item = world.now, world.timers, self._item
         scenario = world.scenario
         state: dict[str, list[_Item]] = {

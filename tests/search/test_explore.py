@@ -14,7 +14,7 @@ from rabble_sim import Envelope, Faults, Liveness, Pid, Scenario, View, complete
 from rabble_sim.core import InvalidDefinition, UsageError
 from rabble_sim.schedule import Schedule, load, load_scenario, loads, replay, shrink
 from rabble_sim.search import Fingerprints, explore, fingerprint, sweep
-from rabble_sim.sim import Deliver, World, branches, recorded
+from rabble_sim.sim import Deliver, Drop, Duplicate, World, branches, recorded
 from tests.search import lock
 from tests.sim.cluster import Actor, Cluster, Note, nothing
 
@@ -117,10 +117,13 @@ def test_the_distinct_states_are_those_a_brute_force_enumeration_finds(
     assert report.unique == expected
 
 
-def test_a_fork_goes_on_as_a_deep_copy_would_and_leaves_its_parent_as_it_was() -> None:
-    scenario = load_scenario("protocols.echo:scenario")
+@pytest.mark.parametrize("reference", ["protocols.echo:scenario", "protocols.omega:scenario"])
+def test_a_fork_goes_on_as_a_deep_copy_would_and_leaves_its_parent_as_it_was(
+    reference: str,
+) -> None:
+    scenario = load_scenario(reference)
     fingerprints = Fingerprints()
-    for seed in range(5):
+    for seed in range(8):
         rng = random.Random(seed)
         world = World(scenario)
         world.start()
@@ -136,6 +139,9 @@ def test_a_fork_goes_on_as_a_deep_copy_would_and_leaves_its_parent_as_it_was() -
                 other.apply(event)
             assert fingerprints(child) == fingerprints(copied)
             assert fingerprints(world) == before, "the child changed its parent"
+            if isinstance(event, Drop | Duplicate):  # known without applying it
+                ahead = fingerprints.after_message_fault(world, fingerprints.state(world), event)
+                assert ahead == fingerprints(child)
             world = child if rng.random() < 0.5 else copied
 
 
