@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 from ..core import UsageError
 from ..sim import (
+    DEFAULT_STEP_TIMEOUT,
     STEP_TIMEOUT,
     CheckFailed,
     Drop,
@@ -93,6 +94,13 @@ _State = tuple[World, _Path, int]
 """A state to expand: its world, its path, and its depth."""
 
 
+class _Found(NamedTuple):
+    """A violation, and the path to the state where it happened."""
+
+    path: _Path
+    violation: Violation
+
+
 def explore(
     scenario: Scenario,
     *,
@@ -101,7 +109,7 @@ def explore(
     order: str = "bfs",
     symmetry: Sequence[Sequence[str]] | None = None,
     liveness: bool = False,
-    step_timeout: float | None = 10.0,
+    step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
     progress: Callable[[Progress], None] | None = None,
 ) -> ExploreReport:
     """Visit every state of ``scenario`` reachable within ``depth`` events (default: the
@@ -129,16 +137,20 @@ def explore(
     problem = symmetry_problem(groups, scenario.nodes)
     if problem is not None:
         raise UsageError(f"scenario {scenario.name!r}: {problem}")
-    search = _Search(scenario, Fingerprints(groups), liveness, progress)
     bound = scenario.max_steps if depth is None else depth
     if bound < 0:
         raise UsageError(f"depth must be at least 0, not {bound}")
-    with collector_paused(), watching(lambda: (search.states, search.taken), step_timeout):
+    search = _Search(scenario, Fingerprints(groups), liveness, progress, step_timeout)
+    with collector_paused():
         try:
-            return search.run(bound, max_states, order == "dfs")
+            with watching(lambda: (search.states, search.taken), step_timeout):
+                outcome = search.run(bound, max_states, order == "dfs")
         except StepTimeout as e:
             message = f"a step ran for more than {e.seconds:g} s"
-            return search.found(search.current, Violation(STEP_TIMEOUT, message, 0))
+            steps = len(_events(search.current))
+            outcome = _Found(search.current, Violation(STEP_TIMEOUT, message, steps))
+    # The path is run again outside the search's watch, under a watch of its own.
+    return search.found(outcome) if isinstance(outcome, _Found) else outcome
 
 
 class _Search:
@@ -150,8 +162,10 @@ class _Search:
         fingerprints: Fingerprints,
         liveness: bool,
         progress: Callable[[Progress], None] | None,
+        step_timeout: float | None,
     ) -> None:
         self.scenario = scenario
+        self.step_timeout = step_timeout
         self.fingerprints = fingerprints
         self.liveness = liveness
         self.progress = progress
@@ -170,16 +184,16 @@ class _Search:
         """The path of the state being reached (where a step timeout points)."""
         self.started = time.perf_counter()
 
-    def run(self, bound: int, max_states: int, depth_first: bool) -> ExploreReport:
+    def run(self, bound: int, max_states: int, depth_first: bool) -> ExploreReport | _Found:
         root = World(self.scenario)
         self.states = self.unique = 1
         try:
             root.start()
         except CheckFailed as failure:
-            return self.found(None, Violation(failure.check, failure.message, 0))
+            return _Found(None, Violation(failure.check, failure.message, 0))
         violation = self.check(root)
         if violation is not None:
-            return self.found(None, violation)
+            return _Found(None, violation)
         # Breadth-first, the first visit is the shallowest; depth-first, a state seen first
         # deep may be reached again higher up, and must then be expanded again.
         self.seen[self.fingerprints(root)] = 0
@@ -192,12 +206,12 @@ class _Search:
             if not world.enabled():
                 violation = self.stuck(world)
                 if violation is not None:
-                    return self.found(path, violation)
+                    return _Found(path, violation)
             elif level >= bound:
                 left += 1
             else:
                 reached = self.expand(world, path, level, list(branches(world)), max_states)
-                if isinstance(reached, ExploreReport):
+                if isinstance(reached, _Found):
                     return reached
                 frontier.extend(reversed(reached) if depth_first else reached)
             world.dispose()
@@ -207,8 +221,8 @@ class _Search:
 
     def expand(
         self, world: World, path: _Path, level: int, events: list[Event], max_states: int
-    ) -> list[_State] | ExploreReport:
-        """The new states ``events`` lead to from ``world``, or the report of a violation.
+    ) -> list[_State] | _Found:
+        """The new states ``events`` lead to from ``world``, or the violation of one.
         Stops early (``cut``) when ``max_states`` distinct states were found."""
         reached: list[_State] = []
         state: State | None = None
@@ -232,7 +246,7 @@ class _Search:
                 child.apply(event)
             except CheckFailed as failure:
                 found = Violation(failure.check, failure.message, level + 1)
-                return self.found(child_path, found)
+                return _Found(child_path, found)
             print_ = self.fingerprints(child)
             earlier = self.seen.get(print_)
             if earlier is not None and earlier <= level + 1:
@@ -245,7 +259,7 @@ class _Search:
                 self.unique += 1
                 violation = self.check(child)
                 if violation is not None:
-                    return self.found(child_path, violation)
+                    return _Found(child_path, violation)
             self.seen[print_] = level + 1
             reached.append((child, child_path, level + 1))
         return reached
@@ -281,14 +295,18 @@ class _Search:
             self.states, self.unique, self.deepest, exhausted, frontier, self.seconds()
         )
 
-    def found(self, path: _Path, violation: Violation) -> ExploreReport:
+    def found(self, found: _Found) -> ExploreReport:
         """The report of a violation, with its path run again as an ordinary run (with its
         liveness phase when the violation is one of liveness)."""
+        path, violation = found
         events = _events(path)
         again = run(
             self.scenario, ReplayChooser(events), max_steps=len(events),
-            check_liveness=violation.check.startswith("liveness"), step_timeout=None,
+            check_liveness=violation.check.startswith("liveness"),
+            step_timeout=self.step_timeout,
         )  # fmt: skip
+        if violation.check == STEP_TIMEOUT and again.violation is not None:
+            violation = again.violation  # which names what ran too long
         return attrs.evolve(
             self.report(exhausted=False, frontier=0), violation=violation, failure=again
         )

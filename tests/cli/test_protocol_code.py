@@ -160,3 +160,25 @@ def test_a_real_ctrl_c_stops_a_run_and_says_where_it_was(tmp_path: Path) -> None
         assert " of seed 0, " in line
         assert any(w in line for w in where.split("|")), line
         assert not (tmp_path / "regressions").exists(), "nothing saved: no verdict"
+
+
+@pytest.mark.usefixtures("protocol")
+def test_explore_reports_what_protocol_code_does_as_a_violation(cli: Cli) -> None:
+    for name in ("exit0", "exit7", "ctrl_c"):
+        done = cli("explore", f"proto:{name}", "--json")
+        assert done.returncode == 1, (name, done.stdout, done.stderr)
+        assert json.loads(done.stdout)["violation"]["check"] == "exception in handle of t::n"
+    for name in ("spin", "sleep"):
+        done = cli("explore", f"proto:{name}", "--step-timeout", "0.5", "--json")
+        assert done.returncode == 1, (name, done.stdout, done.stderr)
+        report = json.loads(done.stdout)
+        assert report["violation"]["check"] == "step timeout"
+        assert report["violation"]["message"] == "handle of t::n on Tick ran for more than 0.5 s"
+        assert report["step"] == 4
+        replayed = cli("replay", report["schedule"], "--step-timeout", "0.5")
+        assert replayed.returncode == 1
+    started = time.monotonic()
+    done = cli("explore", "proto:stubborn", "--step-timeout", "0.5")
+    assert done.returncode == 1
+    assert "ignored every interruption" in done.stderr
+    assert time.monotonic() - started < 30
