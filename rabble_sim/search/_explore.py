@@ -29,6 +29,7 @@ from ..sim import (
     RunResult,
     Scenario,
     StepTimeout,
+    UserInterrupt,
     View,
     Violation,
     World,
@@ -149,6 +150,11 @@ def explore(
             message = f"a step ran for more than {e.seconds:g} s"
             steps = len(_events(search.current))
             outcome = _Found(search.current, Violation(STEP_TIMEOUT, message, steps))
+        except UserInterrupt:  # a real Ctrl-C: no verdict
+            raise KeyboardInterrupt(
+                f"interrupted after {search.states:,} states ({search.unique:,} distinct, "
+                f"depth {search.deepest}): no verdict"
+            ) from None
     # The path is run again outside the search's watch, under a watch of its own.
     return search.found(outcome) if isinstance(outcome, _Found) else outcome
 

@@ -182,3 +182,20 @@ def test_explore_reports_what_protocol_code_does_as_a_violation(cli: Cli) -> Non
     assert done.returncode == 1
     assert "ignored every interruption" in done.stderr
     assert time.monotonic() - started < 30
+
+
+def test_a_real_ctrl_c_stops_an_exploration_and_says_how_far_it_got(tmp_path: Path) -> None:
+    args = ["rabble-sim", "explore", "protocols.echo:scenario", "--depth", "9"]
+    child = subprocess.Popen(
+        [sys.executable, "-c", AS_IN_A_TERMINAL, *args],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )  # fmt: skip
+    time.sleep(2.5)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130, err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("rabble-sim: interrupted after "), line
+    assert line.endswith("): no verdict"), line
+    assert not (tmp_path / "regressions").exists(), "nothing saved: no verdict"
