@@ -122,3 +122,22 @@ def test_a_process_that_cannot_be_copied_is_a_clear_error(
     assert done.returncode == 2, done.stdout + done.stderr
     assert "l::n cannot be copied to explore from two states: its field 'guard'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_liveness_runs_the_fair_ending_from_every_state_and_saves_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    env = {"PYTHONPATH": str(root)}
+    plain = cli("explore", "protocols.omega:bug_no_self", "--depth", "2", "--json", env=env)
+    assert plain.returncode == 0, "never stuck: the heartbeats go on"
+    done = cli(
+        "explore", "protocols.omega:bug_no_self", "--depth", "2", "--liveness", "--json", env=env
+    )
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["violation"]["check"] == "liveness agree_on_smallest"
+    saved = json.loads((tmp_path / report["schedule"]).read_text())
+    assert saved["liveness_from"] == 1, "the faults stop at once; then the liveness phase"
+    replayed = cli("replay", report["schedule"], "--json", env=env)
+    assert replayed.returncode == 1 and json.loads(replayed.stdout)["reproduced"] is True
