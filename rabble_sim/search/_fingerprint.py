@@ -4,9 +4,10 @@ images of each other under a relabelling of interchangeable nodes (symmetry).
 
 What counts: every process's state and the data it persisted (as ``to_plain`` sees them),
 the messages in flight as a multiset (without their seqs), the pending timers relative to
-now, the nodes down, the partition's groups, how many inputs of each kind were given, and,
-when the scenario checks its history, the history in order (without steps and times). What
-does not: seqs, absolute time, the step number and the metrics. Stable across interpreters:
+now in the order they will fire (of two due at once, the one started first), the nodes
+down, the partition's groups, how many inputs of each kind were given, and, when the
+scenario checks its history, the history in order (without steps and times). What does
+not: seqs, absolute time, the step number and the metrics. Stable across interpreters:
 canonical JSON, hashed with BLAKE2b, no ``hash()`` of strings and no ``id()``.
 """
 
@@ -96,9 +97,10 @@ class Fingerprints:
         now, timers, item = world.now, world.timers, self._item
         scenario = world.scenario
         state: dict[str, list[_Item]] = {
+            # One element, in the order the timers fire: of two due at once, the one started
+            # first fires first, and which one that is changes what can happen next.
             "timers": [
-                item("timers", (timer.due - now, timer.pid, timer.cid))
-                for timer in map(timers.__getitem__, timers)
+                item("timers", tuple((t.due - now, t.pid, t.cid) for _, t in timers.by_due()))
             ],
             "down": [item("down", node) for node in world.down_nodes()],
             "groups": [item("groups", tuple(group)) for group in _groups(world)],

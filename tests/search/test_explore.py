@@ -10,7 +10,17 @@ from collections.abc import Callable
 
 import pytest
 
-from rabble_sim import Envelope, Faults, Liveness, Pid, Scenario, View, complete, invoke
+from rabble_sim import (
+    CorrelationId,
+    Envelope,
+    Faults,
+    Liveness,
+    Pid,
+    Scenario,
+    View,
+    complete,
+    invoke,
+)
 from rabble_sim.core import InvalidDefinition, UsageError
 from rabble_sim.schedule import Schedule, load, load_scenario, loads, replay, shrink
 from rabble_sim.search import Fingerprints, explore, fingerprint, sweep
@@ -268,3 +278,19 @@ def test_every_echo_bug_is_found_no_longer_than_run_shrinks_it(name: str) -> Non
 def test_the_correct_scenarios_pass_the_bounds_the_guide_states(reference: str, depth: int) -> None:
     report = explore(load_scenario(reference), depth=depth)
     assert report.ok and report.exhausted and report.depth == depth
+
+
+def test_timers_due_at_once_count_in_the_order_they_fire() -> None:
+    """Of two timers due at once, the one started first fires first: which one that is
+    changes what can happen next, so the two orders are two states."""
+    cluster = Cluster(("a", "b"), lambda node: [Actor(Pid("p", node))])
+    first, second = cluster.world, copy.deepcopy(cluster.world)
+    a, b = Pid("p", "a"), Pid("p", "b")
+    for world, order in ((first, (a, b)), (second, (b, a))):
+        for pid in order:
+            world.timers.start(pid, CorrelationId(pid), 10)
+    assert fingerprint(first) != fingerprint(second)
+    again = copy.deepcopy(cluster.world)
+    for pid in (a, b):
+        again.timers.start(pid, CorrelationId(pid), 10)
+    assert fingerprint(again) == fingerprint(first)
