@@ -45,8 +45,9 @@ from ..sim import (
 from ._fingerprint import Fingerprints, State
 
 DEFAULT_MAX_STATES = 200_000
-"""Distinct states an exploration visits at most, unless told otherwise: a few hundred
-megabytes of states waiting to be expanded, at worst."""
+"""Distinct states an exploration visits at most, unless told otherwise. The states
+waiting to be expanded take some 8 kB each (``benchmarks/explore_speed.py``), those at the
+depth bound none: a gigabyte or two at worst."""
 PROGRESS_EVERY = 2048
 """States between two calls of an exploration's ``progress``."""
 
@@ -186,6 +187,8 @@ class _Search:
         """The fingerprint of every distinct state, and the least depth it was reached at."""
         self.cut = False
         """Whether ``max_states`` cut the search."""
+        self.left = 0
+        """The states at the bound in which something could still happen."""
         self.current: _Path = None
         """The path of the state being reached (where a step timeout points)."""
         self.started = time.perf_counter()
@@ -203,36 +206,47 @@ class _Search:
         # Breadth-first, the first visit is the shallowest; depth-first, a state seen first
         # deep may be reached again higher up, and must then be expanded again.
         self.seen[self.fingerprints(root)] = 0
-        frontier: deque[_State] = deque([(root, None, 0)])
+        frontier: deque[_State] = deque()
+        expandable = self.expandable(root, None, 0, bound)
+        if isinstance(expandable, _Found):
+            return expandable
+        if expandable:
+            frontier.append((root, None, 0))
         take = frontier.pop if depth_first else frontier.popleft
-        left = 0
         while frontier and not self.cut:
             world, path, level = take()
             self.taken += 1
-            if not world.enabled():
-                violation = self.stuck(world)
-                if violation is not None:
-                    return _Found(path, violation)
-            elif level >= bound:
-                left += 1
-            else:
-                reached = self.expand(world, path, level, list(branches(world)), max_states)
-                if isinstance(reached, _Found):
-                    return reached
-                frontier.extend(reversed(reached) if depth_first else reached)
+            reached = self.expand(world, path, level, bound, max_states)
             world.dispose()
+            if isinstance(reached, _Found):
+                return reached
+            frontier.extend(reversed(reached) if depth_first else reached)
         for world, _, _ in frontier:  # cut short: what was left to expand
             world.dispose()
-        return self.report(exhausted=not self.cut, frontier=left)
+        return self.report(exhausted=not self.cut, frontier=self.left)
+
+    def expandable(self, world: World, path: _Path, level: int, bound: int) -> bool | _Found:
+        """Whether ``world``, a new state, is to be expanded: not when nothing can happen
+        in it (stuck: a violation if the liveness condition is false), nor at the bound
+        (counted in ``left``). Decided when it is reached, so that the states at the bound,
+        the most numerous, are never kept."""
+        if not world.enabled():
+            violation = self.stuck(world)
+            return False if violation is None else _Found(path, violation)
+        if level >= bound:
+            self.left += 1
+            return False
+        return True
 
     def expand(
-        self, world: World, path: _Path, level: int, events: list[Event], max_states: int
+        self, world: World, path: _Path, level: int, bound: int, max_states: int
     ) -> list[_State] | _Found:
-        """The new states ``events`` lead to from ``world``, or the violation of one.
-        Stops early (``cut``) when ``max_states`` distinct states were found."""
+        """The new states to expand that the events enabled in ``world`` lead to, or the
+        violation of one. Stops early (``cut``) when ``max_states`` distinct states were
+        found."""
         reached: list[_State] = []
         state: State | None = None
-        for event in events:
+        for event in branches(world):
             child_path: _Path = (event, path)
             self.current = child_path
             self.states += 1
@@ -267,7 +281,13 @@ class _Search:
                 if violation is not None:
                     return _Found(child_path, violation)
             self.seen[print_] = level + 1
-            reached.append((child, child_path, level + 1))
+            expandable = self.expandable(child, child_path, level + 1, bound)
+            if isinstance(expandable, _Found):
+                return expandable
+            if expandable:
+                reached.append((child, child_path, level + 1))
+            else:
+                child.dispose()
         return reached
 
     def check(self, world: World) -> Violation | None:
