@@ -44,10 +44,10 @@ from ..sim import (
 )
 from ._fingerprint import Fingerprints, State
 
-DEFAULT_MAX_STATES = 200_000
+DEFAULT_MAX_STATES = 100_000
 """Distinct states an exploration visits at most, unless told otherwise. The states
-waiting to be expanded take some 8 kB each (``benchmarks/explore_speed.py``), those at the
-depth bound none: a gigabyte or two at worst."""
+waiting to be expanded take some 8 kB each (``benchmarks/explore_speed.py``; those at the
+depth bound are never kept): under a gigabyte at worst."""
 PROGRESS_EVERY = 2048
 """States between two calls of an exploration's ``progress``."""
 
