@@ -1,6 +1,6 @@
 """What a process's ``init`` sees and sends at the first start of its cluster.
 
-The one place where the hosts differ by nature (guide, section 8, "What differs"): the
+The one place where the hosts differ by nature (guide, section 9, "What differs"): the
 simulator starts every node before any ``init`` runs (section 2), so what ``init`` sends
 arrives; a TCP node runs its processes' ``init`` as it starts, before it has joined the
 cluster, so what ``init`` sends to another node finds no such node (a dead letter) and a
