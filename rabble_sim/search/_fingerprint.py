@@ -33,9 +33,12 @@ class _Item:
 
     __slots__ = ("plain", "texts")
 
-    def __init__(self, section: str, plain: Plain, relabellings: int) -> None:
+    def __init__(
+        self, section: str, plain: Plain, relabellings: int, text: bytes | None = None
+    ) -> None:
         self.plain = plain
-        self.texts: list[bytes | None] = [_text(section, plain), *[None] * (relabellings - 1)]
+        self.texts: list[bytes | None] = [text or _text(section, plain)]
+        self.texts += [None] * (relabellings - 1)
 
     def text(self, section: str, index: int, names: dict[str, str]) -> bytes:
         text = self.texts[index]
@@ -100,7 +103,9 @@ class Fingerprints:
             # One element, in the order the timers fire: of two due at once, the one started
             # first fires first, and which one that is changes what can happen next.
             "timers": [
-                item("timers", tuple((t.due - now, t.pid, t.cid) for _, t in timers.by_due()))
+                self._sequence(
+                    [item("timer", (t.due - now, t.pid, t.cid)) for _, t in timers.by_due()]
+                )
             ],
             "down": [item("down", node) for node in world.down_nodes()],
             "groups": [item("groups", tuple(group)) for group in _groups(world)],
@@ -133,6 +138,12 @@ class Fingerprints:
                 section, to_plain(key), len(self._relabellings)
             )
         return cached
+
+    def _sequence(self, items: list[_Item]) -> _Item:
+        """One element made of ``items`` in order: its text is theirs, joined as a JSON
+        list is (a relabelling renders it whole, from their plain data)."""
+        text = b"[" + b",".join(item.text("", 0, {}) for item in items) + b"]"
+        return _Item("", [item.plain for item in items], len(self._relabellings), text)
 
     def _cached(self, section: str, pid: Pid, value: Any) -> _Item:
         """``pid`` with ``value``'s plain data, made again only if ``pid`` holds another

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, overload
 
 from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
@@ -120,6 +120,23 @@ class Enabled(Sequence[Possible]):
         restarts, crashes, heal, partitions = self._node_faults()
         messages = self.deliveries + (self.timer is not None) + self.drops + self.duplicates
         return messages + len(self.inputs) + len(restarts) + len(crashes) + heal + len(partitions)
+
+    def __iter__(self) -> Iterator[Possible]:
+        """Every enabled event in order, as indexing would give them one by one, at once."""
+        deliverable, crossing = self._deliverable, self._crossing
+        yield from (Deliver(deliverable.at(i)) for i in range(len(deliverable)))
+        timer = self.timer
+        if timer is not None:
+            yield FireTimer(timer)
+        yield from self.inputs
+        yield from (Drop(crossing.at(i)) for i in range(self.drops))
+        yield from (Duplicate(crossing.at(i)) for i in range(self.duplicates))
+        restarts, crashes, heal, partitions = self._node_faults()
+        yield from map(Restart, restarts)
+        yield from map(Crash, crashes)
+        if heal:
+            yield Heal()
+        yield from partitions
 
     @overload
     def __getitem__(self, index: int) -> Possible: ...

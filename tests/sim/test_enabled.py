@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import copy
+import random
+
+import pytest
 
 from rabble_sim import CorrelationId, Envelope, Pid, start_timer
+from rabble_sim.schedule import load_scenario
 from rabble_sim.sim import (
     Crash,
     Deliver,
@@ -12,8 +16,10 @@ from rabble_sim.sim import (
     Duplicate,
     FireTimer,
     Heal,
+    InputOffer,
     Partition,
     Restart,
+    World,
 )
 from rabble_sim.sim._scenario import Faults
 from tests.sim.cluster import NODES, Actor, Cluster, Note
@@ -89,3 +95,26 @@ def test_the_view_is_live_and_a_run_without_faults_enables_only_deliveries_and_t
     assert list(enabled) == [FireTimer(world.timers.next())]  # type: ignore[arg-type]
     world.apply(enabled[0])
     assert len(enabled) == 0 and list(enabled) == []
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["protocols.echo:scenario", "protocols.omega:scenario", "protocols.sets:scenario"],
+)
+def test_iterating_gives_what_indexing_gives(reference: str) -> None:
+    """Iteration is a fast path of its own: it must agree with indexing everywhere, with
+    messages, timers, inputs, crashes, restarts, partitions and heals about."""
+    scenario = load_scenario(reference)
+    for seed in range(5):
+        rng = random.Random(seed)
+        world = World(scenario)
+        world.start()
+        for _ in range(60):
+            enabled = world.enabled()
+            listed = list(enabled)
+            assert listed == [enabled[i] for i in range(len(enabled))]
+            events = [e for e in listed if not isinstance(e, InputOffer)]
+            if not events:
+                break
+            world.begin_step(world.step + 1)
+            world.apply(rng.choice(events))
