@@ -127,7 +127,16 @@ def test_the_distinct_states_are_those_a_brute_force_enumeration_finds(
     assert report.unique == expected
 
 
-@pytest.mark.parametrize("reference", ["protocols.echo:scenario", "protocols.omega:scenario"])
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "protocols.echo:scenario",
+        "protocols.omega:scenario",
+        "protocols.sets:scenario",  # inputs
+        "protocols.vr:scenario",  # a history check, clients
+        "tests.sim.cluster:EVERYTHING",  # spawn, services, routing, watches, every fault
+    ],
+)
 def test_a_fork_goes_on_as_a_deep_copy_would_and_leaves_its_parent_as_it_was(
     reference: str,
 ) -> None:
