@@ -142,7 +142,9 @@ def explore(
     bound = scenario.max_steps if depth is None else depth
     if bound < 0:
         raise UsageError(f"depth must be at least 0, not {bound}")
-    search = _Search(scenario, Fingerprints(groups), liveness, progress, step_timeout)
+    # The liveness phase serves the oldest message or timer first: with it, age counts.
+    fingerprints = Fingerprints(groups, ages=liveness)
+    search = _Search(scenario, fingerprints, liveness, progress, step_timeout)
     with collector_paused():
         try:
             with watching(lambda: (search.states, search.taken), step_timeout):
@@ -256,7 +258,7 @@ class _Search:
                 # Most message faults lead to a state seen before: known without a fork.
                 state = self.fingerprints.state(world) if state is None else state
                 ahead = self.fingerprints.after_message_fault(world, state, event)
-                earlier = self.seen.get(ahead)
+                earlier = None if ahead is None else self.seen.get(ahead)
                 if earlier is not None and earlier <= level + 1:
                     continue
             child = world.fork()

@@ -57,8 +57,11 @@ class Fingerprints:
     objects, durable data and parcels until it changes them, so each of those is turned
     into plain data and text once, and again only when the world holds another object."""
 
-    def __init__(self, symmetry: Sequence[Sequence[str]] = ()) -> None:
+    def __init__(self, symmetry: Sequence[Sequence[str]] = (), *, ages: bool = False) -> None:
         self._relabellings = relabellings(symmetry)
+        self._ages = ages
+        """Whether the order in which the messages in flight and the timers were made counts
+        too: it decides a fair liveness phase, which serves the oldest first."""
         self._processes: dict[Pid, tuple[Any, _Item]] = {}
         self._durable: dict[Pid, tuple[Any, _Item]] = {}
         self._parcels: dict[int, tuple[Parcel, _Item]] = {}
@@ -67,11 +70,16 @@ class Fingerprints:
     def __call__(self, world: World) -> bytes:
         return self.digest(self.state(world))
 
-    def after_message_fault(self, world: World, state: State, event: Drop | Duplicate) -> bytes:
+    def after_message_fault(
+        self, world: World, state: State, event: Drop | Duplicate
+    ) -> bytes | None:
         """The fingerprint of ``world`` (whose ``state`` this is) after ``event``, without
         applying it: a drop or a duplicate of a deliverable message changes nothing but the
         messages in flight, one copy fewer or one more (a deliverable message goes to a node
-        that is up and reachable, so its duplicate is deliverable too)."""
+        that is up and reachable, so its duplicate is deliverable too). None when the ages
+        count: then the event must be applied."""
+        if self._ages:
+            return None
         parcel = world.network.deliverable.get(event.seq)
         if parcel is None:
             raise EventNotEnabled(f"message #{event.seq} is not deliverable")
@@ -124,9 +132,15 @@ class Fingerprints:
         cached = self._cached
         state["processes"] = [cached("processes", pid, p) for pid, p in world.processes.items()]
         state["durable"] = [cached("durable", pid, d) for pid, d in world.durable.items()]
-        state["in_flight"] = [
-            self._message(seq, parcel) for seq, parcel in world.network.in_flight()
-        ]
+        flying = world.network.in_flight()
+        state["in_flight"] = [self._message(seq, parcel) for seq, parcel in flying]
+        if self._ages:
+            made = [(seq, self._message(seq, parcel)) for seq, parcel in flying]
+            made += [
+                (seq, item("timer", (t.due - now, t.pid, t.cid))) for seq, t in timers.by_due()
+            ]
+            made.sort(key=lambda pair: pair[0])  # by seq: in the order they were made
+            state["ages"] = [self._sequence([element for _, element in made])]
         return state
 
     def _item(self, section: str, key: Any) -> _Item:

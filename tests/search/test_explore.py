@@ -303,3 +303,21 @@ def test_timers_due_at_once_count_in_the_order_they_fire() -> None:
     for pid in (a, b):
         again.timers.start(pid, CorrelationId(pid), 10)
     assert fingerprint(again) == fingerprint(first)
+
+
+def test_with_the_liveness_phase_the_order_things_were_made_in_counts() -> None:
+    """A fair liveness phase serves the oldest message or timer first: two states with the
+    same messages in flight, made in two orders, end alike in a run's fault phase but not
+    necessarily in its liveness phase, so with ``liveness`` they are two states."""
+    cluster = Cluster(
+        ("a", "b", "c"),
+        lambda node: [Actor(Pid("p", node), two_notes if node == "a" else nothing)],
+    )
+    one, other = copy.deepcopy(cluster.world), copy.deepcopy(cluster.world)
+    for world, order in ((one, ("b", "c")), (other, ("c", "b"))):
+        for target in order:  # each note made again, in turn: a new copy, the old one gone
+            (seq,) = [s for s, env in world.in_flight() if env.to.node == target]
+            world.apply(Duplicate(seq))
+            world.apply(Drop(seq))
+    assert Fingerprints()(one) == Fingerprints()(other)
+    assert Fingerprints(ages=True)(one) != Fingerprints(ages=True)(other)
