@@ -6,8 +6,9 @@ What counts: every process's state and the data it persisted (as ``to_plain`` se
 the messages in flight as a multiset (without their seqs), the pending timers relative to
 now in the order they will fire (of two due at once, the one started first), the nodes
 down, the partition's groups, how many inputs of each kind were given, and, when the
-scenario checks its history, the history in order (without steps and times). What does
-not: seqs, absolute time, the step number and the metrics. Stable across interpreters:
+scenario checks its history, the history in order (without steps and times); with
+``ages``, the order in which the messages in flight and the timers were made. What does
+not: seqs themselves, absolute time, the step number and the metrics. Stable across interpreters:
 canonical JSON, hashed with BLAKE2b, no ``hash()`` of strings and no ``id()``.
 """
 
