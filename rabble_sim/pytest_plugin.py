@@ -26,7 +26,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 from hypothesis import settings
@@ -42,9 +42,11 @@ from .schedule import (
 )
 from .search import (
     STRATEGIES,
+    ExploreReport,
     SweepReport,
     _profiles,  # noqa: F401  (registers the rabble-* profiles as the plugin loads)
     check_determinism,
+    explore,
     sweep,
 )
 from .search._saving import reference_of, save_failure
@@ -59,6 +61,9 @@ reference=None, expect=None) -> SweepReport``."""
 Check = Callable[..., "CheckReport"]
 """The type of the ``rabble_check`` fixture: ``rabble_check(scenario, reference=None,
 expect=None, examples=None) -> CheckReport``."""
+Explore = Callable[..., ExploreReport]
+"""The type of the ``rabble_explore`` fixture: ``rabble_explore(scenario, depth=None,
+reference=None, expect=None, **options) -> ExploreReport``."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -202,6 +207,45 @@ def rabble_check(request: pytest.FixtureRequest) -> Check:
     return run_check
 
 
+@pytest.fixture
+def rabble_explore(request: pytest.FixtureRequest) -> Explore:
+    """``rabble_explore(scenario, depth=None, reference=None, expect=None, **options)``
+    visits every state of the scenario within ``depth`` events (``rabble_sim.search.explore``;
+    ``options``: ``max_states``, ``order``, ``symmetry``, ``liveness``). A violation fails
+    the test after its schedule (breadth-first, a shortest one: not shrunk) is saved as with
+    ``rabble_sweep``; with ``expect="violation"``, finding it passes. A search that
+    ``max_states`` cut fails the test: "no violation within depth N" must have looked at
+    every state within it."""
+    save_dir = request.config.getoption("--rabble-save-dir")
+    root = request.config.rootpath
+
+    def run_explore(
+        scenario: Scenario,
+        depth: int | None = None,
+        reference: str | None = None,
+        expect: str | None = None,
+        **options: Any,
+    ) -> ExploreReport:
+        _expectation(expect)
+        report = _searched(scenario, lambda: explore(scenario, depth=depth, **options))
+        searched = f"{report.unique:,} distinct states within {report.depth} steps"
+        if report.ok and not report.exhausted:
+            pytest.fail(
+                f"{scenario.name}: not every state within the bound was visited: max_states "
+                f"cut the search at {report.unique:,} distinct states, depth {report.depth} "
+                "(raise max_states or lower depth)",
+                pytrace=False,
+            )
+        _judge(
+            report.failure, scenario, reference, expect, root, save_dir, searched,
+            found_by="breadth-first exploration" if options.get("order", "bfs") == "bfs"
+            else "depth-first exploration",
+        )  # fmt: skip
+        return report
+
+    return run_explore
+
+
 def _expectation(expect: str | None) -> None:
     if expect not in (None, "violation"):
         raise UsageError(f'expect is "violation" or None, not {expect!r}')
@@ -209,11 +253,13 @@ def _expectation(expect: str | None) -> None:
 
 def _judge(
     failure: RunResult | None, scenario: Scenario, reference: str | None, expect: str | None,
-    root: Path, save_dir: str | None, searched: str, found_note: str = "",
+    root: Path, save_dir: str | None, searched: str, found_note: str = "", *,
+    found_by: str | None = None,
 ) -> None:  # fmt: skip
     """The verdict of a search in a test: a failure is saved (in ``save_dir``, relative to
     ``root``; by default ``regressions/<scenario>/``, or ``schedules/`` for a known bug)
-    and fails the test unless it was expected; a known bug not found fails it."""
+    and fails the test unless it was expected; a known bug not found fails it. A failure
+    ``found_by`` exploration is saved as found (no shorter schedule fails)."""
     if failure is None or failure.violation is None:
         if expect == "violation":
             pytest.fail(
@@ -222,7 +268,7 @@ def _judge(
         return
     folder = "schedules" if expect else "regressions"
     directory = root / save_dir if save_dir else root / folder / scenario.name
-    text = _saved(failure, scenario, directory, reference, expect, root)
+    text = _saved(failure, scenario, directory, reference, expect, root, found_by)
     if expect is None:
         pytest.fail(text + found_note, pytrace=False)
 
@@ -242,14 +288,15 @@ def _searched(scenario: Scenario, search: Callable[[], R]) -> R:
 
 def _saved(
     failure: RunResult, scenario: Scenario, directory: Path, reference: str | None,
-    expect: str | None, root: Path,
+    expect: str | None, root: Path, found_by: str | None,
 ) -> str:  # fmt: skip
     """``save_failure``'s report, or the test failed with why the schedule cannot be saved
     (a scenario reference that would not load again)."""
     try:
         return save_failure(
-            failure, scenario, directory, reference=reference, expect=expect, root=root
-        )[1]
+            failure, scenario, directory, reference=reference, expect=expect, root=root,
+            shrinking=found_by is None, found_by=found_by,
+        )[1]  # fmt: skip
     except UsageError as e:
         why = str(e)
     pytest.fail(f"{scenario.name}: {failure.violation}\nnot saved: {why}", pytrace=False)

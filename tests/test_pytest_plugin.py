@@ -667,3 +667,42 @@ def test_a_scenario_of_a_test_module_is_saved_so_that_it_replays_from_the_rootdi
     replayed = pytester.runpytest_subprocess("regressions")
     replayed.assert_outcomes(failed=1)
     replayed.stdout.fnmatch_lines(["*violation still occurs at step 2*"])
+
+
+EXPLORED = TESTS.replace(
+    """def test_greet(rabble_sweep, rabble_seeds):
+    report = rabble_sweep(scenario, reference="test_greet:scenario")
+    assert report.seeds == rabble_seeds""",
+    """def test_greet(rabble_explore):
+    report = rabble_explore(scenario, depth=4, reference="test_greet:scenario"{options})
+    print("distinct:", report.unique)""",
+)
+
+
+def test_rabble_explore_passes_a_whole_bound_and_fails_a_violation_with_its_schedule(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_greet=EXPLORED.format(limit=2, options=""))
+    pytester.runpytest("-s").assert_outcomes(passed=1)
+    pytester.makepyfile(test_greet=EXPLORED.format(limit=1, options=""))
+    failed = pytester.runpytest()
+    failed.assert_outcomes(failed=1)
+    failed.stdout.fnmatch_lines(
+        ["*greet: breadth-first exploration, step 2: at_most_one_greeting: too many greetings*",
+         "*2 steps, as breadth-first exploration found it*",
+         "*replay it with: rabble-sim replay regressions/greet/*.json*"]
+    )  # fmt: skip
+    (saved,) = Path(pytester.path, "regressions", "greet").glob("*.json")
+    assert len(json.loads(saved.read_text())["events"]) == 2
+    # The saved schedule is a regression that fails until the bug is fixed.
+    pytester.runpytest("regressions").assert_outcomes(failed=1)
+    known = EXPLORED.format(limit=1, options=', expect="violation"')
+    pytester.makepyfile(test_greet=known)
+    pytester.runpytest("test_greet.py").assert_outcomes(passed=1)
+
+
+def test_rabble_explore_fails_a_search_that_max_states_cut(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_greet=EXPLORED.format(limit=2, options=", max_states=2"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*not every state within the bound was visited*"])

@@ -91,13 +91,15 @@ def save_failure(
     shrink_seconds: float | None = SHRINK_SECONDS,
     name: str | None = None,
     root: Path | None = None,
+    found_by: str | None = None,
 ) -> tuple[Path, str]:
     """Shrink ``failure`` (a run of ``scenario`` that kept its messages, or one
     ``recorded`` gives), save its schedule in ``directory`` (marked ``expect``; as
     ``name``.json if given, replacing an earlier one, else named by its digest; shrunk
     for at most ``shrink_seconds``, or not at all without ``shrinking``), and
     return the file and a report of it: the violation, how it was shrunk, and the commands
-    that replay and debug it."""
+    that replay and debug it. ``found_by`` says what found it (default: its seed, or
+    Hypothesis)."""
     reference = reference or reference_of(scenario, root)
     _loads_again(reference, scenario, root)
     found = Schedule.from_run(failure, reference)
@@ -115,13 +117,15 @@ def save_failure(
         if shrunk.reproduced
         else f"not shrunk: {shrunk.note}"
         if shrunk.reproduced is False
-        else f"{steps} step{'s' * (steps != 1)}, as Hypothesis shrank it"
+        else f"{steps} step{'s' * (steps != 1)}, as {found_by or 'Hypothesis'} "
+        + ("found it" if found_by else "shrank it")
     )
     if shrunk.reproduced and shrunk.note:
         origin += f"; {shrunk.note}"
     if (v["check"], v["message"]) != (first.check, first.message):
         origin += f", which failed at step {first.step} with {first}"
-    where = f"seed {failure.seed}" if failure.seed is not None else "Hypothesis"  # check's runs
+    seeded = f"seed {failure.seed}" if failure.seed is not None else "Hypothesis"  # check's runs
+    where = found_by or seeded
     text = (
         f"{scenario.name}: {where}, step {v.get('step')}: {v['check']}: {v['message']}\n"
         f"({origin})\nschedule saved: {path}\nreplay it with: rabble-sim replay {path}\n"

@@ -19,7 +19,7 @@ from rabble_sim import (
     message,
     run,
 )
-from rabble_sim.search import CheckReport, SweepReport, check, sweep
+from rabble_sim.search import CheckReport, ExploreReport, SweepReport, check, explore, sweep
 
 
 @message("typed.ping")
@@ -62,4 +62,5 @@ scenario = Scenario(
 result: RunResult = run(scenario, RandomChooser(0))
 swept: SweepReport = sweep(scenario, range(3))
 checked: CheckReport = check(scenario, examples=2)
-print(result.ok, swept.ok, checked.ok)
+explored: ExploreReport = explore(scenario, depth=3)
+print(result.ok, swept.ok, checked.ok, explored.ok, explored.unique)
