@@ -12,14 +12,19 @@ from pathlib import Path
 import pytest
 
 from tests.counter import COUNTER
+from tests.search.test_determinism import SET_ORDER_STATE
 
 pytest_plugins = ["pytester"]
 
-TESTS = """
+
+def greeters(tag: str) -> str:
+    """A protocol module's start: two greeters, each greeting the other once, with their
+    message registered under ``tag`` (two modules in one session need two tags)."""
+    return f"""
 import attrs
 from rabble_sim import Envelope, Pid, Scenario, message
 
-@message("plugin.hello")
+@message("{tag}")
 @attrs.frozen
 class Hello:
     pass
@@ -34,7 +39,12 @@ class Greeter:
 
     def handle(self, msg, from_, cid, output):
         self.greeted += 1
+"""
 
+
+TESTS = (
+    greeters("plugin.hello")
+    + """
 def at_most_one_greeting(view):
     assert sum(p.greeted for p in view.processes.values()) <= LIMIT, "too many greetings"
 
@@ -46,6 +56,7 @@ def test_greet(rabble_sweep, rabble_seeds):
     report = rabble_sweep(scenario, reference="test_greet:scenario")
     assert report.seeds == rabble_seeds
 """
+)
 
 
 def test_a_passing_scenario_runs_the_requested_seeds(pytester: pytest.Pytester) -> None:
@@ -555,28 +566,13 @@ def test_a_given_test_of_your_own_saves_the_smallest_failing_run(
     pytester.runpytest_subprocess("test_greet.py").assert_outcomes(passed=1)
 
 
-SET_ORDER = """
-import attrs
-from rabble_sim import Pid, Scenario
-
-NAMES = [f"node-{i}" for i in range(20)]
-
-@attrs.define
-class Collector:
-    pid: Pid
-    order: list = attrs.Factory(list)
-
-    def init(self, output):
-        self.order = list(set(NAMES))   # the order of a set of strings: the hash seed's
-
-    def handle(self, msg, from_, cid, output):
-        pass
-
-scenario = Scenario("collector", ["a"], lambda node, durable: [Collector(Pid("c", node))])
-
+SET_ORDER = (
+    SET_ORDER_STATE
+    + """
 def test_collector(rabble_sweep):
     rabble_sweep(scenario, reference="set_order:scenario")
 """
+)
 
 
 def test_rabble_determinism_catches_a_protocol_that_depends_on_the_hash_seed(
@@ -597,26 +593,10 @@ def test_rabble_determinism_catches_a_protocol_that_depends_on_the_hash_seed(
     )  # fmt: skip
 
 
-PARAMETRIZED = """
-import attrs
+PARAMETRIZED = (
+    greeters("plugin.param.hello")
+    + """
 import pytest
-from rabble_sim import Envelope, Pid, Scenario, message
-
-@message("plugin.param.hello")
-@attrs.frozen
-class Hello:
-    pass
-
-@attrs.define
-class Greeter:
-    pid: Pid
-    greeted: int = 0
-
-    def init(self, output):
-        output.append(Envelope(Pid("g", "b" if self.pid.node == "a" else "a"), self.pid, Hello()))
-
-    def handle(self, msg, from_, cid, output):
-        self.greeted += 1
 
 def greeting(limit):
     def at_most(view):
@@ -631,6 +611,7 @@ def test_named(rabble_sweep, limit):
 def test_unnamed(rabble_sweep):
     rabble_sweep(greeting(1))
 """
+)
 
 
 def test_a_parametrized_scenario_is_saved_by_its_factory_and_replays(
