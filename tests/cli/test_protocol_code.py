@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
+ROOT = Path(__file__).resolve().parents[2]
 
 PROTOCOL = """
 import sys, time
@@ -141,21 +142,26 @@ runpy.run_module("rabble_sim.cli", run_name="__main__")
 """
 
 
+def interrupted(cwd: Path, *args: str) -> str:
+    """The last line ``rabble-sim ARGS`` prints when a real Ctrl-C stops it after 2.5 s, in
+    ``cwd`` (the project's own protocols importable), once it exited 130 for it."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", AS_IN_A_TERMINAL, "rabble-sim", *args],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    time.sleep(2.5)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130, err
+    return err.strip().splitlines()[-1]
+
+
 @pytest.mark.usefixtures("protocol")
 def test_a_real_ctrl_c_stops_a_run_and_says_where_it_was(tmp_path: Path) -> None:
     for name, where in [("forever", "between two steps|in handle of t::n on Tick"),
                         ("sleep", "in handle of t::n on Tick")]:  # fmt: skip
-        args = ["rabble-sim", "run", f"proto:{name}", "--seeds", "5"]
-        child = subprocess.Popen(
-            [sys.executable, "-c", AS_IN_A_TERMINAL, *args],
-            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONHASHSEED": "0"},
-        )  # fmt: skip
-        time.sleep(2.5)
-        child.send_signal(signal.SIGINT)
-        _, err = child.communicate(timeout=30)
-        assert child.returncode == 130, err
-        line = err.strip().splitlines()[-1]
+        line = interrupted(tmp_path, "run", f"proto:{name}", "--seeds", "5")
         assert line.startswith("rabble-sim: interrupted at step "), line
         assert " of seed 0, " in line
         assert any(w in line for w in where.split("|")), line
@@ -185,17 +191,7 @@ def test_explore_reports_what_protocol_code_does_as_a_violation(cli: Cli) -> Non
 
 
 def test_a_real_ctrl_c_stops_an_exploration_and_says_how_far_it_got(tmp_path: Path) -> None:
-    args = ["rabble-sim", "explore", "protocols.echo:scenario", "--depth", "9"]
-    child = subprocess.Popen(
-        [sys.executable, "-c", AS_IN_A_TERMINAL, *args],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-    )  # fmt: skip
-    time.sleep(2.5)
-    child.send_signal(signal.SIGINT)
-    _, err = child.communicate(timeout=30)
-    assert child.returncode == 130, err
-    line = err.strip().splitlines()[-1]
+    line = interrupted(tmp_path, "explore", "protocols.echo:scenario", "--depth", "9")
     assert line.startswith("rabble-sim: interrupted after "), line
     assert line.endswith("): no verdict"), line
     assert not (tmp_path / "regressions").exists(), "nothing saved: no verdict"
