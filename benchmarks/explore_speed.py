@@ -223,12 +223,7 @@ def _ratio(numerators: list[float], denominators: list[float]) -> float:
 def _explored(label: str, scenario: Scenario, **options: Any) -> dict[str, Any]:
     report = explore(scenario, **options)
     return {
-        "states": report.states,
-        "unique": report.unique,
-        "depth": report.depth,
-        "exhausted": report.exhausted,
-        "frontier": report.frontier,
-        "complete": report.complete,
+        **report.counts(),
         "seconds": round(report.seconds, 2),
         "violation": report.violation.check if report.violation else None,
         "label": label,

@@ -140,13 +140,7 @@ def _json(
     expect: str | None,
 ) -> dict[str, object]:  # fmt: skip
     data: dict[str, object] = {
-        "ok": report.ok,
-        "states": report.states,
-        "unique": report.unique,
-        "depth": report.depth,
-        "exhausted": report.exhausted,
-        "frontier": report.frontier,
-        "complete": report.complete,
+        **report.counts(),
         "seconds": round(report.seconds, 3),
         "states_per_second": _rate(report.states, report.seconds),
         "unique_per_second": _rate(report.unique, report.seconds),

@@ -79,6 +79,18 @@ class ExploreReport:
         """Whether every reachable state was visited, at any depth."""
         return self.exhausted and self.frontier == 0 and self.ok
 
+    def counts(self) -> dict[str, int | bool]:
+        """The verdict and the counts, as a JSON object has them (``explore --json``)."""
+        return {
+            "ok": self.ok,
+            "states": self.states,
+            "unique": self.unique,
+            "depth": self.depth,
+            "exhausted": self.exhausted,
+            "frontier": self.frontier,
+            "complete": self.complete,
+        }
+
 
 @attrs.frozen
 class Progress:
