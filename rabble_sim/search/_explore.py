@@ -130,10 +130,10 @@ def explore(
     scenario's ``max_steps``), breadth-first (``order="dfs"``: depth-first), until a
     violation or ``max_states`` distinct states.
 
-    On every state the checks run as in a run: pre- and postconditions and exceptions as
-    the event is applied, then, on each distinct state once, the invariants and the history
-    check (they must read only what a fingerprint holds: see ``Fingerprints``). A state where no
-    event is enabled and the liveness condition is false is a violation (stuck). With
+    The checks are a run's: pre- and postconditions and exceptions as each event is
+    applied, then the invariants and the history check, once on each distinct state (they
+    must read only what a fingerprint holds: see ``Fingerprints``). A state where no event
+    is enabled and the liveness condition is false is a violation (stuck). With
     ``liveness``, the liveness phase of a run (heal, restart, deliver fairly) also runs
     from every distinct state, as if the faults stopped there: a state from which the
     condition does not come true within its bound is a violation.

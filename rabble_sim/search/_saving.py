@@ -117,8 +117,8 @@ def save_failure(
         if shrunk.reproduced
         else f"not shrunk: {shrunk.note}"
         if shrunk.reproduced is False
-        else f"{steps} step{'s' * (steps != 1)}, as {found_by or 'Hypothesis'} "
-        + ("found it" if found_by else "shrank it")
+        else f"{steps} step{'s' * (steps != 1)}, as "
+        + (f"{found_by} found it" if found_by else "Hypothesis shrank it")
     )
     if shrunk.reproduced and shrunk.note:
         origin += f"; {shrunk.note}"
