@@ -7,6 +7,7 @@ from ._codec import (
     message_json as message_json,
 )
 from ._durable import (
+    Corrupted as Corrupted,
     decode_durable as decode_durable,
     encode_durable as encode_durable,
     restored as restored,
@@ -21,6 +22,7 @@ from ._transit import decoder_of as decoder_of, transit as transit
 
 __all__ = [
     "Codec",
+    "Corrupted",
     "Format",
     "Plain",
     "as_recorded",

@@ -12,6 +12,7 @@ from ._cluster import (
     spawn as spawn,
     watch_cluster as watch_cluster,
 )
+from ._durable import Durable as Durable
 from ._errors import (
     CodecError as CodecError,
     InvalidDefinition as InvalidDefinition,
@@ -31,6 +32,16 @@ from ._input import (
     input_limit as input_limit,
     read_input as read_input,
     read_input_text as read_input_text,
+)
+from ._links import (
+    ClockReading as ClockReading,
+    ConnectionLost as ConnectionLost,
+    ReadClock as ReadClock,
+    Unwatch as Unwatch,
+    Watch as Watch,
+    read_clock as read_clock,
+    unwatch as unwatch,
+    watch as watch,
 )
 from ._messages import (
     EXECUTOR_GROUP as EXECUTOR_GROUP,
@@ -78,10 +89,13 @@ __all__ = [
     "Broadcast",
     "CallService",
     "CancelTimer",
+    "ClockReading",
     "ClusterStatus",
     "CodecError",
     "Complete",
+    "ConnectionLost",
     "CorrelationId",
+    "Durable",
     "Envelope",
     "ExecutorStatus",
     "GetExecutorStatus",
@@ -99,6 +113,7 @@ __all__ = [
     "RabbleError",
     "RabbleInternalError",
     "RandomValue",
+    "ReadClock",
     "RoundRobin",
     "Router",
     "Routes",
@@ -112,7 +127,9 @@ __all__ = [
     "Spawned",
     "StartTimer",
     "Timeout",
+    "Unwatch",
     "UsageError",
+    "Watch",
     "WatchCluster",
     "call_service",
     "cancel_timer",
@@ -123,9 +140,12 @@ __all__ = [
     "invoke",
     "message",
     "persist",
+    "read_clock",
     "read_input",
     "read_input_text",
     "spawn",
     "start_timer",
+    "unwatch",
+    "watch",
     "watch_cluster",
 ]

@@ -19,9 +19,12 @@ from typing import Any
 from ..core import (
     CallService,
     CancelTimer,
+    ClockReading,
     ClusterStatus,
     CodecError,
     Complete,
+    ConnectionLost,
+    CorrelationId,
     Envelope,
     ExecutorStatus,
     GetExecutorStatus,
@@ -33,6 +36,7 @@ from ..core import (
     Pid,
     RabbleError,
     RandomValue,
+    ReadClock,
     Router,
     Routes,
     ServiceFailed,
@@ -42,6 +46,8 @@ from ..core import (
     Spawned,
     SpawnFailed,
     StartTimer,
+    Unwatch,
+    Watch,
     WatchCluster,
     executor_pid,
 )
@@ -108,6 +114,9 @@ class Executor:
         self.pids: list[Pid] = []
         self.watchers: dict[Pid, None] = {}
         """Ordered, as a set: notifications go out in the order processes subscribed."""
+        self.links: dict[Pid, dict[Watch, CorrelationId | None]] = {}
+        """Each process's watches of other nodes (``Watch``), in the order it made them,
+        with the cid its ``ConnectionLost`` will carry."""
         self.failed: dict[Pid, str] = {}
         """Processes stopped because their durable state or history could not be written."""
         self.dead_letters = 0
@@ -127,6 +136,7 @@ class Executor:
         clone.metrics = copy.deepcopy(self.metrics, memo)
         clone.pids = self.pids.copy()
         clone.watchers = self.watchers.copy()
+        clone.links = {pid: watches.copy() for pid, watches in self.links.items()}
         clone.failed = self.failed.copy()
         clone._router = copy.deepcopy(self._router, memo)
         return clone
@@ -185,6 +195,7 @@ class Executor:
         self.pids.remove(pid)
         del self.metrics[pid]
         self.watchers.pop(pid, None)
+        self.links.pop(pid, None)
         self.host.cancel_timers([pid])
         return True
 
@@ -197,12 +208,33 @@ class Executor:
             self.metrics.pop(pid, None)
         self.host.cancel_timers(pids)
         self.watchers = {}
+        self.links = {}
         self._router = Router(self._routes)
 
+    @property
+    def watching(self) -> bool:
+        """Whether a process here watches the members or a link (``members_changed``
+        then matters)."""
+        return bool(self.watchers or self.links)
+
     def members_changed(self, members: tuple[str, ...]) -> None:
-        """Tell every watcher the members this node sees now."""
+        """Tell every watcher the members this node sees now, and every process that
+        watched a node no longer among them that its link is lost."""
         for watcher in self.watchers:
             self.host.send(Envelope(watcher, self.pid, ClusterStatus(members)))
+        if self.links:
+            self._links_lost(members)
+
+    def _links_lost(self, members: tuple[str, ...]) -> None:
+        for watcher, watches in list(self.links.items()):
+            lost = [watch for watch in watches if watch.node not in members]
+            for watch in lost:
+                cid = watches.pop(watch)
+                self.host.send(
+                    Envelope(watcher, self.pid, ConnectionLost(watch.node, watch.pid), cid)
+                )
+            if not watches:
+                del self.links[watcher]
 
     # -- messages -----------------------------------------------------------------------
 
@@ -339,6 +371,27 @@ class Executor:
         self.watchers[sender] = None
         self._reply(sender, ClusterStatus(self.host.members()), env)
 
+    def _watch_link(self, sender: Pid, env: Envelope) -> None:
+        watch: Watch = env.msg
+        if type(watch.node) is not str or (watch.pid is not None and watch.pid.node != watch.node):
+            raise ValueError(f"{watch!r} must name a node, and a pid on that node if any")
+        if sender not in self.processes:
+            return  # it sent Shutdown earlier in the same output
+        self.links.setdefault(sender, {})[watch] = env.cid
+        if watch.node not in self.host.members():
+            self._links_lost(self.host.members())
+
+    def _unwatch_link(self, sender: Pid, env: Envelope) -> None:
+        msg: Unwatch = env.msg
+        watches = self.links.get(sender)
+        if watches is not None:
+            watches.pop(Watch(msg.node, msg.pid), None)
+            if not watches:
+                del self.links[sender]
+
+    def _read_clock(self, sender: Pid, env: Envelope) -> None:
+        self._reply(sender, ClockReading(self.host.clock()), env)
+
     def _spawn(self, sender: Pid, env: Envelope) -> list[Envelope] | None:
         msg: Spawn = env.msg
         pid = Pid(msg.name, self.node)
@@ -419,6 +472,9 @@ _LOCAL: dict[type, Request] = {
     GetMetrics: Executor._get_metrics,
     GetExecutorStatus: Executor._status,
     WatchCluster: Executor._watch,
+    Watch: Executor._watch_link,
+    Unwatch: Executor._unwatch_link,
+    ReadClock: Executor._read_clock,
     Spawn: Executor._spawn,
     CallService: Executor._call_service,
     GetRandom: Executor._get_random,

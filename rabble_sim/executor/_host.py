@@ -52,6 +52,10 @@ class Host(Protocol):
     def cancel_timers(self, pids: Sequence[Pid]) -> None:
         """Cancel every timer of these processes (they stopped)."""
 
+    def clock(self) -> int:
+        """This node's clock, in ms: virtual (and maybe drifting) in the simulator, the
+        OS's monotonic clock on a TCP node."""
+
     def random(self, below: int) -> int:
         """A number from 0 to ``below - 1``: a choice of the run in the simulator, the
         OS's randomness on a TCP node."""

@@ -5,8 +5,8 @@ from ._config import NodeConfig as NodeConfig
 from ._framing import MAX_FRAME as MAX_FRAME
 from ._handshake import load_secret as load_secret
 from ._node import (
+    CallLost as CallLost,
     CallTimeout as CallTimeout,
-    ConnectionLost as ConnectionLost,
     Node as Node,
 )
 from ._serve import (
@@ -18,8 +18,8 @@ from ._serve import (
 
 __all__ = [
     "MAX_FRAME",
+    "CallLost",
     "CallTimeout",
-    "ConnectionLost",
     "Node",
     "NodeConfig",
     "client_tls",

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import logging
 import os
 import stat
 from pathlib import Path
 from typing import Any
 
-from ..codec import decode_durable, encode_durable
-from ..core import CodecError, Pid, RabbleError
+from ..codec import Corrupted, decode_durable, encode_durable
+from ..core import CodecError, Durable, Pid, RabbleError
 from ._history import HISTORY_FILE
+
+log = logging.getLogger("rabble_sim.net")
 
 MARKER = "node"
 """The identity file: the name of the node the directory belongs to."""
@@ -70,8 +73,9 @@ class DataDir:
             os.close(self._lock)  # releases the lock
             self._lock = None
 
-    def recover(self) -> dict[Pid, Any] | None:
-        """Each pid's persisted data, or None on the first start from this directory."""
+    def recover(self) -> Durable | None:
+        """Each pid's persisted data, or None on the first start from this directory. A
+        record that fails its checksum is left out and named in ``Durable.corrupted``."""
         try:
             return self._recover()
         except OSError as e:
@@ -80,7 +84,7 @@ class DataDir:
                 f"cannot use the data directory {self.root}: {where}{e.strerror}"
             ) from None
 
-    def _recover(self) -> dict[Pid, Any] | None:
+    def _recover(self) -> Durable | None:
         marker = self.root / MARKER
         for name in (MARKER, COUNTER, HISTORY):
             self._check_file(self.root / name)
@@ -98,6 +102,7 @@ class DataDir:
         if owner != self.node:
             raise RabbleError(f"the data directory {self.root} belongs to node {owner!r}")
         durable: dict[Pid, Any] = {}
+        corrupted: list[Pid] = []
         for path in sorted(self._processes.iterdir()):
             if path.name.startswith("."):
                 continue  # a temporary file left by a crash mid-write
@@ -110,9 +115,13 @@ class DataDir:
             self._check_file(path)
             try:
                 durable[pid] = decode_durable(path.read_bytes())
+            except Corrupted as e:
+                log.warning("the durable state in %s is damaged (%s): %s restarts without it",
+                            path, e, pid)  # fmt: skip
+                corrupted.append(pid)
             except CodecError as e:
                 raise RabbleError(f"cannot read the durable state in {path}: {e}") from None
-        return durable
+        return Durable(durable, corrupted=tuple(corrupted))
 
     def _check_file(self, path: Path) -> None:
         """A ``RabbleError`` naming the directory if ``path`` exists and is not a file."""

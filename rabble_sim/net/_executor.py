@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -228,6 +229,9 @@ class LocalExecutor:
             return False
         handle.cancel()
         return True
+
+    def clock(self) -> int:
+        return int(time.monotonic() * 1000)  # the OS's: what drift and jumps stand for
 
     def random(self, below: int) -> int:
         return secrets.randbelow(below)  # the OS's randomness: a node is not a simulation

@@ -55,7 +55,7 @@ from ._wire import (
 log = logging.getLogger("rabble_sim.net")
 
 
-class ConnectionLost(RabbleError):
+class CallLost(RabbleError):
     """A call's target node failed or left before it answered, or is not a member."""
 
     def __init__(self, node: str, why: str = "failed or left before it answered") -> None:
@@ -171,7 +171,7 @@ class Node(Mesh):
             self.disk.close()
         for node, future in self._calls.values():
             if not future.done():
-                future.set_exception(ConnectionLost(node))
+                future.set_exception(CallLost(node))
         log.info("node %s stopped", self.name)
 
     async def wait_stopped(self) -> None:
@@ -236,7 +236,7 @@ class Node(Mesh):
     async def call(self, to: Pid, msg: Any, *, timeout: float = 5.0) -> Any:
         """Send ``msg`` to ``to`` and wait for the reply with the same cid.
 
-        A member whose link is still coming up is waited for. Raises ``ConnectionLost``
+        A member whose link is still coming up is waited for. Raises ``CallLost``
         if ``to``'s node is not a member, or fails or leaves before it answers, and
         ``CallTimeout`` if no reply comes within ``timeout`` seconds.
         """
@@ -255,11 +255,11 @@ class Node(Mesh):
             self._calls.pop(request, None)
 
     async def _linked(self, node: str) -> None:
-        """Return once ``node`` is this node or linked; ``ConnectionLost`` if it is not a
+        """Return once ``node`` is this node or linked; ``CallLost`` if it is not a
         member."""
         while node != self.name and node not in self._links:
             if node not in self.members():
-                raise ConnectionLost(node, "is not a member of the cluster (wait_for it?)")
+                raise CallLost(node, "is not a member of the cluster (wait_for it?)")
             self._changed.clear()
             await self._changed.wait()
 
@@ -397,7 +397,7 @@ class Node(Mesh):
     def _link_down(self, name: str, reason: str) -> None:
         for node, future in self._calls.values():  # whether it failed or left
             if node == name and not future.done():
-                future.set_exception(ConnectionLost(name))
+                future.set_exception(CallLost(name))
         if name in self.members():
             self._peer_lost(name, reason)
         else:

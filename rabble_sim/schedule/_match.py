@@ -19,17 +19,12 @@ import attrs
 
 from ..codec import to_plain
 from ..sim import (
-    Crash,
     Event,
     FireTimer,
-    Heal,
     Input,
     Parcel,
-    Partition,
-    Restart,
     World,
     envelope_plain,
-    partition_problem,
 )
 from ..sim._parcel import unpack
 from ._format import to_event
@@ -202,25 +197,8 @@ def _resolve_input(event: Input, world: World) -> tuple[Event | None, str | None
 
 
 def _resolve_node_event(event: Event, world: World) -> tuple[Event | None, str | None]:
-    if isinstance(event, Crash | Restart):
-        if event.node not in world.up:
-            return None, f"there is no node {event.node!r} today"
-        if world.up[event.node] != isinstance(event, Crash):
-            return (
-                None,
-                f"node {event.node} is already {'down' if isinstance(event, Crash) else 'up'}",
-            )
-        return event, None
-    if isinstance(event, Partition):
-        if world.partitioned:
-            return None, "the network is already partitioned"
-        problem = partition_problem(event.groups, world.scenario.nodes)
-        if problem is not None:
-            return None, problem
-        return event, None
-    if isinstance(event, Heal) and not world.partitioned:
-        return None, "the network is not partitioned"
-    return event, None
+    problem = world.fault_problem(event)
+    return (event, None) if problem is None else (None, problem)
 
 
 def _changes(recorded: dict[str, Any], today: dict[str, Any]) -> str:

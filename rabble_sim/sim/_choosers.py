@@ -19,7 +19,20 @@ from typing import Protocol
 
 from ..core import RabbleError
 from ._enabled import Enabled
-from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
+from ._events import (
+    CorruptDisk,
+    Crash,
+    Deliver,
+    Drift,
+    Drop,
+    Duplicate,
+    Event,
+    Heal,
+    Jump,
+    LoseDisk,
+    Partition,
+    Restart,
+)
 from ._inputs import Draw, replaying
 from ._scenario import Faults
 from ._world import World
@@ -87,8 +100,12 @@ class RecordedDraws:
 class DrawingChooser:
     """The scheduling policy, written once over the enabled events and one source of draws.
 
-    Per step: first a ``weighted`` draw for a node-level fault (none, restart a down node,
-    crash an up one, partition or heal: whichever ``faults`` and the state allow), then one
+    When a run begins, with ``Faults.drift``, one ``choose`` per node: its clock keeps true
+    time, runs slow or runs fast (each a ``Drift`` event before any other). Then per
+    step: first a ``weighted`` draw for a node-level fault (none, restart a down node,
+    crash an up one, partition or heal, a clock's jump: whichever ``faults`` and the
+    state allow; a restart may instead find the node's disk replaced or a record on it
+    corrupted, a second ``weighted`` draw), then one
     ``choose`` among the deliverable messages, the next timer and the inputs that may be
     given (messages first, the oldest at 0, then the timer, the inputs last; an input's
     message is drawn by its ``make`` through the same ``choose``), then, for a message
@@ -109,6 +126,7 @@ class DrawingChooser:
         # that overrides it (PCT) is called.
         self._own_pick = type(self).pick is not DrawingChooser.pick
         self._node_faults = self._message_faults = self._has_inputs = False
+        self._drifts: list[Event] = []  # drawn when the run begins, handed out one a step
 
     def again(self, draws: Draws) -> DrawingChooser:
         """A fresh chooser of the same policy over ``draws``; over the decisions this one
@@ -137,12 +155,23 @@ class DrawingChooser:
         more decision of the run."""
         return self.choose(n)
 
+    def delay(self, least: int, most: int) -> int:
+        """A message's delay on a link whose latency is from ``least`` to ``most`` ms: one
+        more decision, from ``least`` (the simplest) up; 0 if this chooser's faults have
+        no latency (a swarm mix that turned it off)."""
+        faults = self.faults
+        if faults is not None and faults.latency == (0, 0) and not faults.links:
+            return 0
+        return least + self.choose(most - least + 1)
+
     # -- the policy ---------------------------------------------------------------------
 
     def next_event(self, world: World) -> Event | None:
         enabled = self._enabled
         if enabled is None or enabled.world is not world:
             enabled = self._view(world)
+        if self._drifts:
+            return self._drifts.pop()
         faults = enabled.faults
         if self._node_faults:
             fault = self._node_fault(enabled, faults, world)
@@ -172,9 +201,9 @@ class DrawingChooser:
                 self.decisions.append(i)
             seq = None if i == n else enabled.delivery(i)
         if seq is None:
-            return FireTimer(timer)  # type: ignore[arg-type]
+            return enabled.due(timer)  # type: ignore[arg-type]
         if self._message_faults and enabled.crosses(seq):
-            return self._message_fault(seq, faults)
+            return self._message_fault(seq, faults, world)
         return Deliver(seq)
 
     def _view(self, world: World) -> Enabled:
@@ -182,10 +211,24 @@ class DrawingChooser:
         its faults allow at all, looked up once a run rather than at every step."""
         enabled = self._enabled = world.enabled(self.faults)
         faults = enabled.faults
-        self._node_faults = bool(faults.crash or faults.partition)
-        self._message_faults = bool(faults.drop or faults.duplicate)
+        self._node_faults = bool(faults.crash or faults.partition or faults.jump)
+        self._message_faults = bool(faults.drops or faults.duplicate)
         self._has_inputs = bool(world.scenario.inputs)
+        if faults.drift and world.drifting:
+            self._drifts = self._draw_drifts(enabled)
         return enabled
+
+    def _draw_drifts(self, enabled: Enabled) -> list[Event]:
+        """Each node's clock: true (0, the simplest), slow or fast, one decision a node;
+        the drifts in reverse, to be popped."""
+        drifts: dict[str, list[Drift]] = {}
+        for event in enabled.clock_faults():
+            if isinstance(event, Drift):
+                drifts.setdefault(event.node, []).append(event)
+        drawn = [
+            rates[i - 1] for rates in drifts.values() for i in [self.choose(len(rates) + 1)] if i
+        ]
+        return drawn[::-1]
 
     def pick(self, world: World, enabled: Enabled) -> int | None:
         """The seq of the message to act on, or None for the next timer.
@@ -198,10 +241,13 @@ class DrawingChooser:
         i = self.choose(total) if total > 1 else 0
         return None if i == n else enabled.delivery(i)
 
-    def _message_fault(self, seq: int, faults: Faults) -> Event:
-        options = [
-            (p, kind) for p, kind in ((faults.drop, Drop), (faults.duplicate, Duplicate)) if p
-        ]
+    def _message_fault(self, seq: int, faults: Faults, world: World) -> Event:
+        drop = faults.drop
+        if faults.links:
+            env = world.network.envelope(seq)
+            assert env is not None
+            drop = faults.drop_of(env.from_.node, env.to.node)
+        options = [(p, kind) for p, kind in ((drop, Drop), (faults.duplicate, Duplicate)) if p]
         i = self.weighted([p for p, _ in options])
         return Deliver(seq) if i == 0 else options[i - 1][1](seq)
 
@@ -215,17 +261,45 @@ class DrawingChooser:
             options.append((faults.heal_rate, "heal"))
         elif enabled.partitions and faults.partition_rate:
             options.append((faults.partition_rate, "partition"))
+        if faults.jump and faults.jump_rate:
+            options.append((faults.jump_rate, "jump"))
         i = self.weighted([p for p, _ in options])
         if i == 0:
             return None
         kind = options[i - 1][1]
         if kind == "restart":
-            return Restart(self._pick(enabled.restarts))
+            return self._restart(enabled, faults)
         if kind == "crash":
             return Crash(self._pick(enabled.crashes))
         if kind == "heal":
             return Heal()
-        return Partition(self._split(world.scenario.nodes))
+        if kind == "jump":
+            return Jump(self._pick(world.up_nodes()), faults.jump)
+        groups = self._split(world.scenario.nodes)
+        if faults.one_way:
+            way = self.choose(3)  # both ways, the minority deaf, the rest deaf
+            if way:
+                return Partition(groups if way == 1 else groups[::-1], one_way=True)
+        return Partition(groups)
+
+    def _restart(self, enabled: Enabled, faults: Faults) -> Event:
+        """Restart a down node, or, first, find its disk replaced or a record on it
+        corrupted (where the faults allow it and there is something to lose)."""
+        node = self._pick(enabled.restarts)
+        if faults.disk_loss or faults.disk_corruption:
+            disk = [e for e in enabled.disk_faults() if _node_of(e) == node]
+            losses = [e for e in disk if isinstance(e, LoseDisk)]
+            corruptions = [e for e in disk if isinstance(e, CorruptDisk)]
+            options = [
+                (p, events)
+                for p, events in ((faults.disk_loss, losses), (faults.disk_corruption, corruptions))
+                if p and events
+            ]
+            i = self.weighted([p for p, _ in options])
+            if i:
+                events = options[i - 1][1]
+                return events[self.choose(len(events)) if len(events) > 1 else 0]
+        return Restart(node)
 
     def _pick(self, items: Sequence[str]) -> str:
         return items[self.choose(len(items)) if len(items) > 1 else 0]
@@ -237,6 +311,10 @@ class DrawingChooser:
         size = 1 + self.choose(len(nodes) // 2) if len(nodes) > 3 else 1
         minority = [rest.pop(self.choose(len(rest))) for _ in range(size)]
         return (tuple(sorted(minority, key=nodes.index)), tuple(rest))
+
+
+def _node_of(event: LoseDisk | CorruptDisk) -> str:
+    return event.node if isinstance(event, LoseDisk) else event.pid.node
 
 
 class RandomChooser(DrawingChooser):
@@ -273,7 +351,7 @@ class FairChooser:
             oldest = enabled.delivery(0)
             if timer is None or oldest < timer:
                 return Deliver(oldest)
-        return FireTimer(timer) if timer is not None else None
+        return enabled.due(timer) if timer is not None else None
 
 
 class ReplayChooser:

@@ -2,11 +2,15 @@
 
 Every chooser picks among these, and nothing else decides what is possible. The order is
 canonical, and index 0 is the simplest thing that can happen: deliver the oldest message.
-Then the other deliveries, the next timer due, the inputs that may be given (offers: the
+Then the other deliveries, what time brings next (the next timer due, or the message in
+transit that arrives first: its delivery), the inputs that may be given (offers: the
 chooser draws an offered input's message), and the faults the ``Faults`` allow, last:
 drops and duplicates of messages that cross the network, restarts of down nodes, crashes
-within the crash budget (never of the scenario's client nodes), the heal of a partition,
-and the partitions into two groups.
+within the crash budget (never of the scenario's client nodes), the heal of a cut, the
+partitions into two groups (and, with ``one_way``, each of them cut one way, either
+way), the drifts of each node's clock while the run has not begun (its slowest and its
+fastest), jumps of each up node's clock, and the loss of a down node's disk and the
+corruption of each record on it.
 
 It is a live view, not a list: it reads the world when asked, so one view serves a whole
 run, and ``len`` and indexing are O(1) in the messages in flight (the node-level faults
@@ -21,7 +25,21 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, overload
 
-from ._events import Crash, Deliver, Drop, Duplicate, Event, FireTimer, Heal, Partition, Restart
+from ._events import (
+    CorruptDisk,
+    Crash,
+    Deliver,
+    Drift,
+    Drop,
+    Duplicate,
+    Event,
+    FireTimer,
+    Heal,
+    Jump,
+    LoseDisk,
+    Partition,
+    Restart,
+)
 from ._inputs import InputOffer
 from ._scenario import Faults
 
@@ -57,11 +75,23 @@ class Enabled(Sequence[Possible]):
 
     @property
     def timer(self) -> int | None:
-        """The seq of the next timer due, if one is pending."""
+        """The seq of what time brings next, if anything: the next timer due, or the
+        message in transit that arrives first (``World.next_due``); ``due`` makes it an
+        event."""
+        if self._network.transit:
+            due = self.world.next_due()
+            return None if due is None else due[1]
         return self._timers.next()
+
+    def due(self, seq: int) -> Event:
+        """The event of ``timer``'s seq: the timer fires, or the message arrives and is
+        delivered."""
+        return FireTimer(seq) if seq in self._timers else Deliver(seq)
 
     def messages(self) -> tuple[int, int | None]:
         """``deliveries`` and ``timer`` at once (the question every step asks)."""
+        if self._network.transit:
+            return len(self._deliverable), self.timer
         return len(self._deliverable), self._timers.next()
 
     def delivery(self, index: int) -> int:
@@ -110,16 +140,51 @@ class Enabled(Sequence[Possible]):
 
     @property
     def partitions(self) -> Sequence[Partition]:
-        """The partitions into two groups that may happen (``Faults.partition``, and no
-        partition yet): a minority of one to half of the nodes, then the rest."""
+        """The partitions that may happen (``Faults.partition``, and no cut yet): into a
+        minority of one to half of the nodes and the rest; with ``Faults.one_way``, each
+        also cut one way, either way (the minority deaf, then the rest)."""
         return self._node_faults()[3]
+
+    def clock_faults(self) -> list[Drift | Jump]:
+        """The drifts of each node's clock not drifted yet, while the run has not begun
+        (``Faults.drift``: its slowest, then its fastest), then a jump of each up node's
+        clock (``Faults.jump``, by that many ms)."""
+        world, faults = self.world, self.faults
+        events: list[Drift | Jump] = []
+        if faults.drift and world.drifting:
+            slow, fast = round(1 - faults.drift, 3), round(1 + faults.drift, 3)
+            for node in world.scenario.nodes:
+                if not world.clocks.drifted(node):
+                    events += (Drift(node, slow), Drift(node, fast))
+        if faults.jump:
+            events += (Jump(node, faults.jump) for node in world.up_nodes())
+        return events
+
+    def disk_faults(self) -> list[LoseDisk | CorruptDisk]:
+        """The disks of down nodes that may be replaced (``Faults.disk_loss``), then the
+        records on them that may be corrupted (``Faults.disk_corruption``)."""
+        world, faults = self.world, self.faults
+        if not (faults.disk_loss or faults.disk_corruption):
+            return []
+        down = world.down_nodes()
+        events: list[LoseDisk | CorruptDisk] = []
+        if faults.disk_loss:
+            events += (LoseDisk(n) for n in down if not world.disks.get(n, (False,))[0])
+        if faults.disk_corruption:
+            events += (
+                CorruptDisk(pid)
+                for pid in world.durable
+                if pid.node in down and world.fault_problem(CorruptDisk(pid)) is None
+            )
+        return events
 
     # -- as one sequence --------------------------------------------------------------------
 
     def __len__(self) -> int:
         restarts, crashes, heal, partitions = self._node_faults()
         messages = self.deliveries + (self.timer is not None) + self.drops + self.duplicates
-        return messages + len(self.inputs) + len(restarts) + len(crashes) + heal + len(partitions)
+        nodes = len(restarts) + len(crashes) + heal + len(partitions)
+        return messages + len(self.inputs) + nodes + len(self._rare())
 
     def __iter__(self) -> Iterator[Possible]:
         """Every enabled event in order, as indexing would give them one by one, at once."""
@@ -127,7 +192,7 @@ class Enabled(Sequence[Possible]):
         yield from (Deliver(deliverable.at(i)) for i in range(len(deliverable)))
         timer = self.timer
         if timer is not None:
-            yield FireTimer(timer)
+            yield self.due(timer)
         yield from self.inputs
         yield from (Drop(crossing.at(i)) for i in range(self.drops))
         yield from (Duplicate(crossing.at(i)) for i in range(self.duplicates))
@@ -137,6 +202,7 @@ class Enabled(Sequence[Possible]):
         if heal:
             yield Heal()
         yield from partitions
+        yield from self._rare()
 
     @overload
     def __getitem__(self, index: int) -> Possible: ...
@@ -153,7 +219,7 @@ class Enabled(Sequence[Possible]):
         index -= deliveries
         if timer is not None:
             if index == 0:
-                return FireTimer(timer)
+                return self.due(timer)
             index -= 1
         inputs = self.inputs
         if 0 <= index < len(inputs):
@@ -174,6 +240,10 @@ class Enabled(Sequence[Possible]):
             index -= 1
         if 0 <= index < len(partitions):
             return partitions[index]
+        index -= len(partitions)
+        rare = self._rare()
+        if 0 <= index < len(rare):
+            return rare[index]
         raise IndexError("no such enabled event")
 
     # -- inside -----------------------------------------------------------------------------
@@ -190,13 +260,33 @@ class Enabled(Sequence[Possible]):
         )
         partitioned = self._network.partitioned
         may_split = faults.partition and not partitioned and len(nodes) > 1
-        return down, crashes, partitioned, _splits(nodes) if may_split else ()
+        splits = _splits(nodes, one_way=faults.one_way) if may_split else ()
+        return down, crashes, partitioned, splits
+
+    def _rare(self) -> list[Event]:
+        """The clock and disk faults, in their order (last of all)."""
+        faults = self.faults
+        if not (faults.drift or faults.jump or faults.disk_loss or faults.disk_corruption):
+            return []
+        return [*self.clock_faults(), *self.disk_faults()]
 
 
 @functools.lru_cache(maxsize=64)
-def _splits(nodes: tuple[str, ...]) -> tuple[Partition, ...]:
+def _splits(nodes: tuple[str, ...], *, one_way: bool = False) -> tuple[Partition, ...]:
     """Every split of ``nodes`` into two groups, a minority (of one to half of them, in
-    node order) and the rest; with an even count, a half holding the first node."""
+    node order) and the rest; with an even count, a half holding the first node. With
+    ``one_way``, each split is followed by its two one-way cuts (the minority deaf to the
+    rest, then the rest deaf to the minority)."""
+    if one_way:
+        return tuple(
+            cut
+            for split in _splits(nodes)
+            for cut in (
+                split,
+                Partition(split.groups, one_way=True),
+                Partition(split.groups[::-1], one_way=True),
+            )
+        )
     splits = []
     for size in range(1, len(nodes) // 2 + 1):
         for minority in itertools.combinations(nodes, size):

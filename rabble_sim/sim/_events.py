@@ -63,17 +63,57 @@ class Restart:
 
 @attrs.frozen
 class Partition:
-    """Split the nodes into ``groups``; messages between groups wait until ``Heal``."""
+    """Cut the links between ``groups`` (two or more, of any sizes); messages that can no
+    longer reach their node wait until ``Heal``. ``one_way``: only the links into the
+    first group are cut, so it is heard by the others but hears none of them."""
 
     kind: ClassVar[str] = "partition"
     groups: tuple[tuple[str, ...], ...]
+    one_way: bool = False
 
 
 @attrs.frozen
 class Heal:
-    """End the partition: every waiting message can be delivered again."""
+    """Put back every link cut: every waiting message can be delivered again."""
 
     kind: ClassVar[str] = "heal"
+
+
+@attrs.frozen
+class Drift:
+    """From now on ``node``'s clock runs at ``rate`` times true time (1.1: 10% fast).
+    A run's drifts are drawn when it begins, before any other event."""
+
+    kind: ClassVar[str] = "drift"
+    node: str
+    rate: float
+
+
+@attrs.frozen
+class Jump:
+    """``node``'s clock jumps ``ms`` ahead: its timers due within that fire now."""
+
+    kind: ClassVar[str] = "jump"
+    node: str
+    ms: int
+
+
+@attrs.frozen
+class LoseDisk:
+    """``node``, which is down, gets a new, empty disk: what it persisted is gone, and its
+    next start is told so (``Durable.lost``)."""
+
+    kind: ClassVar[str] = "lose_disk"
+    node: str
+
+
+@attrs.frozen
+class CorruptDisk:
+    """The record ``pid`` persisted, on a node that is down, is damaged: its checksum
+    fails when the node restarts, which is told so (``Durable.corrupted``)."""
+
+    kind: ClassVar[str] = "corrupt_disk"
+    pid: Pid
 
 
 @attrs.frozen
@@ -89,8 +129,14 @@ class Input:
     draws: tuple[int, ...] = ()
 
 
-Event = Deliver | Drop | Duplicate | FireTimer | Crash | Restart | Partition | Heal | Input
-EVENT_KINDS: tuple[str, ...] = tuple(
-    cls.kind
-    for cls in (Deliver, Drop, Duplicate, FireTimer, Crash, Restart, Partition, Heal, Input)
-)
+Event = (
+    Deliver | Drop | Duplicate | FireTimer | Crash | Restart | Partition | Heal | Input
+    | Drift | Jump | LoseDisk | CorruptDisk
+)  # fmt: skip
+EVENT_CLASSES = (
+    Deliver, Drop, Duplicate, FireTimer, Crash, Restart, Partition, Heal, Input,
+    Drift, Jump, LoseDisk, CorruptDisk,
+)  # fmt: skip
+EVENT_KINDS: tuple[str, ...] = tuple(cls.kind for cls in EVENT_CLASSES)
+FAULT_KINDS = frozenset(cls.kind for cls in EVENT_CLASSES if cls not in (Deliver, FireTimer, Input))
+"""The kinds of events that are faults (or undo one): what shrinking removes first."""

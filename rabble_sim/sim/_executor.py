@@ -50,6 +50,9 @@ class SimHost:
     def cancel_timers(self, pids: Sequence[Pid]) -> None:
         self.world.timers.cancel_all(pids)
 
+    def clock(self) -> int:
+        return self.world.clock(self.node)
+
     def random(self, below: int) -> int:
         return self.world.draw_random(below)
 

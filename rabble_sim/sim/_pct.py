@@ -58,8 +58,10 @@ class PCTChooser(DrawingChooser):
             head = heads.get(channel)
             if head is None or seq < head:
                 heads[channel] = seq
-        if enabled.timer is not None:
-            heads[f"timer:{world.timers[enabled.timer].pid}"] = None
+        timer = enabled.timer
+        if timer is not None:  # the next timer, or a message in transit: what time brings
+            pid = world.timers[timer].pid if timer in world.timers else f"transit:{timer}"
+            heads[f"timer:{pid}"] = None
         for channel in sorted(heads):  # new channels get priorities in a stable order
             if channel not in self._priority:
                 self._priority[channel] = self.depth + self.choose(PRIORITIES) / PRIORITIES

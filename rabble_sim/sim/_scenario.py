@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import networkx as nx
 
 from ..core import CorrelationId, Envelope, HistoryEvent, InvalidDefinition, Pid, Routes
 from ._inputs import Inputs, as_inputs
+from ._topology import Link, check_links, latency_range, topology_graph
 
 if TYPE_CHECKING:
     from ._view import View
@@ -37,15 +40,43 @@ def _non_negative(instance: Any, attribute: attrs.Attribute[int], value: int) ->
         raise InvalidDefinition(f"{attribute.name} must be a whole number >= 0, not {value!r}")
 
 
+def _fraction(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise InvalidDefinition(f"Faults.{attribute.name} is a fraction in [0, 1), not {value!r}")
+
+
+def _links(value: Any) -> Mapping[tuple[str, str], Link]:
+    if not isinstance(value, Mapping):
+        raise InvalidDefinition(
+            f"Faults.links maps (from_node, to_node) to a Link, not {_what(value)}"
+        )
+    return MappingProxyType(dict(value))
+
+
 @attrs.frozen
 class Faults:
     """Which faults a run injects, and how often.
 
-    ``drop`` and ``duplicate`` are the chances that a message between two nodes is dropped
-    or duplicated instead of delivered when the scheduler picks it. ``crash`` is the most
-    nodes down at once (0: no crashes); ``partition`` whether the network splits. The
-    ``*_rate`` fields are per-step chances of each node-level fault while it is possible.
-    Reordering is always on: any in-flight message may be delivered next.
+    Messages: ``drop`` and ``duplicate`` are the chances that a message between two nodes
+    is dropped or duplicated instead of delivered when the scheduler picks it;
+    ``latency`` the least and most ms each such message takes (drawn per message);
+    ``links`` overrides the drop chance and the latency of single directed links.
+    Reordering is always on: any message that has arrived may be delivered next.
+
+    Nodes: ``crash`` is the most nodes down at once (0: no crashes). While a node is down
+    its disk may be replaced (``disk_loss``: everything it persisted is gone) or a record
+    on it corrupted (``disk_corruption``): chances drawn each time it restarts.
+
+    Network: ``partition`` whether the links between groups of nodes are cut, and
+    ``one_way`` whether a cut may leave one direction working (a group heard by the
+    others, but hearing none of them).
+
+    Clocks: ``drift`` the most a node's clock runs fast or slow, as a fraction (0.1: from
+    0.9 to 1.1 times true time), drawn per node when a run begins; ``jump`` the most ms a
+    node's clock jumps ahead at once, at ``jump_rate`` per step. Timers are measured on
+    their node's clock.
+
+    The ``*_rate`` fields are per-step chances of each node-level fault while it is possible.
     """
 
     drop: float = attrs.field(default=0.0, validator=_probability)
@@ -56,6 +87,31 @@ class Faults:
     restart_rate: float = attrs.field(default=0.05, validator=_probability)
     partition_rate: float = attrs.field(default=0.01, validator=_probability)
     heal_rate: float = attrs.field(default=0.05, validator=_probability)
+    one_way: bool = False
+    latency: tuple[int, int] = attrs.field(default=(0, 0), converter=tuple, validator=latency_range)
+    links: Mapping[tuple[str, str], Link] = attrs.field(factory=dict, converter=_links)
+    disk_loss: float = attrs.field(default=0.0, validator=_probability)
+    disk_corruption: float = attrs.field(default=0.0, validator=_probability)
+    drift: float = attrs.field(default=0.0, validator=_fraction)
+    jump: int = attrs.field(default=0, validator=_non_negative)
+    jump_rate: float = attrs.field(default=0.01, validator=_probability)
+
+    def latency_of(self, source: str, target: str) -> tuple[int, int]:
+        """The least and most ms a message from node ``source`` to ``target`` takes."""
+        link = self.links.get((source, target))
+        if link is not None and link.latency is not None:
+            return link.latency
+        return self.latency
+
+    def drop_of(self, source: str, target: str) -> float:
+        """The chance that a message from node ``source`` to ``target`` is dropped."""
+        link = self.links.get((source, target))
+        return self.drop if link is None or link.drop is None else link.drop
+
+    @property
+    def drops(self) -> bool:
+        """Whether any message may be dropped (``drop``, or a link's own chance)."""
+        return self.drop > 0 or any(link.drop for link in self.links.values())
 
 
 @attrs.frozen
@@ -293,8 +349,16 @@ class Scenario:
     """Groups of interchangeable nodes, for exploration's symmetry reduction: within a
     group, renaming the nodes maps every state to one that behaves the same, and the
     checks cannot tell them apart (see the guide's chapter on exploration)."""
+    topology: str | nx.Graph = "full"
+    """Which nodes are linked: ``full`` (every pair), ``line``, ``ring``, ``star``,
+    ``tree`` or ``grid`` over the nodes in order, or a networkx graph of node names.
+    Messages follow paths of links, so a cut partitions only what it disconnects."""
+    links: nx.DiGraph = attrs.field(init=False, eq=False, repr=False)
+    """The topology as a directed graph of links (made from ``topology``)."""
 
     def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "links", topology_graph(self.topology, self.nodes))
+        check_links(self.faults.links, self.nodes)
         if not self.nodes:
             raise InvalidDefinition(f"scenario {self.name!r} has no nodes")
         if len(set(self.nodes)) != len(self.nodes):

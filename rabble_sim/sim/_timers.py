@@ -1,4 +1,9 @@
-"""The simulator's virtual clock and pending timers, across every node, in due order."""
+"""The simulator's virtual clock and pending timers, across every node, in due order.
+
+The virtual clock is the cluster's true time. A node's own clock may run at another rate
+(``Clocks``): a timer is measured on its node's clock, so a 100 ms timer on a node whose
+clock runs fast fires before 100 ms of true time have passed.
+"""
 
 from __future__ import annotations
 
@@ -32,10 +37,13 @@ class Timers:
     reach its top, or until the heap grows to twice the timers and is rebuilt.
     """
 
-    __slots__ = ("_heap", "_keys", "_new_seq", "now", "pending")
+    __slots__ = ("_heap", "_keys", "_new_seq", "now", "pending", "rates")
 
     def __init__(self, new_seq: Callable[[], int]) -> None:
         self.now = 0
+        self.rates: dict[str, int] = {}
+        """The rate of each node whose clock does not keep true time, in ms of its clock
+        per 1000 ms of true time (``Clocks`` keeps it)."""
         self.pending: dict[int, Timer] = {}
         """The pending timers by seq."""
         self._new_seq = new_seq
@@ -47,6 +55,7 @@ class Timers:
         timers are immutable, and shared."""
         clone = Timers(copy.deepcopy(self._new_seq, memo))
         clone.now = self.now
+        clone.rates = copy.deepcopy(self.rates, memo)  # the one its world's Clocks keeps
         clone.pending = self.pending.copy()
         clone._heap = self._heap.copy()
         clone._keys = self._keys.copy()
@@ -73,7 +82,8 @@ class Timers:
         if old is not None:
             self.take(old)
         seq = self._new_seq()
-        due = self.now + ms
+        rate = self.rates.get(pid.node) if self.rates else None
+        due = self.now + (ms if rate is None else -(-ms * 1000 // rate))
         self.pending[seq] = _timer(Timer, (pid, cid, due))
         self._keys[key] = seq
         heap = self._heap
@@ -94,6 +104,17 @@ class Timers:
         gone = set(pids)
         for seq in [s for s, t in self.pending.items() if t.pid in gone]:
             self.take(seq)
+
+    def retime(self, node: str, local_ms: Callable[[int], int], rate: int) -> None:
+        """The clock of ``node`` changed: each of its timers, ``remaining`` ms of its clock
+        away before, is ``local_ms(remaining)`` away now, at ``rate``."""
+        now = self.now
+        for seq, timer in list(self.pending.items()):
+            if timer.pid.node == node:
+                left = local_ms(timer.due - now)
+                due = now + max(0, -(-left * 1000 // rate))
+                self.pending[seq] = _timer(Timer, (timer.pid, timer.cid, due))
+        self._heap = sorted((t.due, s) for s, t in self.pending.items())
 
     def take(self, seq: int) -> Timer:
         """Remove pending timer ``seq`` (it is cancelled) and return it."""

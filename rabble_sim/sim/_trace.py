@@ -21,14 +21,18 @@ import msgspec
 from ..codec import canonical_json, decoder_of, message_json, to_plain
 from ..core import REGISTRY, CodecError, CorrelationId, Envelope, Pid, RabbleInternalError
 from ._events import (
+    CorruptDisk,
     Crash,
     Deliver,
+    Drift,
     Drop,
     Duplicate,
     Event,
     FireTimer,
     Heal,
     Input,
+    Jump,
+    LoseDisk,
     Partition,
     Restart,
 )
@@ -36,13 +40,15 @@ from ._parcel import Parcel
 
 _KINDS: tuple[type[Any], ...] = (
     *(Deliver, Drop, Duplicate, FireTimer),
-    *(Crash, Restart, Partition, Heal, Input),
+    *(Crash, Restart, Heal, Partition, Input, Drift, Jump, LoseDisk, CorruptDisk),
 )
 """An event's code is ``argument << _SHIFT | index here``: the argument is the seq of a
-message or timer event, the node's index for a crash or restart, the index of the groups
-of a partition or of the input among the trace's inputs."""
+message or timer event, the node's index for a crash or restart, and for the rarer
+events (partitions, inputs, clock and disk faults) the index of the event itself among
+the trace's ``_others``."""
 _INDEX = {kind: i for i, kind in enumerate(_KINDS)}
 _SEQ_KINDS = 4
+_SEQ_KINDS_CLASSES = _KINDS[:_SEQ_KINDS]
 _SHIFT = 4
 _MASK = (1 << _SHIFT) - 1
 
@@ -76,15 +82,14 @@ _decode_plain = msgspec.msgpack.Decoder().decode
 class Trace:
     """The steps of one run, step 0 (the start, with no event) first."""
 
-    __slots__ = ("_codes", "_groups", "_hash", "_inputs", "_nodes", "_randoms", "_records")
+    __slots__ = ("_codes", "_hash", "_nodes", "_others", "_randoms", "_records")
 
     def __init__(
         self, nodes: tuple[str, ...] = (), *, messages: bool = True, digest: bool = False
     ) -> None:
         self._nodes = {node: i for i, node in enumerate(nodes)}
         self._codes = array("q")
-        self._groups: list[tuple[tuple[str, ...], ...]] = []
-        self._inputs: list[Input] = []
+        self._others: list[Event] = []
         self._randoms: dict[int, tuple[int, ...]] = {}  # by step, the steps that drew any
         self._records: list[bytes] | None = [] if messages else None
         self._hash = hashlib.sha256() if digest and not messages else None
@@ -188,13 +193,10 @@ class Trace:
             return event.seq << _SHIFT | kind  # type: ignore[union-attr]
         if isinstance(event, Crash | Restart):
             return self._node_index(event.node) << _SHIFT | kind
-        if isinstance(event, Partition):
-            self._groups.append(event.groups)
-            return (len(self._groups) - 1) << _SHIFT | kind
-        if isinstance(event, Input):
-            self._inputs.append(event)
-            return (len(self._inputs) - 1) << _SHIFT | kind
-        return kind
+        if isinstance(event, Heal):
+            return kind
+        self._others.append(event)
+        return (len(self._others) - 1) << _SHIFT | kind
 
     def _node_index(self, node: str) -> int:
         return self._nodes.setdefault(node, len(self._nodes))
@@ -204,13 +206,11 @@ class Trace:
         if kind in (Crash, Restart):
             names = list(self._nodes)
             return kind(names[argument])  # type: ignore[no-any-return]
-        if kind is Partition:
-            return Partition(self._groups[argument])
         if kind is Heal:
             return Heal()
-        if kind is Input:
-            return self._inputs[argument]
-        return kind(argument)  # type: ignore[no-any-return]
+        if kind in _SEQ_KINDS_CLASSES:
+            return kind(argument)  # type: ignore[no-any-return]
+        return self._others[argument]  # type: ignore[no-any-return]
 
     def _keep(self, event: Event | None, parcel: Parcel | None, sent: list[Envelope]) -> None:
         record = encode_step(parcel, sent)
@@ -303,8 +303,16 @@ def event_plain(event: Event, env: Envelope | None) -> dict[str, Any]:
         plain.update(envelope_plain(env))
     elif isinstance(event, Partition):
         plain["groups"] = [list(group) for group in event.groups]
+        if event.one_way:
+            plain["one_way"] = True
+    elif isinstance(event, CorruptDisk):
+        plain["pid"] = str(event.pid)
     elif hasattr(event, "node"):
         plain["node"] = event.node
+        if isinstance(event, Drift):
+            plain["rate"] = event.rate
+        elif isinstance(event, Jump):
+            plain["ms"] = event.ms
     return plain
 
 

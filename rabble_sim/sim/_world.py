@@ -18,8 +18,10 @@ from typing import Any
 
 import networkx as nx
 
+from ..codec import decode_durable, encode_durable
 from ..core import (
     CodecError,
+    Durable,
     Envelope,
     HistoryEvent,
     InvalidDefinition,
@@ -29,16 +31,21 @@ from ..core import (
     executor_pid,
 )
 from ..executor import RECEIVED, BadOutput, BadRequest, BadStart, Executor
+from ._clocks import Clocks
 from ._enabled import Enabled
 from ._events import (
+    CorruptDisk,
     Crash,
     Deliver,
+    Drift,
     Drop,
     Duplicate,
     Event,
     FireTimer,
     Heal,
     Input,
+    Jump,
+    LoseDisk,
     Partition,
     Restart,
 )
@@ -65,7 +72,10 @@ _TIMEOUT_BODY = pack(Envelope(executor_pid("-"), executor_pid("-"), TIMEOUT))[1]
 Applied = tuple[Parcel | None, list[Envelope]]
 """What applying an event did: the message it delivered, dropped, duplicated or fired (if
 any), and what the processes sent."""
-_COPIED = ("up", "network", "timers", "processes", "metrics", "durable", "history", "inputs")
+_COPIED = (
+    "up", "network", "timers", "clocks", "processes", "metrics", "durable", "history",
+    "inputs", "disks",
+)  # fmt: skip
 """The attributes that hold state, copied in a snapshot (deeply, as its memo says). The
 executors, the step's random numbers and the borrowed pids are copied too, each its own
 way; the rest is code (the scenario, its checks, the random source) or a number, shared,
@@ -85,8 +95,20 @@ class World:
         self.scenario = scenario
         self.up: dict[str, bool] = dict.fromkeys(scenario.nodes, False)
         faults = scenario.faults
-        self.network = Network(self.up, faults=faults.drop > 0 or faults.duplicate > 0)
+        self.network = Network(
+            self.up, scenario.links, faults=faults.drops or faults.duplicate > 0,
+            latencies=_latencies(faults, scenario.nodes),
+        )  # fmt: skip
         self.timers = Timers(self.network.new_seq)
+        self.clocks = Clocks(self.timers)
+        """Each node's own clock (its rate, its jumps): timers run on it."""
+        self.network.clock = self.timers
+        self.network.delay = self.draw_delay
+        self.disks: dict[str, tuple[bool, tuple[Pid, ...]]] = {}
+        """What befell the disk of each node that is down: whether it was replaced, and the
+        pids whose records were corrupted. Its restart is told, and forgets it."""
+        self.drifts = 0
+        """How many ``Drift`` events were applied: they all come first in a run."""
         self.processes: dict[Pid, Any] = {}
         self.metrics: dict[Pid, list[int]] = {}
         self.durable: dict[Pid, Any] = {}
@@ -103,6 +125,7 @@ class World:
         """The random numbers processes drew in the step under way (``GetRandom``), in
         order: the run records them with the step."""
         self._random: Callable[[int], int] = simplest
+        self._delay: Callable[[int, int], int] = _least
         self.borrowed: set[Pid] = set()
         """The pids whose process object this world shares with a fork (``fork``): copied
         before it handles anything, so that neither world changes the other's."""
@@ -135,6 +158,10 @@ class World:
             Partition: self._partition,
             Heal: self._heal,
             Input: self._input,
+            Drift: self._drift,
+            Jump: self._jump,
+            LoseDisk: self._lose_disk,
+            CorruptDisk: self._corrupt_disk,
         }
 
     def __deepcopy__(self, memo: dict[int, Any]) -> World:
@@ -219,25 +246,33 @@ class World:
         """Messages sent to a node while it was down."""
         return self.network.lost
 
-    def network_graph(self) -> nx.Graph:
-        """The network as a graph: an edge joins two nodes that can reach each other now.
-
-        Built on demand (a complete graph has n^2/2 edges); the network itself keeps only
-        a node-to-group map.
-        """
-        graph = nx.Graph()
-        nodes = self.scenario.nodes
-        graph.add_nodes_from(nodes)
-        reaches = self.network.reaches
-        graph.add_edges_from(
-            (a, b) for i, a in enumerate(nodes) for b in nodes[i + 1 :] if reaches(a, b)
-        )
+    def network_graph(self) -> nx.DiGraph:
+        """The network as it is now: a copy of its directed graph of links (the scenario's
+        topology less the links cut), each node marked ``up`` or not."""
+        graph = self.network.links.copy()
+        for node in self.scenario.nodes:
+            graph.nodes[node]["up"] = self.up[node]
         return graph
 
     def members(self, node: str) -> tuple[str, ...]:
-        """The members ``node`` sees: the up nodes it can reach, sorted by name."""
+        """The members ``node`` sees: the up nodes it can reach and hear from, sorted by
+        name (a link that works one way only is lost, as a TCP connection would be)."""
         up, reaches = self.up, self.network.reaches
-        return tuple(sorted(n for n in self.scenario.nodes if up[n] and reaches(n, node)))
+        return tuple(
+            sorted(
+                n for n in self.scenario.nodes if up[n] and reaches(n, node) and reaches(node, n)
+            )
+        )
+
+    @property
+    def drifting(self) -> bool:
+        """Whether clocks may still drift: no event but drifts happened yet (the step
+        under way aside)."""
+        return self.drifts >= self.step - 1
+
+    def clock(self, node: str) -> int:
+        """What ``node``'s own clock reads now, in ms (``ReadClock``)."""
+        return self.clocks.read(node)
 
     def enabled(self, faults: Faults | None = None) -> Enabled:
         """The events that can happen now under ``faults`` (default: the scenario's), in
@@ -292,10 +327,15 @@ class World:
         if self.step_randoms:
             self.step_randoms = []
 
-    def use_random(self, random: Callable[[int], int]) -> None:
+    def use_random(
+        self, random: Callable[[int], int], delay: Callable[[int, int], int] | None = None
+    ) -> None:
         """Draw the random numbers processes ask for with ``random`` ("one of n"): the run's
-        chooser, or a replay of the numbers a step drew. Until then, each is 0."""
+        chooser, or a replay of the numbers a step drew. Until then, each is 0. Messages'
+        delays are drawn by ``delay(least, most)`` if given, else by ``random`` (a replay
+        gives them back in turn); until then, each is its link's least."""
         self._random = random
+        self._delay = delay or (lambda least, most: random(most + 1))
 
     def draw_random(self, below: int) -> int:
         """A random number below ``below`` for a process, drawn and recorded."""
@@ -303,6 +343,14 @@ class World:
             return 0  # no decision: nothing drawn, nothing recorded (a replay reads none)
         value = self._random(below)
         self.step_randoms.append(value)
+        return value
+
+    def draw_delay(self, least: int, most: int) -> int:
+        """The delay of a message on a link whose latency is from ``least`` to ``most`` ms:
+        a decision of the run, recorded with the step's random numbers."""
+        value = self._delay(least, most) if most > least else least
+        if most > least:
+            self.step_randoms.append(value)
         return value
 
     def apply(self, event: Event) -> tuple[Envelope | None, list[Envelope]]:
@@ -320,14 +368,51 @@ class World:
         return (None if parcel is None else unpack(parcel)), sent
 
     def _take(self, seq: int) -> Parcel:
-        parcel = self.network.take(seq)
+        network = self.network
+        parcel = network.take(seq)
         if parcel is None:
-            where = "waiting for a heal" if seq in self.network.held else "not in flight"
+            where = (
+                "waiting for a heal" if seq in network.held
+                else "still in transit" if seq in network.transit
+                else "not in flight"
+            )  # fmt: skip
             raise EventNotEnabled(f"message #{seq} is {where}")
         return parcel
 
+    def next_due(self) -> tuple[int, int, bool] | None:
+        """What time brings next: (due time, seq, whether it is a timer) of the timer due
+        first or the message in transit that arrives first, whichever comes first (ties:
+        the one created first); None if there is neither."""
+        timers = self.timers
+        timer = timers.next()
+        arrival = self.network.next_arrival() if self.network.transit else None
+        if timer is None:
+            return None if arrival is None else (arrival[0], arrival[1], False)
+        due = timers[timer].due
+        if arrival is None or (due, timer) < arrival:
+            return due, timer, True
+        return arrival[0], arrival[1], False
+
+    def _land(self, seq: int) -> None:
+        """Let time pass until message ``seq``, in transit, arrives: it must be what comes
+        next (``next_due``)."""
+        due = self.next_due()
+        if due is None or due[1] != seq:
+            raise EventNotEnabled(f"message #{seq} is in transit, and does not arrive next")
+        self._advance(due[0])
+
+    def _advance(self, now: int) -> None:
+        """The true clock moves to ``now``: messages in transit due by then arrive."""
+        timers = self.timers
+        timers.now = max(timers.now, now)
+        if self.network.transit:
+            self.network.land(timers.now)
+
     def _deliver(self, event: Deliver) -> Applied:
         parcel = self.network.take(event.seq)
+        if parcel is None and event.seq in self.network.transit:
+            self._land(event.seq)
+            parcel = self.network.take(event.seq)
         if parcel is None:
             self._take(event.seq)  # says why not
         assert parcel is not None
@@ -370,7 +455,13 @@ class World:
     def _fire(self, event: FireTimer) -> Applied:
         if event.seq != self.timers.next():
             raise EventNotEnabled(f"timer #{event.seq} is not the next timer due")
+        if self.network.transit:
+            due = self.next_due()
+            if due is not None and due[1] != event.seq:
+                raise EventNotEnabled(f"message #{due[1]} arrives before timer #{event.seq}")
         timer = self.timers.fire(event.seq)
+        if self.network.transit:
+            self.network.land(self.timers.now)
         env = Envelope(timer.pid, executor_pid(timer.pid.node), TIMEOUT, timer.cid)
         parcel = (env, _TIMEOUT_BODY, TIMEOUT)
         return parcel, self._handle(self.processes[timer.pid], env, TIMEOUT, parcel)
@@ -390,8 +481,46 @@ class World:
             return parcel, self._deliver_absent(parcel)
         return parcel, self._handle(proc, env, parcel[2], parcel)
 
+    def fault_problem(self, event: Event) -> str | None:
+        """Why node-level ``event`` (a crash, restart, partition, heal, drift, jump or disk
+        fault) cannot happen now, or None if it can (or if it is another kind)."""
+        if isinstance(event, Heal):
+            return None if self.network.partitioned else "the network is not partitioned"
+        if isinstance(event, Partition):
+            if self.network.partitioned:
+                return "the network is already partitioned"
+            return partition_problem(event.groups, self.scenario.nodes)
+        node = event.pid.node if isinstance(event, CorruptDisk) else getattr(event, "node", None)
+        if node is None:
+            return None
+        if node not in self.up:
+            return f"there is no node {node!r}"
+        if isinstance(event, Crash | Restart | LoseDisk | CorruptDisk):
+            down = not isinstance(event, Crash)
+            if self.up[node] == down:
+                state = "up" if down else "down"
+                return f"node {node!r} is {'already ' if isinstance(event, Crash | Restart) else ''}{state}"
+        if isinstance(event, CorruptDisk):
+            corrupted = self.disks.get(node, (False, ()))[1]
+            if event.pid not in self.durable or event.pid in corrupted:
+                return f"{event.pid} has no intact record on the disk of {node}"
+        if isinstance(event, Drift):
+            if not self.drifting:
+                return "clocks drift only when a run begins, before any other event"
+            if not 0 < event.rate < 2:
+                return f"a clock's rate is between 0 and 2, not {event.rate}"
+        if isinstance(event, Jump) and event.ms < 0:
+            return f"a clock jumps ahead, not {event.ms} ms back"
+        return None
+
+    def _check(self, event: Event) -> None:
+        problem = self.fault_problem(event)
+        if problem is not None:
+            raise EventNotEnabled(problem)
+
     def _crash(self, event: Crash) -> Applied:
-        node = self._require(event.node, up=True)
+        self._check(event)
+        node = event.node
         before = self._members_seen()
         self.up[node] = False
         self.executors[node].stop_all()
@@ -400,56 +529,91 @@ class World:
         return None, []
 
     def _restart(self, event: Restart) -> Applied:
-        node = self._require(event.node, up=False)
+        self._check(event)
+        node = event.node
         before = self._members_seen()
-        durable = {
-            pid: copy.deepcopy(data) for pid, data in self.durable.items() if pid.node == node
-        }
-        procs = self._build(node, durable)
+        procs = self._build(node, self._recovered(node))
         self.up[node] = True
         # The other nodes' watchers hear of the restart before the new processes run init.
         self._members_changed(before)
         return None, self._init(node, procs)
 
+    def _recovered(self, node: str) -> Durable:
+        """What ``node``'s disk gives back to its restart: the data its pids persisted,
+        each record read through its checksum, and what befell the disk meanwhile."""
+        lost, corrupted = self.disks.pop(node, (False, ()))
+        data: dict[Pid, Any] = {}
+        bad: list[Pid] = []
+        for pid, value in self.durable.items():
+            if pid.node != node:
+                continue
+            if pid not in corrupted:
+                data[pid] = copy.deepcopy(value)
+                continue
+            record = bytearray(encode_durable(value))
+            record[len(record) // 2] ^= 0xFF  # a flipped byte: the checksum must catch it
+            try:
+                decode_durable(bytes(record))
+            except CodecError:
+                bad.append(pid)
+            else:  # pragma: no cover  (a checksum that missed it would be our bug)
+                raise RabbleInternalError(f"a corrupted record of {pid} passed its checksum")
+        for pid in bad:
+            del self.durable[pid]  # unreadable: as good as never written
+        return Durable(data, lost=lost, corrupted=tuple(bad))
+
     def _partition(self, event: Partition) -> Applied:
-        if self.network.partitioned:
-            raise EventNotEnabled("the network is already partitioned")
-        problem = partition_problem(event.groups, self.scenario.nodes)
-        if problem is not None:
-            raise EventNotEnabled(problem)
+        self._check(event)
         before = self._members_seen()
-        self.network.partition(event.groups)
+        self.network.partition(event.groups, one_way=event.one_way)
         self._members_changed(before)
         return None, []
 
     def _heal(self, event: Heal) -> Applied:
-        if not self.network.partitioned:
-            raise EventNotEnabled("the network is not partitioned")
+        self._check(event)
         before = self._members_seen()
         self.network.heal()
         self._members_changed(before)
         return None, []
 
-    def _require(self, node: str, *, up: bool) -> str:
-        """``node``, if it exists and is up (or down, with ``up=False``)."""
-        if node not in self.up:
-            raise EventNotEnabled(f"there is no node {node!r}")
-        if self.up[node] != up:
-            raise EventNotEnabled(f"node {node!r} is already {'down' if up else 'up'}")
-        return node
+    def _drift(self, event: Drift) -> Applied:
+        self._check(event)
+        self.clocks.drift(event.node, event.rate)
+        self.drifts += 1
+        return None, []
+
+    def _jump(self, event: Jump) -> Applied:
+        self._check(event)
+        self.clocks.jump(event.node, event.ms)
+        return None, []
+
+    def _lose_disk(self, event: LoseDisk) -> Applied:
+        self._check(event)
+        node = event.node
+        for pid in [pid for pid in self.durable if pid.node == node]:
+            del self.durable[pid]
+        self.disks[node] = (True, ())
+        return None, []
+
+    def _corrupt_disk(self, event: CorruptDisk) -> Applied:
+        self._check(event)
+        node = event.pid.node
+        lost, corrupted = self.disks.get(node, (False, ()))
+        self.disks[node] = (lost, (*corrupted, event.pid))
+        return None, []
 
     # -- membership -------------------------------------------------------------------------
 
     def _members_seen(self) -> dict[str, tuple[str, ...]]:
         """What each node with watchers sees now: taken before a crash, restart, partition
         or heal, and handed to ``_members_changed`` after it."""
-        return {node: self.members(node) for node, e in self.executors.items() if e.watchers}
+        return {node: self.members(node) for node, e in self.executors.items() if e.watching}
 
     def _members_changed(self, before: dict[str, tuple[str, ...]]) -> None:
         """Tell the watchers of each node whose members changed since ``before`` (a node's
         watchers that died with it hear nothing)."""
         for node, executor in self.executors.items():
-            if executor.watchers:
+            if executor.watching:
                 members = self.members(node)
                 if before.get(node) != members:
                     executor.members_changed(members)
@@ -520,3 +684,13 @@ class World:
         except (BadOutput, BadRequest) as e:
             raise bad_output(e, parcel) from None
         return output
+
+
+def _least(least: int, most: int) -> int:
+    return least
+
+
+def _latencies(faults: Faults, nodes: tuple[str, ...]) -> dict[tuple[str, str], tuple[int, int]]:
+    """The latency of each pair of distinct nodes whose messages take time."""
+    pairs = ((a, b) for a in nodes for b in nodes if a != b)
+    return {pair: faults.latency_of(*pair) for pair in pairs if faults.latency_of(*pair)[1] > 0}

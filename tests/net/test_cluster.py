@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from rabble_sim import Pid
-from rabble_sim.net import ConnectionLost
+from rabble_sim.net import CallLost
 from rabble_sim.sim import FairChooser, World
 
 from .conftest import ROOT, SECRET, Cluster, client_node, eventually
@@ -74,7 +74,7 @@ async def call_then_kill(addr: str, victim: subprocess.Popen[str]) -> tuple[floa
         assert not call.done(), "the sink never answers"
         killed = time.monotonic()
         victim.send_signal(signal.SIGKILL)
-        with pytest.raises(ConnectionLost) as lost:
+        with pytest.raises(CallLost) as lost:
             await call
         return time.monotonic() - killed, lost.value.node
 

@@ -26,7 +26,7 @@ from rabble_sim.core import (
     call_service,
     watch_cluster,
 )
-from rabble_sim.net import CallTimeout, ConnectionLost, Node, NodeConfig
+from rabble_sim.net import CallTimeout, CallLost, Node, NodeConfig
 from rabble_sim.net._admission import PER_ADDRESS
 
 from .demo import ROUTES, Ping, Pong, counter, start
@@ -112,7 +112,7 @@ async def test_a_call_gets_the_reply_with_its_cid() -> None:
 @run
 async def test_a_call_to_a_node_that_is_not_a_member_is_connection_lost() -> None:
     async with cluster("a") as (a,):
-        with pytest.raises(ConnectionLost, match="'nowhere' is not a member") as lost:
+        with pytest.raises(CallLost, match="'nowhere' is not a member") as lost:
             await a.call(Pid("workers/1", "nowhere"), Ping())
         assert lost.value.node == "nowhere"
 
@@ -131,7 +131,7 @@ async def test_a_call_in_flight_to_a_node_that_leaves_is_connection_lost() -> No
         call = asyncio.create_task(a.call(Pid("sink", "b"), Ping(), timeout=30))
         await eventually(lambda: b.status().processes["sink::b"]["received"], "b has it")
         await b.stop()
-        with pytest.raises(ConnectionLost, match="'b' failed or left"):
+        with pytest.raises(CallLost, match="'b' failed or left"):
             await asyncio.wait_for(call, 2)
 
 

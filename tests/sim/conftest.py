@@ -93,4 +93,11 @@ ALL_FAULTS = Faults(
     restart_rate=0.2,
     partition_rate=0.1,
     heal_rate=0.2,
+    one_way=True,
+    latency=(0, 20),
+    disk_loss=0.2,
+    disk_corruption=0.2,
+    drift=0.2,
+    jump=50,
+    jump_rate=0.02,
 )

@@ -87,6 +87,9 @@ def assert_enabled(world: World, event: Event) -> None:
         inputs = world.scenario.inputs[event.source]
         assert world.inputs_given[event.source] < inputs.max, "no more of these inputs"
         assert event.to in inputs.to and world.up[event.to.node]
+    elif isinstance(event, Deliver) and event.seq in world.network.transit:
+        due = world.next_due()
+        assert due is not None and due[1] == event.seq, f"{event} does not arrive next"
     elif isinstance(event, Deliver | Drop | Duplicate):
         assert event.seq in world.network.deliverable, (
             f"{event} names a message that is not deliverable"
@@ -97,6 +100,8 @@ def assert_enabled(world: World, event: Event) -> None:
             assert env.to.node != env.from_.node, "only messages between nodes are faulted"
     elif isinstance(event, FireTimer):
         assert event.seq == world.timers.next()
+        due = world.next_due()
+        assert due is not None and due[1] == event.seq, f"{event} is not what comes next"
     elif isinstance(event, Crash):
         assert event.node in world.up_nodes()
     elif isinstance(event, Restart):
@@ -105,9 +110,10 @@ def assert_enabled(world: World, event: Event) -> None:
         assert not world.partitioned
         assert sorted(n for group in event.groups for n in group) == sorted(world.scenario.nodes)
         assert all(event.groups)
-    else:
-        assert isinstance(event, Heal)
+    elif isinstance(event, Heal):
         assert world.partitioned
+    else:
+        assert world.fault_problem(event) is None, world.fault_problem(event)
 
 
 def watched_run(scenario: Scenario, chooser: Chooser, **kwargs: Any) -> Watch:

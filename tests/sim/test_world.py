@@ -247,12 +247,24 @@ def test_a_partition_blocks_exactly_the_cross_group_messages_until_heal() -> Non
 
 def test_the_network_graph_shows_the_partition() -> None:
     c = scripted()
-    assert nx.is_connected(c.world.network_graph())
+    assert nx.is_strongly_connected(c.world.network_graph())
     c.world.apply(Partition((("a",), ("b", "c"))))
-    components = sorted(sorted(group) for group in nx.connected_components(c.world.network_graph()))
+    graph = c.world.network_graph()
+    components = sorted(sorted(group) for group in nx.strongly_connected_components(graph))
     assert components == [["a"], ["b", "c"]]
     c.world.apply(Heal())
-    assert c.world.network_graph().number_of_edges() == 3
+    assert c.world.network_graph().number_of_edges() == 6  # three links, each both ways
+
+
+def test_a_one_way_cut_leaves_the_first_group_heard_but_deaf() -> None:
+    c = scripted()
+    c.world.apply(Partition((("a",), ("b", "c")), one_way=True))
+    graph = c.world.network_graph()
+    assert sorted(graph.edges) == [("a", "b"), ("a", "c"), ("b", "c"), ("c", "b")]
+    assert c.world.network.reaches("b", "a") and not c.world.network.reaches("a", "b")
+    # A link that works one way only is lost: no member sees the other side.
+    assert c.world.members("a") == ("a",)
+    assert c.world.members("b") == ("b", "c")
 
 
 def test_messages_sent_across_groups_during_a_partition_wait_for_the_heal() -> None:
