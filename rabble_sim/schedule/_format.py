@@ -18,14 +18,18 @@ from .._version import __version__
 from ..codec import canonical_json, message_from_json
 from ..core import REGISTRY, CodecError, Pid, RabbleInternalError, UsageError, read_input_text
 from ..sim import (
+    CorruptDisk,
     Crash,
     Deliver,
+    Drift,
     Drop,
     Duplicate,
     Event,
     FireTimer,
     Heal,
     Input,
+    Jump,
+    LoseDisk,
     Partition,
     Restart,
     RunResult,
@@ -308,7 +312,8 @@ def _partition(plain: dict[str, Any], where: str) -> Event:
     groups = _field(plain, "groups", list, where)
     if not all(isinstance(g, list) and all(isinstance(n, str) for n in g) for g in groups):
         raise UsageError(f"{where}: 'groups' must be a list of lists of node names")
-    return Partition(tuple(tuple(g) for g in groups))
+    one_way = _optional(plain, "one_way", bool, where) or False
+    return Partition(tuple(tuple(g) for g in groups), one_way)
 
 
 def _randoms(data: dict[str, Any], key: str, where: str) -> tuple[int, ...]:
@@ -340,6 +345,20 @@ def _input(plain: dict[str, Any], where: str) -> Event:
     return Input(to, msg, source, draws)
 
 
+def _drift(plain: dict[str, Any], where: str) -> Event:
+    rate = plain.get("rate")
+    if not isinstance(rate, int | float) or isinstance(rate, bool) or not 0 < rate < 2:
+        raise UsageError(f"{where}: 'rate' must be a number between 0 and 2, not {rate!r}")
+    return Drift(_field(plain, "node", str, where), float(rate))
+
+
+def _jump(plain: dict[str, Any], where: str) -> Event:
+    ms = _field(plain, "ms", int, where)
+    if ms < 0:
+        raise UsageError(f"{where}: 'ms' must be 0 or more, not {ms}")
+    return Jump(_field(plain, "node", str, where), ms)
+
+
 _BUILDERS: dict[str, Callable[[dict[str, Any], str], Event]] = {
     "deliver": _seq(Deliver),
     "drop": _seq(Drop),
@@ -350,6 +369,10 @@ _BUILDERS: dict[str, Callable[[dict[str, Any], str], Event]] = {
     "partition": _partition,
     "heal": lambda plain, where: Heal(),
     "input": _input,
+    "drift": _drift,
+    "jump": _jump,
+    "lose_disk": _node(LoseDisk),
+    "corrupt_disk": lambda plain, where: CorruptDisk(_pid(plain, "pid", where)),
 }
 
 

@@ -91,7 +91,7 @@ def _resolve_message(
 ) -> tuple[Event | None, str | None]:
     recorded = {k: plain[k] for k in CONTENT if k in plain}
     seq: int = event.seq  # type: ignore[union-attr]
-    parcel = world.network.deliverable.get(seq)
+    parcel = world.network.deliverable.get(seq) or _arriving(world, event.kind, seq)
     if "msg" not in recorded:  # a hand-written event, naming its message by seq alone
         if parcel is not None:
             return event, None
@@ -161,12 +161,27 @@ def _identity(content: dict[str, Any]) -> dict[str, Any]:
     return {**{k: content.get(k) for k in ("from", "to", "cid")}, "tag": tag}
 
 
+def _arriving(world: World, kind: str, seq: int) -> Parcel | None:
+    """Message ``seq`` if a delivery may take it from transit: it arrives next."""
+    flying = world.network.transit.get(seq) if kind == "deliver" else None
+    if flying is None:
+        return None
+    due = world.next_due()
+    return flying[1] if due is not None and due[1] == seq else None
+
+
 def _find(world: World, recorded: dict[str, Any]) -> int | None:
-    """The oldest deliverable message with the recorded content."""
+    """The oldest deliverable message with the recorded content (or the message in
+    transit that arrives next, if it has that content)."""
     to, from_ = recorded.get("to"), recorded.get("from")
+    network = world.network
+    candidates = list(network.deliverable.items())
+    due = world.next_due() if network.transit else None
+    if due is not None and not due[2]:
+        candidates.append((due[1], network.transit[due[1]][1]))
     matches = [
         seq
-        for seq, parcel in world.network.deliverable.items()
+        for seq, parcel in candidates
         if str(parcel[0].to) == to and str(parcel[0].from_) == from_
         if _content(parcel) == recorded
     ]

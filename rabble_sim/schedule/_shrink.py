@@ -19,12 +19,12 @@ from typing import Any
 import attrs
 
 from ..core import UsageError
-from ..sim import DEFAULT_STEP_TIMEOUT, STEP_TIMEOUT, Scenario
+from ..sim import DEFAULT_STEP_TIMEOUT, FAULT_KINDS, STEP_TIMEOUT, Scenario
 from ._format import Schedule
 from ._lowering import Lowering, decisions, target_index
 from ._replay import replay_events
 
-FAULT_EVENTS = frozenset({"drop", "duplicate", "crash", "restart", "partition", "heal"})
+FAULT_EVENTS = FAULT_KINDS
 NOT_REPRODUCED = (
     "replaying it did not fail the same check again (if the code did not change since, "
     "the protocol is not deterministic: see rabble-sim determinism)"

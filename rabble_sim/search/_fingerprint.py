@@ -3,9 +3,12 @@ for equal states however they were reached, and optionally the same for states t
 images of each other under a relabelling of interchangeable nodes (symmetry).
 
 What counts: every process's state and the data it persisted (as ``to_plain`` sees them),
-the messages in flight as a multiset (without their seqs), the pending timers relative to
-now in the order they will fire (of two due at once, the one started first), the nodes
-down, the partition's groups, how many inputs of each kind were given, and, when the
+the messages in flight as a multiset (without their seqs), those in transit with their
+arrivals relative to now, in order, the pending timers relative to now in the order they
+will fire (of two due at once, the one started first), the nodes down, the links cut,
+each node's clock that left true time (its rate, and its reading relative to now), what
+befell the disks of down nodes, whether clocks may still drift, how many inputs of each
+kind were given, and, when the
 scenario checks its history, the history in order (without steps and times); with
 ``ages``, the order in which the messages in flight and the timers were made. What does
 not: seqs themselves, absolute time, the step number and the metrics. Stable across interpreters:
@@ -78,8 +81,11 @@ class Fingerprints:
         applying it: a drop or a duplicate of a deliverable message changes nothing but the
         messages in flight, one copy fewer or one more (a deliverable message goes to a node
         that is up and reachable, so its duplicate is deliverable too). None when the ages
-        count: then the event must be applied."""
-        if self._ages:
+        count, when a duplicate may be delayed by latency, or while clocks may drift (any
+        event ends that): then the event must be applied."""
+        if self._ages or (world.network.latencies and isinstance(event, Duplicate)):
+            return None
+        if state["drifting"]:
             return None
         parcel = world.network.deliverable.get(event.seq)
         if parcel is None:
@@ -117,7 +123,19 @@ class Fingerprints:
                 )
             ],
             "down": [item("down", node) for node in world.down_nodes()],
-            "groups": [item("groups", tuple(group)) for group in _groups(world)],
+            "cut": [item("cut", link) for link in world.network.cut],
+            "clocks": [
+                item("clocks", (node, *world.clocks.skew(node)))
+                for node in scenario.nodes
+                if world.clocks.drifted(node)
+            ],
+            "disks": [
+                item("disks", (node, lost, tuple(sorted(map(str, corrupted)))))
+                for node, (lost, corrupted) in world.disks.items()
+            ],
+            "drifting": [item("drifting", True)]
+            if scenario.faults.drift and world.drifting
+            else [],
             "inputs": [
                 item("inputs", (tuple(inputs.to), given))
                 for inputs, given in zip(scenario.inputs, world.inputs_given, strict=True)
@@ -135,6 +153,21 @@ class Fingerprints:
         state["durable"] = [cached("durable", pid, d) for pid, d in world.durable.items()]
         flying = world.network.in_flight()
         state["in_flight"] = [self._message(seq, parcel) for seq, parcel in flying]
+        transit = world.network.transit
+        if transit:
+            order = sorted((arrival, seq) for seq, (arrival, _) in transit.items())
+            state["arrivals"] = [
+                self._sequence(
+                    [
+                        part
+                        for arrival, seq in order
+                        for part in (
+                            item("arrival", arrival - now),
+                            self._message(seq, transit[seq][1]),
+                        )
+                    ]
+                )
+            ]
         if self._ages:
             made = [(seq, self._message(seq, parcel)) for seq, parcel in flying]
             made += [
@@ -184,24 +217,15 @@ class Fingerprints:
 
 
 def _text(section: str, plain: Any) -> bytes:
-    """One element of a state's ``section`` as canonical JSON; a partition group and the
-    targets of a kind of input are sets, sorted first."""
-    if section == "groups":
-        plain = sorted(plain)
+    """One element of a state's ``section`` as canonical JSON; the targets of a kind of
+    input and the corrupted records of a disk are sets, sorted first."""
+    if section == "disks":
+        node, lost, corrupted = plain
+        plain = [node, lost, sorted(corrupted)]
     elif section == "inputs":
         to, given = plain
         plain = [sorted(to), given]
     return canonical_json(plain).encode()
-
-
-def _groups(world: World) -> list[list[str]]:
-    groups = world.network.groups
-    if groups is None:
-        return []
-    by_group: dict[int, list[str]] = {}
-    for node in world.scenario.nodes:
-        by_group.setdefault(groups.get(node, -1), []).append(node)
-    return list(by_group.values())
 
 
 def _digest(state: dict[str, list[bytes]]) -> bytes:

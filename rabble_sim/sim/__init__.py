@@ -18,14 +18,19 @@ from ._choosers import (
 from ._enabled import Enabled as Enabled, Possible as Possible
 from ._events import (
     EVENT_KINDS as EVENT_KINDS,
+    FAULT_KINDS as FAULT_KINDS,
+    CorruptDisk as CorruptDisk,
     Crash as Crash,
     Deliver as Deliver,
+    Drift as Drift,
     Drop as Drop,
     Duplicate as Duplicate,
     Event as Event,
     FireTimer as FireTimer,
     Heal as Heal,
     Input as Input,
+    Jump as Jump,
+    LoseDisk as LoseDisk,
     Partition as Partition,
     Restart as Restart,
 )
@@ -68,6 +73,7 @@ from ._summary import (
 )
 from ._swarm import fault_kinds as fault_kinds, swarm_faults as swarm_faults
 from ._timers import Timer as Timer, Timers as Timers
+from ._topology import SHAPES as SHAPES, Link as Link
 from ._trace import Trace as Trace, envelope_plain as envelope_plain, event_plain as event_plain
 from ._view import View as View
 from ._watchdog import (

@@ -225,7 +225,7 @@ class DrawingChooser:
         for event in enabled.clock_faults():
             if isinstance(event, Drift):
                 drifts.setdefault(event.node, []).append(event)
-        drawn = [
+        drawn: list[Event] = [
             rates[i - 1] for rates in drifts.values() for i in [self.choose(len(rates) + 1)] if i
         ]
         return drawn[::-1]

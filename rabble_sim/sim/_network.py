@@ -102,6 +102,12 @@ class Network:
         clone._local = self._local.copy()
         return clone  # links, topology and reach are replaced, never changed: shared
 
+    def keep_time(self, clock: Timers, delay: Callable[[int, int], int]) -> None:
+        """Take the time from ``clock`` (its ``now``) and draw messages' delays with
+        ``delay``: the World's, once it has made its timers."""
+        self.clock = clock
+        self.delay = delay
+
     # -- reading ----------------------------------------------------------------------------
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 import networkx as nx
@@ -20,7 +21,7 @@ from ..core import InvalidDefinition
 SHAPES = ("full", "line", "ring", "star", "tree", "grid")
 
 
-def latency_range(instance: object, attribute: attrs.Attribute[object], value: object) -> None:
+def latency_range(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is None:
         return
     ok = (
@@ -36,7 +37,7 @@ def latency_range(instance: object, attribute: attrs.Attribute[object], value: o
         )
 
 
-def _drop(instance: object, attribute: attrs.Attribute[object], value: object) -> None:
+def _drop(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
         raise InvalidDefinition(f"Link.drop is a probability in [0, 1], not {value!r}")
 

@@ -210,7 +210,7 @@ class Trace:
             return Heal()
         if kind in _SEQ_KINDS_CLASSES:
             return kind(argument)  # type: ignore[no-any-return]
-        return self._others[argument]  # type: ignore[no-any-return]
+        return self._others[argument]
 
     def _keep(self, event: Event | None, parcel: Parcel | None, sent: list[Envelope]) -> None:
         record = encode_step(parcel, sent)

