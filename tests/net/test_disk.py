@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from rabble_sim import Pid
+from rabble_sim import Durable, Pid
 from rabble_sim.codec import restored
 from rabble_sim.core import RabbleError
 from rabble_sim.net._disk import DataDir
@@ -17,6 +21,7 @@ from .conftest import Cluster, run_serve
 from .demo import Pong
 
 REPLICA = Pid("replica/1", "a")
+OTHER = Pid("replica/2", "a")
 LOG = Pid("log", "a", "kv")
 
 
@@ -62,14 +67,55 @@ def test_a_directory_of_another_node_is_refused(tmp_path: Path) -> None:
         DataDir(tmp_path, "b").recover()
 
 
-def test_a_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: data[:-3], id="torn"),
+        pytest.param(lambda data: data[:-2] + bytes([data[-2] ^ 0x10]) + data[-1:], id="bit-flip"),
+        pytest.param(lambda data: b"", id="empty"),
+    ],
+)
+def test_a_damaged_record_is_named_to_start_and_never_handed_back(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
     disk = DataDir(tmp_path, "a")
     disk.recover()
     disk.persist(REPLICA, {"term": 1})
-    (stored,) = (tmp_path / "processes").iterdir()
-    stored.write_bytes(stored.read_bytes()[:-3])
+    disk.persist(OTHER, {"term": 2})
+    disk.close()
+    stored = tmp_path / "processes" / _file_name(REPLICA)
+    stored.write_bytes(damage(stored.read_bytes()))
+    durable = DataDir(tmp_path, "a").recover()
+    assert isinstance(durable, Durable)
+    assert durable.corrupted == (REPLICA,) and not durable.lost
+    assert dict(durable) == {OTHER: {"term": 2}}
+
+
+def test_a_record_written_before_checksums_is_still_read(tmp_path: Path) -> None:
+    disk = DataDir(tmp_path, "a")
+    disk.recover()
+    disk.persist(REPLICA, {"term": 1})
+    stored = tmp_path / "processes" / _file_name(REPLICA)
+    # The old layout: [tag, body], no checksum.
+    tag, body, _ = msgspec.msgpack.decode(stored.read_bytes())
+    stored.write_bytes(msgspec.msgpack.encode([tag, msgspec.Raw(msgspec.msgpack.encode(body))]))
+    durable = DataDir(tmp_path, "a").recover()
+    assert durable == {REPLICA: {"term": 1}} and durable is not None and durable.intact
+
+
+def test_a_record_of_an_unknown_message_type_is_a_clear_error(tmp_path: Path) -> None:
+    disk = DataDir(tmp_path, "a")
+    disk.recover()
+    disk.persist(REPLICA, {"term": 1})
+    stored = tmp_path / "processes" / _file_name(REPLICA)
+    body = msgspec.msgpack.encode({"x": 1})
+    stored.write_bytes(msgspec.msgpack.encode(["no.such.tag", msgspec.Raw(body), zlib.crc32(body)]))
     with pytest.raises(RabbleError, match=re.escape(f"cannot read the durable state in {stored}")):
         DataDir(tmp_path, "a").recover()
+
+
+def _file_name(pid: Pid) -> str:
+    return base64.urlsafe_b64encode(str(pid).encode()).decode()
 
 
 def test_a_stray_file_is_a_clear_error(tmp_path: Path) -> None:
