@@ -35,6 +35,7 @@ from ._events import (
 )
 from ._inputs import Draw, replaying
 from ._scenario import Faults
+from ._swarm import fault_kinds
 from ._world import World
 
 
@@ -127,6 +128,7 @@ class DrawingChooser:
         self._own_pick = type(self).pick is not DrawingChooser.pick
         self._node_faults = self._message_faults = self._has_inputs = False
         self._drifts: list[Event] = []  # drawn when the run begins, handed out one a step
+        self._latency = faults is None or "latency" in fault_kinds(faults)
 
     def again(self, draws: Draws) -> DrawingChooser:
         """A fresh chooser of the same policy over ``draws``; over the decisions this one
@@ -159,8 +161,7 @@ class DrawingChooser:
         """A message's delay on a link whose latency is from ``least`` to ``most`` ms: one
         more decision, from ``least`` (the simplest) up; 0 if this chooser's faults have
         no latency (a swarm mix that turned it off)."""
-        faults = self.faults
-        if faults is not None and faults.latency == (0, 0) and not faults.links:
+        if not self._latency:
             return 0
         return least + self.choose(most - least + 1)
 

@@ -9,15 +9,18 @@ its rate in others, covers more of the space in the same number of runs.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import attrs
 
 from ._scenario import Faults
+from ._topology import Link
 
 SCALES = (0.0, 0.5, 1.0, 2.0)
 RATE_SCALES = (0.5, 1.0, 2.0, 4.0)
+DRIFT_SCALES = (0.0, 0.5, 1.0, 1.0)
+"""A drift is a fraction below 1: never scaled up."""
 
 
 def swarm_faults(base: Faults, seed: int) -> Faults:
@@ -30,7 +33,7 @@ def swarm_faults(base: Faults, seed: int) -> Faults:
     def scaled(p: float, scales: tuple[float, ...] = SCALES) -> float:
         return min(1.0, p * rng.choice(scales))
 
-    return attrs.evolve(
+    mix = attrs.evolve(
         base,
         drop=scaled(base.drop),
         duplicate=scaled(base.duplicate),
@@ -41,6 +44,9 @@ def swarm_faults(base: Faults, seed: int) -> Faults:
         partition_rate=scaled(base.partition_rate, RATE_SCALES),
         heal_rate=scaled(base.heal_rate, RATE_SCALES),
     )
+    # The faults added later draw only where the scenario has them, so that the mixes
+    # of scenarios without them are what they always were.
+    return _later_faults(base, mix, rng.randrange, rng.random)
 
 
 class Decider(Protocol):
@@ -57,7 +63,7 @@ def swarm_mix(base: Faults, decider: Decider) -> Faults:
     def scaled(p: float, scales: tuple[float, ...] = SCALES) -> float:
         return min(1.0, p * scales[decider.choose(len(scales))]) if p else 0.0
 
-    return attrs.evolve(
+    mix = attrs.evolve(
         base,
         drop=scaled(base.drop),
         duplicate=scaled(base.duplicate),
@@ -68,14 +74,57 @@ def swarm_mix(base: Faults, decider: Decider) -> Faults:
         partition_rate=scaled(base.partition_rate, RATE_SCALES),
         heal_rate=scaled(base.heal_rate, RATE_SCALES),
     )
+    # Each of the later faults: index 0 of every choice is the lightest (off, or halved).
+    return _later_faults(base, mix, decider.choose, None)
+
+
+def _later_faults(
+    base: Faults, mix: Faults, choose: Callable[[int], int], uniform: Callable[[], float] | None
+) -> Faults:
+    """``mix`` with the faults of time, disks and links each turned off, kept, or scaled,
+    as ``choose`` ("one of n"; with ``uniform``, a seeded draw of the same) decides: only
+    those ``base`` has, so that nothing is drawn for the others."""
+    changes: dict[str, Any] = {}
+
+    def on(chance: float) -> bool:
+        # A seeded mix keeps a fault with ``chance``; a decided one, at 1 of 4 off.
+        return uniform() < chance if uniform is not None else choose(4) != 0
+
+    def pick(p: float, scales: tuple[float, ...]) -> float:
+        order = scales if uniform is not None else sorted(scales)
+        return min(1.0, p * order[choose(len(order))])
+
+    if base.one_way:
+        changes["one_way"] = on(0.5)
+    if (base.latency != (0, 0) or base.links) and not on(0.75):
+        changes["latency"] = (0, 0)  # the links keep their own drop chances, not latencies
+        changes["links"] = {
+            pair: Link(drop=link.drop) for pair, link in base.links.items() if link.drop is not None
+        }
+    if base.disk_loss:
+        changes["disk_loss"] = pick(base.disk_loss, SCALES)
+    if base.disk_corruption:
+        changes["disk_corruption"] = pick(base.disk_corruption, SCALES)
+    if base.drift:
+        changes["drift"] = round(base.drift * DRIFT_SCALES[choose(len(DRIFT_SCALES))], 3)
+    if base.jump:
+        changes["jump"] = base.jump if on(0.75) else 0
+        changes["jump_rate"] = pick(base.jump_rate, RATE_SCALES)
+    return attrs.evolve(mix, **changes) if changes else mix
 
 
 def fault_kinds(faults: Faults) -> list[str]:
     """The faults a mix has on, by name, for summaries."""
     on = {
-        "drop": faults.drop > 0,
+        "drop": faults.drops,
         "duplicate": faults.duplicate > 0,
         "crash": faults.crash > 0,
         "partition": faults.partition,
+        "one_way": faults.partition and faults.one_way,
+        "latency": faults.latency != (0, 0) or any(link.latency for link in faults.links.values()),
+        "disk_loss": faults.crash > 0 and faults.disk_loss > 0,
+        "disk_corruption": faults.crash > 0 and faults.disk_corruption > 0,
+        "drift": faults.drift > 0,
+        "jump": faults.jump > 0,
     }
     return [name for name, enabled in on.items() if enabled]
