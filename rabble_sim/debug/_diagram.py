@@ -96,6 +96,8 @@ class Span:
     node: str | None = None
     open: bool = False
     groups: tuple[tuple[str, ...], ...] = ()
+    one_way: bool = False
+    """A cut of the links into the first group only: it is heard, but hears no one."""
 
 
 @attrs.frozen
@@ -186,8 +188,9 @@ def _marks(session: DebugSession, lanes: tuple[Lane, ...]) -> tuple[Mark, ...]:
             # The envelope of a firing comes from the node's executor: the mark belongs
             # on the lane of the process whose timer it was.
             marks.append(Mark(kind, step.number, step.summary, env.to, seq=step.seq))
-        elif kind in ("crash", "restart"):
-            node = getattr(event, "node", None)
+        elif kind in ("crash", "restart", "drift", "jump", "lose_disk", "corrupt_disk"):
+            pid = getattr(event, "pid", None)
+            node = pid.node if pid is not None else getattr(event, "node", None)
             marks.extend(
                 Mark(kind, step.number, step.summary, lane.pid)
                 for lane in lanes
@@ -208,7 +211,10 @@ def _partitions(session: DebugSession) -> tuple[Span, ...]:
             start = None
         if step.kind == "partition":
             groups = getattr(step.event, "groups", ())
-            start = Span(step.number, session.last, step.summary, open=True, groups=groups)
+            one_way = getattr(step.event, "one_way", False)
+            start = Span(
+                step.number, session.last, step.summary, open=True, groups=groups, one_way=one_way
+            )
     if start is not None:
         spans.append(start)
     return tuple(spans)

@@ -48,6 +48,14 @@ GLYPHS = {
     ),
     "crash": '<circle class="sym" r="6"/><path class="x" d="M-3,-3 L3,3 M3,-3 L-3,3"/>',
     "restart": '<path class="sym" d="M-4,-5 L5,0 L-4,5 Z"/>',
+    # A node's clock: a dial whose hand points ahead (drift) or jumps (jump).
+    "drift": '<circle class="sym" r="5"/><path class="hand" d="M0,0 L3,-3"/>',
+    "jump": '<circle class="sym" r="5"/><path class="hand" d="M0,0 L4,0 M2,-2 L4,0 L2,2"/>',
+    # A node's disk: a platter, emptied (lost) or cracked (corrupted).
+    "lose_disk": '<rect class="sym" x="-5" y="-4" width="10" height="8"/>',
+    "corrupt_disk": (
+        '<rect class="sym" x="-5" y="-4" width="10" height="8"/><path class="x" d="M-3,-3 L3,3"/>'
+    ),
 }
 KEYS = (
     ("delivered", "delivered"),
@@ -59,6 +67,10 @@ KEYS = (
     ("restart", "restart"),
     ("partition", "partition"),
     ("heal", "heal"),
+    ("drift", "clock drifts"),
+    ("jump", "clock jumps"),
+    ("lose_disk", "disk lost"),
+    ("corrupt_disk", "record corrupted"),
     ("outage", "node down"),
 )
 
@@ -286,8 +298,10 @@ def _spans(diagram: Diagram, layout: _Layout) -> list[str]:
             f'<rect class="band" {lanes} {layout.span_rect(partition.start, partition.end)}/>'
         )
         cut = layout.span_line(partition.start, partition.end)
+        wall = "wall one-way" if partition.one_way else "wall"
         bands.extend(
-            f'<line class="wall" x1="{x}" x2="{x}" {cut}/>'
+            f'<line class="{wall}" x1="{x}" x2="{x}" {cut}><title>{escape(partition.label)}'
+            "</title></line>"
             for x in _walls(diagram, layout, partition.groups)
         )
     return bands

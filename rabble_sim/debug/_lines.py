@@ -199,11 +199,17 @@ class LineDebugger:
             f"at {pending.now} ms: {len(pending.messages)} in flight, {len(pending.timers)} timers"
         )
         for msg in pending.messages:
-            held = " (held by the partition)" if msg.blocked else ""
+            held = " (held by a cut)" if msg.blocked else ""
+            if msg.arrives is not None:
+                held = f" (in transit until {msg.arrives} ms)"
             self._print(f"  #{msg.seq} {envelope_summary(msg.envelope)}{held}")
         for timer in pending.timers:
             cid = cid_summary(timer.cid)
             self._print(f"  timer #{timer.seq} at {timer.pid}, due {timer.due} ms (cid {cid})")
+        if pending.cut:
+            self._print("  cut: " + ", ".join(f"{a} -> {b}" for a, b in pending.cut))
+        for node, rate, reading in pending.clocks:
+            self._print(f"  clock of {node}: x{rate:g}, reads {reading} ms")
 
     def _history(self) -> None:
         history = self.session.history()

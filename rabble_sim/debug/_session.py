@@ -296,14 +296,28 @@ class DebugSession:
     def pending(self) -> Pending:
         """The messages in flight and the timers pending at the current step."""
         world = self._world
+        network = world.network
         messages = tuple(
-            InFlight(seq, env, seq in world.network.held) for seq, env in world.in_flight()
+            InFlight(
+                seq,
+                env,
+                seq in network.held,
+                network.transit[seq][0] if seq in network.transit else None,
+            )  # fmt: skip
+            for seq, env in world.in_flight()
         )
         timers = world.timers.by_due()
+        clocks = tuple(
+            (node, world.clocks.rate(node) / 1000, world.clock(node))
+            for node in world.scenario.nodes
+            if world.clocks.drifted(node)
+        )
         return Pending(
             messages,
             tuple(PendingTimer(seq, t.pid, t.cid, t.due) for seq, t in timers),
             world.now,
+            network.cut,
+            clocks,
         )
 
     def history(self) -> tuple[HistoryEvent, ...]:

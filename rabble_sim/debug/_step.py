@@ -83,11 +83,13 @@ def walk_steps(
 
 @attrs.frozen
 class InFlight:
-    """A message sent and not yet delivered; ``blocked`` while a partition holds it."""
+    """A message sent and not yet delivered; ``blocked`` while a cut holds it, and
+    ``arrives`` (a time) while a link's latency keeps it in transit."""
 
     seq: int
     envelope: Envelope
     blocked: bool
+    arrives: int | None = None
 
 
 @attrs.frozen
@@ -102,11 +104,15 @@ class PendingTimer:
 
 @attrs.frozen
 class Pending:
-    """What may happen next: messages in flight (oldest first) and timers (due first)."""
+    """What may happen next: messages in flight (oldest first) and timers (due first), the
+    links cut (each ``(from, to)``), and each node's clock that left true time (its rate,
+    and what it reads)."""
 
     messages: tuple[InFlight, ...]
     timers: tuple[PendingTimer, ...]
     now: int
+    cut: tuple[tuple[str, str], ...] = ()
+    clocks: tuple[tuple[str, float, int], ...] = ()
 
 
 def step_count(count: int) -> str:

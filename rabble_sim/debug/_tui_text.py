@@ -32,6 +32,10 @@ KIND_COLOURS = {
     "restart": "#9ece6a",
     "partition": "#ff9e64",
     "heal": "#73daca",
+    "drift": "#e0af68",
+    "jump": "#e0af68",
+    "lose_disk": "#f7768e",
+    "corrupt_disk": "#f7768e",
 }
 CHANGED = Style(color="#e0af68", bold=True)
 """A field that changed in the current step."""
@@ -127,9 +131,13 @@ def event_line(step: Step, names: PidNames) -> str:
     if step.kind == "timeout":
         return f"#{plain['seq']} at {names.short(plain['pid'])}"
     if step.kind == "partition":
-        return " | ".join(",".join(group) for group in plain["groups"])
+        way = " (one way)" if plain.get("one_way") else ""
+        return " | ".join(",".join(group) for group in plain["groups"]) + way
+    if step.kind == "corrupt_disk":
+        return names.short(plain["pid"])
     if "node" in plain:
-        return str(plain["node"])
+        extra = {"drift": f" x{plain.get('rate')}", "jump": f" +{plain.get('ms')}ms"}
+        return str(plain["node"]) + extra.get(step.kind, "")
     return ""
 
 
@@ -289,6 +297,8 @@ def network_text(session: DebugSession) -> Text:
         text.append("  " + message_text(plain["msg"]))
         if message.blocked:
             text.append("  blocked", BLOCKED)
+        elif message.arrives is not None:
+            text.append(f"  arrives {message.arrives}", DIM)
         if message.seq in created:
             text.append("  new", NEW)
     text.append("\n")
@@ -302,6 +312,12 @@ def network_text(session: DebugSession) -> Text:
         text.append(f" (+{timer.due - pending.now})", DIM)
         if timer.seq in created:
             text.append("  new", NEW)
+    if pending.cut:
+        text.append("\n\ncut ", kind_style("partition"))
+        text.append(", ".join(f"{a}→{b}" for a, b in pending.cut))
+    for node, rate, reading in pending.clocks:
+        text.append(f"\nclock {node} ", kind_style("drift"))
+        text.append(f"x{rate:g}, reads {reading}")
     return text
 
 

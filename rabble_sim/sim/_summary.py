@@ -18,7 +18,16 @@ def summarize(plain: dict[str, Any]) -> str:
     if kind == "timeout":
         return f"timeout #{plain['seq']} at {plain['pid']} (cid {_cid(plain.get('cid'))})"
     if kind == "partition":
-        return "partition " + " | ".join(", ".join(group) for group in plain["groups"])
+        groups = " | ".join(", ".join(group) for group in plain["groups"])
+        if plain.get("one_way"):
+            return f"partition {groups}, one way: {', '.join(plain['groups'][0])} hears no one"
+        return f"partition {groups}"
+    if kind == "drift":
+        return f"drift {plain['node']}: its clock runs at x{plain['rate']}"
+    if kind == "jump":
+        return f"jump {plain['node']}: its clock jumps {plain['ms']} ms ahead"
+    if kind == "corrupt_disk":
+        return f"corrupt_disk {plain['pid']}: its record is damaged"
     if "node" in plain:
         return f"{kind} {plain['node']}"
     return str(kind)
