@@ -297,13 +297,9 @@ class DebugSession:
         """The messages in flight and the timers pending at the current step."""
         world = self._world
         network = world.network
+        transit = network.transit
         messages = tuple(
-            InFlight(
-                seq,
-                env,
-                seq in network.held,
-                network.transit[seq][0] if seq in network.transit else None,
-            )  # fmt: skip
+            InFlight(seq, env, seq in network.held, transit[seq][0] if seq in transit else None)
             for seq, env in world.in_flight()
         )
         timers = world.timers.by_due()
