@@ -22,6 +22,7 @@ from rabble_sim.debug._diagram import Diagram, _lanes, render_diagram
 from rabble_sim.debug._diagram_html import ZOOMS
 from rabble_sim.schedule import Schedule
 from rabble_sim.sim import RandomChooser, run
+from tests.sim.cluster import EVERYTHING
 
 from .conftest import ROOT, ROUND_BUG, SHARED_CACHE, WALKTHROUGH, require_tool
 
@@ -414,3 +415,30 @@ def test_lanes_read_numbers_as_numbers() -> None:
     pids = [Pid("client", f"c{i}") for i in (10, 2, 1)] + [Pid("replica", "n1", "g1")]
     names = [str(lane.pid) for lane in _lanes(tuple(pids), [])]
     assert names == ["client::c1", "client::c2", "client::c10", "g1::replica::n1"]
+
+
+@pytest.fixture(scope="module")
+def every_fault() -> DebugSession:
+    """The cluster scenario under every fault: one-way cuts, drifts, jumps, disk faults."""
+    return session_of(EVERYTHING, "tests.sim.cluster:EVERYTHING", seed=0, max_steps=300)
+
+
+def test_clock_and_disk_faults_are_marked_on_their_nodes_lanes(every_fault: DebugSession) -> None:
+    diagram = Diagram.from_session(every_fault)
+    kinds = ("drift", "jump", "lose_disk", "corrupt_disk")
+    for step in every_fault.steps:
+        if step.kind in kinds:
+            pid = getattr(step.event, "pid", None)
+            node = pid.node if pid is not None else getattr(step.event, "node", None)
+            lanes = {m.pid for m in diagram.marks if m.step == step.number}
+            assert lanes and all(lane is not None and lane.node == node for lane in lanes)
+    assert {m.kind for m in diagram.marks} >= set(kinds)
+
+
+def test_a_one_way_cut_is_drawn_apart_from_a_cut_both_ways(every_fault: DebugSession) -> None:
+    diagram = Diagram.from_session(every_fault)
+    one_way = [band for band in diagram.partitions if band.one_way]
+    assert one_way and len(one_way) < len(diagram.partitions)
+    page = parse(render_diagram(every_fault))
+    assert page.by_class["one-way"], "a one-way cut has walls of its own kind"
+    assert len(page.by_class["wall"]) > len(page.by_class["one-way"])

@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 from rabble_sim.debug import DebugSession, LineDebugger
-from rabble_sim.schedule import load
+from rabble_sim.schedule import Schedule, load
+from rabble_sim.sim import Partition, RandomChooser, run
+from tests.sim.cluster import EVERYTHING
 
 from .conftest import ROOT, ROUND_BUG, SHARED_CACHE, WALKTHROUGH
 
@@ -174,3 +176,17 @@ def test_take_and_save_say_what_is_wrong(shared_cache: DebugSession) -> None:
         "error: save needs a file or a folder to write the schedule to",
     ]
     assert shared_cache.branched_at is None
+
+
+def test_pending_shows_the_links_cut_and_the_clocks_that_drifted() -> None:
+    result = run(EVERYTHING, RandomChooser(0), max_steps=300)
+    session = DebugSession(Schedule.from_run(result, "tests.sim.cluster:EVERYTHING"), EVERYTHING)
+    cuts = [s for s in session.steps if isinstance(s.event, Partition) and s.event.one_way]
+    event = cuts[0].event
+    assert isinstance(event, Partition)
+    lines = transcript(session, f"goto {cuts[0].number}", "pending")
+    (cut,) = [line for line in lines if line.startswith("  cut: ")]
+    deaf = event.groups[0]
+    links = [tuple(link.split(" -> ")) for link in cut.removeprefix("  cut: ").split(", ")]
+    assert links and all(b in deaf and a not in deaf for a, b in links), "only links into it"
+    assert any(line.startswith("  clock of ") for line in lines), "a clock drifted at the start"
