@@ -20,7 +20,7 @@ def summarize(plain: dict[str, Any]) -> str:
     if kind == "partition":
         groups = " | ".join(", ".join(group) for group in plain["groups"])
         if plain.get("one_way"):
-            return f"partition {groups}, one way: {', '.join(plain['groups'][0])} hears no one"
+            return f"partition {groups}, one way: nothing reaches {', '.join(plain['groups'][0])}"
         return f"partition {groups}"
     if kind == "drift":
         return f"drift {plain['node']}: its clock runs at x{plain['rate']}"
