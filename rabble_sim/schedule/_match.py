@@ -143,7 +143,7 @@ def _cid_distance(content: dict[str, Any], recorded: dict[str, Any]) -> int:
 
 
 def _resolve_timer_loosely(plain: dict[str, Any], world: World) -> tuple[Event | None, str | None]:
-    seq = world.timers.next()
+    seq = _next_timer(world)
     if seq is None or str(world.timers[seq].pid) != plain.get("pid"):
         return None, "no timer of that process is due first today"
     return FireTimer(seq), f"the timer due first at {plain.get('pid')} is #{seq} today"
@@ -159,6 +159,12 @@ def _identity(content: dict[str, Any]) -> dict[str, Any]:
     msg = content.get("msg")
     tag = next(iter(msg)) if isinstance(msg, dict) and len(msg) == 1 else None
     return {**{k: content.get(k) for k in ("from", "to", "cid")}, "tag": tag}
+
+
+def _next_timer(world: World) -> int | None:
+    """The timer that may fire next: the next due, unless a message arrives before it."""
+    due = world.next_due()
+    return due[1] if due is not None and due[2] else None
 
 
 def _arriving(world: World, kind: str, seq: int) -> Parcel | None:
@@ -191,8 +197,11 @@ def _find(world: World, recorded: dict[str, Any]) -> int | None:
 def _resolve_timer(
     plain: dict[str, Any], event: Event, world: World
 ) -> tuple[Event | None, str | None]:
-    seq = world.timers.next()
+    seq = _next_timer(world)
     if seq is None:
+        arrival = world.network.next_arrival()
+        if arrival is not None and world.timers.next() is not None:
+            return None, f"message #{arrival[1]} arrives before any timer fires today"
         return None, "no timer is pending today"
     timer = world.timers[seq]
     today = {"pid": str(timer.pid), "cid": to_plain(timer.cid)}

@@ -107,3 +107,23 @@ def test_a_schedule_without_violation_cannot_be_shrunk() -> None:
     original = attrs.evolve(found(reference, "random", 0), violation=None)
     with pytest.raises(Exception, match="no violation to keep"):
         shrink(original, load_scenario(reference))
+
+
+def test_faults_of_time_disks_and_links_that_a_failure_does_not_need_are_shrunk_away() -> None:
+    from protocols.echo import bug_shared_cache  # noqa: PLC0415
+
+    faults = attrs.evolve(
+        bug_shared_cache.faults,
+        crash=1, partition=True, one_way=True, latency=(0, 5),
+        disk_loss=0.5, disk_corruption=0.5, drift=0.2, jump=50, jump_rate=0.05,
+    )  # fmt: skip
+    scenario = attrs.evolve(bug_shared_cache, faults=faults)
+    report = sweep(scenario, range(200), strategy="random")
+    assert report.failure is not None
+    new_kinds = {"drift", "jump", "lose_disk", "corrupt_disk"}
+    before = Schedule.from_run(report.failure, "protocols.echo:bug_shared_cache")
+    assert new_kinds & {event["kind"] for event in before.events}, "the run had some"
+    shrunk = shrink(before, scenario).schedule
+    assert not new_kinds & {event["kind"] for event in shrunk.events}
+    assert not any(event.get("one_way") for event in shrunk.events)
+    assert replay(shrunk, scenario).violation is not None
