@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+from protocols.echo import bug_shared_cache
 from rabble_sim.schedule import Schedule, load_scenario, loads, replay, shrink
 from rabble_sim.search import sweep
 from rabble_sim.sim import STEP_TIMEOUT
@@ -110,8 +111,6 @@ def test_a_schedule_without_violation_cannot_be_shrunk() -> None:
 
 
 def test_faults_of_time_disks_and_links_that_a_failure_does_not_need_are_shrunk_away() -> None:
-    from protocols.echo import bug_shared_cache  # noqa: PLC0415
-
     faults = attrs.evolve(
         bug_shared_cache.faults,
         crash=1, partition=True, one_way=True, latency=(0, 5),
