@@ -312,7 +312,7 @@ class DebugSession:
             messages,
             tuple(PendingTimer(seq, t.pid, t.cid, t.due) for seq, t in timers),
             world.now,
-            network.cut,
+            tuple(network.cut),
             clocks,
         )
 

@@ -83,7 +83,7 @@ class Fingerprints:
         that is up and reachable, so its duplicate is deliverable too). None when the ages
         count, when a duplicate may be delayed by latency, or while clocks may drift (any
         event ends that): then the event must be applied."""
-        if self._ages or (world.network.latencies and isinstance(event, Duplicate)):
+        if self._ages or (world.network.latency is not None and isinstance(event, Duplicate)):
             return None
         if state["drifting"]:
             return None
@@ -123,7 +123,7 @@ class Fingerprints:
                 )
             ],
             "down": [item("down", node) for node in world.down_nodes()],
-            "cut": [item("cut", link) for link in world.network.cut],
+            "cut": _cut(world, item),
             "clocks": [
                 item("clocks", (node, *world.clocks.skew(node)))
                 for node in scenario.nodes
@@ -219,13 +219,26 @@ class Fingerprints:
 def _text(section: str, plain: Any) -> bytes:
     """One element of a state's ``section`` as canonical JSON; the targets of a kind of
     input and the corrupted records of a disk are sets, sorted first."""
-    if section == "disks":
+    if section == "cut":
+        heard_only, group = plain
+        plain = [heard_only, sorted(group)]
+    elif section == "disks":
         node, lost, corrupted = plain
         plain = [node, lost, sorted(corrupted)]
     elif section == "inputs":
         to, given = plain
         plain = [sorted(to), given]
     return canonical_json(plain).encode()
+
+
+def _cut(world: World, item: Callable[[str, Any], _Item]) -> list[_Item]:
+    """The partition's groups, a set of sets of nodes (the first marked, when only the
+    links into it are cut)."""
+    partition = world.network.partition_of
+    if partition is None:
+        return []
+    groups, one_way = partition
+    return [item("cut", (one_way and i == 0, tuple(group))) for i, group in enumerate(groups)]
 
 
 def _digest(state: dict[str, list[bytes]]) -> bytes:

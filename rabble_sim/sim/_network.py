@@ -6,6 +6,10 @@ created, so that a schedule names them stably. The network is a directed network
 only, if it says so), and a heal puts back the scenario's topology. A message reaches its
 receiver's node if some path of links leads there (``reaches``).
 
+A full topology (every pair linked, the default) is never built as a graph: a cut of it is
+its partition's groups, and who reaches whom follows from them, so that a cluster of a
+thousand nodes costs nothing per pair until a graph is asked for (``links``).
+
 A message in flight is a ``Parcel``. It is deliverable (in ``deliverable``, where any may
 be delivered next), in transit (``transit``, where a link's latency keeps it until the
 clock reaches its arrival), or held by a cut (``held``) until a heal. A message that hops
@@ -35,23 +39,25 @@ from ._topology import reach_of
 if TYPE_CHECKING:
     from ._timers import Timers
 
-Latencies = Mapping[tuple[str, str], tuple[int, int]]
-"""The (least, most) ms a message takes from one node to another, for the slow pairs."""
+Latency = Callable[[str, str], tuple[int, int]]
+"""The (least, most) ms a message takes from one node to another."""
+Cut = tuple[tuple[tuple[str, ...], ...], bool]
+"""A partition: its groups, and whether it cuts only the links into the first one."""
 
 
 class Network:
     """The network of a World whose nodes are up or down as ``up`` says, linked as
-    ``topology`` says; ``faults`` says whether messages may be dropped or duplicated, and
-    ``latencies`` how long they take (``clock``'s ``now`` is the time, and a message's
-    delay is drawn by ``delay(least, most)``)."""
+    ``topology`` says (None: every pair); ``faults`` says whether messages may be dropped or
+    duplicated, and ``latency`` how long they take, if they take time at all (``clock``'s
+    ``now`` is the time, and a message's delay is drawn by ``delay(least, most)``)."""
 
     def __init__(
         self,
         up: Mapping[str, bool],
-        topology: nx.DiGraph,
+        topology: nx.DiGraph | None = None,
         *,
         faults: bool = False,
-        latencies: Latencies | None = None,
+        latency: Latency | None = None,
     ) -> None:
         self.up = up
         self.next_seq = 0
@@ -61,16 +67,17 @@ class Network:
         self._faults = faults
         self.held: dict[int, Parcel] = {}
         self.topology = topology
-        """The links when nothing is cut (the scenario's, shared: never changed)."""
-        self.links: nx.DiGraph = topology
-        """The links now: the topology, or a copy of it with links cut."""
-        self.cut: tuple[tuple[str, str], ...] = ()
-        """The links of the topology cut now, sorted."""
-        self._reach = reach_of(topology)
+        """The links when nothing is cut (the scenario's, shared: never changed); None for
+        every pair."""
+        self.partition_of: Cut | None = None
+        """The partition that cut links now, if any."""
+        self._group: dict[str, int] = {}
+        """Each node's group in the partition (of a full topology)."""
+        self._reach = None if topology is None else reach_of(topology)
         self.transit: dict[int, tuple[int, Parcel]] = {}
         """Messages a link's latency keeps, by seq: (arrival time, parcel)."""
         self._arrivals: list[tuple[int, int]] = []  # (arrival, seq), some of them gone
-        self.latencies: Latencies = latencies or {}
+        self.latency = latency
         self.clock: Timers | None = None
         """The clock and timers of the world (set by it): their ``now`` is the time."""
         self.delay: Callable[[int, int], int] = _least
@@ -100,7 +107,7 @@ class Network:
         clone.clock = copy.deepcopy(self.clock, memo)
         clone.delay = copy.deepcopy(self.delay, memo)  # a bound method: the clone's world's
         clone._local = self._local.copy()
-        return clone  # links, topology and reach are replaced, never changed: shared
+        return clone  # the topology, groups and reach are replaced, never changed: shared
 
     def keep_time(self, clock: Timers, delay: Callable[[int, int], int]) -> None:
         """Take the time from ``clock`` (its ``now``) and draw messages' delays with
@@ -112,8 +119,29 @@ class Network:
 
     @property
     def partitioned(self) -> bool:
-        """Whether a link is cut (a heal is then possible)."""
-        return bool(self.cut)
+        """Whether a partition cut links (a heal is then possible)."""
+        return self.partition_of is not None
+
+    @property
+    def links(self) -> nx.DiGraph:
+        """The links now, as a new graph: the topology less the links cut."""
+        graph = self.topology.copy() if self.topology is not None else _complete(self.up)
+        graph.remove_edges_from(self.cut)
+        return graph
+
+    @property
+    def cut(self) -> list[tuple[str, str]]:
+        """The links of the topology that the partition cut, sorted."""
+        if self.partition_of is None:
+            return []
+        groups, one_way = self.partition_of
+        group = {node: i for i, members in enumerate(groups) for node in members}
+        edges = self.topology.edges if self.topology is not None else _complete(self.up).edges
+        return sorted(
+            (a, b)
+            for a, b in edges
+            if group.get(a) != group.get(b) and not (one_way and group.get(a) == 0)
+        )
 
     def get(self, seq: int) -> Parcel | None:
         """The message ``seq`` in flight, deliverable, in transit or held, or None."""
@@ -143,9 +171,17 @@ class Network:
 
     def reaches(self, to: str, from_: str) -> bool:
         """Whether a message from node ``from_`` to node ``to`` can be delivered now."""
+        if self.partition_of is None and self._reach is None:
+            return True
+        if to == from_:
+            return True
+        if self.topology is None:  # every pair linked: the groups say it all
+            # .get: a process may put any pid in from_, even one on a node that does not exist.
+            group = self._group
+            source = group.get(from_)
+            return group.get(to) == source or (self.partition_of[1] and source == 0)  # type: ignore[index]
         reach = self._reach
-        # .get: a process may put any pid in from_, even one on a node that does not exist.
-        return reach is None or to == from_ or to in reach.get(from_, ())
+        return reach is None or to in reach.get(from_, ())
 
     def next_arrival(self) -> tuple[int, int] | None:
         """(arrival, seq) of the message in transit due first (ties: sent first), or None."""
@@ -170,7 +206,13 @@ class Network:
         ``CodecError`` if it cannot travel."""
         body, copy = transit(env.msg)
         node = env.to.node
-        if self._reach is None and self.up.get(node) and not self._faults and not self.latencies:
+        if (
+            self.partition_of is None
+            and self._reach is None
+            and self.latency is None
+            and not self._faults
+            and self.up.get(node)
+        ):
             # The common case, inlined (the simulator's hot path): a live node, a whole
             # network, no message fault to keep track of, no latency.
             seq = self.next_seq
@@ -192,10 +234,10 @@ class Network:
         if not up:
             self.lost += 1
             return
-        if self.latencies and node != source and self.reaches(node, source):
-            latency = self.latencies.get((source, node))
-            if latency is not None and self.clock is not None:
-                delay = self.delay(*latency)
+        if self.latency is not None and node != source and self.reaches(node, source):
+            least, most = self.latency(source, node)
+            if most > 0 and self.clock is not None:
+                delay = self.delay(least, most)
                 if delay > 0:
                     arrival = self.clock.now + delay
                     self.transit[seq] = (arrival, parcel)
@@ -257,13 +299,7 @@ class Network:
         """Cut every link between two of ``groups`` (with ``one_way``, only those into
         the first group: it is heard, but hears no one outside it). Messages that can no
         longer reach their node are held."""
-        group = {node: i for i, members in enumerate(groups) for node in members}
-        cut = [
-            (a, b)
-            for a, b in self.topology.edges
-            if group.get(a) != group.get(b) and not (one_way and group.get(a) == 0)
-        ]
-        self._set_links(cut)
+        self._cut((tuple(map(tuple, groups)), one_way))
         deliverable, local = self.deliverable, self._local
         stranded = [
             seq
@@ -279,20 +315,19 @@ class Network:
 
     def heal(self) -> None:
         """Put back every link: every held message is deliverable again, in seq order."""
-        self._set_links([])
+        self._cut(None)
         held, self.held = self.held, {}
         for seq in sorted(held):
             self._arrive(seq, held[seq])  # held again only if the topology has no path
 
-    def _set_links(self, cut: list[tuple[str, str]]) -> None:
-        self.cut = tuple(sorted(cut))
-        if cut:
-            links = self.topology.copy()
-            links.remove_edges_from(cut)
-        else:
-            links = self.topology
-        self.links = links
-        self._reach = reach_of(links)
+    def _cut(self, partition: Cut | None) -> None:
+        self.partition_of = partition
+        self._group = (
+            {} if partition is None
+            else {node: i for i, members in enumerate(partition[0]) for node in members}
+        )  # fmt: skip
+        if self.topology is not None:
+            self._reach = reach_of(self.links)
 
     def envelope(self, seq: int) -> Envelope | None:
         """The envelope of message ``seq`` as sent (its pids and cid only may be read)."""
@@ -302,6 +337,12 @@ class Network:
 
 def _least(least: int, most: int) -> int:
     return least
+
+
+def _complete(nodes: Iterable[str]) -> nx.DiGraph:
+    """Every pair of ``nodes`` linked, both ways."""
+    graph = nx.complete_graph(list(nodes), create_using=nx.DiGraph)
+    return graph
 
 
 def partition_problem(groups: tuple[tuple[str, ...], ...], nodes: tuple[str, ...]) -> str | None:

@@ -353,8 +353,9 @@ class Scenario:
     """Which nodes are linked: ``full`` (every pair), ``line``, ``ring``, ``star``,
     ``tree`` or ``grid`` over the nodes in order, or a networkx graph of node names.
     Messages follow paths of links, so a cut partitions only what it disconnects."""
-    links: nx.DiGraph = attrs.field(init=False, eq=False, repr=False)
-    """The topology as a directed graph of links (made from ``topology``)."""
+    links: nx.DiGraph | None = attrs.field(init=False, eq=False, repr=False)
+    """The topology as a directed graph of links (made from ``topology``); None when every
+    pair of nodes is linked."""
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "links", topology_graph(self.topology, self.nodes))

@@ -94,9 +94,10 @@ class World(NodeEvents):
         self.scenario = scenario
         self.up: dict[str, bool] = dict.fromkeys(scenario.nodes, False)
         faults = scenario.faults
+        slow = faults.latency[1] > 0 or any(link.latency for link in faults.links.values())
         self.network = Network(
             self.up, scenario.links, faults=faults.drops or faults.duplicate > 0,
-            latencies=_latencies(faults, scenario.nodes),
+            latency=faults.latency_of if slow else None,
         )  # fmt: skip
         self.timers = Timers(self.network.new_seq)
         self.clocks = Clocks(self.timers)
@@ -548,9 +549,3 @@ class World(NodeEvents):
 
 def _least(least: int, most: int) -> int:
     return least
-
-
-def _latencies(faults: Faults, nodes: tuple[str, ...]) -> dict[tuple[str, str], tuple[int, int]]:
-    """The latency of each pair of distinct nodes whose messages take time."""
-    pairs = ((a, b) for a in nodes for b in nodes if a != b)
-    return {pair: faults.latency_of(*pair) for pair in pairs if faults.latency_of(*pair)[1] > 0}
