@@ -153,17 +153,21 @@ class Fingerprints:
         state["durable"] = [cached("durable", pid, d) for pid, d in world.durable.items()]
         flying = world.network.in_flight()
         state["in_flight"] = [self._message(seq, parcel) for seq, parcel in flying]
-        transit = world.network.transit
-        if transit:
-            order = sorted((arrival, seq) for seq, (arrival, _) in transit.items())
+        network = world.network
+        if network.transit or network.held_arrivals:
+            # In the order they will arrive (ties: sent first); a held one marked as such.
+            order = sorted(
+                [(arrival, seq, False) for seq, (arrival, _) in network.transit.items()]
+                + [(arrival, seq, True) for seq, arrival in network.held_arrivals.items()]
+            )
             state["arrivals"] = [
                 self._sequence(
                     [
                         part
-                        for arrival, seq in order
+                        for arrival, seq, held in order
                         for part in (
-                            item("arrival", arrival - now),
-                            self._message(seq, transit[seq][1]),
+                            item("arrival", (arrival - now, held)),
+                            self._message(seq, network.get(seq)),  # type: ignore[arg-type]
                         )
                     ]
                 )

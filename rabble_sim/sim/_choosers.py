@@ -157,13 +157,11 @@ class DrawingChooser:
         more decision of the run."""
         return self.choose(n)
 
-    def delay(self, least: int, most: int) -> int:
-        """A message's delay on a link whose latency is from ``least`` to ``most`` ms: one
-        more decision, from ``least`` (the simplest) up; 0 if this chooser's faults have
-        no latency (a swarm mix that turned it off)."""
-        if not self._latency:
-            return 0
-        return least + self.choose(most - least + 1)
+    def spread(self, n: int) -> int:
+        """How many ms beyond its link's least a message takes, below ``n``: one more
+        decision, 0 the simplest; always 0 if this chooser's faults have no latency (a
+        swarm mix that turned its spread off: each message takes its link's least)."""
+        return self.choose(n) if self._latency else 0
 
     # -- the policy ---------------------------------------------------------------------
 

@@ -66,6 +66,9 @@ class Network:
         """The deliverable messages that cross the network, kept only if ``faults``."""
         self._faults = faults
         self.held: dict[int, Parcel] = {}
+        self.held_arrivals: dict[int, int] = {}
+        """When each held message that was still in transit at the cut will arrive: after the
+        heal it goes on waiting for that time."""
         self.topology = topology
         """The links when nothing is cut (the scenario's, shared: never changed); None for
         every pair."""
@@ -99,6 +102,7 @@ class Network:
         clone.deliverable = copy.deepcopy(self.deliverable, memo)
         clone.crossing = copy.deepcopy(self.crossing, memo)
         clone.held = {seq: copy.deepcopy(parcel, memo) for seq, parcel in self.held.items()}
+        clone.held_arrivals = self.held_arrivals.copy()
         clone.transit = {
             seq: (arrival, copy.deepcopy(parcel, memo))
             for seq, (arrival, parcel) in self.transit.items()
@@ -234,16 +238,24 @@ class Network:
         if not up:
             self.lost += 1
             return
-        if self.latency is not None and node != source and self.reaches(node, source):
+        if self.latency is not None and node != source:
             least, most = self.latency(source, node)
             if most > 0 and self.clock is not None:
                 delay = self.delay(least, most)
                 if delay > 0:
-                    arrival = self.clock.now + delay
-                    self.transit[seq] = (arrival, parcel)
-                    heapq.heappush(self._arrivals, (arrival, seq))
+                    self._fly(seq, self.clock.now + delay, parcel)
                     return
         self._arrive(seq, parcel)
+
+    def _fly(self, seq: int, arrival: int, parcel: Parcel) -> None:
+        """``parcel`` arrives at ``arrival``: in transit until then if a path leads to its
+        node, else held with its arrival until the heal."""
+        if self._reached(parcel):
+            self.transit[seq] = (arrival, parcel)
+            heapq.heappush(self._arrivals, (arrival, seq))
+        else:
+            self.held[seq] = parcel
+            self.held_arrivals[seq] = arrival
 
     def _reached(self, parcel: Parcel) -> bool:
         env = parcel[0]
@@ -292,6 +304,7 @@ class Network:
             self.take(seq)
         for seq in [s for s, p in self.held.items() if p[0].to.node == node]:
             del self.held[seq]
+            self.held_arrivals.pop(seq, None)
         for seq in [s for s, (_, p) in self.transit.items() if p[0].to.node == node]:
             del self.transit[seq]
 
@@ -311,14 +324,21 @@ class Network:
         # A message in transit across a cut waits for the heal too (its latency is then
         # spent): what is left in transit always lands deliverable.
         for seq in [s for s, (_, p) in self.transit.items() if not self._reached(p)]:
-            self.held[seq] = self.transit.pop(seq)[1]
+            arrival, self.held[seq] = self.transit.pop(seq)
+            self.held_arrivals[seq] = arrival
 
     def heal(self) -> None:
         """Put back every link: every held message is deliverable again, in seq order."""
         self._cut(None)
         held, self.held = self.held, {}
+        arrivals, self.held_arrivals = self.held_arrivals, {}
+        now = self.clock.now if self.clock is not None else 0
         for seq in sorted(held):
-            self._arrive(seq, held[seq])  # held again only if the topology has no path
+            arrival = arrivals.get(seq, now)
+            if arrival > now:  # it still has its latency to spend
+                self._fly(seq, arrival, held[seq])
+            else:  # held again only if the topology has no path
+                self._arrive(seq, held[seq])
 
     def _cut(self, partition: Cut | None) -> None:
         self.partition_of = partition

@@ -304,7 +304,7 @@ class _Run:
         fair liveness phase does not: the run's chooser goes on drawing them)."""
         random = getattr(chooser, "random", None)
         if random is not None:
-            self.world.use_random(random, getattr(chooser, "delay", None))
+            self.world.use_random(random, getattr(chooser, "spread", None))
 
     def check_liveness(self, condition: Invariant) -> Violation | None:
         """The liveness condition's failure, or a stand-in while faults are still being

@@ -124,7 +124,7 @@ class World(NodeEvents):
         """The random numbers processes drew in the step under way (``GetRandom``), in
         order: the run records them with the step."""
         self._random: Callable[[int], int] = simplest
-        self._delay: Callable[[int, int], int] = _least
+        self._spread: Callable[[int], int] = simplest
         self.borrowed: set[Pid] = set()
         """The pids whose process object this world shares with a fork (``fork``): copied
         before it handles anything, so that neither world changes the other's."""
@@ -326,14 +326,14 @@ class World(NodeEvents):
             self.step_randoms = []
 
     def use_random(
-        self, random: Callable[[int], int], delay: Callable[[int, int], int] | None = None
+        self, random: Callable[[int], int], spread: Callable[[int], int] | None = None
     ) -> None:
         """Draw the random numbers processes ask for with ``random`` ("one of n"): the run's
-        chooser, or a replay of the numbers a step drew. Until then, each is 0. Messages'
-        delays are drawn by ``delay(least, most)`` if given, else by ``random`` (a replay
-        gives them back in turn); until then, each is its link's least."""
+        chooser, or a replay of the numbers a step drew. Until then, each is 0. A message's
+        delay beyond its link's least is drawn by ``spread`` ("one of n" ms) if given, else
+        by ``random`` (a replay gives them back in turn, then 0); until then, it is 0."""
         self._random = random
-        self._delay = delay or (lambda least, most: random(most + 1))
+        self._spread = spread or random
 
     def draw_random(self, below: int) -> int:
         """A random number below ``below`` for a process, drawn and recorded."""
@@ -345,11 +345,13 @@ class World(NodeEvents):
 
     def draw_delay(self, least: int, most: int) -> int:
         """The delay of a message on a link whose latency is from ``least`` to ``most`` ms:
-        a decision of the run, recorded with the step's random numbers."""
-        value = self._delay(least, most) if most > least else least
-        if most > least:
-            self.step_randoms.append(value)
-        return value
+        ``least``, and what is drawn beyond it (a decision of the run, 0 the simplest,
+        recorded with the step's random numbers)."""
+        if most <= least:
+            return least
+        extra = self._spread(most - least + 1)
+        self.step_randoms.append(extra)
+        return least + extra
 
     def apply(self, event: Event) -> tuple[Envelope | None, list[Envelope]]:
         """Apply ``event``; return the message it acted on (if any, as it was sent) and
@@ -545,7 +547,3 @@ class World(NodeEvents):
         except (BadOutput, BadRequest) as e:
             raise bad_output(e, parcel) from None
         return output
-
-
-def _least(least: int, most: int) -> int:
-    return least

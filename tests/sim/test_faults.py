@@ -249,3 +249,28 @@ def test_a_link_of_its_own_overrides_the_latency_and_drop_chance() -> None:
 def test_a_link_naming_an_unknown_node_is_an_error_of_definition() -> None:
     with pytest.raises(InvalidDefinition, match=r"Faults\.links"):
         cluster(faults=Faults(links={("a", "zz"): Link(drop=0.5)}))
+
+
+def test_a_message_sent_across_a_cut_still_spends_its_latency_after_the_heal() -> None:
+    def hello(actor: Actor, msg: Any, from_: Pid, cid: Any) -> list[Envelope]:
+        return [Envelope(B, actor.pid, Note("late"))] if actor.pid == A else []
+
+    c = cluster(timer_of(10), hello, faults=Faults(latency=(50, 50)))
+    world = c.world
+    world.apply(Partition((("a",), ("b", "c"))))
+    (timer,) = world.timers
+    world.apply(FireTimer(timer))  # at 10, a sends to b across the cut
+    (seq,) = world.network.held
+    world.apply(Heal())
+    assert seq in world.network.transit and world.network.transit[seq][0] == 60
+    world.apply(Deliver(seq))
+    assert world.now == 60 and c[B].notes() == ["late"]
+
+
+def test_a_replay_past_its_recorded_delays_gives_each_message_its_links_least() -> None:
+    c = cluster(
+        lambda actor: [Envelope(B, actor.pid, Note("hi"))] if actor.pid == A else [],
+        faults=Faults(latency=(30, 60)),
+    )
+    ((arrival, _),) = c.world.network.transit.values()
+    assert arrival == 30, "nothing drawn yet: the least"
