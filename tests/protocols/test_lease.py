@@ -37,8 +37,8 @@ from rabble_sim import (
     run,
 )
 from rabble_sim.schedule import Schedule, load, replay, shrink
-from rabble_sim.search import sweep
-from rabble_sim.sim import Deliver, FireTimer, ReplayChooser, World
+from rabble_sim.search import explore, sweep
+from rabble_sim.sim import Deliver, Drift, FireTimer, ReplayChooser, World
 
 C1, C2 = CLIENTS
 ONE_HOLDER = "one_holder"
@@ -188,3 +188,16 @@ def _shrunk(failure: RunResult, name: str, bug: Scenario) -> Schedule:
 
 def _without(bug: Scenario, **fault: float) -> Scenario:
     return attrs.evolve(bug, faults=attrs.evolve(bug.faults, **fault))
+
+
+def test_exploration_finds_the_shortest_schedule_with_a_drift_and_none_without() -> None:
+    report = explore(bug_lease_assumes_clocks_agree, depth=6)
+    assert report.violation is not None and report.failure is not None
+    events = report.failure.events()
+    assert len(events) == 6 and isinstance(events[0], Drift), events
+    agreeing = attrs.evolve(
+        bug_lease_assumes_clocks_agree,
+        faults=attrs.evolve(bug_lease_assumes_clocks_agree.faults, drift=0.0),
+    )
+    clean = explore(agreeing, depth=6)
+    assert clean.ok and clean.exhausted
