@@ -23,8 +23,6 @@ from ..core import (
     ClusterStatus,
     CodecError,
     Complete,
-    ConnectionLost,
-    CorrelationId,
     Envelope,
     ExecutorStatus,
     GetExecutorStatus,
@@ -52,6 +50,7 @@ from ..core import (
     executor_pid,
 )
 from ._host import Host, Reported, Unsaved, UserCodeFailed
+from ._links import LinkWatches
 
 RECEIVED, SENT, STARTED, CANCELLED = range(4)
 """Indexes of a process's counters in ``Executor.metrics``."""
@@ -114,9 +113,8 @@ class Executor:
         self.pids: list[Pid] = []
         self.watchers: dict[Pid, None] = {}
         """Ordered, as a set: notifications go out in the order processes subscribed."""
-        self.links: dict[Pid, dict[Watch, CorrelationId | None]] = {}
-        """Each process's watches of other nodes (``Watch``), in the order it made them,
-        with the cid its ``ConnectionLost`` will carry."""
+        self.links = LinkWatches()
+        """Each process's watches of other nodes (``Watch``)."""
         self.failed: dict[Pid, str] = {}
         """Processes stopped because their durable state or history could not be written."""
         self.dead_letters = 0
@@ -136,7 +134,7 @@ class Executor:
         clone.metrics = copy.deepcopy(self.metrics, memo)
         clone.pids = self.pids.copy()
         clone.watchers = self.watchers.copy()
-        clone.links = {pid: watches.copy() for pid, watches in self.links.items()}
+        clone.links = copy.deepcopy(self.links, memo)
         clone.failed = self.failed.copy()
         clone._router = copy.deepcopy(self._router, memo)
         return clone
@@ -195,7 +193,7 @@ class Executor:
         self.pids.remove(pid)
         del self.metrics[pid]
         self.watchers.pop(pid, None)
-        self.links.pop(pid, None)
+        self.links.forget(pid)
         self.host.cancel_timers([pid])
         return True
 
@@ -208,7 +206,7 @@ class Executor:
             self.metrics.pop(pid, None)
         self.host.cancel_timers(pids)
         self.watchers = {}
-        self.links = {}
+        self.links = LinkWatches()
         self._router = Router(self._routes)
 
     @property
@@ -226,15 +224,8 @@ class Executor:
             self._links_lost(members)
 
     def _links_lost(self, members: tuple[str, ...]) -> None:
-        for watcher, watches in list(self.links.items()):
-            lost = [watch for watch in watches if watch.node not in members]
-            for watch in lost:
-                cid = watches.pop(watch)
-                self.host.send(
-                    Envelope(watcher, self.pid, ConnectionLost(watch.node, watch.pid), cid)
-                )
-            if not watches:
-                del self.links[watcher]
+        for watcher, lost, cid in self.links.lost(members):
+            self.host.send(Envelope(watcher, self.pid, lost, cid))
 
     # -- messages -----------------------------------------------------------------------
 
@@ -377,17 +368,13 @@ class Executor:
             raise ValueError(f"{watch!r} must name a node, and a pid on that node if any")
         if sender not in self.processes:
             return  # it sent Shutdown earlier in the same output
-        self.links.setdefault(sender, {})[watch] = env.cid
+        self.links.add(sender, watch, env.cid)
         if watch.node not in self.host.members():
             self._links_lost(self.host.members())
 
     def _unwatch_link(self, sender: Pid, env: Envelope) -> None:
         msg: Unwatch = env.msg
-        watches = self.links.get(sender)
-        if watches is not None:
-            watches.pop(Watch(msg.node, msg.pid), None)
-            if not watches:
-                del self.links[sender]
+        self.links.remove(sender, Watch(msg.node, msg.pid))
 
     def _read_clock(self, sender: Pid, env: Envelope) -> None:
         self._reply(sender, ClockReading(self.host.clock()), env)
