@@ -26,7 +26,7 @@ from rabble_sim.core import (
     call_service,
     watch_cluster,
 )
-from rabble_sim.net import CallTimeout, CallLost, Node, NodeConfig
+from rabble_sim.net import CallLost, CallTimeout, Node, NodeConfig
 from rabble_sim.net._admission import PER_ADDRESS
 
 from .demo import ROUTES, Ping, Pong, counter, start
