@@ -136,6 +136,10 @@ class _Watchdog:
     """The one thread that looks at every watched run."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """No watches and no thread (yet)."""
         self._lock = threading.Condition()
         self._watches: list[_Watch] = []
         self._thread: threading.Thread | None = None
@@ -169,6 +173,10 @@ class _Watchdog:
 
 
 _WATCHDOG = _Watchdog()
+if hasattr(os, "register_at_fork"):
+    # A forked worker (parallel sweeps) has no watchdog thread, and maybe a lock that thread
+    # held: it starts afresh.
+    os.register_at_fork(after_in_child=_WATCHDOG.reset)
 
 
 @contextlib.contextmanager
