@@ -46,6 +46,7 @@ from .search import (
     SweepReport,
     _profiles,  # noqa: F401  (registers the rabble-* profiles as the plugin loads)
     check_determinism,
+    default_workers,
     explore,
     sweep,
 )
@@ -86,6 +87,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="swarm",
         choices=[*STRATEGIES, "hypothesis"],
         help="the strategy rabble_sweep searches with (default: swarm)",
+    )
+    group.addoption(
+        "--rabble-workers",
+        default="1",
+        help="processes that run a rabble_sweep's seeds at once, or 'auto' for the machine's "
+        "cores; the verdict is the same for any number (default: 1)",
     )
     group.addoption(
         "--rabble-save-dir",
@@ -147,6 +154,7 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
     save_dir = request.config.getoption("--rabble-save-dir")
     strategy = request.config.getoption("--rabble-strategy")
     determinism = request.config.getoption("--rabble-determinism")
+    workers = _workers(request.config.getoption("--rabble-workers"))
     first = request.config.stash[FIRST_SEED]
     root = request.config.rootpath
 
@@ -160,7 +168,7 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
         # A known bug must be found run after run: its seeds do not move between sessions.
         start = 0 if expect else first
         chosen = seeds if seeds is not None else range(start, start + rabble_seeds)
-        report = _searched(scenario, lambda: _search(scenario, chosen, strategy))
+        report = _searched(scenario, lambda: _search(scenario, chosen, strategy, workers))
         failure = report.failure
         if determinism and strategy != "hypothesis" and len(chosen):
             seed = chosen.start if failure is None or failure.seed is None else failure.seed
@@ -318,10 +326,21 @@ def _same_under_any_hash_seed(reference: str, seed: int, strategy: str) -> None:
         )
 
 
-def _search(scenario: Scenario, seeds: range, strategy: str) -> SweepReport:
+def _workers(option: str) -> int:
+    """``--rabble-workers``: a count, or ``auto`` for the machine's cores."""
+    if option == "auto":
+        return default_workers()
+    if not option.isdigit() or int(option) < 1:
+        raise pytest.UsageError(
+            f"--rabble-workers is a count of 1 or more, or auto: not {option!r}"
+        )
+    return int(option)
+
+
+def _search(scenario: Scenario, seeds: range, strategy: str, workers: int) -> SweepReport:
     """A seed sweep, or, for ``hypothesis``, a Hypothesis search of as many examples."""
     if strategy != "hypothesis":
-        return sweep(scenario, seeds, strategy=strategy)
+        return sweep(scenario, seeds, strategy=strategy, workers=workers)
     from .search._check import check  # noqa: PLC0415  (the sweep never needs it)
 
     found = check(scenario, examples=max(len(seeds), 1), seed=seeds.start)

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..schedule import Schedule, load_scenario, shrink
-from ..search import STRATEGIES, SweepReport, sweep
+from ..search import STRATEGIES, SweepReport, default_workers, sweep
 from ..search._saving import SHRINK_SECONDS
 from ..sim import RunResult, Scenario, Violation
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
@@ -95,6 +95,13 @@ max_steps_option = click.option(
     show_default=True,
     help="The bug depth of --strategy pct.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that run seeds at once; the verdict is the same for any number "
+    "[default: the machine's cores].",
+)
 @max_steps_option
 @step_timeout_option
 @save_dir_option
@@ -103,18 +110,19 @@ max_steps_option = click.option(
 @json_option
 def run(
     reference: str, seeds: int | None, seed: int | None, strategy: str, depth: int,
-    max_steps: int | None, step_timeout: float | None,
+    workers: int | None, max_steps: int | None, step_timeout: float | None,
     save_dir: Path | None, no_shrink: bool, expect: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Run MODULE:SCENARIO under seed after seed until a check fails.
 
     A failing run is shrunk and saved as a schedule file that `rabble-sim replay`
     reproduces. Swarm testing (the default) gives each seed its own mix of the
-    scenario's faults.
+    scenario's faults. Seeds run on every core; the failure reported is the lowest
+    failing seed's, as with one worker.
     """
     scenario = load_scenario(reference)
     count = seeds if seeds is not None else (1 if seed is not None else 100)
-    limits = _Limits(max_steps, step_timeout)
+    limits = _Limits(max_steps, step_timeout, workers=workers or default_workers())
     started = time.perf_counter()
     if strategy == "hypothesis":
         outcome = _check(scenario, count, seed, None, limits, shrink=False, shrink_seconds=None)
@@ -208,6 +216,7 @@ class _Limits:
     max_steps: int | None
     step_timeout: float | None
     shrink_seconds: float | None = None
+    workers: int = 1
 
 
 def _check(
@@ -237,9 +246,10 @@ def _sweep(
     options = {
         "strategy": strategy, "depth": depth, "digests": json,
         "max_steps": limits.max_steps, "step_timeout": limits.step_timeout,
+        "workers": limits.workers,
     }  # fmt: skip
     if not (show and sys.stderr.isatty() and len(seeds) > 1):
-        return sweep(scenario, seeds, **options)  # type: ignore[arg-type]
+        return _noted(sweep(scenario, seeds, **options))  # type: ignore[arg-type]
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -249,10 +259,17 @@ def _sweep(
     with Progress(*columns, transient=True, console=console.__class__(stderr=True)) as progress:
         task = progress.add_task(f"seeds of {escape(reference)}", total=len(seeds))
 
-        def advance(result: RunResult) -> None:
+        def advance(seed: int) -> None:
             progress.advance(task)
 
-        return sweep(scenario, seeds, on_run=advance, **options)  # type: ignore[arg-type]
+        return _noted(sweep(scenario, seeds, on_seed=advance, **options))  # type: ignore[arg-type]
+
+
+def _noted(report: SweepReport) -> SweepReport:
+    """``report``, after saying on stderr what went wrong on the way and was mended."""
+    for note in report.notes:
+        click.echo(f"rabble-sim: {note}", err=True)
+    return report
 
 
 def _finish(

@@ -19,6 +19,11 @@ from ._fingerprint import Fingerprints as Fingerprints
 from ._saving import fail_with_schedule as fail_with_schedule, save_failure as save_failure
 from ._strategies import STRATEGIES as STRATEGIES, chooser_for as chooser_for
 from ._sweep import SweepReport as SweepReport, sweep as sweep
+from ._workers import (
+    SweepInterrupted as SweepInterrupted,
+    WorkerDied as WorkerDied,
+    default_workers as default_workers,
+)
 
 __all__ = [
     "DEFAULT_MAX_STATES",
@@ -28,11 +33,14 @@ __all__ = [
     "ExploreReport",
     "Fingerprints",
     "Progress",
+    "SweepInterrupted",
     "SweepReport",
     "TraceDifference",
+    "WorkerDied",
     "check",
     "check_determinism",
     "chooser_for",
+    "default_workers",
     "explore",
     "fail_with_schedule",
     "fingerprint",

@@ -63,6 +63,28 @@ class SeedOutcome:
         )  # fmt: skip
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep in workers: which seeds were done."""
+
+    def __init__(self, seeds: range, done: set[int]) -> None:
+        super().__init__(seeds, done)
+        self.first = seeds.start
+        below = seeds.start
+        while below in done:
+            below += 1
+        self.done_below = below
+        """Every seed from the first up to this one (not included) was done."""
+        self.beyond = sum(1 for seed in done if seed > below)
+
+    def __str__(self) -> str:
+        if self.done_below > self.first:
+            done = f"seeds {self.first} to {self.done_below - 1} were done"
+        else:
+            done = "no seed was done"
+        beyond = f", and {self.beyond} past them" if self.beyond else ""
+        return f"interrupted: every worker stopped; {done}{beyond}"
+
+
 class WorkerDied(RabbleError):
     """A seed killed the worker running it twice (protocol code that calls ``os._exit``,
     or a run that ran out of memory): named, never skipped."""
@@ -143,6 +165,8 @@ def run_in_workers(
                         todo = deque(b for b in todo if b[0] < lowest)
                 if not worker.batch:
                     _give(worker, todo, lowest)
+    except KeyboardInterrupt:
+        raise SweepInterrupted(seeds, set(outcomes)) from None
     finally:
         selector.close()
         for worker in pool.values():

@@ -161,7 +161,7 @@ def interrupted(cwd: Path, *args: str) -> str:
 def test_a_real_ctrl_c_stops_a_run_and_says_where_it_was(tmp_path: Path) -> None:
     for name, where in [("forever", "between two steps|in handle of t::n on Tick"),
                         ("sleep", "in handle of t::n on Tick")]:  # fmt: skip
-        line = interrupted(tmp_path, "run", f"proto:{name}", "--seeds", "5")
+        line = interrupted(tmp_path, "run", f"proto:{name}", "--seeds", "5", "--workers", "1")
         assert line.startswith("rabble-sim: interrupted at step "), line
         assert " of seed 0, " in line
         assert any(w in line for w in where.split("|")), line
