@@ -102,6 +102,13 @@ max_steps_option = click.option(
     help="Processes that run seeds at once; the verdict is the same for any number "
     "[default: the machine's cores].",
 )
+@click.option(
+    "--dask",
+    metavar="ADDRESS",
+    default=None,
+    help="Run the seeds on the Dask scheduler at ADDRESS (tcp://host:8786) instead, with "
+    "the same verdict (pip install 'rabble-sim[cluster]').",
+)
 @max_steps_option
 @step_timeout_option
 @save_dir_option
@@ -110,7 +117,7 @@ max_steps_option = click.option(
 @json_option
 def run(
     reference: str, seeds: int | None, seed: int | None, strategy: str, depth: int,
-    workers: int | None, max_steps: int | None, step_timeout: float | None,
+    workers: int | None, dask: str | None, max_steps: int | None, step_timeout: float | None,
     save_dir: Path | None, no_shrink: bool, expect: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Run MODULE:SCENARIO under seed after seed until a check fails.
@@ -122,7 +129,9 @@ def run(
     """
     scenario = load_scenario(reference)
     count = seeds if seeds is not None else (1 if seed is not None else 100)
-    limits = _Limits(max_steps, step_timeout, workers=workers or default_workers())
+    if dask is not None and strategy == "hypothesis":
+        raise click.UsageError("--dask runs seeds: it does not go with --strategy hypothesis")
+    limits = _Limits(max_steps, step_timeout, workers=workers or default_workers(), dask=dask)
     started = time.perf_counter()
     if strategy == "hypothesis":
         outcome = _check(scenario, count, seed, None, limits, shrink=False, shrink_seconds=None)
@@ -217,6 +226,7 @@ class _Limits:
     step_timeout: float | None
     shrink_seconds: float | None = None
     workers: int = 1
+    dask: str | None = None
 
 
 def _check(
@@ -246,7 +256,7 @@ def _sweep(
     options = {
         "strategy": strategy, "depth": depth, "digests": json,
         "max_steps": limits.max_steps, "step_timeout": limits.step_timeout,
-        "workers": limits.workers,
+        "workers": limits.workers, "dask": limits.dask, "reference": reference,
     }  # fmt: skip
     if not (show and sys.stderr.isatty() and len(seeds) > 1):
         return _noted(sweep(scenario, seeds, **options))  # type: ignore[arg-type]

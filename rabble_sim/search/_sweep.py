@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from ..sim import DEFAULT_STEP_TIMEOUT, RunResult, Scenario, fault_kinds, recorded, run
-from ._strategies import chooser_for
-from ._workers import CAN_FORK, SeedOutcome, run_in_workers, summed
+from ..sim import DEFAULT_STEP_TIMEOUT, RunResult, Scenario, recorded
+from ._seeds import RunOptions, SeedOutcome, run_seed, summed
+from ._workers import CAN_FORK, run_in_workers
 
 
 @attrs.define
@@ -56,6 +56,8 @@ def sweep(
     max_steps: int | None = None,
     step_timeout: float | None = DEFAULT_STEP_TIMEOUT,
     workers: int = 1,
+    dask: str | None = None,
+    reference: str | None = None,
 ) -> SweepReport:
     """Run ``scenario`` once per seed, in order, under ``strategy`` (see ``chooser_for``),
     stopping at the first violation.
@@ -70,20 +72,23 @@ def sweep(
     (``_workers.py``), with the same report as one: the lowest failing seed, the counts of
     the seeds up to it. ``on_seed(seed)`` is called as each seed is done, in either case;
     ``on_run(result)``, which needs the run itself, only in this process (it keeps the
-    sweep here).
+    sweep here). ``dask``, the address of a Dask scheduler, sends the seeds to its
+    workers instead (``_dask.py``; ``reference``, the scenario's ``MODULE:SCENARIO``,
+    says what they import), with the same report.
     """
 
-    def one(seed: int) -> tuple[RunResult, list[str]]:
-        chooser = chooser_for(strategy, scenario, seed, depth=depth, steps=max_steps)
-        result = run(
-            scenario, chooser, max_steps=max_steps, seed=seed,
-            messages=False, digest=digests, step_timeout=step_timeout,
-        )  # fmt: skip
-        return result, fault_kinds(chooser.faults or scenario.faults)
+    options = RunOptions(strategy, depth, max_steps, step_timeout, digests)
 
+    def one(seed: int) -> tuple[RunResult, list[str]]:
+        return run_seed(scenario, seed, options)
+
+    if dask is not None:
+        if reference is None or not isinstance(seeds, range):
+            raise ValueError("a sweep on Dask needs the scenario's reference and a range of seeds")
+        return _on_dask(dask, reference, seeds, options, one, on_seed)
     parallel = workers > 1 and on_run is None and CAN_FORK and isinstance(seeds, range)
     if parallel and len(seeds) > 1:  # type: ignore[arg-type]
-        return _in_workers(seeds, workers, one, strategy, digests, on_seed, step_timeout)  # type: ignore[arg-type]
+        return _in_workers(seeds, workers, options, one, on_seed)  # type: ignore[arg-type]
     report = SweepReport(strategy)
     for seed in seeds:
         result, faults = one(seed)
@@ -105,25 +110,52 @@ def sweep(
     return report
 
 
+def _on_dask(
+    address: str,
+    reference: str,
+    seeds: range,
+    options: RunOptions,
+    one: Callable[[int], tuple[RunResult, list[str]]],
+    on_seed: Callable[[int], None] | None,
+) -> SweepReport:
+    from ._dask import run_on_dask  # noqa: PLC0415  (imports dask.distributed: only if used)
+
+    def done(outcome: SeedOutcome) -> None:
+        if on_seed is not None:
+            on_seed(outcome.seed)
+
+    outcomes = run_on_dask(address, reference, seeds, options, on_seed=done)
+    return _report(outcomes, [], options, one)
+
+
 def _in_workers(
     seeds: range,
     workers: int,
+    options: RunOptions,
     one: Callable[[int], tuple[RunResult, list[str]]],
-    strategy: str,
-    digests: bool,
     on_seed: Callable[[int], None] | None,
-    step_timeout: float | None,
 ) -> SweepReport:
     def done(outcome: SeedOutcome) -> None:
         if on_seed is not None:
             on_seed(outcome.seed)
 
-    outcomes, notes = run_in_workers(seeds, workers, one, digests=digests, on_seed=done)
-    report = SweepReport(strategy, **summed(outcomes), workers=workers, notes=notes)
-    if digests:
+    outcomes, notes = run_in_workers(seeds, workers, one, digests=options.digests, on_seed=done)
+    return _report(outcomes, notes, options, one, workers)
+
+
+def _report(
+    outcomes: list[SeedOutcome],
+    notes: list[str],
+    options: RunOptions,
+    one: Callable[[int], tuple[RunResult, list[str]]],
+    workers: int = 1,
+) -> SweepReport:
+    """The report of a sweep run elsewhere, from the outcomes a one-worker sweep would have
+    seen; its failure, the lowest failing seed's, run again here as that sweep runs it."""
+    report = SweepReport(options.strategy, **summed(outcomes), workers=workers, notes=notes)
+    if options.digests:
         report.digests = [(o.seed, o.digest or "") for o in outcomes]
     if outcomes and outcomes[-1].failed:
-        # The lowest failing seed, run again here as a one-worker sweep would have run it.
         result, _ = one(outcomes[-1].seed)
-        report.failure = recorded(result, step_timeout=step_timeout)
+        report.failure = recorded(result, step_timeout=options.step_timeout)
     return report

@@ -19,14 +19,15 @@ import json
 import os
 import selectors
 import signal
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from typing import IO, Any
+from collections import deque
+from collections.abc import Callable
+from typing import IO
 
 import attrs
 
 from ..core import RabbleError
 from ..sim import RunResult
+from ._seeds import SeedLedger, SeedOutcome, batches
 
 SeedRun = Callable[[int], "tuple[RunResult, list[str]]"]
 """Runs one seed: its result (events only) and the kinds of fault its mix had on."""
@@ -40,27 +41,6 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover  (not Linux)
         return max(1, os.cpu_count() or 1)
-
-
-@attrs.frozen
-class SeedOutcome:
-    """What one seed's run left, as a worker reports it: enough to sum a sweep's counts."""
-
-    seed: int
-    steps: int
-    events: dict[str, int]
-    faults: list[str]
-    dead_letters: int
-    lost: int
-    digest: str | None
-    failed: bool
-
-    @classmethod
-    def of(cls, seed: int, result: RunResult, faults: list[str], digest: bool) -> SeedOutcome:
-        return cls(
-            seed, result.steps, dict(result.trace.counts()), faults, result.dead_letters,
-            result.lost, result.trace.digest() if digest else None, result.violation is not None,
-        )  # fmt: skip
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -122,11 +102,10 @@ def run_in_workers(
     """Run ``seeds`` with ``run_seed`` in ``workers`` forked processes until the lowest
     failing seed is known; return the outcome of every seed up to it (all, if none failed)
     in seed order, and a line for each worker that died on the way."""
-    outcomes: dict[int, SeedOutcome] = {}
-    todo = deque(_batches(seeds, workers))
+    ledger = SeedLedger(seeds)
+    todo = deque(batches(seeds, workers, most=32))
     deaths: dict[int, int] = {}
     notes: list[str] = []
-    lowest = seeds.stop  # the lowest failing seed so far (stop: none)
     pool: dict[int, _Worker] = {}
     selector = selectors.DefaultSelector()
     try:
@@ -135,10 +114,10 @@ def run_in_workers(
             pool[worker.pid] = worker
             selector.register(worker.results, selectors.EVENT_READ, worker)
         for worker in pool.values():
-            _give(worker, todo, lowest)
+            _give(worker, todo, ledger)
         # Until every seed below the lowest failing one has run (a worker still busy with
         # seeds past it is not waited for).
-        while todo or any(w.batch and w.batch[0] < lowest for w in pool.values()):
+        while not ledger.complete():
             for key, _ in selector.select():
                 worker = key.data
                 lines = worker.lines()
@@ -152,41 +131,28 @@ def run_in_workers(
                     replacement = _fork(run_seed, digests)
                     pool[replacement.pid] = replacement
                     selector.register(replacement.results, selectors.EVENT_READ, replacement)
-                    _give(replacement, todo, lowest)
+                    _give(replacement, todo, ledger)
                     continue
                 for line in lines:
                     outcome = SeedOutcome(**json.loads(line))
                     worker.batch.popleft()
-                    outcomes[outcome.seed] = outcome
-                    if on_seed is not None and outcome.seed <= lowest:
+                    if ledger.add(outcome) and on_seed is not None:
                         on_seed(outcome)
-                    if outcome.failed and outcome.seed < lowest:
-                        lowest = outcome.seed
-                        todo = deque(b for b in todo if b[0] < lowest)
                 if not worker.batch:
-                    _give(worker, todo, lowest)
+                    _give(worker, todo, ledger)
     except KeyboardInterrupt:
-        raise SweepInterrupted(seeds, set(outcomes)) from None
+        raise SweepInterrupted(seeds, set(ledger.outcomes)) from None
     finally:
         selector.close()
         for worker in pool.values():
             _stop(worker)
-    done = [outcomes[seed] for seed in seeds if seed <= lowest and seed in outcomes]
-    return done, notes
+    return ledger.counted(), notes
 
 
-def _batches(seeds: range, workers: int) -> Iterator[list[int]]:
-    """Seeds in batches small enough to balance the workers (a few per worker and more),
-    large enough that a pipe's round trip is small beside the runs."""
-    size = max(1, min(32, len(seeds) // (8 * workers)))
-    for start in range(0, len(seeds), size):
-        yield list(seeds[start : start + size])
-
-
-def _give(worker: _Worker, todo: deque[list[int]], lowest: int) -> None:
-    """The next batch that starts below the lowest failing seed, if any, to ``worker``."""
+def _give(worker: _Worker, todo: deque[list[int]], ledger: SeedLedger) -> None:
+    """The next batch of seeds still worth running, if any, to ``worker``."""
     while todo:
-        batch = [seed for seed in todo.popleft() if seed < lowest]
+        batch = ledger.wanted(todo.popleft())
         if batch:
             worker.batch.extend(batch)
             worker.tasks.write(json.dumps(batch) + "\n")
@@ -238,7 +204,7 @@ def _serve(tasks: IO[str], results: IO[str], run_seed: SeedRun, digests: bool) -
         for seed in json.loads(line):
             result, faults = run_seed(seed)
             outcome = SeedOutcome.of(seed, result, faults, digests)
-            results.write(json.dumps(attrs.asdict(outcome)) + "\n")
+            results.write(json.dumps(outcome.plain()) + "\n")
             results.flush()
 
 
@@ -256,20 +222,3 @@ def _stop(worker: _Worker) -> None:
     _reap(worker)
     with contextlib.suppress(OSError):
         os.close(worker.results)
-
-
-def summed(outcomes: list[SeedOutcome]) -> dict[str, Any]:
-    """The counts of a sweep over ``outcomes``, as ``SweepReport`` keeps them."""
-    events: Counter[str] = Counter()
-    faults: Counter[str] = Counter()
-    for outcome in outcomes:
-        events.update(outcome.events)
-        faults.update(outcome.faults)
-    return {
-        "seeds": len(outcomes),
-        "steps": sum(o.steps for o in outcomes),
-        "events": events,
-        "faults": faults,
-        "dead_letters": sum(o.dead_letters for o in outcomes),
-        "lost": sum(o.lost for o in outcomes),
-    }

@@ -16,7 +16,8 @@ import pytest
 from protocols.lease import bug_lease_assumes_clocks_agree
 from protocols.votes import scenario as votes
 from rabble_sim.search import WorkerDied, sweep
-from rabble_sim.search._workers import SeedOutcome, run_in_workers
+from rabble_sim.search._seeds import SeedOutcome
+from rabble_sim.search._workers import run_in_workers
 from rabble_sim.sim import RandomChooser, RunResult, run
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,117 @@
+"""One seed of a sweep, what it leaves, and the ledger of a sweep run out of order.
+
+A sweep run in parallel (forked workers, a Dask cluster) gets its seeds' outcomes in any
+order; ``SeedLedger`` keeps them and the lowest failing seed, says which seeds are still
+worth running (those below it), and gives back the outcomes a one-worker sweep would have
+seen: every seed up to the lowest failing one, in order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import attrs
+
+from ..sim import RunResult, Scenario, fault_kinds, run
+from ._strategies import chooser_for
+
+
+@attrs.frozen
+class RunOptions:
+    """How each seed of a sweep runs: plain data, the same in every worker."""
+
+    strategy: str = "swarm"
+    depth: int = 3
+    max_steps: int | None = None
+    step_timeout: float | None = None
+    digests: bool = False
+
+
+def run_seed(scenario: Scenario, seed: int, options: RunOptions) -> tuple[RunResult, list[str]]:
+    """Run ``seed`` of a sweep: its result (events only) and the faults its mix had on."""
+    chooser = chooser_for(
+        options.strategy, scenario, seed, depth=options.depth, steps=options.max_steps
+    )
+    result = run(
+        scenario, chooser, max_steps=options.max_steps, seed=seed, messages=False,
+        digest=options.digests, step_timeout=options.step_timeout,
+    )  # fmt: skip
+    return result, fault_kinds(chooser.faults or scenario.faults)
+
+
+@attrs.frozen
+class SeedOutcome:
+    """What one seed's run left, as a worker reports it: enough to sum a sweep's counts."""
+
+    seed: int
+    steps: int
+    events: dict[str, int]
+    faults: list[str]
+    dead_letters: int
+    lost: int
+    digest: str | None
+    failed: bool
+
+    @classmethod
+    def of(cls, seed: int, result: RunResult, faults: list[str], digest: bool) -> SeedOutcome:
+        return cls(
+            seed, result.steps, dict(result.trace.counts()), faults, result.dead_letters,
+            result.lost, result.trace.digest() if digest else None, result.violation is not None,
+        )  # fmt: skip
+
+    def plain(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+class SeedLedger:
+    """The outcomes of a sweep's ``seeds`` as they come, in any order."""
+
+    def __init__(self, seeds: range) -> None:
+        self.seeds = seeds
+        self.outcomes: dict[int, SeedOutcome] = {}
+        self.lowest = seeds.stop
+        """The lowest failing seed so far (``seeds.stop``: none)."""
+
+    def add(self, outcome: SeedOutcome) -> bool:
+        """Keep ``outcome``; whether it counts (it is not past the lowest failing seed)."""
+        self.outcomes[outcome.seed] = outcome
+        if outcome.failed and outcome.seed < self.lowest:
+            self.lowest = outcome.seed
+        return outcome.seed <= self.lowest
+
+    def wanted(self, batch: list[int]) -> list[int]:
+        """The seeds of ``batch`` still worth running: those below the lowest failing one."""
+        return [seed for seed in batch if seed < self.lowest]
+
+    def complete(self) -> bool:
+        """Whether every seed up to the lowest failing one (or every seed) has run."""
+        return all(seed in self.outcomes for seed in self.seeds if seed <= self.lowest)
+
+    def counted(self) -> list[SeedOutcome]:
+        """The outcomes a one-worker sweep would have seen, in seed order."""
+        return [self.outcomes[s] for s in self.seeds if s <= self.lowest and s in self.outcomes]
+
+
+def batches(seeds: range, workers: int, most: int) -> list[list[int]]:
+    """``seeds`` in batches small enough to balance ``workers`` (eight a worker or more),
+    of at most ``most``."""
+    size = max(1, min(most, len(seeds) // (8 * workers)))
+    return [list(seeds[start : start + size]) for start in range(0, len(seeds), size)]
+
+
+def summed(outcomes: list[SeedOutcome]) -> dict[str, Any]:
+    """The counts of a sweep over ``outcomes``, as ``SweepReport`` keeps them."""
+    events: Counter[str] = Counter()
+    faults: Counter[str] = Counter()
+    for outcome in outcomes:
+        events.update(outcome.events)
+        faults.update(outcome.faults)
+    return {
+        "seeds": len(outcomes),
+        "steps": sum(o.steps for o in outcomes),
+        "events": events,
+        "faults": faults,
+        "dead_letters": sum(o.dead_letters for o in outcomes),
+        "lost": sum(o.lost for o in outcomes),
+    }
