@@ -115,6 +115,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 FIRST_SEED = pytest.StashKey[int]()
+WORKERS = pytest.StashKey[int]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -126,6 +127,7 @@ def pytest_configure(config: pytest.Config) -> None:
         on_ci = settings.get_current_profile_name() == "ci" or settings().derandomize
         chosen = 0 if on_ci else random.SystemRandom().randrange(1_000_000)
     config.stash[FIRST_SEED] = chosen
+    config.stash[WORKERS] = _workers(config.getoption("--rabble-workers"))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -154,7 +156,7 @@ def rabble_sweep(request: pytest.FixtureRequest, rabble_seeds: int) -> Sweep:
     save_dir = request.config.getoption("--rabble-save-dir")
     strategy = request.config.getoption("--rabble-strategy")
     determinism = request.config.getoption("--rabble-determinism")
-    workers = _workers(request.config.getoption("--rabble-workers"))
+    workers = request.config.stash[WORKERS]
     first = request.config.stash[FIRST_SEED]
     root = request.config.rootpath
 
@@ -332,7 +334,7 @@ def _workers(option: str) -> int:
         return default_workers()
     if not option.isdigit() or int(option) < 1:
         raise pytest.UsageError(
-            f"--rabble-workers is a count of 1 or more, or auto: not {option!r}"
+            f"--rabble-workers is a count of 1 or more, or auto, not {option!r}"
         )
     return int(option)
 

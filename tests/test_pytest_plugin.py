@@ -85,6 +85,26 @@ def test_a_violation_fails_the_test_and_saves_a_replayable_schedule(
     result.stdout.fnmatch_lines([f"*rabble-sim replay saved/{saved[0].name}*"])
 
 
+def test_a_sweep_on_two_workers_runs_every_seed_and_finds_the_same_failure(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_greet=TESTS.format(limit=2))
+    pytester.runpytest_subprocess("--rabble-seeds", "40", "--rabble-workers", "2").assert_outcomes(
+        passed=1
+    )
+    pytester.makepyfile(test_greet=TESTS.format(limit=1))
+    result = pytester.runpytest_subprocess(
+        "--rabble-seeds", "40", "--rabble-seed", "0", "--rabble-workers", "auto"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*greet: seed 0, step 2: at_most_one_greeting: too many greetings*"]
+    )
+    bad = pytester.runpytest_subprocess("test_greet.py", "--rabble-workers", "none")
+    bad.stderr.fnmatch_lines(["*--rabble-workers is a count of 1 or more, or auto, not 'none'*"])
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+
+
 def saved_schedule(pytester: pytest.Pytester, folder: str, *, expect: str | None = None) -> Path:
     """Find the counter bug with the real command line and keep its schedule in ``folder``."""
     pytester.makepyfile(counter=COUNTER.format(limit=4))
