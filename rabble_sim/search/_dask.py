@@ -38,7 +38,7 @@ def run_on_dask(
     seeds: range,
     options: RunOptions,
     *,
-    on_seed: Callable[[SeedOutcome], None] | None = None,
+    on_seed: Callable[[int], None] | None = None,
 ) -> list[SeedOutcome]:
     """Run ``seeds`` of ``reference`` (``MODULE:SCENARIO``) on the Dask scheduler at
     ``address`` until the lowest failing seed is known; the outcomes of every seed up to
@@ -76,7 +76,7 @@ def run_on_dask(
                 for plain_outcome in future.result():
                     outcome = SeedOutcome(**plain_outcome)
                     if ledger.add(outcome) and on_seed is not None:
-                        on_seed(outcome)
+                        on_seed(outcome.seed)
                 late = [f for f, b in futures.items() if b[0] > ledger.lowest and not f.done()]
                 if late:
                     client.cancel(late)

@@ -85,10 +85,13 @@ def sweep(
     if dask is not None:
         if reference is None or not isinstance(seeds, range):
             raise ValueError("a sweep on Dask needs the scenario's reference and a range of seeds")
-        return _on_dask(dask, reference, seeds, options, one, on_seed)
-    parallel = workers > 1 and on_run is None and CAN_FORK and isinstance(seeds, range)
-    if parallel and len(seeds) > 1:  # type: ignore[arg-type]
-        return _in_workers(seeds, workers, options, one, on_seed)  # type: ignore[arg-type]
+        from ._dask import run_on_dask  # noqa: PLC0415  (imports dask.distributed: if used)
+
+        outcomes = run_on_dask(dask, reference, seeds, options, on_seed=on_seed)
+        return _report(outcomes, [], options, one)
+    if isinstance(seeds, range) and len(seeds) > 1 and workers > 1 and on_run is None and CAN_FORK:
+        ran, notes = run_in_workers(seeds, workers, one, digests=digests, on_seed=on_seed)
+        return _report(ran, notes, options, one, workers)
     report = SweepReport(strategy)
     for seed in seeds:
         result, faults = one(seed)
@@ -108,39 +111,6 @@ def sweep(
             report.failure = recorded(result, step_timeout=step_timeout)
             break
     return report
-
-
-def _on_dask(
-    address: str,
-    reference: str,
-    seeds: range,
-    options: RunOptions,
-    one: Callable[[int], tuple[RunResult, list[str]]],
-    on_seed: Callable[[int], None] | None,
-) -> SweepReport:
-    from ._dask import run_on_dask  # noqa: PLC0415  (imports dask.distributed: only if used)
-
-    def done(outcome: SeedOutcome) -> None:
-        if on_seed is not None:
-            on_seed(outcome.seed)
-
-    outcomes = run_on_dask(address, reference, seeds, options, on_seed=done)
-    return _report(outcomes, [], options, one)
-
-
-def _in_workers(
-    seeds: range,
-    workers: int,
-    options: RunOptions,
-    one: Callable[[int], tuple[RunResult, list[str]]],
-    on_seed: Callable[[int], None] | None,
-) -> SweepReport:
-    def done(outcome: SeedOutcome) -> None:
-        if on_seed is not None:
-            on_seed(outcome.seed)
-
-    outcomes, notes = run_in_workers(seeds, workers, one, digests=options.digests, on_seed=done)
-    return _report(outcomes, notes, options, one, workers)
 
 
 def _report(

@@ -97,7 +97,7 @@ def run_in_workers(
     run_seed: SeedRun,
     *,
     digests: bool,
-    on_seed: Callable[[SeedOutcome], None] | None = None,
+    on_seed: Callable[[int], None] | None = None,
 ) -> tuple[list[SeedOutcome], list[str]]:
     """Run ``seeds`` with ``run_seed`` in ``workers`` forked processes until the lowest
     failing seed is known; return the outcome of every seed up to it (all, if none failed)
@@ -137,7 +137,7 @@ def run_in_workers(
                     outcome = SeedOutcome(**json.loads(line))
                     worker.batch.popleft()
                     if ledger.add(outcome) and on_seed is not None:
-                        on_seed(outcome)
+                        on_seed(outcome.seed)
                 if not worker.batch:
                     _give(worker, todo, ledger)
     except KeyboardInterrupt:

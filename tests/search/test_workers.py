@@ -16,7 +16,6 @@ import pytest
 from protocols.lease import bug_lease_assumes_clocks_agree
 from protocols.votes import scenario as votes
 from rabble_sim.search import WorkerDied, sweep
-from rabble_sim.search._seeds import SeedOutcome
 from rabble_sim.search._workers import run_in_workers
 from rabble_sim.sim import RandomChooser, RunResult, run
 
@@ -88,10 +87,7 @@ def test_a_seed_that_kills_its_worker_twice_is_named() -> None:
 def test_progress_hears_of_every_seed_up_to_the_verdict() -> None:
     heard: list[int] = []
 
-    def heard_of(outcome: SeedOutcome) -> None:
-        heard.append(outcome.seed)
-
-    run_in_workers(range(40), 2, _run_seed, digests=False, on_seed=heard_of)
+    run_in_workers(range(40), 2, _run_seed, digests=False, on_seed=heard.append)
     assert sorted(heard) == list(range(40))
 
 
