@@ -21,11 +21,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rabble_sim.schedule import Schedule, shrink
-from rabble_sim.search import STRATEGIES, sweep
+from rabble_sim.search import SEARCHES, sweep
 from rabble_sim.search._check import check
 from rabble_sim.sim import RunResult, Scenario
 
-PROTOCOLS = ("protocols.echo", "protocols.omega")
+PROTOCOLS = (
+    "protocols.echo", "protocols.omega", "protocols.sets", "protocols.vr", "protocols.lease",
+    "protocols.votes", "protocols.checkquorum", "protocols.election", "protocols.lock",
+)  # fmt: skip
 SEED_BUDGET = 1000
 EXAMPLE_BUDGET = 200
 
@@ -75,7 +78,7 @@ def measure(reference: str, scenario: Scenario, strategy: str, trials: int) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=5)
-    parser.add_argument("--strategies", default=",".join([*STRATEGIES, "hypothesis"]))
+    parser.add_argument("--strategies", default=",".join([*SEARCHES, "hypothesis"]))
     args = parser.parse_args()
     rows = [
         measure(reference, scenario, strategy, args.trials)

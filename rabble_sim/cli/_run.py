@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..schedule import Schedule, load_scenario, shrink
-from ..search import STRATEGIES, SweepReport, default_workers, sweep
+from ..search import SEARCHES, SweepReport, default_workers, sweep
 from ..search._saving import SHRINK_SECONDS
 from ..sim import RunResult, Scenario, Violation
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
@@ -83,7 +83,7 @@ max_steps_option = click.option(
 )
 @click.option(
     "--strategy",
-    type=click.Choice([*STRATEGIES, "hypothesis"]),
+    type=click.Choice([*SEARCHES, "hypothesis"]),
     default="swarm",
     show_default=True,
     help="How each seed picks its events and faults.",

@@ -16,8 +16,13 @@ from ._explore import (
     fingerprint as fingerprint,
 )
 from ._fingerprint import Fingerprints as Fingerprints
+from ._guided import Guide as Guide, default_coverage as default_coverage
 from ._saving import fail_with_schedule as fail_with_schedule, save_failure as save_failure
-from ._strategies import STRATEGIES as STRATEGIES, chooser_for as chooser_for
+from ._strategies import (
+    SEARCHES as SEARCHES,
+    STRATEGIES as STRATEGIES,
+    chooser_for as chooser_for,
+)
 from ._sweep import SweepReport as SweepReport, sweep as sweep
 from ._workers import (
     SweepInterrupted as SweepInterrupted,
@@ -27,11 +32,13 @@ from ._workers import (
 
 __all__ = [
     "DEFAULT_MAX_STATES",
+    "SEARCHES",
     "STRATEGIES",
     "CheckReport",
     "DeterminismReport",
     "ExploreReport",
     "Fingerprints",
+    "Guide",
     "Progress",
     "SweepInterrupted",
     "SweepReport",
@@ -40,6 +47,7 @@ __all__ = [
     "check",
     "check_determinism",
     "chooser_for",
+    "default_coverage",
     "default_workers",
     "explore",
     "fail_with_schedule",

@@ -5,7 +5,10 @@ from __future__ import annotations
 from ..sim import DrawingChooser, PCTChooser, RandomChooser, Scenario, swarm_faults
 
 STRATEGIES = ("random", "swarm", "pct")
-"""Seeded strategies. ``hypothesis`` is the fourth, driven by ``check`` instead."""
+"""Seeded strategies, each seed on its own. ``guided`` (``_guided.py``) is seeded too, but
+each of its seeds builds on the ones before; ``hypothesis`` is driven by ``check``."""
+SEARCHES = (*STRATEGIES, "guided")
+"""What a sweep takes as its strategy."""
 
 
 def chooser_for(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -9,6 +10,7 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from ..sim import DEFAULT_STEP_TIMEOUT, RunResult, Scenario, recorded
+from ._guided import Guide
 from ._seeds import RunOptions, SeedOutcome, run_seed, summed
 from ._workers import CAN_FORK, run_in_workers
 
@@ -30,6 +32,8 @@ class SweepReport:
     workers: int = 1
     notes: list[str] = attrs.Factory(list)
     """What went wrong on the way and was mended (a worker that died, its seeds run again)."""
+    corpus: int = 0
+    """The runs a guided search kept, for the abstract states they reached first."""
 
     @property
     def ok(self) -> bool:
@@ -89,7 +93,12 @@ def sweep(
 
         outcomes = run_on_dask(dask, reference, seeds, options, on_seed=on_seed)
         return _report(outcomes, [], options, one)
-    if isinstance(seeds, range) and len(seeds) > 1 and workers > 1 and on_run is None and CAN_FORK:
+    guide = Guide(scenario) if strategy == "guided" else None  # its seeds run in order, here
+    if guide is not None:
+        one = functools.partial(guide.run, options=options)
+    elif (
+        isinstance(seeds, range) and len(seeds) > 1 and workers > 1 and on_run is None and CAN_FORK
+    ):
         ran, notes = run_in_workers(seeds, workers, one, digests=digests, on_seed=on_seed)
         return _report(ran, notes, options, one, workers)
     report = SweepReport(strategy)
@@ -110,6 +119,8 @@ def sweep(
         if result.violation is not None:
             report.failure = recorded(result, step_timeout=step_timeout)
             break
+    if guide is not None:
+        report.corpus = len(guide.corpus)
     return report
 
 

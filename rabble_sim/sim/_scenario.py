@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -349,6 +349,10 @@ class Scenario:
     """Groups of interchangeable nodes, for exploration's symmetry reduction: within a
     group, renaming the nodes maps every state to one that behaves the same, and the
     checks cannot tell them apart (see the guide's chapter on exploration)."""
+    coverage: Callable[[View], Hashable] | None = None
+    """The abstract state of a view that coverage-guided search (``--strategy guided``)
+    counts: a run that reaches one no run reached before is kept and mutated. None: the
+    small values of every process (``rabble_sim.search.default_coverage``)."""
     topology: str | nx.Graph = "full"
     """Which nodes are linked: ``full`` (every pair), ``line``, ``ring``, ``star``,
     ``tree`` or ``grid`` over the nodes in order, or a networkx graph of node names.
