@@ -94,9 +94,9 @@ class SeedLedger:
 
 
 def batches(seeds: range, workers: int, most: int) -> list[list[int]]:
-    """``seeds`` in batches small enough to balance ``workers`` (eight a worker or more),
-    of at most ``most``."""
-    size = max(1, min(most, len(seeds) // (8 * workers)))
+    """``seeds`` in batches of at most ``most``, small enough to balance ``workers`` (32 a
+    worker or more: while the last batches finish, the other workers are idle)."""
+    size = max(1, min(most, len(seeds) // (32 * workers)))
     return [list(seeds[start : start + size]) for start in range(0, len(seeds), size)]
 
 
