@@ -16,6 +16,7 @@ import attrs
 from ..core import Envelope, RabbleError, Timeout, UsageError, executor_pid
 from ..schedule import Schedule
 from ..sim import (
+    NOT_DETERMINISTIC,
     Event,
     EventNotEnabled,
     FireTimer,
@@ -87,17 +88,12 @@ def run_branch(
             step_timeout=step_timeout,
         )
     except EventNotEnabled as e:
-        raise RabbleError(f"the branch could not be run ({e}): {_NOT_DETERMINISTIC}") from None
+        raise RabbleError(f"the branch could not be run ({e}): {NOT_DETERMINISTIC}") from None
     if result.steps != len(events) and result.violation is None:
         raise RabbleError(
-            f"the branch ran {result.steps} of its {len(events)} steps: {_NOT_DETERMINISTIC}"
+            f"the branch ran {result.steps} of its {len(events)} steps: {NOT_DETERMINISTIC}"
         )
     return result
-
-
-_NOT_DETERMINISTIC = (
-    "the protocol is not deterministic (rabble-sim determinism names the step where two runs part)"
-)
 
 
 def write_schedule(schedule: Schedule, path: str | Path) -> Path:

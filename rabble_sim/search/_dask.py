@@ -111,7 +111,11 @@ def run_batch(reference: str, seeds: list[int], options: dict[str, Any]) -> list
     run_options = RunOptions(**options)
     outcomes = []
     for seed in seeds:
-        result, faults = run_seed(scenario, seed, run_options)
+        try:
+            result, faults = run_seed(scenario, seed, run_options)
+        except Exception:  # raised where the sweep runs too, when it runs the seed again
+            outcomes.append(SeedOutcome.raised(seed).plain())
+            break
         outcomes.append(SeedOutcome.of(seed, result, faults, run_options.digests).plain())
         if result.violation is not None:
             break

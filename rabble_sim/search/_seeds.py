@@ -60,6 +60,13 @@ class SeedOutcome:
             result.lost, result.trace.digest() if digest else None, result.violation is not None,
         )  # fmt: skip
 
+    @classmethod
+    def raised(cls, seed: int) -> SeedOutcome:
+        """A seed whose run raised (a scenario's ``start`` that returns no list, say): it
+        counts as failing, and the caller runs it again itself, where it raises as it
+        would have in a sweep of one worker."""
+        return cls(seed, 0, {}, [], 0, 0, None, True)
+
     def plain(self) -> dict[str, Any]:
         return attrs.asdict(self)
 

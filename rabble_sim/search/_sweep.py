@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from ..sim import DEFAULT_STEP_TIMEOUT, RunResult, Scenario, recorded
+from ..core import RabbleError
+from ..sim import DEFAULT_STEP_TIMEOUT, NOT_DETERMINISTIC, RunResult, Scenario, recorded
 from ._guided import Guide
 from ._seeds import RunOptions, SeedOutcome, run_seed, summed
 from ._workers import CAN_FORK, run_in_workers
@@ -137,6 +138,11 @@ def _report(
     if options.digests:
         report.digests = [(o.seed, o.digest or "") for o in outcomes]
     if outcomes and outcomes[-1].failed:
-        result, _ = one(outcomes[-1].seed)
+        seed = outcomes[-1].seed
+        result, _ = one(seed)  # raises here what it raised there, if it raised
+        if result.violation is None:
+            raise RabbleError(
+                f"seed {seed} failed in a worker but not when run again here: {NOT_DETERMINISTIC}"
+            )
         report.failure = recorded(result, step_timeout=options.step_timeout)
     return report

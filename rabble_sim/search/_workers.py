@@ -202,8 +202,12 @@ def _serve(tasks: IO[str], results: IO[str], run_seed: SeedRun, digests: bool) -
     """A worker's loop: a batch of seeds a line, one JSON line back per seed run."""
     for line in tasks:
         for seed in json.loads(line):
-            result, faults = run_seed(seed)
-            outcome = SeedOutcome.of(seed, result, faults, digests)
+            try:
+                result, faults = run_seed(seed)
+            except Exception:  # raised in the parent too, when it runs the seed again
+                outcome = SeedOutcome.raised(seed)
+            else:
+                outcome = SeedOutcome.of(seed, result, faults, digests)
             results.write(json.dumps(outcome.plain()) + "\n")
             results.flush()
 

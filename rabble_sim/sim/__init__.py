@@ -47,6 +47,7 @@ from ._network import Network as Network, partition_problem as partition_problem
 from ._parcel import Parcel as Parcel
 from ._pct import PCTChooser as PCTChooser
 from ._run import (
+    NOT_DETERMINISTIC as NOT_DETERMINISTIC,
     Observer as Observer,
     RunResult as RunResult,
     Violation as Violation,

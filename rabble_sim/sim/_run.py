@@ -146,18 +146,18 @@ def recorded(result: RunResult, *, step_timeout: float | None = DEFAULT_STEP_TIM
     except EventNotEnabled as e:
         raise RabbleError(
             f"{result.scenario.name}{seed}: running the same events again, one could not "
-            f"happen ({e}): {_NOT_DETERMINISTIC}"
+            f"happen ({e}): {NOT_DETERMINISTIC}"
         ) from None
     if _ending(again) != _ending(result) or again.steps != result.steps:
         raise RabbleError(
             f"{result.scenario.name}{seed} ended with {_ending(result)} after "
             f"{result.steps} steps, but running the same events again ended with "
-            f"{_ending(again)} after {again.steps}: {_NOT_DETERMINISTIC}"
+            f"{_ending(again)} after {again.steps}: {NOT_DETERMINISTIC}"
         )
     return attrs.evolve(again, decisions=result.decisions)
 
 
-_NOT_DETERMINISTIC = (
+NOT_DETERMINISTIC = (
     "the protocol is not deterministic (rabble-sim determinism names the step where two runs part)"
 )
 

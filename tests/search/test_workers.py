@@ -11,10 +11,12 @@ import sys
 import time
 from pathlib import Path
 
+import attrs
 import pytest
 
 from protocols.lease import bug_lease_assumes_clocks_agree
 from protocols.votes import scenario as votes
+from rabble_sim.core import InvalidDefinition
 from rabble_sim.search import WorkerDied, sweep
 from rabble_sim.search._workers import run_in_workers
 from rabble_sim.sim import RandomChooser, RunResult, run
@@ -121,3 +123,16 @@ def test_a_real_ctrl_c_stops_every_worker_and_says_which_seeds_were_done(tmp_pat
     assert line.startswith("rabble-sim: interrupted: every worker stopped; seeds 0 to "), line
     left = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
     assert "987654" not in left.stdout, "a worker outlived the sweep"
+
+
+def test_a_seed_whose_run_raises_in_a_worker_raises_as_with_one_worker() -> None:
+    def start(node: str, durable: object) -> object:
+        built = votes.start(node, None)
+        return built[0] if node == "v2" else built  # v2 returns one process, not a list
+
+    lonely = attrs.evolve(votes, start=start)
+    with pytest.raises(InvalidDefinition) as alone:
+        sweep(lonely, range(10), workers=1)
+    with pytest.raises(InvalidDefinition) as together:
+        sweep(lonely, range(10), workers=2)
+    assert str(together.value) == str(alone.value)
