@@ -97,12 +97,12 @@ def main() -> None:
         row["shrunk_over_shortest"] = round(float(median) / best, 2) if median and best else None  # type: ignore[arg-type]
         print(json.dumps(row), flush=True)
     print()
-    head = f"{'scenario':<42}{'strategy':<12}{'found':>7}{'median s':>10}{'shrunk':>8}{'/best':>7}"
+    head = f"{'scenario':<52}{'strategy':<12}{'found':>7}{'median s':>10}{'shrunk':>8}{'/best':>7}"
     print(head)
     for row in rows:
         found = f"{row['found']}/{row['trials']}"
         print(
-            f"{row['scenario']!s:<42}{row['strategy']!s:<12}{found:>7}"
+            f"{row['scenario']!s:<52}{row['strategy']!s:<12}{found:>7}"
             f"{row['median_seconds_to_find']!s:>10}{row['median_shrunk_length']!s:>8}"
             f"{row['shrunk_over_shortest']!s:>7}"
         )
