@@ -61,7 +61,8 @@ def run_on_dask(
         plain = _plain_options(options)
         futures = {
             client.submit(run_batch, reference, batch, plain, retries=RETRIES, pure=False): batch
-            for batch in batches(seeds, workers, most=256)
+            # Fewer, larger tasks than forked workers take: a task costs a round trip.
+            for batch in batches(seeds, workers, most=256, each=4)
         }
         try:
             for future in as_completed(list(futures)):

@@ -79,12 +79,16 @@ class SeedLedger:
         self.outcomes: dict[int, SeedOutcome] = {}
         self.lowest = seeds.stop
         """The lowest failing seed so far (``seeds.stop``: none)."""
+        self._done_below = seeds.start
+        """Every seed from the first up to this one (not included) has run."""
 
     def add(self, outcome: SeedOutcome) -> bool:
         """Keep ``outcome``; whether it counts (it is not past the lowest failing seed)."""
         self.outcomes[outcome.seed] = outcome
         if outcome.failed and outcome.seed < self.lowest:
             self.lowest = outcome.seed
+        while self._done_below in self.outcomes:
+            self._done_below += 1
         return outcome.seed <= self.lowest
 
     def wanted(self, batch: list[int]) -> list[int]:
@@ -93,17 +97,17 @@ class SeedLedger:
 
     def complete(self) -> bool:
         """Whether every seed up to the lowest failing one (or every seed) has run."""
-        return all(seed in self.outcomes for seed in self.seeds if seed <= self.lowest)
+        return self._done_below > min(self.lowest, self.seeds.stop - 1)
 
     def counted(self) -> list[SeedOutcome]:
         """The outcomes a one-worker sweep would have seen, in seed order."""
         return [self.outcomes[s] for s in self.seeds if s <= self.lowest and s in self.outcomes]
 
 
-def batches(seeds: range, workers: int, most: int) -> list[list[int]]:
-    """``seeds`` in batches of at most ``most``, small enough to balance ``workers`` (32 a
-    worker or more: while the last batches finish, the other workers are idle)."""
-    size = max(1, min(most, len(seeds) // (32 * workers)))
+def batches(seeds: range, workers: int, most: int, each: int = 32) -> list[list[int]]:
+    """``seeds`` in batches of at most ``most``, small enough to balance ``workers``
+    (``each`` a worker or more: while the last batches finish, the other workers idle)."""
+    size = max(1, min(most, len(seeds) // (each * workers)))
     return [list(seeds[start : start + size]) for start in range(0, len(seeds), size)]
 
 
