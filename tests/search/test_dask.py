@@ -3,7 +3,6 @@ verdict, counts, digest and saved schedule as one worker."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +13,8 @@ import pytest
 from protocols.lease import bug_lease_assumes_clocks_agree
 from protocols.votes import scenario as votes
 from rabble_sim.search import sweep
+
+from .cli_json import run_json
 
 distributed = pytest.importorskip("distributed", reason="the cluster extra is not installed")
 
@@ -55,21 +56,9 @@ def test_a_sweep_that_passes_on_a_cluster_has_a_single_workers_digest(cluster: s
 
 
 def test_run_dask_prints_and_saves_what_one_worker_does(cluster: str, tmp_path: Path) -> None:
-    def run_json(*where: str) -> tuple[dict[str, object], dict[str, object]]:
-        done = subprocess.run(
-            [sys.executable, "-m", "rabble_sim.cli", "run",
-             "protocols.votes:bug_trusts_an_unreadable_vote", "--seeds", "200",
-             "--save-dir", str(tmp_path / where[-1]), "--json", *where],
-            cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
-        assert done.returncode == 1, done.stderr
-        data = json.loads(done.stdout)
-        saved = json.loads(Path(str(data.pop("schedule"))).read_text())
-        for timing in ("seconds", "steps_per_second"):
-            data.pop(timing)
-        return data, saved
-
-    assert run_json("--dask", cluster) == run_json("--workers", "1")
+    bug = "protocols.votes:bug_trusts_an_unreadable_vote"
+    on_dask = run_json(bug, 200, tmp_path / "dask", "--dask", cluster)
+    assert on_dask == run_json(bug, 200, tmp_path / "one", "--workers", "1")
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ dies is named and its seeds run again; a seed that kills workers is named, not s
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -20,6 +19,8 @@ from rabble_sim.core import InvalidDefinition
 from rabble_sim.search import WorkerDied, sweep
 from rabble_sim.search._workers import run_in_workers
 from rabble_sim.sim import RandomChooser, RunResult, run
+
+from .cli_json import run_json
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,21 +95,9 @@ def test_progress_hears_of_every_seed_up_to_the_verdict() -> None:
 
 
 def test_run_json_is_the_same_for_one_worker_and_two(tmp_path: Path) -> None:
-    def run_json(workers: int) -> tuple[dict[str, object], dict[str, object]]:
-        done = subprocess.run(
-            [sys.executable, "-m", "rabble_sim.cli", "run",
-             "protocols.lease:bug_lease_assumes_clocks_agree", "--seeds", "120",
-             "--workers", str(workers), "--save-dir", str(tmp_path / str(workers)), "--json"],
-            cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
-        assert done.returncode == 1, done.stderr
-        data = json.loads(done.stdout)
-        saved = json.loads(Path(str(data.pop("schedule"))).read_text())
-        for timing in ("seconds", "steps_per_second"):
-            data.pop(timing)
-        return data, saved
-
-    assert run_json(2) == run_json(1)
+    bug = "protocols.lease:bug_lease_assumes_clocks_agree"
+    two = run_json(bug, 120, tmp_path / "two", "--workers", "2")
+    assert two == run_json(bug, 120, tmp_path / "one", "--workers", "1")
 
 
 def test_a_real_ctrl_c_stops_every_worker_and_says_which_seeds_were_done(tmp_path: Path) -> None:
