@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import attrs
+
 from rabble_sim import Faults, Liveness, Pid, Scenario, View
 
 from .processes import Omega, omega_pid, restored_round
@@ -38,6 +40,23 @@ def agree_on_smallest(nodes: Sequence[str]) -> Callable[[View], None]:
     return agree_on_smallest
 
 
+def agree_on_smallest_live(nodes: Sequence[str]) -> Callable[[View], None]:
+    """Liveness, crash-stop: every node that is up trusts the smallest node that is up (the
+    nodes down when faults stop never come back)."""
+
+    def agree_on_smallest_live(view: View) -> None:
+        leaders = {
+            node: proc.leader
+            for node in nodes
+            if (proc := view.processes.get(omega_pid(node))) is not None
+        }
+        smallest = min(leaders)
+        wrong = {node: leader for node, leader in leaders.items() if leader != smallest}
+        assert not wrong, f"nodes trust {wrong} instead of {smallest!r}, the smallest live one"
+
+    return agree_on_smallest_live
+
+
 def _omega(
     name: str,
     nodes: Sequence[str] = NODES,
@@ -47,6 +66,7 @@ def _omega(
     faults: Faults,
     max_steps: int,
     within: int = CONVERGE_WITHIN,
+    crash_stop: bool = False,
 ) -> Scenario:
     def start(node: str, durable: dict[Pid, Any] | None) -> list[Omega]:
         pid = omega_pid(node)
@@ -68,7 +88,11 @@ def _omega(
         start=start,
         faults=faults,
         max_steps=max_steps,
-        liveness=Liveness(agree_on_smallest(nodes), within=within),
+        liveness=(
+            Liveness(agree_on_smallest_live(nodes), within=within, restart=False)
+            if crash_stop
+            else Liveness(agree_on_smallest(nodes), within=within)
+        ),
     )
 
 
@@ -78,6 +102,13 @@ _FAULTS = Faults(drop=0.1, duplicate=0.1, crash=2, partition=True, crash_rate=0.
 
 scenario = _omega("omega", faults=_FAULTS, max_steps=600)
 """Four nodes under drops, duplicates, partitions and up to two crashes at a time."""
+
+scenario_crash_stop = _omega(
+    "omega-crash-stop", faults=attrs.evolve(_FAULTS, crash=1), max_steps=600, crash_stop=True
+)
+"""The same, crash-stop: a node down when the faults stop stays down, and the others must
+come to trust the smallest live one. It checks what ``scenario`` cannot: that a node which
+never comes back is forgotten (``scenario``'s liveness phase restarts every node)."""
 
 bug_round_not_persisted = _omega(
     "omega-round-not-persisted", persist_round=False, faults=_FAULTS, max_steps=600

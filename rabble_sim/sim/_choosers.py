@@ -333,7 +333,8 @@ def settle(enabled: Enabled, *, heal: bool = True, restart: bool = True) -> Even
 
 
 class FairChooser:
-    """The liveness phase: heal, restart every down node, then deliver fairly.
+    """The liveness phase: heal, restart every down node (unless the scenario's liveness
+    is crash-stop, ``Liveness(restart=False)``), then deliver fairly.
 
     Fair means first in, first out across messages and timers: the oldest message, unless
     the next timer due was started before it. No message and no timer waits forever, and
@@ -342,7 +343,8 @@ class FairChooser:
 
     def next_event(self, world: World) -> Event | None:
         enabled = world.enabled()
-        fix = settle(enabled)
+        liveness = world.scenario.liveness
+        fix = settle(enabled, restart=liveness is None or liveness.restart)
         if fix is not None:
             return fix
         timer = enabled.timer

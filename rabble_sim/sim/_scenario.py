@@ -124,10 +124,15 @@ class Liveness:
     faults, heal and restarts included. It is first checked once every node is up and the
     network is whole. Like an invariant, it raises ``AssertionError`` while it does not
     hold; its last message is reported.
+
+    ``restart=False`` is the crash-stop model: the nodes down when the faults stop stay
+    down for good, and ``condition`` must come true among the others (a failure detector
+    must stop trusting a node that never comes back).
     """
 
     condition: Invariant = attrs.field(validator=attrs.validators.is_callable())
     within: int = attrs.field(default=1000, validator=_non_negative)
+    restart: bool = True
 
     @property
     def name(self) -> str:

@@ -16,6 +16,7 @@ from protocols.omega import (
     bug_round_not_persisted,
     omega_pid,
     scenario,
+    scenario_crash_stop,
 )
 from rabble_sim import (
     CorrelationId,
@@ -30,12 +31,14 @@ from rabble_sim import (
     run,
 )
 from rabble_sim.search import check_determinism
-from rabble_sim.sim import Crash, ReplayChooser
+from rabble_sim.search._mutants import judge, mutants_of
+from rabble_sim.sim import Crash, ReplayChooser, Restart
 
 SEEDS = 300
 SMALLEST = min(NODES)
 LIVENESS = "liveness agree_on_smallest"
 ROOT = Path(__file__).resolve().parents[2]
+PROCESSES = ROOT / "protocols" / "omega" / "processes.py"
 
 
 def test_scenario_converges_after_faults_on_many_seeds() -> None:
@@ -141,3 +144,28 @@ def _first_failure(bug: Scenario, seeds: int) -> tuple[int, RunResult]:
         if not result.ok:
             return seed, result
     raise AssertionError(f"no violation in {seeds} seeds")
+
+
+def test_crash_stop_scenario_forgets_the_nodes_that_never_come_back() -> None:
+    stayed_down = 0
+    for seed in range(150):
+        result = run(scenario_crash_stop, RandomChooser(seed))
+        assert result.ok, f"seed {seed}: {result.violation}"
+        liveness = result.events()[(result.liveness_from or 1) - 1 :]
+        assert not any(isinstance(e, Restart) for e in liveness), "no restart after the faults"
+        crashes = sum(isinstance(e, Crash) for e in result.events())
+        restarts = sum(isinstance(e, Restart) for e in result.events())
+        stayed_down += crashes > restarts
+    assert stayed_down >= 10, "the check means something only if nodes stayed down"
+
+
+def test_only_crash_stop_notices_a_detector_that_never_forgets_a_candidate() -> None:
+    (never_forgets,) = [
+        m for m in mutants_of(PROCESSES) if m.description == "deleted: self.candidates = set()"
+    ]
+    _, (restarting,) = judge("protocols.omega:scenario", [never_forgets], seeds=100, jobs=1)
+    _, (crash_stop,) = judge(
+        "protocols.omega:scenario_crash_stop", [never_forgets], seeds=100, jobs=1
+    )
+    assert restarting.outcome == "survived", "every node restarts: a stale candidate lives"
+    assert crash_stop.outcome == "killed", crash_stop.detail
