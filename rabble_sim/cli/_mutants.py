@@ -30,11 +30,15 @@ from ._report import console, print_json
     "--jobs", type=click.IntRange(min=1), default=None,
     help="Mutants swept at once [default: the machine's cores].",
 )  # fmt: skip
+@click.option(
+    "--dask", metavar="ADDRESS", default=None,
+    help="Sweep the mutants as tasks on the Dask scheduler at ADDRESS instead.",
+)  # fmt: skip
 @click.option("--only", default=None, metavar="IDS", help="Only these mutants (comma-separated).")
 @json_option
 def mutants(
-    reference: str, files: tuple[Path, ...], seeds: int, jobs: int | None, only: str | None,
-    as_json: bool,
+    reference: str, files: tuple[Path, ...], seeds: int, jobs: int | None, dask: str | None,
+    only: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Plant one small bug at a time in each FILE (a comparison flipped, and/or swapped, a
     constant off by one, a statement deleted), sweep MODULE:SCENARIO against each, and
@@ -61,8 +65,9 @@ def mutants(
             )
 
     _, verdicts = judge(
-        reference, planted, seeds=seeds, jobs=jobs or default_workers(), on_verdict=heard
-    )
+        reference, planted, seeds=seeds, jobs=jobs or default_workers(), dask=dask,
+        on_verdict=heard,
+    )  # fmt: skip
     killed = sum(v.outcome == "killed" for v in verdicts)
     survived = [v for v in verdicts if v.outcome == "survived"]
     errors = sum(v.outcome == "error" for v in verdicts)

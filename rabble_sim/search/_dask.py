@@ -43,18 +43,9 @@ def run_on_dask(
     """Run ``seeds`` of ``reference`` (``MODULE:SCENARIO``) on the Dask scheduler at
     ``address`` until the lowest failing seed is known; the outcomes of every seed up to
     it (all, if none failed), in seed order."""
-    try:
-        from distributed import Client, as_completed  # noqa: PLC0415  (an optional extra)
-    except ImportError:
-        raise UsageError(
-            "--dask needs dask.distributed: pip install 'rabble-sim[cluster]'"
-        ) from None
-    _reachable(address)
-    try:
-        client = Client(address, timeout=30)
-    except OSError as e:
-        raise UsageError(f"cannot reach the Dask scheduler at {address}: {e}") from None
-    with client:
+    from distributed import as_completed  # noqa: PLC0415  (an optional extra)
+
+    with connect(address) as client:
         _ship(client, reference)
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         ledger = SeedLedger(seeds)
@@ -86,6 +77,22 @@ def run_on_dask(
         finally:
             client.cancel([f for f in futures if not f.done()])
     return ledger.counted()
+
+
+def connect(address: str) -> Any:
+    """A ``distributed.Client`` of the scheduler at ``address``; a ``UsageError`` that says
+    what to do if the extra is not installed or nothing answers there."""
+    try:
+        from distributed import Client  # noqa: PLC0415  (an optional extra)
+    except ImportError:
+        raise UsageError(
+            "--dask needs dask.distributed: pip install 'rabble-sim[cluster]'"
+        ) from None
+    _reachable(address)
+    try:
+        return Client(address, timeout=30)
+    except OSError as e:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {e}") from None
 
 
 def _reachable(address: str) -> None:

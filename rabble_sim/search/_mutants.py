@@ -18,7 +18,6 @@ import ast
 import difflib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -158,40 +157,53 @@ def judge(
     seeds: int,
     jobs: int,
     extra: list[str] | None = None,
+    dask: str | None = None,
     on_verdict: Callable[[Verdict], None] | None = None,
 ) -> tuple[Verdict, list[Verdict]]:
-    """Sweep the unmutated code (the control) and then each mutant, ``jobs`` at a time, each
-    with ``seeds`` seeds of ``reference`` and the ``run`` options ``extra``."""
-    control = _sweep_one(reference, None, seeds, extra or [])
+    """Sweep the unmutated code (the control) and then each mutant, each with ``seeds``
+    seeds of ``reference`` and the ``run`` options ``extra``: ``jobs`` at a time here, or,
+    with ``dask``, as tasks on that Dask scheduler's workers (each gets the package's
+    source with its mutant, and sweeps it there)."""
+    control = _verdict(None, *sweep_mutant(reference, {}, seeds, extra or []))
     if control.outcome != "survived":
         raise UsageError(
             f"{reference} fails before any mutation ({control.detail}): mutation testing "
             "needs a scenario that passes"
         )
+    sources = [_package_with(mutant) for mutant in mutants]
 
-    def one(mutant: Mutant) -> Verdict:
-        verdict = _sweep_one(reference, mutant, seeds, extra or [])
+    def heard(mutant: Mutant, outcome: tuple[str, str]) -> Verdict:
+        verdict = _verdict(mutant, *outcome)
         if on_verdict is not None:
             on_verdict(verdict)
         return verdict
 
+    if dask is not None:
+        outcomes = _on_dask(dask, reference, sources, seeds, extra or [])
+        return control, [heard(m, o) for m, o in zip(mutants, outcomes, strict=True)]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return control, list(pool.map(one, mutants))
+        swept = pool.map(lambda files: sweep_mutant(reference, files, seeds, extra or []), sources)
+        return control, [heard(m, o) for m, o in zip(mutants, swept, strict=True)]
 
 
-def _sweep_one(reference: str, mutant: Mutant | None, seeds: int, extra: list[str]) -> Verdict:
-    """Sweep ``reference`` in a fresh interpreter whose import path starts with a copy of
-    the mutated file's top-level package (none for the control)."""
+def sweep_mutant(
+    reference: str, files: dict[str, str], seeds: int, extra: list[str]
+) -> tuple[str, str]:
+    """Sweep ``reference`` in a fresh interpreter whose import path starts with ``files``
+    (relative path to source: a package with its mutant; none for the control), then the
+    current directory. Plain data in and out, so that it runs as a Dask task too: the
+    outcome (killed, survived or error) and its detail."""
     with tempfile.TemporaryDirectory(prefix="rabble-mutant-") as folder:
-        # Run from the temporary folder, so that its copy comes first on the import path,
+        for relative, text in files.items():
+            target = Path(folder) / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        # Run from the temporary folder, so that its files come first on the import path,
         # then what the current directory and PYTHONPATH hold.
         env = dict(os.environ)
-        path = [os.getcwd(), *filter(None, [env.get("PYTHONPATH")])]
-        if mutant is not None:
-            root, copied = _copy_package(mutant.file, Path(folder))
-            copied.write_text(mutant.source)
-            path.insert(0, str(root))
-        env["PYTHONPATH"] = os.pathsep.join(path)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [folder, os.getcwd(), *filter(None, [env.get("PYTHONPATH")])]
+        )
         command = [
             sys.executable, "-m", "rabble_sim.cli", "run", reference, "--seeds", str(seeds),
             "--workers", "1", "--no-shrink", "--save-dir", str(Path(folder) / "found"),
@@ -203,17 +215,27 @@ def _sweep_one(reference: str, mutant: Mutant | None, seeds: int, extra: list[st
                 timeout=MUTANT_TIMEOUT, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
-            return _verdict(mutant, "killed", f"the sweep ran past {MUTANT_TIMEOUT:g} s")
+            return "killed", f"the sweep ran past {MUTANT_TIMEOUT:g} s"
     if done.returncode == 0:
-        return _verdict(mutant, "survived", f"no violation in {seeds} seeds")
+        return "survived", f"no violation in {seeds} seeds"
     if done.returncode == 1:
         report = json.loads(done.stdout)
-        found = report.get("violation", {})
-        return _verdict(
-            mutant, "killed", f"seed {report.get('seed')}: {found.get('check')}"
-        )  # fmt: skip
+        return "killed", f"seed {report.get('seed')}: {report.get('violation', {}).get('check')}"
     reason = (done.stderr.strip().splitlines() or ["exit status " + str(done.returncode)])[-1]
-    return _verdict(mutant, "error", reason)
+    return "error", reason
+
+
+def _on_dask(
+    address: str, reference: str, sources: list[dict[str, str]], seeds: int, extra: list[str]
+) -> list[tuple[str, str]]:
+    from ._dask import connect  # noqa: PLC0415  (imports dask.distributed: only if used)
+
+    with connect(address) as client:
+        futures = [
+            client.submit(sweep_mutant, reference, files, seeds, extra, pure=False)
+            for files in sources
+        ]
+        return [(outcome, detail) for outcome, detail in client.gather(futures)]
 
 
 def _verdict(mutant: Mutant | None, outcome: str, detail: str) -> Verdict:
@@ -223,16 +245,20 @@ def _verdict(mutant: Mutant | None, outcome: str, detail: str) -> Verdict:
 _CONTROL = Mutant("control", Path("-"), 0, "no mutation", "", "")
 
 
-def _copy_package(file: Path, folder: Path) -> tuple[Path, Path]:
-    """Copy ``file``'s top-level package (the outermost folder with an ``__init__.py``)
-    into ``folder``; return the folder to import from, and the copy of ``file``."""
-    file = file.resolve()
+def _package_with(mutant: Mutant) -> dict[str, str]:
+    """The source of ``mutant.file``'s top-level package (the outermost folder with an
+    ``__init__.py``, or the module alone), by path relative to its parent, with the mutant
+    in place of the file."""
+    file = mutant.file.resolve()
     top = file.parent
     if not (top / "__init__.py").exists():  # a module on its own
-        copied = folder / file.name
-        shutil.copy(file, copied)
-        return folder, copied
+        return {file.name: mutant.source}
     while (top.parent / "__init__.py").exists():
         top = top.parent
-    shutil.copytree(top, folder / top.name, ignore=shutil.ignore_patterns("__pycache__"))
-    return folder, folder / top.name / file.relative_to(top)
+    files = {
+        str(path.relative_to(top.parent)): path.read_text()
+        for path in sorted(top.rglob("*.py"))
+        if "__pycache__" not in path.parts
+    }
+    files[str(file.relative_to(top.parent))] = mutant.source
+    return files

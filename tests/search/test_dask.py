@@ -13,6 +13,7 @@ import pytest
 from protocols.lease import bug_lease_assumes_clocks_agree
 from protocols.votes import scenario as votes
 from rabble_sim.search import sweep
+from rabble_sim.search._mutants import judge, mutants_of
 
 from .cli_json import run_json
 
@@ -70,3 +71,17 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_mutants_on_a_cluster_judge_as_they_do_here(cluster: str) -> None:
+    processes = ROOT / "protocols" / "omega" / "processes.py"
+    chosen = [
+        m for m in mutants_of(processes)
+        if m.description in ("deleted: self.candidates = set()", "flip == -> !=")
+    ]  # fmt: skip
+    assert len(chosen) == 2
+    reference = "protocols.omega:scenario_crash_stop"
+    _, here = judge(reference, chosen, seeds=40, jobs=2)
+    _, there = judge(reference, chosen, seeds=40, jobs=1, dask=cluster)
+    assert [(v.mutant.id, v.outcome) for v in there] == [(v.mutant.id, v.outcome) for v in here]
+    assert {v.outcome for v in here} == {"killed"}
