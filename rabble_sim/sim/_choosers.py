@@ -35,7 +35,6 @@ from ._events import (
 )
 from ._inputs import Draw, replaying
 from ._scenario import Faults
-from ._swarm import fault_kinds
 from ._world import World
 
 
@@ -128,7 +127,7 @@ class DrawingChooser:
         self._own_pick = type(self).pick is not DrawingChooser.pick
         self._node_faults = self._message_faults = self._has_inputs = False
         self._drifts: list[Event] = []  # drawn when the run begins, handed out one a step
-        self._latency = faults is None or "latency" in fault_kinds(faults)
+        self._latency = faults is None or faults.slow
 
     def again(self, draws: Draws) -> DrawingChooser:
         """A fresh chooser of the same policy over ``draws``; over the decisions this one

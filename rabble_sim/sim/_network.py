@@ -138,8 +138,7 @@ class Network:
         """The links of the topology that the partition cut, sorted."""
         if self.partition_of is None:
             return []
-        groups, one_way = self.partition_of
-        group = {node: i for i, members in enumerate(groups) for node in members}
+        group, one_way = self._group, self.partition_of[1]
         edges = self.topology.edges if self.topology is not None else _complete(self.up).edges
         return sorted(
             (a, b)
@@ -179,11 +178,11 @@ class Network:
             return True
         if to == from_:
             return True
-        if self.topology is None:  # every pair linked: the groups say it all
-            # .get: a process may put any pid in from_, even one on a node that does not exist.
-            group = self._group
-            source = group.get(from_)
-            return group.get(to) == source or (self.partition_of[1] and source == 0)  # type: ignore[index]
+        if self.topology is None and self.partition_of is not None:
+            # Every pair linked: the groups say it all. (.get: a process may put any pid in
+            # from_, even one on a node that does not exist.)
+            source = self._group.get(from_)
+            return self._group.get(to) == source or (self.partition_of[1] and source == 0)
         reach = self._reach
         return reach is None or to in reach.get(from_, ())
 
@@ -317,12 +316,12 @@ class Network:
         stranded = [
             seq
             for seq, parcel in deliverable.items()
-            if seq not in local and not self.reaches(parcel[0].to.node, parcel[0].from_.node)
+            if seq not in local and not self._reached(parcel)
         ]
         for seq in stranded:
             self.held[seq] = self.take(seq)  # type: ignore[assignment]
-        # A message in transit across a cut waits for the heal too (its latency is then
-        # spent): what is left in transit always lands deliverable.
+        # A message in transit across a cut waits for the heal too, keeping its arrival:
+        # what is left in transit always lands deliverable.
         for seq in [s for s, (_, p) in self.transit.items() if not self._reached(p)]:
             arrival, self.held[seq] = self.transit.pop(seq)
             self.held_arrivals[seq] = arrival
@@ -361,8 +360,7 @@ def _least(least: int, most: int) -> int:
 
 def _complete(nodes: Iterable[str]) -> nx.DiGraph:
     """Every pair of ``nodes`` linked, both ways."""
-    graph = nx.complete_graph(list(nodes), create_using=nx.DiGraph)
-    return graph
+    return nx.complete_graph(list(nodes), create_using=nx.DiGraph)
 
 
 def partition_problem(groups: tuple[tuple[str, ...], ...], nodes: tuple[str, ...]) -> str | None:

@@ -113,6 +113,11 @@ class Faults:
         """Whether any message may be dropped (``drop``, or a link's own chance)."""
         return self.drop > 0 or any(link.drop for link in self.links.values())
 
+    @property
+    def slow(self) -> bool:
+        """Whether any message may take time (``latency``, or a link's own)."""
+        return self.latency != (0, 0) or any(link.latency for link in self.links.values())
+
 
 @attrs.frozen
 class Liveness:

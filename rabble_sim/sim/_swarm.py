@@ -121,7 +121,7 @@ def fault_kinds(faults: Faults) -> list[str]:
         "crash": faults.crash > 0,
         "partition": faults.partition,
         "one_way": faults.partition and faults.one_way,
-        "latency": faults.latency != (0, 0) or any(link.latency for link in faults.links.values()),
+        "latency": faults.slow,
         "disk_loss": faults.crash > 0 and faults.disk_loss > 0,
         "disk_corruption": faults.crash > 0 and faults.disk_corruption > 0,
         "drift": faults.drift > 0,

@@ -94,10 +94,9 @@ class World(NodeEvents):
         self.scenario = scenario
         self.up: dict[str, bool] = dict.fromkeys(scenario.nodes, False)
         faults = scenario.faults
-        slow = faults.latency[1] > 0 or any(link.latency for link in faults.links.values())
         self.network = Network(
             self.up, scenario.links, faults=faults.drops or faults.duplicate > 0,
-            latency=faults.latency_of if slow else None,
+            latency=faults.latency_of if faults.slow else None,
         )  # fmt: skip
         self.timers = Timers(self.network.new_seq)
         self.clocks = Clocks(self.timers)
@@ -399,14 +398,8 @@ class World(NodeEvents):
         due = self.next_due()
         if due is None or due[1] != seq:
             raise EventNotEnabled(f"message #{seq} is in transit, and does not arrive next")
-        self._advance(due[0])
-
-    def _advance(self, now: int) -> None:
-        """The true clock moves to ``now``: messages in transit due by then arrive."""
-        timers = self.timers
-        timers.now = max(timers.now, now)
-        if self.network.transit:
-            self.network.land(timers.now)
+        self.timers.advance(due[0])
+        self.network.land(self.timers.now)
 
     def _deliver(self, event: Deliver) -> Applied:
         parcel = self.network.take(event.seq)
