@@ -110,8 +110,9 @@ class Enabled(Sequence[Possible]):
 
     @property
     def drops(self) -> int:
-        """How many messages may be dropped (each crossing one, if ``Faults.drop``)."""
-        return len(self._crossing) if self.faults.drop > 0 else 0
+        """How many messages may be dropped (each crossing one, if ``Faults.drop`` or a
+        link's own chance allows drops at all)."""
+        return len(self._crossing) if self.faults.drops else 0
 
     @property
     def duplicates(self) -> int:

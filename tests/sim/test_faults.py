@@ -274,3 +274,11 @@ def test_a_replay_past_its_recorded_delays_gives_each_message_its_links_least() 
     )
     ((arrival, _),) = c.world.network.transit.values()
     assert arrival == 30, "nothing drawn yet: the least"
+
+
+def test_a_drop_only_one_link_allows_is_an_enabled_event() -> None:
+    faults = Faults(links={("a", "b"): Link(drop=0.5)})
+    c = cluster(lambda actor: [Envelope(B, actor.pid, Note("hi"))] if actor.pid == A else [],
+                faults=faults)  # fmt: skip
+    (seq,) = c.world.network.deliverable
+    assert Drop(seq) in list(c.world.enabled())
