@@ -8,7 +8,6 @@ seen: every seed up to the lowest failing one, in order.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import attrs
@@ -109,20 +108,3 @@ def batches(seeds: range, workers: int, most: int, each: int = 32) -> list[list[
     (``each`` a worker or more: while the last batches finish, the other workers idle)."""
     size = max(1, min(most, len(seeds) // (each * workers)))
     return [list(seeds[start : start + size]) for start in range(0, len(seeds), size)]
-
-
-def summed(outcomes: list[SeedOutcome]) -> dict[str, Any]:
-    """The counts of a sweep over ``outcomes``, as ``SweepReport`` keeps them."""
-    events: Counter[str] = Counter()
-    faults: Counter[str] = Counter()
-    for outcome in outcomes:
-        events.update(outcome.events)
-        faults.update(outcome.faults)
-    return {
-        "seeds": len(outcomes),
-        "steps": sum(o.steps for o in outcomes),
-        "events": events,
-        "faults": faults,
-        "dead_letters": sum(o.dead_letters for o in outcomes),
-        "lost": sum(o.lost for o in outcomes),
-    }

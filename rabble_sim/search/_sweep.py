@@ -12,7 +12,7 @@ import attrs
 from ..core import RabbleError
 from ..sim import DEFAULT_STEP_TIMEOUT, NOT_DETERMINISTIC, RunResult, Scenario, recorded
 from ._guided import Guide
-from ._seeds import RunOptions, SeedOutcome, run_seed, summed
+from ._seeds import RunOptions, SeedOutcome, run_seed
 from ._workers import CAN_FORK, run_in_workers
 
 
@@ -35,6 +35,17 @@ class SweepReport:
     """What went wrong on the way and was mended (a worker that died, its seeds run again)."""
     corpus: int = 0
     """The runs a guided search kept, for the abstract states they reached first."""
+
+    def add(self, outcome: SeedOutcome) -> None:
+        """Count one seed's run, wherever it ran."""
+        self.seeds += 1
+        self.steps += outcome.steps
+        self.events.update(outcome.events)
+        self.faults.update(outcome.faults)
+        self.dead_letters += outcome.dead_letters
+        self.lost += outcome.lost
+        if outcome.digest is not None:
+            self.digests.append((outcome.seed, outcome.digest))
 
     @property
     def ok(self) -> bool:
@@ -81,7 +92,6 @@ def sweep(
     workers instead (``_dask.py``; ``reference``, the scenario's ``MODULE:SCENARIO``,
     says what they import), with the same report.
     """
-
     options = RunOptions(strategy, depth, max_steps, step_timeout, digests)
 
     def one(seed: int) -> tuple[RunResult, list[str]]:
@@ -105,14 +115,7 @@ def sweep(
     report = SweepReport(strategy)
     for seed in seeds:
         result, faults = one(seed)
-        report.seeds += 1
-        report.steps += result.steps
-        report.events.update(result.trace.counts())
-        report.faults.update(faults)
-        report.dead_letters += result.dead_letters
-        report.lost += result.lost
-        if digests:
-            report.digests.append((seed, result.trace.digest()))
+        report.add(SeedOutcome.of(seed, result, faults, digests))
         if on_run is not None:
             on_run(result)
         if on_seed is not None:
@@ -134,9 +137,9 @@ def _report(
 ) -> SweepReport:
     """The report of a sweep run elsewhere, from the outcomes a one-worker sweep would have
     seen; its failure, the lowest failing seed's, run again here as that sweep runs it."""
-    report = SweepReport(options.strategy, **summed(outcomes), workers=workers, notes=notes)
-    if options.digests:
-        report.digests = [(o.seed, o.digest or "") for o in outcomes]
+    report = SweepReport(options.strategy, workers=workers, notes=notes)
+    for outcome in outcomes:
+        report.add(outcome)
     if outcomes and outcomes[-1].failed:
         seed = outcomes[-1].seed
         result, _ = one(seed)  # raises here what it raised there, if it raised
