@@ -78,7 +78,7 @@ class SeedLedger:
         self.outcomes: dict[int, SeedOutcome] = {}
         self.lowest = seeds.stop
         """The lowest failing seed so far (``seeds.stop``: none)."""
-        self._done_below = seeds.start
+        self.done_below = seeds.start
         """Every seed from the first up to this one (not included) has run."""
 
     def add(self, outcome: SeedOutcome) -> bool:
@@ -86,8 +86,8 @@ class SeedLedger:
         self.outcomes[outcome.seed] = outcome
         if outcome.failed and outcome.seed < self.lowest:
             self.lowest = outcome.seed
-        while self._done_below in self.outcomes:
-            self._done_below += 1
+        while self.done_below in self.outcomes:
+            self.done_below += 1
         return outcome.seed <= self.lowest
 
     def wanted(self, batch: list[int]) -> list[int]:
@@ -96,7 +96,7 @@ class SeedLedger:
 
     def complete(self) -> bool:
         """Whether every seed up to the lowest failing one (or every seed) has run."""
-        return self._done_below > min(self.lowest, self.seeds.stop - 1)
+        return self.done_below > min(self.lowest, self.seeds.stop - 1)
 
     def counted(self) -> list[SeedOutcome]:
         """The outcomes a one-worker sweep would have seen, in seed order."""

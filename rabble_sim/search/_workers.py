@@ -46,15 +46,12 @@ def default_workers() -> int:
 class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C stopped a sweep in workers: which seeds were done."""
 
-    def __init__(self, seeds: range, done: set[int]) -> None:
-        super().__init__(seeds, done)
-        self.first = seeds.start
-        below = seeds.start
-        while below in done:
-            below += 1
-        self.done_below = below
+    def __init__(self, ledger: SeedLedger) -> None:
+        super().__init__(ledger.seeds)
+        self.first = ledger.seeds.start
+        self.done_below = ledger.done_below
         """Every seed from the first up to this one (not included) was done."""
-        self.beyond = sum(1 for seed in done if seed > below)
+        self.beyond = sum(1 for seed in ledger.outcomes if seed > self.done_below)
 
     def __str__(self) -> str:
         if self.done_below > self.first:
@@ -141,7 +138,7 @@ def run_in_workers(
                 if not worker.batch:
                     _give(worker, todo, ledger)
     except KeyboardInterrupt:
-        raise SweepInterrupted(seeds, set(ledger.outcomes)) from None
+        raise SweepInterrupted(ledger) from None
     finally:
         selector.close()
         for worker in pool.values():
