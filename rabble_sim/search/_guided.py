@@ -29,11 +29,9 @@ from ..sim import (
     SeededDraws,
     View,
     World,
-    fault_kinds,
-    run,
     swarm_faults,
 )
-from ._seeds import RunOptions
+from ._seeds import RunOptions, run_seed
 
 SMALL = 16
 """Integers beyond it are data (a log index, a time), not a branch a protocol takes."""
@@ -132,12 +130,9 @@ class Guide:
         result and the faults its mix had on, as ``run_seed`` gives them."""
         chooser, mix_seed = self.chooser(seed)
         observe, states = self.watcher()
-        result = run(
-            self.scenario, chooser, max_steps=options.max_steps, seed=seed, messages=False,
-            digest=options.digests, step_timeout=options.step_timeout, observers=[observe],
-        )  # fmt: skip
+        ran = run_seed(self.scenario, seed, options, chooser=chooser, observers=[observe])
         self.learn(chooser, mix_seed, states)
-        return result, fault_kinds(chooser.faults or self.scenario.faults)
+        return ran
 
     def learn(self, chooser: DrawingChooser, mix_seed: int, states: set[Hashable]) -> bool:
         """Keep the run ``chooser`` made (under the mix of ``mix_seed``) if it reached an

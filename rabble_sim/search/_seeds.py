@@ -8,11 +8,12 @@ seen: every seed up to the lowest failing one, in order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 
-from ..sim import RunResult, Scenario, fault_kinds, run
+from ..sim import DrawingChooser, Observer, RunResult, Scenario, fault_kinds, run
 from ._strategies import chooser_for
 
 
@@ -27,14 +28,23 @@ class RunOptions:
     digests: bool = False
 
 
-def run_seed(scenario: Scenario, seed: int, options: RunOptions) -> tuple[RunResult, list[str]]:
-    """Run ``seed`` of a sweep: its result (events only) and the faults its mix had on."""
-    chooser = chooser_for(
-        options.strategy, scenario, seed, depth=options.depth, steps=options.max_steps
-    )
+def run_seed(
+    scenario: Scenario,
+    seed: int,
+    options: RunOptions,
+    *,
+    chooser: DrawingChooser | None = None,
+    observers: Sequence[Observer] = (),
+) -> tuple[RunResult, list[str]]:
+    """Run ``seed`` of a sweep (with ``chooser``, or the strategy's): its result (events
+    only) and the faults its mix had on."""
+    if chooser is None:
+        chooser = chooser_for(
+            options.strategy, scenario, seed, depth=options.depth, steps=options.max_steps
+        )
     result = run(
         scenario, chooser, max_steps=options.max_steps, seed=seed, messages=False,
-        digest=options.digests, step_timeout=options.step_timeout,
+        digest=options.digests, step_timeout=options.step_timeout, observers=observers,
     )  # fmt: skip
     return result, fault_kinds(chooser.faults or scenario.faults)
 
