@@ -86,7 +86,7 @@ def mutants_of(path: Path) -> list[Mutant]:
                 continue
             diff = "".join(
                 difflib.unified_diff(
-                    text.splitlines(keepends=True), mutated.splitlines(keepends=True),
+                    lines, mutated.splitlines(keepends=True),
                     str(path), f"{path} (mutant)", n=1,
                 )
             )  # fmt: skip
