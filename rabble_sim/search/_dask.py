@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from ..core import RabbleError, UsageError
 from ..schedule import load_scenario
 from ..sim import Scenario
@@ -43,13 +45,13 @@ def run_on_dask(
     """Run ``seeds`` of ``reference`` (``MODULE:SCENARIO``) on the Dask scheduler at
     ``address`` until the lowest failing seed is known; the outcomes of every seed up to
     it (all, if none failed), in seed order."""
-    from distributed import as_completed  # noqa: PLC0415  (an optional extra)
+    with connect(address) as client:  # first: it says what to do if the extra is missing
+        from distributed import as_completed  # noqa: PLC0415  (an optional extra)
 
-    with connect(address) as client:
         _ship(client, reference)
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         ledger = SeedLedger(seeds)
-        plain = _plain_options(options)
+        plain = attrs.asdict(options)
         futures = {
             client.submit(run_batch, reference, batch, plain, retries=RETRIES, pure=False): batch
             # Fewer, larger tasks than forked workers take: a task costs a round trip.
@@ -134,16 +136,6 @@ def run_batch(reference: str, seeds: list[int], options: dict[str, Any]) -> list
 def _scenario(reference: str) -> Scenario:
     """The scenario ``reference`` names, imported once per worker process."""
     return load_scenario(reference)
-
-
-def _plain_options(options: RunOptions) -> dict[str, Any]:
-    return {
-        "strategy": options.strategy,
-        "depth": options.depth,
-        "max_steps": options.max_steps,
-        "step_timeout": options.step_timeout,
-        "digests": options.digests,
-    }
 
 
 def _ship(client: Any, reference: str) -> None:
