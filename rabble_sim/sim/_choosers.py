@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ..core import RabbleError
 from ._enabled import Enabled
@@ -36,6 +36,8 @@ from ._events import (
 from ._inputs import Draw, replaying
 from ._scenario import Faults
 from ._world import World
+
+T = TypeVar("T")
 
 
 class Chooser(Protocol):
@@ -286,8 +288,8 @@ class DrawingChooser:
         node = self._pick(enabled.restarts)
         if faults.disk_loss or faults.disk_corruption:
             disk = [e for e in enabled.disk_faults() if _node_of(e) == node]
-            losses = [e for e in disk if isinstance(e, LoseDisk)]
-            corruptions = [e for e in disk if isinstance(e, CorruptDisk)]
+            losses: list[Event] = [e for e in disk if isinstance(e, LoseDisk)]
+            corruptions: list[Event] = [e for e in disk if isinstance(e, CorruptDisk)]
             options = [
                 (p, events)
                 for p, events in ((faults.disk_loss, losses), (faults.disk_corruption, corruptions))
@@ -295,11 +297,10 @@ class DrawingChooser:
             ]
             i = self.weighted([p for p, _ in options])
             if i:
-                events = options[i - 1][1]
-                return events[self.choose(len(events)) if len(events) > 1 else 0]
+                return self._pick(options[i - 1][1])
         return Restart(node)
 
-    def _pick(self, items: Sequence[str]) -> str:
+    def _pick(self, items: Sequence[T]) -> T:
         return items[self.choose(len(items)) if len(items) > 1 else 0]
 
     def _split(self, nodes: Sequence[str]) -> tuple[tuple[str, ...], ...]:
@@ -342,8 +343,7 @@ class FairChooser:
 
     def next_event(self, world: World) -> Event | None:
         enabled = world.enabled()
-        liveness = world.scenario.liveness
-        fix = settle(enabled, restart=liveness is None or liveness.restart)
+        fix = settle(enabled, restart=world.scenario.restarts_when_faults_stop)
         if fix is not None:
             return fix
         timer = enabled.timer

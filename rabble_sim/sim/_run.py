@@ -310,8 +310,7 @@ class _Run:
         """The liveness condition's failure, or a stand-in while faults are still being
         undone (a down node is absent from the view, and must not count as agreeing)."""
         world = self.world
-        liveness = world.scenario.liveness
-        restarting = liveness is None or liveness.restart
+        restarting = world.scenario.restarts_when_faults_stop
         if world.partitioned or (restarting and not all(world.up.values())):
             return Violation("liveness", "the network is not healed and restarted yet", world.step)
         return first_failure((condition,), self.view, world.step)

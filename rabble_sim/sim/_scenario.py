@@ -371,6 +371,12 @@ class Scenario:
     """The topology as a directed graph of links (made from ``topology``); None when every
     pair of nodes is linked."""
 
+    @property
+    def restarts_when_faults_stop(self) -> bool:
+        """Whether the liveness phase restarts the nodes that are down (not crash-stop:
+        ``Liveness(restart=False)``)."""
+        return self.liveness is None or self.liveness.restart
+
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "links", topology_graph(self.topology, self.nodes))
         check_links(self.faults.links, self.nodes)
