@@ -369,8 +369,9 @@ class Executor:
         if sender not in self.processes:
             return  # it sent Shutdown earlier in the same output
         self.links.add(sender, watch, env.cid)
-        if watch.node not in self.host.members():
-            self._links_lost(self.host.members())
+        members = self.host.members()
+        if watch.node not in members:  # lost already: told at once
+            self._links_lost(members)
 
     def _unwatch_link(self, sender: Pid, env: Envelope) -> None:
         msg: Unwatch = env.msg
