@@ -6,6 +6,7 @@ caches replies by request number alone and hands one client another's payload. E
 a ``*_generated`` twin whose clients send payloads given as generated inputs (``Say``).
 """
 
+from .maelstrom import maelstrom
 from .messages import EchoReply, EchoRequest, Say
 from .processes import EchoClient, EchoServer, payload_for, replies_match_requests
 from .scenarios import (
@@ -33,6 +34,7 @@ __all__ = [
     "bug_shared_cache_generated",
     "client_pid",
     "every_client_done",
+    "maelstrom",
     "make_say",
     "many_clients",
     "payload_for",

@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     _diagram,
     _explore,
     _lincheck,
+    _maelstrom,
     _mutants,
     _replay,
     _run,
