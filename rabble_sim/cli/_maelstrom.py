@@ -8,9 +8,12 @@ import sys
 
 import click
 
+from ..core import UsageError
 from ..maelstrom import MaelstromNode, run_node
 from ..schedule import load_reference
 from ._app import cli
+
+EXAMPLE = "protocols.echo:maelstrom"
 
 
 @cli.command(name="maelstrom")
@@ -26,11 +29,14 @@ def maelstrom_command(reference: str, log_level: str) -> None:
     """Run the MaelstromNode NAME of MODULE as one node under Maelstrom: its messages as
     JSON lines on stdin and stdout, its log on stderr, until stdin ends (see
     docs/maelstrom.md)."""
+    module, _, name = reference.partition(":")
+    if not module or not name:
+        raise UsageError(f"{reference!r} is not MODULE:NAME (for example {EXAMPLE})")
     node: MaelstromNode = load_reference(
         reference,
-        "MaelstromNode",
+        "Maelstrom node",
         lambda value: isinstance(value, MaelstromNode),
-        example="protocols.echo:maelstrom",
+        example=EXAMPLE,
     )
     logging.basicConfig(
         level=log_level.upper(),

@@ -30,6 +30,7 @@ from ..net._executor import LocalExecutor  # the TCP node's host, reused as it i
 from ._bodies import INTER_NODE, RESERVED_KEYS, BadBody, Bodies
 from ._errors import CRASH, MALFORMED_REQUEST, TEMPORARILY_UNAVAILABLE, Error
 from ._node import CLIENTS, MaelstromNode, client_pid
+from ._watched import watched
 
 log = logging.getLogger("rabble_sim.maelstrom")
 
@@ -82,6 +83,8 @@ class Adapter:
         self._early: list[_Line] = []
         self._held: list[bytes] | None = None
         self._asked: dict[int, tuple[Pid, CorrelationId | None]] = {}
+        self._queued: dict[CorrelationId, None] = {}
+        """Client requests delivered to the receiver and not yet handled, in order."""
 
     def close(self) -> None:
         if self.executor is not None:
@@ -170,7 +173,7 @@ class Adapter:
         if not isinstance(receiver, Pid):
             raise StartFailed(f"node {node_id}: receiver returned {receiver!r}, not a Pid")
         try:
-            self.executor.start(_reporting(built, self._crashed))
+            self.executor.start(watched(built, self))
         except RabbleError as e:  # not a list of this node's processes
             raise StartFailed(f"node {node_id} cannot start: {e}") from None
         if receiver not in self.executor.processes:
@@ -243,7 +246,9 @@ class Adapter:
             why = f"{self._receiver}, which serves clients on {self.node_id}, is not running"
             self._error(line, msg_id, TEMPORARILY_UNAVAILABLE, why)
             return
-        self._deliver(Envelope(self._receiver, client, msg, CorrelationId(client, msg_id)))
+        cid = CorrelationId(client, msg_id)
+        self._queued[cid] = None
+        self._deliver(Envelope(self._receiver, client, msg, cid))
 
     def _answered(self, line: _Line, kind: str, fields: dict[str, Any], client: Pid) -> None:
         """A reply from a service (``in_reply_to`` one of this node's requests)."""
@@ -296,7 +301,7 @@ class Adapter:
         body = self.bodies.body(env.msg)
         if body is None:
             kind = type(env.msg).__qualname__
-            why = f"{env.from_} sent a {kind}, which has no body type in the node's bodies"
+            why = f"{env.from_} sent {kind}, a message with no body type in the node's bodies"
             log.error("%s (to %s)", why, env.to)
             if not reply:
                 return
@@ -307,10 +312,24 @@ class Adapter:
             if len(self._asked) > ASKED_LIMIT:
                 del self._asked[next(iter(self._asked))]
 
-    def _crashed(self, pid: Pid, msg: Any, client: Pid, cid: CorrelationId) -> None:
+    # -- what the processes' wrappers (``_watched``) report --------------------------------
+
+    def taken(self, cid: CorrelationId) -> None:
+        self._queued.pop(cid, None)
+
+    def crashed(self, pid: Pid, msg: Any, client: Pid, cid: CorrelationId) -> None:
         kind = self.bodies.type_of(type(msg))
         why = f"{pid} raised while handling this {kind!r} (see the node's log)"
         self._send(client.name, self._body(Error(CRASH, why)), cid.request)
+
+    def stopping(self, pid: Pid) -> None:
+        if pid != self._receiver:
+            return
+        # The requests queued for it would be dead letters: answered now, definitely.
+        queued, self._queued = self._queued, {}
+        why = f"{pid}, which serves clients on {self.node_id}, stopped"
+        for cid in queued:
+            self._send(cid.pid.name, self._body(Error(TEMPORARILY_UNAVAILABLE, why)), cid.request)
 
     def _error(self, line: _Line, in_reply_to: int | None, code: int, text: str) -> None:
         log.warning("answered %s with error %d: %s", line.src, code, text)
@@ -338,51 +357,6 @@ class Adapter:
             self._held.append(line)
         else:
             self._write(line)
-
-
-class _Reporting:
-    """A process whose failure on a client's request is answered with error 13, unless
-    it answered (or passed the request on, with its cid) before it raised: a client is
-    never left waiting for a reply that a bug made sure would never come. The exception
-    goes on to the executor, which logs it."""
-
-    def __init__(self, proc: Any, crashed: Callable[[Pid, Any, Pid, CorrelationId], None]) -> None:
-        self.inner = proc
-        self.pid: Pid = proc.pid
-        self.crashed = crashed
-
-    def init(self, output: list[Envelope]) -> None:
-        init = getattr(self.inner, "init", None)
-        if init is not None:
-            init(output)
-
-    def handle(
-        self, msg: Any, from_: Pid, cid: CorrelationId | None, output: list[Envelope]
-    ) -> None:
-        try:
-            self.inner.handle(msg, from_, cid, output)
-        except BaseException:
-            if (
-                cid is not None
-                and cid.pid == from_
-                and from_.node == CLIENTS
-                and not any(isinstance(e, Envelope) and e.cid == cid for e in output)
-            ):
-                self.crashed(self.pid, msg, from_, cid)
-            raise
-
-
-def _reporting(built: Any, crashed: Callable[[Pid, Any, Pid, CorrelationId], None]) -> Any:
-    """The processes ``built`` by a start, each wrapped in ``_Reporting``; anything else
-    as it is, for the executor to say what is wrong with it."""
-    if not isinstance(built, list | tuple):
-        return built
-    return [
-        _Reporting(p, crashed)
-        if isinstance(getattr(p, "pid", None), Pid) and hasattr(p, "handle")
-        else p
-        for p in built
-    ]
 
 
 def _number(raw: msgspec.Raw | None) -> int | None:
