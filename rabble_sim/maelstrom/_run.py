@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
+import threading
 from collections.abc import AsyncIterator
 from typing import BinaryIO
 
@@ -127,20 +129,35 @@ async def _lines(stdin: BinaryIO) -> AsyncIterator[bytes]:
 
 
 async def _chunks(stdin: BinaryIO) -> AsyncIterator[bytes]:
-    """What ``stdin`` holds, as it comes: from a pipe (or a terminal) on the event loop;
-    from a regular file, which the loop cannot watch, in a thread."""
+    """What ``stdin`` holds, as it comes: a pipe or a socket (Maelstrom's case) watched
+    by the event loop; anything else (a file, a terminal, /dev/null, which epoll refuses)
+    read by a daemon thread, which never keeps the node from exiting."""
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=CHUNK)
-    try:
+    fd = stdin.fileno()
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        reader = asyncio.StreamReader(limit=CHUNK)
         transport, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader), stdin
         )
-    except ValueError:  # a regular file
-        while chunk := await loop.run_in_executor(None, os.read, stdin.fileno(), CHUNK):
-            yield chunk
+        try:
+            while chunk := await reader.read(CHUNK):
+                yield chunk
+        finally:
+            transport.close()
         return
-    try:
-        while chunk := await reader.read(CHUNK):
-            yield chunk
-    finally:
-        transport.close()
+    chunks: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def read() -> None:
+        chunk = b"-"
+        while chunk:
+            try:
+                chunk = os.read(fd, CHUNK)
+            except OSError as e:
+                log.error("cannot read standard input: %s", e)
+                chunk = b""
+            loop.call_soon_threadsafe(chunks.put_nowait, chunk)
+
+    threading.Thread(target=read, name="rabble-maelstrom-stdin", daemon=True).start()
+    while chunk := await chunks.get():
+        yield chunk
