@@ -1,17 +1,23 @@
 """Raft's elections: terms, votes and the randomized election timeout (section 5.2), with
 the election restriction (section 5.4.1).
 
-A server ticks every ``tick_ms``. A follower or candidate that hears from no leader for
-``timeout`` ticks starts an election in the next term; a candidate that gathers a
-majority becomes leader, appends a no-op of its term (so that entries of earlier terms
-commit as soon as it is replicated) and starts replicating. The timeout is the least
-``election_ticks`` plus a jitter drawn by the executor (``GetRandom``) for every term a
-server enters: in the simulator a recorded choice of the run, on a real node the OS's.
+A follower keeps an election timer, restarted whenever it hears from its term's leader
+or grants a vote; when it fires, the follower stands in the next term. The timeout is
+``election_ms`` plus a jitter below ``election_ms``, drawn by the executor
+(``GetRandom``) for every term a server enters: in the simulator a choice of the run (the
+liveness phase draws it fairly), on a real node the OS's. A candidate that gathers a
+majority becomes leader and appends a no-op of its term (so that entries of earlier
+terms commit as soon as it is replicated); one that does not stands again when its
+timer fires. Leaders and candidates also tick every ``tick_ms``: a leader sends its
+heartbeats, a candidate asks again the servers that have not granted their votes (a
+request or an answer may have been lost).
 """
 
 from __future__ import annotations
 
-from rabble_sim import Envelope, Pid, get_random
+from collections.abc import Sequence
+
+from rabble_sim import Envelope, Pid, cancel_timer, get_random, start_timer
 
 from . import replication
 from .messages import Entry, RequestVote, Vote
@@ -19,13 +25,19 @@ from .state import CANDIDATE, FOLLOWER, LEADER, RaftState
 
 
 def on_tick(s: RaftState, output: list[Envelope]) -> None:
-    """A leader sends its heartbeats; anyone else counts, and starts an election when the
-    leader has been silent too long."""
+    """A leader sends its heartbeats, a candidate its missing requests; a follower has no
+    tick."""
     if s.role == LEADER:
         replication.broadcast(s, output)
+    elif s.role == CANDIDATE:
+        _ask(s, [peer for peer in s.others if peer not in s.votes], output)
+    else:
         return
-    s.elapsed += 1
-    if s.elapsed >= s.timeout:
+    output.append(start_timer(s.pid, s.tick_ms, s.tick))
+
+
+def on_election_timeout(s: RaftState, output: list[Envelope]) -> None:
+    if s.role != LEADER:
         start_election(s, output)
 
 
@@ -36,23 +48,30 @@ def start_election(s: RaftState, output: list[Envelope]) -> None:
     s.leader = None
     s.voted_for = s.pid
     s.votes = [s.pid]
-    new_timeout(s, output)
+    new_term(s, output)
     s.save(output)
     if len(s.votes) >= s.majority:  # a cluster of one
         become_leader(s, output)
         return
+    _ask(s, s.others, output)
+    output.append(start_timer(s.pid, s.tick_ms, s.tick))
+
+
+def _ask(s: RaftState, peers: Sequence[Pid], output: list[Envelope]) -> None:
     ask = RequestVote(s.term, s.last_index, s.last_term)
-    output.extend(Envelope(peer, s.pid, ask) for peer in s.others)
+    output.extend(Envelope(peer, s.pid, ask) for peer in peers)
 
 
 def step_down(s: RaftState, term: int, output: list[Envelope]) -> None:
     """A higher term is heard of: follow in it, with no vote yet (the caller saves)."""
+    if s.role != FOLLOWER:
+        output.append(cancel_timer(s.pid, s.tick))
     s.term = term
     s.role = FOLLOWER
     s.leader = None
     s.voted_for = None
     s.votes = []
-    new_timeout(s, output)
+    new_term(s, output)
 
 
 def on_request_vote(s: RaftState, msg: RequestVote, from_: Pid, output: list[Envelope]) -> None:
@@ -69,7 +88,7 @@ def on_request_vote(s: RaftState, msg: RequestVote, from_: Pid, output: list[Env
     if granted:
         changed = changed or s.voted_for != from_
         s.voted_for = from_
-        s.elapsed = 0  # a vote granted restarts the timeout, so elections settle
+        restart_election_timer(s, output)  # so that elections settle
     if changed and not (granted and s.bugs.vote_not_persisted):
         s.save(output)
     output.append(Envelope(from_, s.pid, Vote(s.term, granted)))
@@ -100,13 +119,20 @@ def become_leader(s: RaftState, output: list[Envelope]) -> None:
     s.votes = []
     s.log.append(Entry(s.term, s.pid))
     s.save(output)
+    output.append(cancel_timer(s.pid, s.election))
     s.next_index = {peer: s.last_index for peer in s.others}  # from the no-op on
     s.match_index = {peer: 0 for peer in s.others}
     replication.broadcast(s, output)
     replication.advance_commit(s)  # a cluster of one commits at once
+    output.append(start_timer(s.pid, s.tick_ms, s.tick))
 
 
-def new_timeout(s: RaftState, output: list[Envelope]) -> None:
-    """Restart the count, and ask the executor for the next term's jitter."""
-    s.elapsed = 0
-    output.append(get_random(s.pid, s.election_ticks, s.draw))
+def new_term(s: RaftState, output: list[Envelope]) -> None:
+    """Restart the election timer, and ask the executor for this term's jitter (the timer
+    restarts with it when it comes)."""
+    restart_election_timer(s, output)
+    output.append(get_random(s.pid, s.election_ms, s.draw))
+
+
+def restart_election_timer(s: RaftState, output: list[Envelope]) -> None:
+    output.append(start_timer(s.pid, s.election_ms + s.jitter, s.election))

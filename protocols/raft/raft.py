@@ -21,11 +21,11 @@ from typing import Any
 
 import attrs
 
-from rabble_sim import CorrelationId, Envelope, Pid, RandomValue, Timeout, start_timer
+from rabble_sim import CorrelationId, Envelope, Pid, RandomValue, Timeout
 
 from . import election, replication
 from .messages import Appended, AppendEntries, Command, Entry, Persistent, RequestVote, Vote
-from .state import BATCH, ELECTION_TICKS, NO_BUGS, TICK_MS, Bugs, RaftState
+from .state import BATCH, ELECTION_MS, LEADER, NO_BUGS, TICK_MS, Bugs, RaftState
 
 Handler = Callable[[RaftState, Any, Pid, list[Envelope]], None]
 _FROM_PEERS: dict[type, Handler] = {
@@ -49,14 +49,14 @@ class Raft(RaftState):
         *,
         bugs: Bugs = NO_BUGS,
         tick_ms: int = TICK_MS,
-        election_ticks: int = ELECTION_TICKS,
+        election_ms: int = ELECTION_MS,
         batch: int = BATCH,
     ) -> Raft:
         """A server at its start: fresh when ``saved`` is None (first start, or its disk
         was lost), else from what it persisted last (``Persistent``)."""
         if pid not in peers:
             raise ValueError(f"{pid} is not one of the cluster's peers {list(map(str, peers))}")
-        raft = cls(pid, tuple(peers), bugs, tick_ms, election_ticks, batch)
+        raft = cls(pid, tuple(peers), bugs, tick_ms, election_ms, batch)
         if saved is not None:
             if not isinstance(saved, Persistent):
                 raise ValueError(f"{pid}'s durable data is not Raft's: {saved!r}")
@@ -64,9 +64,8 @@ class Raft(RaftState):
         return raft
 
     def start(self, output: list[Envelope]) -> None:
-        """Start ticking, and draw the first term's jitter."""
-        output.append(start_timer(self.pid, self.tick_ms, self.tick))
-        election.new_timeout(self, output)
+        """Start the election timer, and draw the first term's jitter."""
+        election.new_term(self, output)
 
     def handle(
         self, msg: object, from_: Pid, cid: CorrelationId | None, output: list[Envelope]
@@ -80,10 +79,14 @@ class Raft(RaftState):
             return True
         if isinstance(msg, Timeout) and cid == self.tick:
             election.on_tick(self, output)
-            output.append(start_timer(self.pid, self.tick_ms, self.tick))
+            return True
+        if isinstance(msg, Timeout) and cid == self.election:
+            election.on_election_timeout(self, output)
             return True
         if isinstance(msg, RandomValue) and cid == self.draw:
             self.jitter = msg.value
+            if self.role != LEADER:
+                election.restart_election_timer(self, output)
             return True
         return False
 

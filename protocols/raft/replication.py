@@ -49,10 +49,10 @@ def on_append_entries(s: RaftState, msg: AppendEntries, from_: Pid, output: list
         election.step_down(s, msg.term, output)
         s.save(output)
     elif s.role != FOLLOWER:  # a candidate hears of this term's leader
-        s.role = FOLLOWER
-        s.votes = []
+        election.step_down(s, s.term, output)
+        s.voted_for = s.pid  # as it was: it voted for itself in this term
     s.leader = from_
-    s.elapsed = 0
+    election.restart_election_timer(s, output)
     if not s.bugs.skip_prev_check and (
         msg.prev_index > s.last_index or s.term_at(msg.prev_index) != msg.prev_term
     ):

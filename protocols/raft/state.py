@@ -19,9 +19,9 @@ CANDIDATE = "candidate"
 LEADER = "leader"
 
 TICK_MS = 100
-"""The tick: a leader's heartbeat period, and the unit of the election timeout."""
-ELECTION_TICKS = 3
-"""The least election timeout, in ticks; each timeout adds a random ``0 .. ticks - 1``."""
+"""The tick: a leader's heartbeat period, and a candidate's to ask again for votes."""
+ELECTION_MS = 300
+"""The least election timeout; each term's adds a random ``0 .. ELECTION_MS - 1``."""
 BATCH = 64
 """Entries an ``AppendEntries`` carries at most."""
 
@@ -66,17 +66,15 @@ class RaftState:
     depends on them leaves); the rest is lost in a crash. Indexes count from 1: entry ``i``
     is ``log[i - 1]``. ``commit`` is the highest index known committed, ``applied`` the
     highest handed to the host; ``committed_in`` the term in which ``commit`` last rose
-    (the checks use it). ``elapsed`` counts the ticks since a leader was last heard from
-    (or an election started), and an election starts when it reaches ``timeout``:
-    ``ELECTION_TICKS`` plus ``jitter``, a random value the executor draws anew for every
-    term this server enters.
+    (the checks use it). The election timeout is ``election_ms`` plus ``jitter``, a random
+    value the executor draws anew for every term this server enters.
     """
 
     pid: Pid
     peers: tuple[Pid, ...]
     bugs: Bugs = NO_BUGS
     tick_ms: int = TICK_MS
-    election_ticks: int = ELECTION_TICKS
+    election_ms: int = ELECTION_MS
     batch: int = BATCH
     term: int = 0
     voted_for: Pid | None = None
@@ -89,7 +87,6 @@ class RaftState:
     votes: list[Pid] = attrs.Factory(list)
     next_index: dict[Pid, int] = attrs.Factory(dict)
     match_index: dict[Pid, int] = attrs.Factory(dict)
-    elapsed: int = 0
     jitter: int = 0
 
     @property
@@ -110,11 +107,6 @@ class RaftState:
         return self.log[-1].term if self.log else 0
 
     @property
-    def timeout(self) -> int:
-        """Ticks without a leader before this server starts an election."""
-        return self.election_ticks + self.jitter
-
-    @property
     def is_leader(self) -> bool:
         return self.role == LEADER
 
@@ -122,6 +114,11 @@ class RaftState:
     def tick(self) -> CorrelationId:
         """The cid of this server's tick timer."""
         return CorrelationId(self.pid, None, TICK_HANDLE)
+
+    @property
+    def election(self) -> CorrelationId:
+        """The cid of this server's election timer."""
+        return CorrelationId(self.pid, None, ELECTION_HANDLE)
 
     @property
     def draw(self) -> CorrelationId:
@@ -142,6 +139,7 @@ class RaftState:
 
 
 TICK_HANDLE = -1
-DRAW_HANDLE = -2
+ELECTION_HANDLE = -2
+DRAW_HANDLE = -3
 """The ``handle`` of Raft's own correlation ids, so that a host's cids never collide
 with them (a host numbers its own from 0 up, or uses other pids)."""

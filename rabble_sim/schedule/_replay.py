@@ -9,7 +9,6 @@ import attrs
 
 from ..sim import (
     DEFAULT_STEP_TIMEOUT,
-    Chooser,
     Event,
     FairChooser,
     RunResult,
@@ -17,7 +16,6 @@ from ..sim import (
     Violation,
     World,
     run,
-    simplest,
 )
 from ._format import Schedule
 from ._match import Divergence, resolve
@@ -160,17 +158,18 @@ class _RecordedNumbers:
 
 class ThenFair:
     """The recorded liveness phase, then, if the condition still waits, fair steps: a
-    fixed protocol must get the whole bound to come true, not only the recorded steps."""
+    fixed protocol must get the whole bound to come true, not only the recorded steps.
+    Beyond the record, processes draw fair random numbers (``FairChooser``)."""
 
-    def __init__(self, recorded: ScheduleChooser) -> None:
+    def __init__(self, recorded: ScheduleChooser, seed: int | None) -> None:
         self._recorded = recorded
-        self._fair: Chooser = FairChooser()
+        self._fair = FairChooser(seed)
         self._random: Callable[[int], int] = recorded.random
 
     def next_event(self, world: World) -> Event | None:
         event = self._recorded.next_event(world)
         if event is None:
-            self._random = simplest  # fair steps beyond the record draw the simplest
+            self._random = self._fair.random
             return self._fair.next_event(world)
         return event
 
@@ -195,7 +194,7 @@ def replay_events(
     random numbers processes drew at the start."""
     divergences: list[Divergence] = []
     liveness_chooser = (
-        None if liveness is None else ThenFair(ScheduleChooser(liveness, divergences))
+        None if liveness is None else ThenFair(ScheduleChooser(liveness, divergences), seed)
     )
     result = run(
         scenario,

@@ -338,8 +338,17 @@ class FairChooser:
 
     Fair means first in, first out across messages and timers: the oldest message, unless
     the next timer due was started before it. No message and no timer waits forever, and
-    no fault is injected.
+    no fault is injected. The random numbers processes ask for are fair too: uniform,
+    from a generator of its own seeded with the run's ``seed``, never the search's
+    choices. A randomized protocol is live with probability 1 under fair randomness,
+    not against an adversary (or a shrinker) that draws every election timeout the same.
     """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._draws = SeededDraws(f"rabble-sim fair randomness {seed}")
+
+    def random(self, n: int) -> int:
+        return self._draws.choose(n)
 
     def next_event(self, world: World) -> Event | None:
         enabled = world.enabled()

@@ -117,7 +117,7 @@ def run(
                 return this.run(
                     chooser,
                     scenario.max_steps if max_steps is None else max_steps,
-                    (liveness_chooser or FairChooser()) if check_liveness else None,
+                    (liveness_chooser or FairChooser(seed)) if check_liveness else None,
                 )
         except UserInterrupt as e:
             raise Interrupted(seed, world.step, e.running) from None
@@ -300,8 +300,8 @@ class _Run:
         return self.result(Violation(f"liveness {name}", message, world.step), start)
 
     def use_random_of(self, chooser: Chooser) -> None:
-        """Let ``chooser`` draw the random numbers processes ask for, if it draws them (a
-        fair liveness phase does not: the run's chooser goes on drawing them)."""
+        """Let ``chooser`` draw the random numbers processes ask for, if it draws them
+        (else the one before it goes on drawing them)."""
         random = getattr(chooser, "random", None)
         if random is not None:
             self.world.use_random(random, getattr(chooser, "spread", None))
