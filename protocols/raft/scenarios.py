@@ -118,9 +118,13 @@ def _bug(name: str, bugs: Bugs, **options: Any) -> Scenario:
 bug_figure8 = _bug("figure8", Bugs(commit_by_counting=True))
 """Known bug: a leader commits an entry of an earlier term once a majority stores it."""
 
-bug_vote_not_persisted = _bug("vote-not-persisted", Bugs(vote_not_persisted=True))
+CRASHES = attrs.evolve(FAULTS, partition=False, crash_rate=0.1, restart_rate=0.5)
+"""Faults heavy on crashes: what a bug of persistence needs (a crash in the few steps
+between an answer and the next write to disk)."""
+
+bug_vote_not_persisted = _bug("vote-not-persisted", Bugs(vote_not_persisted=True), faults=CRASHES)
 """Known bug: a server grants its vote before writing it down, and votes again after a
-crash."""
+crash (under ``CRASHES``)."""
 
 bug_skip_prev_check = _bug("skip-prev-check", Bugs(skip_prev_check=True))
 """Known bug: a follower appends entries without the log-matching check."""

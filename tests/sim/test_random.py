@@ -10,15 +10,18 @@ import pytest
 from rabble_sim import (
     CorrelationId,
     Envelope,
+    Liveness,
     Pid,
     RandomChooser,
     RandomValue,
     Scenario,
+    Timeout,
     View,
     get_random,
     run,
+    start_timer,
 )
-from rabble_sim.schedule import Schedule, loads, replay, shrink
+from rabble_sim.schedule import Schedule, loads, replay, replay_events, shrink
 from rabble_sim.search import sweep
 from rabble_sim.sim import recorded
 
@@ -142,3 +145,48 @@ def test_a_replay_whose_random_numbers_no_longer_fit_says_so() -> None:
     outcome = replay(schedule, fewer)
     assert any("is not below 20 today" in d.what for d in outcome.divergences), outcome.divergences
     assert not any(d.skipped for d in outcome.divergences)
+
+
+COIN = Pid("coin", "a")
+
+
+@attrs.define
+class Coin:
+    """Tosses a coin (a random number below 2) every 10 ms until it comes up 1."""
+
+    pid: Pid
+    tosses: list[int] = attrs.Factory(list)
+
+    def init(self, output: list[Envelope]) -> None:
+        output.append(start_timer(self.pid, 10, CorrelationId(self.pid, 0)))
+
+    def handle(
+        self, msg: Any, from_: Pid, cid: CorrelationId | None, output: list[Envelope]
+    ) -> None:
+        if isinstance(msg, Timeout):
+            output.append(get_random(self.pid, 2, CorrelationId(self.pid, 1)))
+        elif isinstance(msg, RandomValue):
+            self.tosses.append(msg.value)
+            if msg.value == 0:
+                output.append(start_timer(self.pid, 10, CorrelationId(self.pid, 0)))
+
+
+def came_up_one(view: View) -> None:
+    assert 1 in view.processes[COIN].tosses, "no 1 yet"
+
+
+TOSSES = Scenario(
+    "tosses", ["a"], lambda node, durable: [Coin(COIN)], max_steps=0,
+    liveness=Liveness(came_up_one, within=100),
+)  # fmt: skip
+
+
+def test_the_liveness_phase_draws_fairly_seeded_by_the_run() -> None:
+    # Nothing recorded: the liveness phase of a replay is a fresh, fair one. Were its
+    # numbers the simplest (0), as a search's may be, the coin would never come up 1.
+    outcomes = [replay_events(TOSSES, [], None, seed=seed).result for seed in range(5)]
+    assert all(r.ok for r in outcomes), [r.violation for r in outcomes]
+    again = [replay_events(TOSSES, [], None, seed=seed).result for seed in range(5)]
+    digests = [r.trace.digest() for r in outcomes]
+    assert digests == [r.trace.digest() for r in again], "the same seed, the same tosses"
+    assert len(set(digests)) > 1, "each seed its own"
