@@ -9,9 +9,10 @@ import attrs
 import pytest
 
 from protocols.echo import bug_shared_cache
+from rabble_sim import Faults, Scenario, View, run
 from rabble_sim.schedule import Schedule, load_scenario, loads, replay, shrink
 from rabble_sim.search import sweep
-from rabble_sim.sim import STEP_TIMEOUT
+from rabble_sim.sim import STEP_TIMEOUT, Crash, ReplayChooser, Restart
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 
@@ -126,3 +127,24 @@ def test_faults_of_time_disks_and_links_that_a_failure_does_not_need_are_shrunk_
     assert not new_kinds & {event["kind"] for event in shrunk.events}
     assert not any(event.get("one_way") for event in shrunk.events)
     assert replay(shrunk, scenario).violation is not None
+
+
+def _nothing_down_after_the_start(view: View) -> None:
+    assert view.step < 2 or len(view.up_nodes) == 3, f"down at step {view.step}"
+
+
+THREE = Scenario(
+    "three", ["a", "b", "c"], lambda node, durable: [], faults=Faults(crash=1),
+    invariants=[_nothing_down_after_the_start],
+)  # fmt: skip
+
+
+def test_shrinking_keeps_to_the_faults_the_scenario_allows() -> None:
+    # Without its restart, "crash a, restart a, crash b" would be a shorter failure, with
+    # two nodes down at once: a counterexample outside the scenario's fault model.
+    result = run(THREE, ReplayChooser([Crash("a"), Restart("a"), Crash("b")]))
+    assert result.violation is not None and result.violation.step == 3
+    found = Schedule.from_run(result, "tests.schedule.test_shrink:THREE")
+    shrunk = shrink(found, THREE)
+    assert shrunk.reproduced is True
+    assert [e["kind"] for e in shrunk.schedule.events] == ["crash", "restart", "crash"]
