@@ -336,12 +336,19 @@ class FairChooser:
     """The liveness phase: heal, restart every down node (unless the scenario's liveness
     is crash-stop, ``Liveness(restart=False)``), then deliver fairly.
 
-    Fair means first in, first out across messages and timers: the oldest message, unless
-    the next timer due was started before it. No message and no timer waits forever, and
-    no fault is injected. The random numbers processes ask for are fair too: uniform,
-    from a generator of its own seeded with the run's ``seed``, never the search's
-    choices. A randomized protocol is live with probability 1 under fair randomness,
-    not against an adversary (or a shrinker) that draws every election timeout the same.
+    Fair means in time order, first in first out: the oldest message that has arrived,
+    until none is left; then what time brings next (the timer due first, or the first
+    message in transit to arrive). Time passes only once the messages that arrived
+    before it are delivered, as on a network faster than any timer: a vote sent before
+    another server's election timeout is due arrives before that timeout fires. A timer
+    due now (0 ms) takes its turn among the messages, by creation. No message waits
+    forever, nor does a timer unless messages keep arriving without time passing (a
+    protocol that sends for ever in zero time), and no fault is injected.
+
+    The random numbers processes ask for are fair too: uniform, from a generator of its
+    own seeded with the run's ``seed``, never the search's choices. A randomized protocol
+    is live with probability 1 under fair randomness, not against an adversary (or a
+    shrinker) that draws every election timeout the same.
     """
 
     def __init__(self, seed: int | None = None) -> None:
@@ -355,11 +362,13 @@ class FairChooser:
         fix = settle(enabled, restart=world.scenario.restarts_when_faults_stop)
         if fix is not None:
             return fix
-        timer = enabled.timer
         if enabled.deliveries:
             oldest = enabled.delivery(0)
-            if timer is None or oldest < timer:
+            due = world.next_due()
+            if due is None or due[0] > world.now or oldest < due[1]:
                 return Deliver(oldest)
+            return enabled.due(due[1])
+        timer = enabled.timer
         return enabled.due(timer) if timer is not None else None
 
 

@@ -124,7 +124,8 @@ class Liveness:
     """A property that must come true once faults stop.
 
     After the run's faults, the simulator heals the network, restarts every node that is
-    down and delivers fairly (messages and timers in the order they were created);
+    down and delivers fairly (every message that has arrived, oldest first, before time
+    passes to the next timer; see ``FairChooser``);
     ``condition`` must then hold within ``within`` steps, counted from the end of the
     faults, heal and restarts included. It is first checked once every node is up and the
     network is whole. Like an invariant, it raises ``AssertionError`` while it does not
