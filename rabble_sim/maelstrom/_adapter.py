@@ -26,7 +26,7 @@ import msgspec
 
 from ..codec import Codec
 from ..core import CodecError, CorrelationId, Envelope, Pid, RabbleError, UsageError
-from ..net._executor import LocalExecutor  # the TCP node's host, reused as it is
+from ..net import LocalExecutor  # the TCP node's host, reused as it is
 from ._bodies import INTER_NODE, RESERVED_KEYS, BadBody, Bodies
 from ._errors import CRASH, MALFORMED_REQUEST, TEMPORARILY_UNAVAILABLE, Error
 from ._node import CLIENTS, MaelstromNode, client_pid

@@ -2,6 +2,7 @@
 
 from ._client import fetch_status as fetch_status, parse_addr as parse_addr
 from ._config import NodeConfig as NodeConfig
+from ._executor import LocalExecutor as LocalExecutor
 from ._framing import MAX_FRAME as MAX_FRAME
 from ._handshake import load_secret as load_secret
 from ._node import (
@@ -20,6 +21,7 @@ __all__ = [
     "MAX_FRAME",
     "CallLost",
     "CallTimeout",
+    "LocalExecutor",
     "Node",
     "NodeConfig",
     "client_tls",
