@@ -32,6 +32,9 @@ class Command:
     def key(self) -> tuple[Pid, int]:
         return (self.client, self.request)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Command:
+        return self  # immutable all through: a copy (a postcondition's, per step) would only cost
+
 
 @attrs.frozen
 class Entry:
@@ -45,6 +48,9 @@ class Entry:
     term: int
     by: Pid
     command: Command | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Entry:
+        return self  # immutable all through, like its command
 
 
 Log = tuple[Entry, ...]
