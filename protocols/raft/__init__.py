@@ -33,6 +33,7 @@ from .raft import Raft
 from .scenarios import (
     FAULTS,
     bug_figure8,
+    bug_figure8_five,
     bug_no_log_check,
     bug_skip_prev_check,
     bug_stale_leader_reads,
@@ -78,6 +79,7 @@ __all__ = [
     "Write",
     "WriteOk",
     "bug_figure8",
+    "bug_figure8_five",
     "bug_no_log_check",
     "bug_skip_prev_check",
     "bug_stale_leader_reads",

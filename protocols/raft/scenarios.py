@@ -122,6 +122,12 @@ CRASHES = attrs.evolve(FAULTS, partition=False, crash_rate=0.1, restart_rate=0.5
 """Faults heavy on crashes: what a bug of persistence needs (a crash in the few steps
 between an answer and the next write to disk)."""
 
+bug_figure8_five = _bug(
+    "figure8-five", Bugs(commit_by_counting=True), servers=5,
+    faults=attrs.evolve(FAULTS, crash=2), max_steps=700, within=WITHIN * 2,
+)  # fmt: skip
+"""``bug_figure8`` with the paper's five servers, two of them down at once at most."""
+
 bug_vote_not_persisted = _bug("vote-not-persisted", Bugs(vote_not_persisted=True), faults=CRASHES)
 """Known bug: a server grants its vote before writing it down, and votes again after a
 crash (under ``CRASHES``)."""

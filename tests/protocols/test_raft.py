@@ -16,6 +16,7 @@ import pytest
 from protocols.raft import (
     Appended,
     bug_figure8,
+    bug_figure8_five,
     bug_no_log_check,
     bug_skip_prev_check,
     bug_stale_leader_reads,
@@ -38,6 +39,7 @@ BUGS: dict[str, tuple[Scenario, int, set[str]]] = {
         20,
         {"postcondition commits_by_counting_only_its_term", "state_machine_safety"},
     ),
+    "bug_figure8_five": (bug_figure8_five, 10, {"postcondition commits_by_counting_only_its_term"}),
     "bug_vote_not_persisted": (bug_vote_not_persisted, 80, {"election_safety"}),
     "bug_skip_prev_check": (
         bug_skip_prev_check,
