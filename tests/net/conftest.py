@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,19 @@ class Cluster:
         self.nodes.append(node)
         return node
 
+    def start_at_once(
+        self, reference: str, names: Sequence[str], *, join: ServedNode, data: Mapping[str, Path]
+    ) -> list[ServedNode]:
+        """Start ``names`` side by side (each start imports for a while), joining ``join``,
+        each on its data directory in ``data``."""
+        with ThreadPoolExecutor(len(names)) as pool:
+            return list(
+                pool.map(
+                    lambda name: self.start(reference, name, join=join, data_dir=data[name]),
+                    names,
+                )
+            )
+
     def stop(self) -> None:
         for node in self.nodes:
             if node.proc.poll() is None:
@@ -150,3 +165,37 @@ def eventually(check: Callable[[], Any], *, within: float = 10.0, what: str = ""
             return last
         time.sleep(0.05)
     raise AssertionError(f"not within {within} s: {what} (last: {last!r})")
+
+
+def answers(history: Path) -> int:
+    """How many answers the history file ``history`` records (0 before it exists)."""
+    if not history.exists():
+        return 0
+    return sum(1 for line in history.read_text().splitlines() if '"kind": "ok"' in line)
+
+
+def log_tails(nodes: Sequence[ServedNode], lines: int = 15) -> str:
+    return "\n".join(
+        f"--- {n.name} ({n.log.name}):\n" + "\n".join(n.log_text().splitlines()[-lines:])
+        for n in nodes
+    )
+
+
+def waiting(
+    check: Callable[[], Any], nodes: Sequence[ServedNode], *, within: float, what: str
+) -> Any:
+    """``eventually``, whose failure shows the end of each of ``nodes``' logs."""
+    try:
+        return eventually(check, within=within, what=what)
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{log_tails(nodes)}") from None
+
+
+def stale_read(client: str, op: int, call: list[Any], after: int) -> str:
+    """Two history lines, after time ``after``: ``client``'s operation ``op`` is ``call``
+    and reads nothing (a key that is absent, or was never written)."""
+    lines = [
+        {"kind": "invoke", "client": client, "op": op, "value": call, "time": after + 1},
+        {"kind": "ok", "client": client, "op": op, "value": None, "time": after + 2},
+    ]
+    return "".join(json.dumps(line) + "\n" for line in lines)

@@ -5,9 +5,7 @@ the killed server comes back from its data directory and catches up."""
 
 from __future__ import annotations
 
-import json
 import signal
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +14,13 @@ import pytest
 from protocols.raft import LIN_KV
 from rabble_sim.checks import linearizable, recorded_events
 
-from .conftest import Cluster, ServedNode, eventually
+from .conftest import Cluster, ServedNode, answers, stale_read, waiting
 from .raft_cluster import CLIENTS, OPS
 
 REF = "raft_cluster:scenario"
 SERVERS = ("n1", "n2", "n3")
 KILL_AFTER = 15
 """Answers each client has before the leader is killed: well into the workload."""
-
-
-def oks(path: Path) -> int:
-    """How many answers the history file at ``path`` records (0 before it exists)."""
-    if not path.exists():
-        return 0
-    return sum(1 for line in path.read_text().splitlines() if '"kind": "ok"' in line)
 
 
 def server(node: ServedNode) -> dict[str, Any]:
@@ -51,20 +42,6 @@ def committed(raft: dict[str, Any]) -> list[Any]:
     return list(raft["log"][: raft["commit"]])
 
 
-def tails(nodes: list[ServedNode], lines: int = 15) -> str:
-    return "\n".join(
-        f"--- {n.name} ({n.log.name}):\n" + "\n".join(n.log_text().splitlines()[-lines:])
-        for n in nodes
-    )
-
-
-def wait(check: Any, nodes: list[ServedNode], *, within: float, what: str) -> Any:
-    try:
-        return eventually(check, within=within, what=what)
-    except AssertionError as e:
-        raise AssertionError(f"{e}\n{tails(nodes)}") from None
-
-
 def test_killing_the_leader_mid_run_loses_nothing_acknowledged(
     cluster: Cluster, tmp_path: Path
 ) -> None:
@@ -72,33 +49,30 @@ def test_killing_the_leader_mid_run_loses_nothing_acknowledged(
     first = cluster.start(REF, "n1", data_dir=data["n1"])
     nodes = {"n1": first}
 
-    def start(names: tuple[str, ...]) -> None:  # at once: each start imports for a while
-        with ThreadPoolExecutor(len(names)) as pool:
-            started = pool.map(
-                lambda name: cluster.start(REF, name, join=first, data_dir=data[name]), names
-            )
-            nodes.update(zip(names, started, strict=True))
+    def start(names: tuple[str, ...]) -> None:
+        started = cluster.start_at_once(REF, names, join=first, data=data)
+        nodes.update(zip(names, started, strict=True))
 
     start(SERVERS[1:])
     everyone = list(nodes.values())
-    wait(lambda: first.members() == list(SERVERS), everyone, within=10, what="servers link")
+    waiting(lambda: first.members() == list(SERVERS), everyone, within=10, what="servers link")
     start(CLIENTS)
     everyone = list(nodes.values())
     histories = [data[name] / "history.jsonl" for name in CLIENTS]
 
-    wait(
-        lambda: all(oks(h) >= KILL_AFTER for h in histories),
+    waiting(
+        lambda: all(answers(h) >= KILL_AFTER for h in histories),
         everyone, within=15, what=f"each client has {KILL_AFTER} answers",
     )  # fmt: skip
-    victim, old = wait(
+    victim, old = waiting(
         lambda: leader([nodes[n] for n in SERVERS]), everyone, within=5, what="a leader"
     )
     victim.kill(signal.SIGKILL)
-    at_kill = [oks(h) for h in histories]
+    at_kill = [answers(h) for h in histories]
     assert all(n < OPS for n in at_kill), f"the workload ended before the kill: {at_kill}"
 
-    wait(
-        lambda: all(oks(h) == OPS for h in histories),
+    waiting(
+        lambda: all(answers(h) == OPS for h in histories),
         everyone, within=20, what=f"both clients get all {OPS} answers after the kill",
     )  # fmt: skip
     survivors = [nodes[n] for n in SERVERS if nodes[n] is not victim]
@@ -110,12 +84,13 @@ def test_killing_the_leader_mid_run_loses_nothing_acknowledged(
     # ... which says no to the same files with a stale read appended: x, once written,
     # never becomes absent again
     stale = tmp_path / "stale.jsonl"
-    stale.write_text(histories[1].read_text() + _stale_read(events[-1].time, CLIENTS[1]))
+    read = stale_read(f"client::{CLIENTS[1]}", OPS + 1, ["read", "x"], events[-1].time)
+    stale.write_text(histories[1].read_text() + read)
     with pytest.raises(AssertionError, match="not linearizable"):
         linearizable(LIN_KV)(recorded_events([histories[0], stale]))
 
     # (c) a new leader was elected, in a later term than the killed one's
-    _, new = wait(lambda: leader(survivors), survivors, within=5, what="a new leader")
+    _, new = waiting(lambda: leader(survivors), survivors, within=5, what="a new leader")
     assert new["term"] > old["term"], (old["term"], new["term"])
 
     # (b) every update a client was answered for (a write, or a cas that took) is
@@ -151,7 +126,7 @@ def test_killing_the_leader_mid_run_loses_nothing_acknowledged(
         same = committed(restarted) == committed(now)
         return (now, restarted) if same and restarted["commit"] >= new["commit"] else None
 
-    now, restarted = wait(
+    now, restarted = waiting(
         caught_up, [*everyone, again], within=10, what=f"{victim.name} catches up"
     )
     assert restarted["term"] >= old["term"]
@@ -166,13 +141,3 @@ def _answered(events: list[Any]) -> list[tuple[Any, tuple[Any, ...]]]:
     """Each ok event with the call it answered."""
     calls = {(e.client, e.op): e.value for e in events if e.kind == "invoke"}
     return [(e, calls[e.client, e.op]) for e in events if e.kind == "ok"]
-
-
-def _stale_read(after: int, node: str) -> str:
-    """Two history lines, after time ``after``: ``node``'s client reads x as absent."""
-    client, op = f"client::{node}", OPS + 1
-    lines = [
-        {"kind": "invoke", "client": client, "op": op, "value": ["read", "x"], "time": after + 1},
-        {"kind": "ok", "client": client, "op": op, "value": None, "time": after + 2},
-    ]
-    return "".join(json.dumps(line) + "\n" for line in lines)

@@ -6,14 +6,12 @@ history of both lives is linearizable."""
 from __future__ import annotations
 
 import signal
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from protocols.vr import KV_MODEL
 from rabble_sim.checks import linearizable, recorded_events
 
-from .conftest import Cluster, ServedNode, eventually
+from .conftest import Cluster, waiting
 from .vr_restart_cluster import OPS
 
 REF = "vr_restart_cluster:scenario"
@@ -42,29 +40,18 @@ def oks(path: Path, life: int) -> int:
     return sum('"kind": "ok"' in line for line in recorded[life])
 
 
-def wait(check: Any, nodes: list[ServedNode], *, within: float, what: str) -> Any:
-    try:
-        return eventually(check, within=within, what=what)
-    except AssertionError as e:
-        logs = "\n".join(f"--- {n.name}:\n{n.log_text()[-2000:]}" for n in nodes)
-        raise AssertionError(f"{e}\n{logs}") from None
-
-
 def test_a_client_killed_and_restarted_from_its_data_directory_makes_progress(
     cluster: Cluster, tmp_path: Path
 ) -> None:
     data = {name: tmp_path / f"{name}-data" for name in (*REPLICAS, CLIENT)}
     first = cluster.start(REF, "n1", data_dir=data["n1"])
-    with ThreadPoolExecutor(2) as pool:  # at once: each start imports for a while
-        others = list(
-            pool.map(lambda n: cluster.start(REF, n, join=first, data_dir=data[n]), REPLICAS[1:])
-        )
+    others = cluster.start_at_once(REF, REPLICAS[1:], join=first, data=data)
     replicas = [first, *others]
-    wait(lambda: first.members() == list(REPLICAS), replicas, within=10, what="replicas link")
+    waiting(lambda: first.members() == list(REPLICAS), replicas, within=10, what="replicas link")
 
     history = data[CLIENT] / "history.jsonl"
     client = cluster.start(REF, CLIENT, join=first, data_dir=data[CLIENT])
-    wait(
+    waiting(
         lambda: oks(history, 0) >= KILL_AFTER, [*replicas, client], within=10,
         what=f"the client's first life has {KILL_AFTER} answers",
     )  # fmt: skip
@@ -73,7 +60,7 @@ def test_a_client_killed_and_restarted_from_its_data_directory_makes_progress(
 
     again = cluster.start(REF, CLIENT, join=first, data_dir=data[CLIENT], listen=client.addr)
     # Every answer of the second life: the primary takes its requests as new ones.
-    wait(
+    waiting(
         lambda: oks(history, 1) == OPS, [*replicas, again], within=10,
         what=f"the restarted client gets all {OPS} answers",
     )  # fmt: skip

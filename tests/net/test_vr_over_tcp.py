@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from protocols.vr import KV_MODEL
 from protocols.vr.kv import READS
 from rabble_sim.checks import linearizable, recorded_events
 
-from .conftest import Cluster, ServedNode, eventually
+from .conftest import Cluster, ServedNode, answers, stale_read, waiting
 from .vr_cluster import OPS
 
 REF = "vr_cluster:scenario"
@@ -24,13 +23,6 @@ REPLICAS = ("n1", "n2", "n3")
 CLIENTS = ("c1", "c2")
 KILL_AFTER = 15
 """Answers each client has before the primary is killed: well into the workload."""
-
-
-def oks(path: Path) -> int:
-    """How many answers the history file at ``path`` records (0 before it exists)."""
-    if not path.exists():
-        return 0
-    return sum(1 for line in path.read_text().splitlines() if '"kind": "ok"' in line)
 
 
 def replicas(node: ServedNode) -> list[dict[str, Any]]:
@@ -47,20 +39,6 @@ def primary(nodes: list[ServedNode]) -> tuple[ServedNode, dict[str, Any]] | None
     return (node, r) if is_primary else None
 
 
-def tails(nodes: list[ServedNode], lines: int = 15) -> str:
-    return "\n".join(
-        f"--- {n.name} ({n.log.name}):\n" + "\n".join(n.log_text().splitlines()[-lines:])
-        for n in nodes
-    )
-
-
-def wait(check: Any, nodes: list[ServedNode], *, within: float, what: str) -> Any:
-    try:
-        return eventually(check, within=within, what=what)
-    except AssertionError as e:
-        raise AssertionError(f"{e}\n{tails(nodes)}") from None
-
-
 def test_killing_the_primary_mid_run_loses_nothing_acknowledged(
     cluster: Cluster, tmp_path: Path
 ) -> None:
@@ -68,35 +46,32 @@ def test_killing_the_primary_mid_run_loses_nothing_acknowledged(
     first = cluster.start(REF, "n1", data_dir=data["n1"])
     nodes = {"n1": first}
 
-    def start(names: tuple[str, ...]) -> None:  # at once: each start imports for a while
-        with ThreadPoolExecutor(len(names)) as pool:
-            started = pool.map(
-                lambda name: cluster.start(REF, name, join=first, data_dir=data[name]), names
-            )
-            nodes.update(zip(names, started, strict=True))
+    def start(names: tuple[str, ...]) -> None:
+        started = cluster.start_at_once(REF, names, join=first, data=data)
+        nodes.update(zip(names, started, strict=True))
 
     start(REPLICAS[1:])
     everyone = list(nodes.values())
-    wait(lambda: first.members() == list(REPLICAS), everyone, within=10, what="replicas link")
+    waiting(lambda: first.members() == list(REPLICAS), everyone, within=10, what="replicas link")
     start(CLIENTS)
     everyone = list(nodes.values())
     histories = [data[name] / "history.jsonl" for name in CLIENTS]
 
-    wait(
-        lambda: all(oks(h) >= KILL_AFTER for h in histories),
+    waiting(
+        lambda: all(answers(h) >= KILL_AFTER for h in histories),
         everyone, within=15, what=f"each client has {KILL_AFTER} answers",
     )  # fmt: skip
     # The primary of view 0 is n1, unless a slow start already made the backups elect
     # another: kill whichever is primary now.
-    victim, _ = wait(
+    victim, _ = waiting(
         lambda: primary([nodes[n] for n in REPLICAS]), everyone, within=5, what="a primary"
     )
     victim.kill(signal.SIGKILL)
-    at_kill = [oks(h) for h in histories]
+    at_kill = [answers(h) for h in histories]
     assert all(n < OPS for n in at_kill), f"the workload ended before the kill: {at_kill}"
 
-    wait(
-        lambda: all(oks(h) == OPS for h in histories),
+    waiting(
+        lambda: all(answers(h) == OPS for h in histories),
         everyone, within=20, what=f"both clients get all {OPS} answers after the kill",
     )  # fmt: skip
     survivors = [nodes[n] for n in REPLICAS if nodes[n] is not victim]
@@ -108,12 +83,13 @@ def test_killing_the_primary_mid_run_loses_nothing_acknowledged(
     # ... which says no to the same files with a stale read appended: x, once written,
     # never becomes absent again
     stale = tmp_path / "stale.jsonl"
-    stale.write_text(histories[1].read_text() + _stale_read(events[-1].time, CLIENTS[1]))
+    read = stale_read("g1::client::c2", OPS + 1, ["get", "g1/x"], events[-1].time)
+    stale.write_text(histories[1].read_text() + read)
     with pytest.raises(AssertionError, match="not linearizable"):
         linearizable(KV_MODEL)(recorded_events([histories[0], stale]))
 
     # (b) every update a client was answered for is in the new primary's log
-    _, leader = wait(lambda: primary(survivors), survivors, within=5, what="a new primary")
+    _, leader = waiting(lambda: primary(survivors), survivors, within=5, what="a new primary")
     assert leader["view"] > 0
     logged = {(e["client"], e["request"]) for e in leader["log"]}
     acknowledged = [
@@ -143,7 +119,7 @@ def test_killing_the_primary_mid_run_loses_nothing_acknowledged(
             and len({json.dumps(s["log"][: s["commit"]]) for s in states}) == 1
         )
 
-    wait(recovered, [*everyone, again], within=10, what=f"{victim.name} recovers")
+    waiting(recovered, [*everyone, again], within=10, what=f"{victim.name} recovers")
     (restarted,) = replicas(again)
     assert restarted["restarts"] == 1  # the nonce of its recovery, persisted
     assert restarted["commit"] >= leader["commit"]
@@ -154,13 +130,3 @@ def _answered_updates(events: list[Any]) -> list[tuple[Any, tuple[str, ...]]]:
     """Each ok event with the call it answered."""
     calls = {(e.client, e.op): e.value for e in events if e.kind == "invoke"}
     return [(e, calls[e.client, e.op]) for e in events if e.kind == "ok"]
-
-
-def _stale_read(after: int, node: str) -> str:
-    """Two history lines, after time ``after``: ``node``'s client reads g1/x as absent."""
-    client, op = f"g1::client::{node}", OPS + 1
-    lines = [
-        {"kind": "invoke", "client": client, "op": op, "value": ["get", "g1/x"], "time": after + 1},
-        {"kind": "ok", "client": client, "op": op, "value": None, "time": after + 2},
-    ]
-    return "".join(json.dumps(line) + "\n" for line in lines)
