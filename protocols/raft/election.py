@@ -64,14 +64,20 @@ def _ask(s: RaftState, peers: Sequence[Pid], output: list[Envelope]) -> None:
 
 def step_down(s: RaftState, term: int, output: list[Envelope]) -> None:
     """A higher term is heard of: follow in it, with no vote yet (the caller saves)."""
+    s.term = term
+    s.voted_for = None
+    follow(s, output)
+    new_term(s, output)
+
+
+def follow(s: RaftState, output: list[Envelope]) -> None:
+    """Become a follower in the current term, its vote kept (a candidate that hears from
+    the term's leader), with no leader known yet."""
     if s.role != FOLLOWER:
         output.append(cancel_timer(s.pid, s.tick))
-    s.term = term
     s.role = FOLLOWER
     s.leader = None
-    s.voted_for = None
     s.votes = []
-    new_term(s, output)
 
 
 def on_request_vote(s: RaftState, msg: RequestVote, from_: Pid, output: list[Envelope]) -> None:

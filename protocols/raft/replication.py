@@ -49,8 +49,7 @@ def on_append_entries(s: RaftState, msg: AppendEntries, from_: Pid, output: list
         election.step_down(s, msg.term, output)
         s.save(output)
     elif s.role != FOLLOWER:  # a candidate hears of this term's leader
-        election.step_down(s, s.term, output)
-        s.voted_for = s.pid  # as it was: it voted for itself in this term
+        election.follow(s, output)
     s.leader = from_
     election.restart_election_timer(s, output)
     if not s.bugs.skip_prev_check and (

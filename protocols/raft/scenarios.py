@@ -3,7 +3,7 @@ clients that take generated inputs, and the known bugs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -27,10 +27,10 @@ INPUTS = 5
 """Operations given to each client, at most."""
 
 
-def draw_op(draw: Draw) -> Op:
-    """A read (the simplest), write or cas of a key, with values drawn."""
+def draw_op(draw: Draw, keys: Sequence[Any] = KEYS) -> Op:
+    """A read (the simplest), write or cas of one of ``keys``, with values drawn."""
     kind = draw.choice(("read", "write", "cas"))
-    key = draw.choice(KEYS)
+    key = draw.choice(keys)
     if kind == "read":
         return (kind, key)
     if kind == "write":
@@ -38,9 +38,13 @@ def draw_op(draw: Draw) -> Op:
     return (kind, key, draw.choice(VALUES), draw.choice(VALUES))
 
 
-def make_call(draw: Draw) -> Call:
-    """The ``make`` of the clients' ``Inputs``."""
-    return Call(draw_op(draw))
+def calls_on(keys: Sequence[Any]) -> Callable[[Draw], Call]:
+    """The ``make`` of the clients' ``Inputs``: a ``Call`` of an op on ``keys``."""
+
+    def make_call(draw: Draw) -> Call:
+        return Call(draw_op(draw, keys))
+
+    return make_call
 
 
 def raft_scenario(
@@ -49,6 +53,7 @@ def raft_scenario(
     servers: int = 3,
     clients: int = 2,
     inputs: int = INPUTS,
+    keys: Sequence[Any] = KEYS,
     ops: Sequence[Op] = (),
     bugs: Bugs = NO_BUGS,
     batch: int = 1,
@@ -58,7 +63,7 @@ def raft_scenario(
 ) -> Scenario:
     """``servers`` nodes ``n1``... each running a key-value server, ``clients`` nodes
     ``c1``... each running a client that runs ``ops`` and then up to ``inputs`` operations
-    given as inputs.
+    given as inputs, each an operation on one of ``keys``.
 
     Servers send one entry per ``AppendEntries`` by default (``batch``), so that an entry
     of an earlier term can reach a majority without the new leader's no-op: the case that
@@ -88,7 +93,7 @@ def raft_scenario(
         liveness=Liveness(every_request_completes, within=within),
         clients=client_nodes,
         history=linearizable(LIN_KV),
-        inputs=[Inputs(to=[pid], make=make_call, max=inputs) for pid in every_client],
+        inputs=[Inputs(to=[pid], make=calls_on(keys), max=inputs) for pid in every_client],
         symmetry=[list(server_nodes)],
     )
 
@@ -135,9 +140,11 @@ crash (under ``CRASHES``)."""
 bug_skip_prev_check = _bug("skip-prev-check", Bugs(skip_prev_check=True))
 """Known bug: a follower appends entries without the log-matching check."""
 
-bug_stale_leader_reads = _bug("stale-leader-reads", Bugs(stale_leader_reads=True))
+bug_stale_leader_reads = _bug(
+    "stale-leader-reads", Bugs(stale_leader_reads=True), keys=(0,), clients=3
+)
 """Known bug: a leader serves reads from its own state, and a deposed one serves stale
-values."""
+values (three clients on one key: a stale read shows at once)."""
 
 bug_no_log_check = _bug("no-log-check", Bugs(no_log_check=True))
 """Known bug: servers vote for candidates whose logs are behind theirs, so a leader can

@@ -46,7 +46,7 @@ BUGS: dict[str, tuple[Scenario, int, set[str]]] = {
         10,
         {"log_matching", "state_machine_safety", "postcondition committed_entries_stay"},
     ),
-    "bug_stale_leader_reads": (bug_stale_leader_reads, 60, {"history linearizable(LinKvModel)"}),
+    "bug_stale_leader_reads": (bug_stale_leader_reads, 20, {"history linearizable(LinKvModel)"}),
     "bug_no_log_check": (
         bug_no_log_check,
         20,
