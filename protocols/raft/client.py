@@ -4,10 +4,15 @@ inputs), retried until answered, each recorded in the run's history.
 Request ``n`` goes to one server, with the correlation id ``(client, n)`` (the request
 number, as Maelstrom's ``msg_id`` is). When its retry timer fires, or a server answers
 error 11 (no leader known), the client asks the next server, with the same number: the
-store's client table executes a request once however often it is asked.
+store's client table executes a request once however often it is asked. Numbers are never
+reused, even across a restart of the client's node: the client reserves them on disk,
+``BLOCK`` at a time, before the first of a block leaves, and a restarted client starts
+above every number reserved (``restored_first``), as VR's does.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import attrs
 
@@ -19,6 +24,7 @@ from rabble_sim import (
     cancel_timer,
     complete,
     invoke,
+    persist,
     start_timer,
 )
 from rabble_sim.maelstrom import TEMPORARILY_UNAVAILABLE, Error
@@ -27,6 +33,8 @@ from .kv import Reply, outcome
 from .messages import Call, Cas, CasOk, Op, Read, ReadOk, Write, WriteOk
 
 NAME = "client"
+BLOCK = 4
+"""Request numbers a client reserves on disk at a time."""
 
 
 def client_pid(node: str) -> Pid:
@@ -56,16 +64,19 @@ class Answer:
 @attrs.define
 class Client:
     """Runs ``ops``, then each op given to it (``Call``), one at a time, against
-    ``servers``; request numbers count from 1. ``target`` is the server it asks next."""
+    ``servers``; this life's request numbers count from ``first``, and those below
+    ``reserved`` are on disk as taken. ``target`` is the server it asks next."""
 
     pid: Pid
     servers: tuple[Pid, ...]
     ops: tuple[Op, ...] = ()
     retry_ms: int = 400
+    first: int = 1
     given: list[Op] = attrs.Factory(list)
     answers: list[Answer] = attrs.Factory(list)
     target: int = 0
     retries: int = 0
+    reserved: int = attrs.Factory(lambda self: self.first, takes_self=True)
 
     @property
     def calls(self) -> int:
@@ -78,10 +89,10 @@ class Client:
     @property
     def pending(self) -> int | None:
         """The number of the request waiting for its answer, or None."""
-        return None if self.done else len(self.answers) + 1
+        return None if self.done else self.first + len(self.answers)
 
     def op_of(self, request: int) -> Op:
-        i = request - 1
+        i = request - self.first
         return self.ops[i] if i < len(self.ops) else self.given[i - len(self.ops)]
 
     def init(self, output: list[Envelope]) -> None:
@@ -116,6 +127,9 @@ class Client:
         n = self.pending
         if n is None:
             return
+        if n >= self.reserved:  # on disk before the number leaves the node
+            self.reserved = n + BLOCK
+            output.append(persist(self.pid, self.reserved))
         output.append(invoke(self.pid, n, self.op_of(n)))
         self._send(n, output)
 
@@ -129,3 +143,14 @@ class Client:
         server = self.servers[self.target % len(self.servers)]
         output.append(Envelope(server, self.pid, body_of(self.op_of(n)), cid))
         output.append(start_timer(self.pid, self.retry_ms, cid))
+
+
+def restored_first(durable: dict[Pid, Any] | None, pid: Pid) -> int:
+    """The first request number client ``pid`` may use in this life: 1 at first start, or
+    above every number its earlier lives reserved."""
+    saved = None if durable is None else durable.get(pid)
+    if saved is None:
+        return 1
+    if isinstance(saved, int) and not isinstance(saved, bool) and saved >= 1:
+        return saved
+    raise ValueError(f"{pid}'s durable data should be its next request number, got {saved!r}")

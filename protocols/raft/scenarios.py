@@ -12,7 +12,7 @@ from rabble_sim import Draw, Faults, Inputs, Liveness, Pid, Scenario
 from rabble_sim.checks import linearizable
 
 from .checks import INVARIANTS, POSTCONDITIONS, every_request_completes
-from .client import Client, client_pid
+from .client import Client, client_pid, restored_first
 from .kv import LIN_KV
 from .messages import Call, Op
 from .raft import Raft
@@ -74,8 +74,10 @@ def raft_scenario(
 
     def start(node: str, durable: dict[Pid, Any] | None) -> list[Server | Client]:
         if node in client_nodes:
-            first = client_nodes.index(node) % len(peers)
-            return [Client(client_pid(node), peers, tuple(ops), target=first)]
+            pid = client_pid(node)
+            target = client_nodes.index(node) % len(peers)
+            first = restored_first(durable, pid)
+            return [Client(pid, peers, tuple(ops), first=first, target=target)]
         pid = server_pid(node)
         saved = None if durable is None else durable.get(pid)
         raft = Raft.restored(pid, peers, saved, bugs=bugs, batch=batch)

@@ -15,6 +15,7 @@ import pytest
 
 from protocols.raft import (
     Appended,
+    Client,
     bug_figure8,
     bug_figure8_five,
     bug_no_log_check,
@@ -22,12 +23,15 @@ from protocols.raft import (
     bug_stale_leader_reads,
     bug_truncate_on_append,
     bug_vote_not_persisted,
+    client_pid,
     five_servers,
+    raft_scenario,
     scenario,
 )
-from rabble_sim import Scenario, run
+from rabble_sim import Faults, Scenario, run
 from rabble_sim.schedule import Schedule, load, replay, shrink
 from rabble_sim.search import check, check_determinism, chooser_for, sweep
+from rabble_sim.sim import Crash, Event, FairChooser, World
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,3 +145,40 @@ def test_traces_do_not_depend_on_the_hash_seed() -> None:
     # Raft keeps dicts keyed by pids and draws its election jitter from the executor.
     report = check_determinism("protocols.raft:scenario", range(3), strategy="swarm")
     assert report.ok, report.difference
+
+
+class CrashClientOnce(FairChooser):
+    """In time order, with one fault: ``c1`` crashes once it has two answers (and the fair
+    chooser restarts it at once); the run ends when every client is done."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crashed = False
+        self.world: World | None = None
+
+    def next_event(self, world: World) -> Event | None:
+        self.world = world
+        clients = [p for p in world.processes.values() if isinstance(p, Client)]
+        c1 = [c for c in clients if c.pid.node == "c1"]
+        if not self.crashed and c1 and len(c1[0].answers) >= 2:
+            self.crashed = True
+            return Crash("c1")
+        if self.crashed and len(clients) == 2 and all(c.done for c in clients):
+            return None
+        return super().next_event(world)
+
+
+def test_a_client_restarted_mid_workload_never_reuses_a_request_number() -> None:
+    ops = (("write", 0, 1), ("read", 0), ("cas", 0, 1, 2), ("read", 0), ("write", 0, 3))
+    sc = raft_scenario(
+        "raft-client-restart", inputs=0, ops=ops, faults=Faults(), max_steps=2000, within=2000
+    )
+    chooser = CrashClientOnce()
+    result = run(sc, chooser)
+    assert result.ok, result.violation  # the history check included
+    assert chooser.world is not None
+    restarted = chooser.world.processes[client_pid("c1")]
+    assert isinstance(restarted, Client) and restarted.done
+    # Its first life reserved 1-4 on disk before request 1 left; the next starts at 5.
+    assert restarted.first == 5
+    assert [a.request for a in restarted.answers] == [5, 6, 7, 8, 9]
