@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -18,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from rabble_sim import HistoryEvent
+from rabble_sim.checks import linearizable, recorded_events
 from rabble_sim.net import Node, NodeConfig, client_tls, fetch_status
 from rabble_sim.net._wire import StatusReply
 
@@ -199,3 +202,85 @@ def stale_read(client: str, op: int, call: list[Any], after: int) -> str:
         {"kind": "ok", "client": client, "op": op, "value": None, "time": after + 2},
     ]
     return "".join(json.dumps(line) + "\n" for line in lines)
+
+
+@dataclasses.dataclass
+class KilledMidRun:
+    """A replicated service whose leader was killed with SIGKILL mid-workload, and every
+    client's workload finished after it (``kill_the_leader_mid_run``)."""
+
+    nodes: dict[str, ServedNode]
+    data: dict[str, Path]
+    victim: ServedNode
+    victim_state: Any
+    """What ``leader`` said of the victim when it was killed."""
+    survivors: list[ServedNode]
+    histories: list[Path]
+    events: list[HistoryEvent]
+    """The clients' recorded histories, merged by time."""
+
+
+def kill_the_leader_mid_run(
+    cluster: Cluster,
+    tmp_path: Path,
+    reference: str,
+    servers: Sequence[str],
+    clients: Sequence[str],
+    *,
+    ops: int,
+    kill_after: int,
+    leader: Callable[[list[ServedNode]], tuple[ServedNode, Any] | None],
+) -> KilledMidRun:
+    """Start ``servers`` (each on a data directory, joined to the first), then
+    ``clients``; once every client has ``kill_after`` answers, kill whichever node
+    ``leader`` names with SIGKILL, and wait until every client has its ``ops`` answers."""
+    data = {name: tmp_path / f"{name}-data" for name in (*servers, *clients)}
+    first = cluster.start(reference, servers[0], data_dir=data[servers[0]])
+    nodes = {servers[0]: first}
+
+    def start(names: Sequence[str]) -> None:
+        started = cluster.start_at_once(reference, names, join=first, data=data)
+        nodes.update(zip(names, started, strict=True))
+
+    start(servers[1:])
+    waiting(lambda: first.members() == list(servers), list(nodes.values()), within=10,
+            what="the servers link")  # fmt: skip
+    start(clients)
+    everyone = list(nodes.values())
+    histories = [data[name] / "history.jsonl" for name in clients]
+    waiting(
+        lambda: all(answers(h) >= kill_after for h in histories),
+        everyone, within=15, what=f"each client has {kill_after} answers",
+    )  # fmt: skip
+    victim, state = waiting(
+        lambda: leader([nodes[n] for n in servers]), everyone, within=5, what="a leader"
+    )
+    victim.kill(signal.SIGKILL)
+    at_kill = [answers(h) for h in histories]
+    assert all(n < ops for n in at_kill), f"the workload ended before the kill: {at_kill}"
+    waiting(
+        lambda: all(answers(h) == ops for h in histories),
+        everyone, within=20, what=f"every client gets all {ops} answers after the kill",
+    )  # fmt: skip
+    events = recorded_events(histories)
+    assert sum(e.kind == "ok" for e in events) == len(clients) * ops
+    survivors = [nodes[n] for n in servers if nodes[n] is not victim]
+    return KilledMidRun(nodes, data, victim, state, survivors, histories, events)
+
+
+def linearizable_but_not_with_a_stale_read(
+    run: KilledMidRun, model: Any, stale: str, tmp_path: Path
+) -> None:
+    """The clients' recorded histories are linearizable, and not once the lines ``stale``
+    are appended to the last client's."""
+    linearizable(model)(run.events)
+    doctored = tmp_path / "stale.jsonl"
+    doctored.write_text(run.histories[-1].read_text() + stale)
+    with pytest.raises(AssertionError, match="not linearizable"):
+        linearizable(model)(recorded_events([*run.histories[:-1], doctored]))
+
+
+def answered_calls(events: list[HistoryEvent]) -> list[tuple[HistoryEvent, Any]]:
+    """Each ok event with the call it answered."""
+    calls = {(e.client, e.op): e.value for e in events if e.kind == "invoke"}
+    return [(e, calls[e.client, e.op]) for e in events if e.kind == "ok"]

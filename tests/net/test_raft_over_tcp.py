@@ -5,16 +5,20 @@ the killed server comes back from its data directory and catches up."""
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from protocols.raft import LIN_KV
-from rabble_sim.checks import linearizable, recorded_events
 
-from .conftest import Cluster, ServedNode, answers, stale_read, waiting
+from .conftest import (
+    Cluster,
+    ServedNode,
+    answered_calls,
+    kill_the_leader_mid_run,
+    linearizable_but_not_with_a_stale_read,
+    stale_read,
+    waiting,
+)
 from .raft_cluster import CLIENTS, OPS
 
 REF = "raft_cluster:scenario"
@@ -45,49 +49,18 @@ def committed(raft: dict[str, Any]) -> list[Any]:
 def test_killing_the_leader_mid_run_loses_nothing_acknowledged(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    data = {name: tmp_path / f"{name}-data" for name in (*SERVERS, *CLIENTS)}
-    first = cluster.start(REF, "n1", data_dir=data["n1"])
-    nodes = {"n1": first}
-
-    def start(names: tuple[str, ...]) -> None:
-        started = cluster.start_at_once(REF, names, join=first, data=data)
-        nodes.update(zip(names, started, strict=True))
-
-    start(SERVERS[1:])
-    everyone = list(nodes.values())
-    waiting(lambda: first.members() == list(SERVERS), everyone, within=10, what="servers link")
-    start(CLIENTS)
-    everyone = list(nodes.values())
-    histories = [data[name] / "history.jsonl" for name in CLIENTS]
-
-    waiting(
-        lambda: all(answers(h) >= KILL_AFTER for h in histories),
-        everyone, within=15, what=f"each client has {KILL_AFTER} answers",
-    )  # fmt: skip
-    victim, old = waiting(
-        lambda: leader([nodes[n] for n in SERVERS]), everyone, within=5, what="a leader"
+    run = kill_the_leader_mid_run(
+        cluster, tmp_path, REF, SERVERS, CLIENTS, ops=OPS, kill_after=KILL_AFTER, leader=leader
     )
-    victim.kill(signal.SIGKILL)
-    at_kill = [answers(h) for h in histories]
-    assert all(n < OPS for n in at_kill), f"the workload ended before the kill: {at_kill}"
-
-    waiting(
-        lambda: all(answers(h) == OPS for h in histories),
-        everyone, within=20, what=f"both clients get all {OPS} answers after the kill",
+    nodes, victim, old, survivors, events = (
+        run.nodes, run.victim, run.victim_state, run.survivors, run.events,
     )  # fmt: skip
-    survivors = [nodes[n] for n in SERVERS if nodes[n] is not victim]
+    everyone = list(nodes.values())
 
-    # (a) the same history check as the simulator's, on what the clients recorded
-    events = recorded_events(histories)
-    assert sum(e.kind == "ok" for e in events) == len(CLIENTS) * OPS
-    linearizable(LIN_KV)(events)
-    # ... which says no to the same files with a stale read appended: x, once written,
-    # never becomes absent again
-    stale = tmp_path / "stale.jsonl"
-    read = stale_read(f"client::{CLIENTS[1]}", OPS + 1, ["read", "x"], events[-1].time)
-    stale.write_text(histories[1].read_text() + read)
-    with pytest.raises(AssertionError, match="not linearizable"):
-        linearizable(LIN_KV)(recorded_events([histories[0], stale]))
+    # (a) the same history check as the simulator's, on what the clients recorded, which
+    # says no once a stale read is appended: x, once written, never becomes absent again
+    stale = stale_read(f"client::{CLIENTS[-1]}", OPS + 1, ["read", "x"], events[-1].time)
+    linearizable_but_not_with_a_stale_read(run, LIN_KV, stale, tmp_path)
 
     # (c) a new leader was elected, in a later term than the killed one's
     _, new = waiting(lambda: leader(survivors), survivors, within=5, what="a new leader")
@@ -101,7 +74,7 @@ def test_killing_the_leader_mid_run_loses_nothing_acknowledged(
         if e["command"] is not None
     }
     acknowledged = [
-        (str(e.client), e.op) for e, call in _answered(events) if call[0] != "read" and e.value
+        (str(e.client), e.op) for e, call in answered_calls(events) if call[0] != "read" and e.value
     ]
     assert acknowledged, "no update was acknowledged"
     lost = [ack for ack in acknowledged if ack not in logged]
@@ -113,7 +86,7 @@ def test_killing_the_leader_mid_run_loses_nothing_acknowledged(
 
     # (d) the killed server restarts from its data directory and catches up
     again = cluster.start(
-        REF, victim.name, join=survivors[0], data_dir=data[victim.name], listen=victim.addr
+        REF, victim.name, join=survivors[0], data_dir=run.data[victim.name], listen=victim.addr
     )
     servers = [*survivors, again]
 
@@ -135,9 +108,3 @@ def test_killing_the_leader_mid_run_loses_nothing_acknowledged(
     for node in servers:
         mine = committed(server(node)["raft"])
         assert mine == committed(now)[: len(mine)], node.name
-
-
-def _answered(events: list[Any]) -> list[tuple[Any, tuple[Any, ...]]]:
-    """Each ok event with the call it answered."""
-    calls = {(e.client, e.op): e.value for e in events if e.kind == "invoke"}
-    return [(e, calls[e.client, e.op]) for e in events if e.kind == "ok"]

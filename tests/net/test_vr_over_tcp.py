@@ -5,17 +5,21 @@ with the simulator's checker: linearizable, and nothing acknowledged lost."""
 from __future__ import annotations
 
 import json
-import signal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from protocols.vr import KV_MODEL
 from protocols.vr.kv import READS
-from rabble_sim.checks import linearizable, recorded_events
 
-from .conftest import Cluster, ServedNode, answers, stale_read, waiting
+from .conftest import (
+    Cluster,
+    ServedNode,
+    answered_calls,
+    kill_the_leader_mid_run,
+    linearizable_but_not_with_a_stale_read,
+    stale_read,
+    waiting,
+)
 from .vr_cluster import OPS
 
 REF = "vr_cluster:scenario"
@@ -42,58 +46,26 @@ def primary(nodes: list[ServedNode]) -> tuple[ServedNode, dict[str, Any]] | None
 def test_killing_the_primary_mid_run_loses_nothing_acknowledged(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    data = {name: tmp_path / f"{name}-data" for name in (*REPLICAS, *CLIENTS)}
-    first = cluster.start(REF, "n1", data_dir=data["n1"])
-    nodes = {"n1": first}
-
-    def start(names: tuple[str, ...]) -> None:
-        started = cluster.start_at_once(REF, names, join=first, data=data)
-        nodes.update(zip(names, started, strict=True))
-
-    start(REPLICAS[1:])
-    everyone = list(nodes.values())
-    waiting(lambda: first.members() == list(REPLICAS), everyone, within=10, what="replicas link")
-    start(CLIENTS)
-    everyone = list(nodes.values())
-    histories = [data[name] / "history.jsonl" for name in CLIENTS]
-
-    waiting(
-        lambda: all(answers(h) >= KILL_AFTER for h in histories),
-        everyone, within=15, what=f"each client has {KILL_AFTER} answers",
-    )  # fmt: skip
     # The primary of view 0 is n1, unless a slow start already made the backups elect
-    # another: kill whichever is primary now.
-    victim, _ = waiting(
-        lambda: primary([nodes[n] for n in REPLICAS]), everyone, within=5, what="a primary"
-    )
-    victim.kill(signal.SIGKILL)
-    at_kill = [answers(h) for h in histories]
-    assert all(n < OPS for n in at_kill), f"the workload ended before the kill: {at_kill}"
-
-    waiting(
-        lambda: all(answers(h) == OPS for h in histories),
-        everyone, within=20, what=f"both clients get all {OPS} answers after the kill",
+    # another: whichever is primary is killed.
+    run = kill_the_leader_mid_run(
+        cluster, tmp_path, REF, REPLICAS, CLIENTS, ops=OPS, kill_after=KILL_AFTER,
+        leader=primary,
     )  # fmt: skip
-    survivors = [nodes[n] for n in REPLICAS if nodes[n] is not victim]
+    nodes, victim, survivors, events = run.nodes, run.victim, run.survivors, run.events
+    everyone = list(nodes.values())
 
-    # (a) the same history check as the simulator's, on what the clients recorded
-    events = recorded_events(histories)
-    assert sum(e.kind == "ok" for e in events) == len(CLIENTS) * OPS
-    linearizable(KV_MODEL)(events)
-    # ... which says no to the same files with a stale read appended: x, once written,
-    # never becomes absent again
-    stale = tmp_path / "stale.jsonl"
-    read = stale_read("g1::client::c2", OPS + 1, ["get", "g1/x"], events[-1].time)
-    stale.write_text(histories[1].read_text() + read)
-    with pytest.raises(AssertionError, match="not linearizable"):
-        linearizable(KV_MODEL)(recorded_events([histories[0], stale]))
+    # (a) the same history check as the simulator's, on what the clients recorded, which
+    # says no once a stale read is appended: x, once written, never becomes absent again
+    stale = stale_read("g1::client::c2", OPS + 1, ["get", "g1/x"], events[-1].time)
+    linearizable_but_not_with_a_stale_read(run, KV_MODEL, stale, tmp_path)
 
     # (b) every update a client was answered for is in the new primary's log
     _, leader = waiting(lambda: primary(survivors), survivors, within=5, what="a new primary")
     assert leader["view"] > 0
     logged = {(e["client"], e["request"]) for e in leader["log"]}
     acknowledged = [
-        (str(e.client), e.op) for e, call in _answered_updates(events) if call[0] not in READS
+        (str(e.client), e.op) for e, call in answered_calls(events) if call[0] not in READS
     ]
     assert acknowledged, "no update was acknowledged"
     lost = [ack for ack in acknowledged if ack not in logged]
@@ -107,7 +79,7 @@ def test_killing_the_primary_mid_run_loses_nothing_acknowledged(
 
     # (c) the killed replica restarts from its data directory and recovers
     again = cluster.start(
-        REF, victim.name, join=survivors[0], data_dir=data[victim.name], listen=victim.addr
+        REF, victim.name, join=survivors[0], data_dir=run.data[victim.name], listen=victim.addr
     )
     replica_nodes = [*survivors, again]
 
@@ -124,9 +96,3 @@ def test_killing_the_primary_mid_run_loses_nothing_acknowledged(
     assert restarted["restarts"] == 1  # the nonce of its recovery, persisted
     assert restarted["commit"] >= leader["commit"]
     assert "restarted from its data directory" in again.log_text()
-
-
-def _answered_updates(events: list[Any]) -> list[tuple[Any, tuple[str, ...]]]:
-    """Each ok event with the call it answered."""
-    calls = {(e.client, e.op): e.value for e in events if e.kind == "invoke"}
-    return [(e, calls[e.client, e.op]) for e in events if e.kind == "ok"]
