@@ -5,9 +5,6 @@ sweep and by Hypothesis, and its shrunk schedule replays the same violation."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -29,11 +26,10 @@ from protocols.raft import (
     scenario,
 )
 from rabble_sim import Faults, Scenario, run
-from rabble_sim.schedule import Schedule, load, replay, shrink
 from rabble_sim.search import check, check_determinism, chooser_for, sweep
 from rabble_sim.sim import Crash, Event, FairChooser, World
 
-ROOT = Path(__file__).resolve().parents[2]
+from .known_bugs import cli, found_shrunk_and_replayed
 
 # Each bug, the seeds a sweep needs to find it (runs are deterministic: the first failing
 # seed is fixed, and these budgets leave room above it), and the checks that may find it.
@@ -95,16 +91,7 @@ def test_correct_scenarios_pass_hundreds_of_seeds(sc: Scenario) -> None:
 @pytest.mark.parametrize("name", list(BUGS))
 def test_each_bug_is_found_and_its_shrunk_schedule_replays(name: str, tmp_path: Path) -> None:
     bug, seeds, checks = BUGS[name]
-    report = sweep(bug, range(seeds))
-    found = report.failure
-    assert found is not None and found.violation is not None, f"{name}: none in {seeds} seeds"
-    assert found.violation.check in checks, found.violation
-
-    schedule = Schedule.from_run(found, f"protocols.raft:{name}")
-    shrunk = shrink(schedule, bug, max_attempts=150).schedule
-    assert len(shrunk.events) <= len(schedule.events)
-    again = replay(load(shrunk.save(tmp_path)), bug)
-    assert again.reproduces(shrunk), f"{name}: {again.violation} after shrinking"
+    found_shrunk_and_replayed(f"protocols.raft:{name}", bug, seeds, checks, tmp_path)
 
 
 # Hypothesis is seeded so that its runs are fixed too; with seed 0 the double vote takes
@@ -124,21 +111,13 @@ def test_each_bug_is_found_by_hypothesis(name: str) -> None:
 def test_the_command_line_finds_a_bug_and_its_saved_schedule_fails_on_replay(
     tmp_path: Path,
 ) -> None:
-    found = _cli(tmp_path, "run", "protocols.raft:bug_no_log_check", "--seeds", "20", "--json")
+    found = cli(tmp_path, "run", "protocols.raft:bug_no_log_check", "--seeds", "20", "--json")
     assert found.returncode == 1, found.stderr
     report = json.loads(found.stdout)
     assert report["violation"]["check"] in BUGS["bug_no_log_check"][2]
-    replayed = _cli(tmp_path, "replay", report["schedule"])
+    replayed = cli(tmp_path, "replay", report["schedule"])
     assert replayed.returncode == 1 and "reproduced" in replayed.stdout
-    assert _cli(tmp_path, "run", "protocols.raft:scenario", "--seeds", "5").returncode == 0
-
-
-def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "rabble_sim.cli", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    assert cli(tmp_path, "run", "protocols.raft:scenario", "--seeds", "5").returncode == 0
 
 
 def test_traces_do_not_depend_on_the_hash_seed() -> None:

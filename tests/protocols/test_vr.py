@@ -5,9 +5,6 @@ sweep and by Hypothesis, and its shrunk schedule replays the same violation."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,9 +31,11 @@ from protocols.vr import (
 from protocols.vr.checks import every_request_completes, fewer_than_a_quorum_recovering
 from protocols.vr.messages import StartView
 from rabble_sim import Faults, RunResult, Scenario, run
-from rabble_sim.schedule import Schedule, load, replay, shrink
+from rabble_sim.schedule import load, replay
 from rabble_sim.search import check_determinism, chooser_for, sweep
 from rabble_sim.sim import Crash, Event, FairChooser, World
+
+from .known_bugs import cli, found_shrunk_and_replayed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,39 +108,22 @@ def test_correct_scenarios_pass_hundreds_of_seeds(sc: Scenario) -> None:
 @pytest.mark.parametrize("name", list(BUGS))
 def test_each_bug_is_found_and_its_shrunk_schedule_replays(name: str, tmp_path: Path) -> None:
     bug, seeds, checks = BUGS[name]
-    report = sweep(bug, range(seeds))
-    found = report.failure
-    assert found is not None and found.violation is not None, f"{name}: none in {seeds} seeds"
-    assert found.violation.check in checks, found.violation
-
-    schedule = Schedule.from_run(found, f"protocols.vr:{name}")
-    shrunk = shrink(schedule, bug, max_attempts=150).schedule
-    assert len(shrunk.events) <= len(schedule.events)
-    again = replay(load(shrunk.save(tmp_path)), bug)
-    assert again.reproduces(shrunk), f"{name}: {again.violation} after shrinking"
+    found_shrunk_and_replayed(f"protocols.vr:{name}", bug, seeds, checks, tmp_path)
 
 
 def test_the_command_line_finds_a_bug_and_its_saved_schedule_fails_on_replay(
     tmp_path: Path,
 ) -> None:
-    found = _cli(tmp_path, "run", "protocols.vr:bug_no_dedup", "--seeds", "10", "--json")
+    found = cli(tmp_path, "run", "protocols.vr:bug_no_dedup", "--seeds", "10", "--json")
     assert found.returncode == 1, found.stderr
     report = json.loads(found.stdout)
     assert report["violation"]["check"] == "postcondition requests_execute_at_most_once"
-    replayed = _cli(tmp_path, "replay", report["schedule"])
+    replayed = cli(tmp_path, "replay", report["schedule"])
     assert replayed.returncode == 1 and "reproduced" in replayed.stdout
-    checked = _cli(tmp_path, "check", "protocols.vr:bug_commit_without_quorum", "--json")
+    checked = cli(tmp_path, "check", "protocols.vr:bug_commit_without_quorum", "--json")
     assert checked.returncode == 1, checked.stderr
     assert json.loads(checked.stdout)["violation"]["check"] == "postcondition commits_have_a_quorum"
-    assert _cli(tmp_path, "run", "protocols.vr:scenario", "--seeds", "5").returncode == 0
-
-
-def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "rabble_sim.cli", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    assert cli(tmp_path, "run", "protocols.vr:scenario", "--seeds", "5").returncode == 0
 
 
 @pytest.mark.slow
