@@ -50,7 +50,8 @@ class Server:
         if self.raft.handle(msg, from_, cid, output):
             self._apply(output)
         elif isinstance(msg, Forward):
-            self._submit(msg.command, output)
+            if from_ in self.raft.peers:  # a command in a client's name only from a server
+                self._submit(msg.command, output)
         else:
             op = op_of(msg)
             if op is not None and cid is not None and cid.request is not None:
