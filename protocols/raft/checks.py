@@ -112,7 +112,8 @@ def acknowledged_writes_survive(view: View) -> None:
     if not every:
         return
     held = {pid: _requests(log) for pid, log in every.items()}
-    majority = len(_peers(view, every)) // 2 + 1
+    peers = next((server.raft.peers for server in servers(view)), tuple(every))
+    majority = len(peers) // 2 + 1
     for client in _clients(view):
         for answer in client.answers:
             if not is_update(answer.op) or outcome(answer.op, answer.reply) is not True:
@@ -203,12 +204,6 @@ def every_request_completes(view: View) -> None:
 
 def _clients(view: View) -> list[Client]:
     return [proc for proc in view.processes.values() if isinstance(proc, Client)]
-
-
-def _peers(view: View, every: dict[Pid, Sequence[Entry]]) -> tuple[Pid, ...]:
-    for server in servers(view):
-        return server.raft.peers
-    return tuple(every)
 
 
 def _requests(log: Sequence[Entry]) -> set[tuple[Pid, int]]:

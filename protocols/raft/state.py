@@ -25,6 +25,12 @@ ELECTION_MS = 300
 BATCH = 64
 """Entries an ``AppendEntries`` carries at most."""
 
+TICK_HANDLE = -1
+ELECTION_HANDLE = -2
+DRAW_HANDLE = -3
+"""The ``handle`` of Raft's own correlation ids, so that a host's cids never collide
+with them (a host numbers its own from 0 up, or uses other pids)."""
+
 
 @attrs.frozen
 class Bugs:
@@ -136,10 +142,3 @@ class RaftState:
         """Write the persistent state; before any message that depends on it (the executor
         serves a process's requests in its output's order)."""
         output.append(persist(self.pid, self.persistent()))
-
-
-TICK_HANDLE = -1
-ELECTION_HANDLE = -2
-DRAW_HANDLE = -3
-"""The ``handle`` of Raft's own correlation ids, so that a host's cids never collide
-with them (a host numbers its own from 0 up, or uses other pids)."""

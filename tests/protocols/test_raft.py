@@ -27,8 +27,8 @@ from protocols.raft import (
 )
 from rabble_sim import Faults, Scenario, run
 from rabble_sim.search import check, check_determinism, chooser_for, sweep
-from rabble_sim.sim import Crash, Event, FairChooser, World
 
+from .client_crash import CrashClientOnce
 from .known_bugs import cli, found_shrunk_and_replayed
 
 # Each bug, the seeds a sweep needs to find it (runs are deterministic: the first failing
@@ -126,33 +126,12 @@ def test_traces_do_not_depend_on_the_hash_seed() -> None:
     assert report.ok, report.difference
 
 
-class CrashClientOnce(FairChooser):
-    """In time order, with one fault: ``c1`` crashes once it has two answers (and the fair
-    chooser restarts it at once); the run ends when every client is done."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.crashed = False
-        self.world: World | None = None
-
-    def next_event(self, world: World) -> Event | None:
-        self.world = world
-        clients = [p for p in world.processes.values() if isinstance(p, Client)]
-        c1 = [c for c in clients if c.pid.node == "c1"]
-        if not self.crashed and c1 and len(c1[0].answers) >= 2:
-            self.crashed = True
-            return Crash("c1")
-        if self.crashed and len(clients) == 2 and all(c.done for c in clients):
-            return None
-        return super().next_event(world)
-
-
 def test_a_client_restarted_mid_workload_never_reuses_a_request_number() -> None:
     ops = (("write", 0, 1), ("read", 0), ("cas", 0, 1, 2), ("read", 0), ("write", 0, 3))
     sc = raft_scenario(
         "raft-client-restart", inputs=0, ops=ops, faults=Faults(), max_steps=2000, within=2000
     )
-    chooser = CrashClientOnce()
+    chooser = CrashClientOnce(Client)
     result = run(sc, chooser)
     assert result.ok, result.violation  # the history check included
     assert chooser.world is not None

@@ -33,8 +33,8 @@ from protocols.vr.messages import StartView
 from rabble_sim import Faults, RunResult, Scenario, run
 from rabble_sim.schedule import load, replay
 from rabble_sim.search import check_determinism, chooser_for, sweep
-from rabble_sim.sim import Crash, Event, FairChooser, World
 
+from .client_crash import CrashClientOnce
 from .known_bugs import cli, found_shrunk_and_replayed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,29 +184,9 @@ def test_the_curated_view_change_schedule_keeps_every_committed_op() -> None:
     assert starts and starts[0].commit >= 1  # the new view starts with committed ops kept
 
 
-class CrashClientOnce(FairChooser):
-    """First in, first out, with one fault: ``c1`` crashes once it has two answers (and
-    the fair chooser restarts it at once); the run ends when every client is done."""
-
-    def __init__(self) -> None:
-        self.crashed = False
-        self.world: World | None = None
-
-    def next_event(self, world: World) -> Event | None:
-        self.world = world
-        clients = [p for p in world.processes.values() if isinstance(p, Client)]
-        c1 = [c for c in clients if c.pid.node == "c1"]
-        if not self.crashed and c1 and len(c1[0].answers) >= 2:
-            self.crashed = True
-            return Crash("c1")
-        if self.crashed and len(clients) == 2 and all(c.done for c in clients):
-            return None
-        return super().next_event(world)
-
-
 def test_a_client_restarted_mid_workload_finishes_with_new_request_numbers() -> None:
     # The simulator never crashes a scenario's clients; a chooser of one's own can.
-    chooser = CrashClientOnce()
+    chooser = CrashClientOnce(Client)
     result = run(scenario, chooser)
     assert result.ok, result.violation  # liveness and the history check included
     assert [e.kind for e in result.events()].count("restart") == 1
