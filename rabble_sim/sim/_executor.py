@@ -44,6 +44,11 @@ class SimHost:
         ``World.__deepcopy__``)."""
         return SimHost(copy.deepcopy(self.world, memo), self.node)
 
+    def detach(self) -> None:
+        """Forget the world, which is being disposed (``World.dispose``): the host serves
+        nothing after."""
+        del self.world
+
     def send_local(self, env: Envelope) -> None:
         self.world.network.send_local(pack(env))
 

@@ -113,11 +113,14 @@ class Network:
         clone._local = self._local.copy()
         return clone  # the topology, groups and reach are replaced, never changed: shared
 
-    def keep_time(self, clock: Timers, delay: Callable[[int, int], int]) -> None:
+    def keep_time(
+        self, clock: Timers | None, delay: Callable[[int, int], int] | None = None
+    ) -> None:
         """Take the time from ``clock`` (its ``now``) and draw messages' delays with
-        ``delay``: the World's, once it has made its timers."""
+        ``delay``: the World's, once it has made its timers (None, and no delay: the
+        world is disposed)."""
         self.clock = clock
-        self.delay = delay
+        self.delay = _least if delay is None else delay
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -111,16 +111,9 @@ def run(
     with collector_paused():
         trace = Trace(scenario.nodes, messages=messages, digest=digest)
         this = _Run(scenario, seed, trace, tuple(observers))
-        world = this.world
-        try:
-            with watching(lambda: world.step, step_timeout):
-                return this.run(
-                    chooser,
-                    scenario.max_steps if max_steps is None else max_steps,
-                    (liveness_chooser or FairChooser(seed)) if check_liveness else None,
-                )
-        except UserInterrupt as e:
-            raise Interrupted(seed, world.step, e.running) from None
+        limit = scenario.max_steps if max_steps is None else max_steps
+        fair = (liveness_chooser or FairChooser(seed)) if check_liveness else None
+        return this.watched(chooser, limit, fair, step_timeout)
 
 
 def recorded(result: RunResult, *, step_timeout: float | None = DEFAULT_STEP_TIMEOUT) -> RunResult:
@@ -209,6 +202,25 @@ class _Run:
             self.scenario, self.trace, violation, liveness_from, self.seed,
             world.dead_letters, world.lost, decisions,
         )  # fmt: skip
+
+    def watched(
+        self,
+        chooser: Chooser,
+        limit: int,
+        liveness_chooser: Chooser | None,
+        step_timeout: float | None,
+    ) -> RunResult:
+        """``run`` under the step watchdog, and the world disposed after: reference
+        counting frees it while the collector is still paused, where the collector would
+        otherwise have to search the whole world for cycles when it resumes."""
+        world = self.world
+        try:
+            with watching(lambda: world.step, step_timeout):
+                return self.run(chooser, limit, liveness_chooser)
+        except UserInterrupt as e:
+            raise Interrupted(self.seed, world.step, e.running) from None
+        finally:
+            world.dispose()
 
     def run(self, chooser: Chooser, limit: int, liveness_chooser: Chooser | None) -> RunResult:
         try:

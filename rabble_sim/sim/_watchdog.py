@@ -165,11 +165,16 @@ class _Watchdog:
                 while not self._watches:
                     self._lock.wait()
                 # Under the lock: a watch that ended is never interrupted afterwards.
-                now = time.monotonic()
-                for watch in self._watches:
-                    watch.look(now)
-                shortest = min(w.seconds or _POLL for w in self._watches)
+                shortest = self._look(time.monotonic())
             time.sleep(min(_POLL, shortest / 10))
+
+    def _look(self, now: float) -> float:
+        """Look at every watch; return the shortest step timeout. A function of its own,
+        so that no local of this thread holds a watch (and its run's world) while it
+        sleeps: the run frees its world as it ends."""
+        for watch in self._watches:
+            watch.look(now)
+        return min(w.seconds or _POLL for w in self._watches)
 
 
 _WATCHDOG = _Watchdog()

@@ -205,12 +205,19 @@ class World(NodeEvents):
         return clone
 
     def dispose(self) -> None:
-        """Break the cycles between this world and its parts (its appliers, its executors'
-        hosts), so that reference counting frees it at once, with the cyclic collector
-        paused: exploration discards a world for nearly every state it reaches. The world
-        cannot be used after."""
+        """Break the references from the world's parts back to it and to each other (its
+        appliers, its executors' hosts, the network's clock), so that reference counting
+        frees it as soon as nothing else holds it, with the cyclic collector paused: a run
+        ends with its world disposed, and exploration discards one for nearly every state
+        it reaches. A disposed world can still be read (its processes, network, timers,
+        executors and counts), not changed: applying an event to it fails."""
         self.appliers = {}
-        self.executors = {}
+        self._random = self._spread = simplest  # the chooser's: it reads this world
+        for executor in self.executors.values():
+            host = executor.host
+            if isinstance(host, SimHost):
+                host.detach()
+        self.network.keep_time(None, None)
 
     # -- what there is --------------------------------------------------------------------
 
@@ -362,6 +369,8 @@ class World(NodeEvents):
         """
         applier = self.appliers.get(type(event))
         if applier is None:  # an InputOffer, say: make_input makes it an event
+            if not self.appliers:
+                raise RabbleInternalError("an event applied to a disposed world")
             raise EventNotEnabled(f"{event!r} is not an event")
         parcel, sent = applier(event)
         return (None if parcel is None else unpack(parcel)), sent
