@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import gc
+import time
+import weakref
 from typing import Any
 
 import attrs
@@ -354,3 +357,47 @@ def test_observers_see_the_world_after_the_start_and_after_every_step() -> None:
     )  # fmt: skip
     assert [step for step, _ in seen] == list(range(result.steps + 1))
     assert seen[0][1] > 0, "the processes have started when the first call comes"
+
+
+def test_a_run_frees_its_world_as_it_ends_without_the_cyclic_collector() -> None:
+    # A sweep runs thousands of worlds: each must go as its run ends, by reference
+    # counting (the collector is paused during runs, and would otherwise have to search
+    # the whole world when it resumes). An observer that keeps the world can still read it.
+    worlds: list[Any] = []
+    kept = run(chatter(faults=ALL_FAULTS), RandomChooser(1), observers=[worlds.append])
+    assert worlds[-1].processes and worlds[-1].step == kept.steps
+    # The slow one runs long enough for the watchdog thread to look at it several times.
+    for scenario in (chatter(faults=ALL_FAULTS), _slow):
+        freed: list[weakref.ref[Any]] = []
+        gc.disable()
+        try:
+            run(scenario, RandomChooser(1), observers=[_keep_a_weak_ref(freed)])
+            assert freed and freed[-1]() is None, f"the world of {scenario.name} outlived its run"
+        finally:
+            gc.enable()
+
+
+@attrs.define
+class Dawdler:
+    """Pings itself once, and takes a quarter of a second over it."""
+
+    pid: Pid
+
+    def init(self, output: list[Envelope]) -> None:
+        output.append(Envelope(self.pid, self.pid, Ping(0)))
+
+    def handle(
+        self, msg: Any, from_: Pid, cid: CorrelationId | None, output: list[Envelope]
+    ) -> None:
+        time.sleep(0.25)
+
+
+_slow = Scenario("slow", ["n"], lambda node, durable: [Dawdler(Pid("d", node))])
+
+
+def _keep_a_weak_ref(refs: list[weakref.ref[Any]]) -> Any:
+    def observe(world: Any) -> None:
+        if not refs:
+            refs.append(weakref.ref(world))
+
+    return observe
