@@ -82,11 +82,14 @@ class Router:
         self.routes = routes
         self._turns: dict[str, int] = {}
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Router:
+    def copy(self) -> Router:
         """A copy with its own turn counters; the routes (code) are shared."""
         clone = Router(self.routes)
         clone._turns = self._turns.copy()
         return clone
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Router:
+        return self.copy()
 
     def routes_name(self, name: str) -> bool:
         """Whether a message to ``name`` is routed (when no process has that name)."""

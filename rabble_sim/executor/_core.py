@@ -126,17 +126,28 @@ class Executor:
     def __deepcopy__(self, memo: dict[int, Any]) -> Executor:
         """A copy in a copy of its host; the routes, factories and services (code) are
         shared."""
+        return self.fork(
+            copy.deepcopy(self.host, memo),
+            copy.deepcopy(self.processes, memo),
+            copy.deepcopy(self.metrics, memo),
+        )
+
+    def fork(
+        self, host: Host, processes: dict[Pid, Any], metrics: dict[Pid, list[int]]
+    ) -> Executor:
+        """A copy of this executor on ``host``, over ``processes`` and ``metrics`` (the
+        copies of its own, which its host's world holds); the routes, factories and
+        services (code) are shared."""
         clone = object.__new__(Executor)
-        memo[id(self)] = clone
         clone.__dict__.update(self.__dict__)
-        clone.host = copy.deepcopy(self.host, memo)
-        clone.processes = copy.deepcopy(self.processes, memo)
-        clone.metrics = copy.deepcopy(self.metrics, memo)
+        clone.host = host
+        clone.processes = processes
+        clone.metrics = metrics
         clone.pids = self.pids.copy()
         clone.watchers = self.watchers.copy()
-        clone.links = copy.deepcopy(self.links, memo)
+        clone.links = self.links.copy()
         clone.failed = self.failed.copy()
-        clone._router = copy.deepcopy(self._router, memo)
+        clone._router = self._router.copy()
         return clone
 
     # -- processes ----------------------------------------------------------------------

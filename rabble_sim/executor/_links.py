@@ -17,10 +17,13 @@ class LinkWatches:
     def __init__(self) -> None:
         self._watches: dict[Pid, dict[Watch, CorrelationId | None]] = {}
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> LinkWatches:
+    def copy(self) -> LinkWatches:
         clone = LinkWatches()
         clone._watches = {pid: watches.copy() for pid, watches in self._watches.items()}
         return clone  # watches and cids are immutable
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LinkWatches:
+        return self.copy()
 
     def __bool__(self) -> bool:
         return bool(self._watches)

@@ -8,6 +8,9 @@ every timer's due time is exact integer arithmetic, the same in any interpreter.
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from ._timers import Timers
 
 TRUE_RATE = 1000
@@ -28,6 +31,15 @@ class Clocks:
         self._bases: dict[str, tuple[int, int]] = {}
         """For each node whose clock left true time: (true time, its reading) at the last
         change, from which it ran at its rate since."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Clocks:
+        return self.fork(copy.deepcopy(self.timers, memo))
+
+    def fork(self, timers: Timers) -> Clocks:
+        """A copy over ``timers`` (the copy of this one's)."""
+        clone = Clocks(timers)
+        clone._bases = self._bases.copy()
+        return clone
 
     def rate(self, node: str) -> int:
         """``node``'s rate, in ms of its clock per 1000 ms of true time."""

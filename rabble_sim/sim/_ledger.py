@@ -23,6 +23,9 @@ class InputLedger:
         """How many of each of the scenario's ``inputs`` were given so far."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> InputLedger:
+        return self.copy()
+
+    def copy(self) -> InputLedger:
         clone = InputLedger(self._inputs)  # the scenario's: shared
         clone.given = self.given.copy()
         return clone

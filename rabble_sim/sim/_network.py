@@ -94,22 +94,32 @@ class Network:
         as it grows, not at every delivery."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Network:
-        """A copy whose parcels are copied as ``memo`` says (a fork shares them)."""
-        clone = object.__new__(Network)
+        """A copy whose parcels are copied as ``memo`` says."""
+        clone = self.fork(copy.deepcopy(self.up, memo))
         memo[id(self)] = clone  # a timer's seq counter is this network's bound method
-        clone.__dict__.update(self.__dict__)
-        clone.up = copy.deepcopy(self.up, memo)
         clone.deliverable = copy.deepcopy(self.deliverable, memo)
         clone.crossing = copy.deepcopy(self.crossing, memo)
         clone.held = {seq: copy.deepcopy(parcel, memo) for seq, parcel in self.held.items()}
-        clone.held_arrivals = self.held_arrivals.copy()
         clone.transit = {
             seq: (arrival, copy.deepcopy(parcel, memo))
             for seq, (arrival, parcel) in self.transit.items()
         }
-        clone._arrivals = self._arrivals.copy()
         clone.clock = copy.deepcopy(self.clock, memo)
         clone.delay = copy.deepcopy(self.delay, memo)  # a bound method: the clone's world's
+        return clone
+
+    def fork(self, up: Mapping[str, bool]) -> Network:
+        """A copy over ``up`` (the copy of its world's) that shares the parcels (nobody
+        changes one); its world gives it its clock (``keep_time``)."""
+        clone = object.__new__(Network)
+        clone.__dict__.update(self.__dict__)
+        clone.up = up
+        clone.deliverable = self.deliverable.copy()
+        clone.crossing = self.crossing.copy()
+        clone.held = self.held.copy()
+        clone.held_arrivals = self.held_arrivals.copy()
+        clone.transit = self.transit.copy()
+        clone._arrivals = self._arrivals.copy()
         clone._local = self._local.copy()
         return clone  # the topology, groups and reach are replaced, never changed: shared
 

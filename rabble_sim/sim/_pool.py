@@ -29,11 +29,17 @@ class Pool(Generic[T]):
         self._heap_limit = 64  # compact the heap when it grows past this
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Pool[T]:
-        """A copy whose items are copied as ``memo`` says (a fork shares them)."""
+        """A copy whose items are copied as ``memo`` says."""
+        clone = self.copy()
+        clone._items = [copy.deepcopy(item, memo) for item in self._items]
+        return clone
+
+    def copy(self) -> Pool[T]:
+        """A copy that shares the items."""
         clone: Pool[T] = Pool()
         clone._pos = self._pos.copy()
         clone._order = self._order.copy()
-        clone._items = [copy.deepcopy(item, memo) for item in self._items]
+        clone._items = self._items.copy()
         clone._heap = self._heap.copy()
         clone._heap_limit = self._heap_limit
         return clone

@@ -53,9 +53,14 @@ class Timers:
     def __deepcopy__(self, memo: dict[int, Any]) -> Timers:
         """A copy that takes its seqs from the copy of its counter's owner (``memo``);
         timers are immutable, and shared."""
-        clone = Timers(copy.deepcopy(self._new_seq, memo))
+        return self.fork(copy.deepcopy(self._new_seq, memo))
+
+    def fork(self, new_seq: Callable[[], int]) -> Timers:
+        """A copy that takes its seqs from ``new_seq`` (the copy of its network's counter);
+        timers are immutable, and shared."""
+        clone = Timers(new_seq)
         clone.now = self.now
-        clone.rates = copy.deepcopy(self.rates, memo)  # the one its world's Clocks keeps
+        clone.rates = self.rates.copy()
         clone.pending = self.pending.copy()
         clone._heap = self._heap.copy()
         clone._keys = self._keys.copy()

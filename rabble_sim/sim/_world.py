@@ -187,21 +187,30 @@ class World(NodeEvents):
         data, the history's events), and so is every process until one of the two worlds
         is about to run its code (copy on write: ``borrowed``). Exploration forks a world
         once per event enabled in it."""
-        # deepcopy's own memo, seeded with copies made here: the containers are new, the
-        # values in them kept (processes until written, the rest never changed in place).
-        memo: dict[int, Any] = {
-            id(self.up): self.up.copy(),
-            id(self.processes): self.processes.copy(),
-            id(self.metrics): {pid: counts.copy() for pid, counts in self.metrics.items()},
-            id(self.durable): self.durable.copy(),
-            id(self.history): self.history.copy(),
+        # Each part copied by hand, not by deepcopy: the containers are new, the values in
+        # them kept (processes until written, the rest never changed in place).
+        clone = object.__new__(World)
+        clone.__dict__.update(self.__dict__)
+        clone.up = self.up.copy()
+        clone.network = network = self.network.fork(clone.up)
+        clone.timers = timers = self.timers.fork(network.new_seq)
+        clone.clocks = self.clocks.fork(timers)
+        network.keep_time(timers, clone.draw_delay)
+        clone.disks = self.disks.copy()
+        clone.processes = processes = self.processes.copy()
+        clone.metrics = metrics = {pid: counts.copy() for pid, counts in self.metrics.items()}
+        clone.durable = self.durable.copy()
+        clone.history = self.history.copy()
+        clone.inputs = self.inputs.copy()
+        clone.executors = {
+            node: executor.fork(SimHost(clone, node), processes, metrics)
+            for node, executor in self.executors.items()
         }
-        for _, parcel in self.network.in_flight():
-            memo[id(parcel)] = parcel
-        clone = copy.deepcopy(self, memo)
+        clone.step_randoms = self.step_randoms.copy()
         self.borrowed = set(self.processes)
         clone.borrowed = set(self.processes)
         self._shares_parcels = clone._shares_parcels = True
+        clone._derive()
         return clone
 
     def dispose(self) -> None:
