@@ -7,13 +7,14 @@ import copy
 from typing import Any
 
 from ..core import InvalidDefinition
+from ._deepcopy import deepcopy
 
 
 def copy_of(proc: Any, why: str) -> Any:
     """A copy of ``proc`` as it is before ``handle`` (``why``: what for); an
     ``InvalidDefinition`` naming the field that cannot be copied, if one cannot."""
     try:
-        return copy.deepcopy(proc)
+        return deepcopy(proc)
     except Exception as e:
         field = _uncopyable_field(proc)
         where = f"its field {field!r}" if field else "it"

@@ -1,0 +1,147 @@
+"""A deep copy of process state, the same as ``copy.deepcopy`` makes, three times faster
+on attrs classes.
+
+Exploration copies a process before it runs in a forked world, and postconditions copy
+it before every ``handle``: ``copy.deepcopy`` spends most of that time in the generic
+protocol (``__reduce_ex__``, a state dict, ``__setstate__``) for each attrs instance, and
+in copying pids, which are immutable. Here the plain containers, pids and attrs instances
+are copied directly, sharing what ``copy.deepcopy`` shares and keeping the same memo (two
+references to one list stay two references to one copy). Anything else (a class with its
+own ``__deepcopy__``, ``__reduce__`` or state methods, a set, a subclass of a builtin) is
+handed to ``copy.deepcopy`` with the same memo. As in ``copy.deepcopy``, the memo is keyed
+by ``id()`` of objects that stay alive through the copy: nothing depends on the ids'
+values, so copies are the same in every run.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ..core import CorrelationId, Pid
+
+_ATOMS: frozenset[type] = frozenset(
+    {int, float, bool, complex, str, bytes, type(None), range, Pid, CorrelationId}
+)
+"""Immutable all the way down: shared, as ``copy.deepcopy`` shares its atoms (pids and
+cids are named tuples of atoms)."""
+
+_Copier = Callable[[Any, dict[int, Any]], Any]
+_COPIERS: dict[type, _Copier | None] = {}
+"""How each type seen so far is copied here; None: by ``copy.deepcopy``."""
+
+
+def deepcopy(value: Any) -> Any:
+    """``copy.deepcopy(value)``, faster on attrs classes."""
+    return _copy(value, {})
+
+
+def _copy(value: Any, memo: dict[int, Any]) -> Any:
+    cls = type(value)
+    if cls in _ATOMS:
+        return value
+    try:
+        copier = _COPIERS[cls]
+    except KeyError:
+        copier = _copier_of(cls)
+    if copier is None:
+        return copy.deepcopy(value, memo)
+    found = memo.get(id(value))
+    if found is not None:
+        return found
+    return copier(value, memo)
+
+
+def _copy_list(value: list[Any], memo: dict[int, Any]) -> list[Any]:
+    clone: list[Any] = []
+    memo[id(value)] = clone
+    clone.extend(_copy(item, memo) for item in value)
+    return clone
+
+
+def _copy_dict(value: dict[Any, Any], memo: dict[int, Any]) -> dict[Any, Any]:
+    clone: dict[Any, Any] = {}
+    memo[id(value)] = clone
+    for key, item in value.items():
+        clone[_copy(key, memo)] = _copy(item, memo)
+    return clone
+
+
+def _copy_tuple(value: tuple[Any, ...], memo: dict[int, Any]) -> tuple[Any, ...]:
+    items = [_copy(item, memo) for item in value]
+    # As copy.deepcopy: a tuple whose items all copy to themselves is itself.
+    if all(a is b for a, b in zip(items, value, strict=True)):
+        return value
+    clone = tuple(items)
+    memo[id(value)] = clone
+    return clone
+
+
+def _copier_of(cls: type) -> _Copier | None:
+    """How instances of ``cls`` are copied here, decided once per type."""
+    copier: _Copier | None = None
+    if cls is list:
+        copier = _copy_list
+    elif cls is dict:
+        copier = _copy_dict
+    elif cls is tuple:
+        copier = _copy_tuple
+    elif attrs.has(cls) and _plain_protocol(cls):
+        copier = _attrs_copier(cls)
+    _COPIERS[cls] = copier
+    return copier
+
+
+def _plain_protocol(cls: type) -> bool:
+    """Whether ``copy.deepcopy`` would copy ``cls`` field by field: no copy or pickle
+    methods of its own (attrs' generated state methods are field by field)."""
+    if hasattr(cls, "__deepcopy__") or hasattr(cls, "__copy__"):
+        return False
+    if any(getattr(cls, name) is not getattr(object, name) for name in _REDUCE):
+        return False
+    return all(
+        _made_by_attrs_or_object(getattr(cls, name)) for name in ("__getstate__", "__setstate__")
+        if hasattr(cls, name)
+    )  # fmt: skip
+
+
+_REDUCE = ("__reduce_ex__", "__reduce__")
+
+
+def _made_by_attrs_or_object(method: Any) -> bool:
+    return method is object.__getstate__ or getattr(method, "__module__", None) == "attr._make"
+
+
+def _attrs_copier(cls: type) -> _Copier | None:
+    """A copier of attrs class ``cls``: its fields (slotted), or its ``__dict__``, which
+    holds its fields and anything else set on it; None for a class with both, or with
+    slots that are not fields (``copy.deepcopy`` knows those)."""
+    names = tuple(field.name for field in attrs.fields(cls))
+    slots = {
+        name
+        for klass in cls.__mro__
+        for name in getattr(klass, "__slots__", ())
+        if name not in ("__weakref__", "__dict__")
+    }
+    has_dict = cls.__dictoffset__ != 0
+    setattr_, new = object.__setattr__, object.__new__
+
+    def copy_fields(value: Any, memo: dict[int, Any]) -> Any:
+        clone: Any = new(cls)
+        memo[id(value)] = clone
+        for name in names:
+            setattr_(clone, name, _copy(getattr(value, name), memo))
+        return clone
+
+    def copy_dict(value: Any, memo: dict[int, Any]) -> Any:
+        clone: Any = new(cls)
+        memo[id(value)] = clone
+        clone.__dict__.update(_copy_dict(value.__dict__, memo))
+        return clone
+
+    if has_dict:
+        return None if slots else copy_dict
+    return copy_fields if slots == set(names) else None
