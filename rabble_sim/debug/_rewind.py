@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from ..codec import canonical_json, to_plain
 from ..core import UsageError
 from ..sim import (
+    APPLIERS,
     DEFAULT_STEP_TIMEOUT,
     STEP_TIMEOUT,
     CheckFailed,
@@ -119,7 +120,7 @@ class Rewinder:
         world.use_random(replaying(self._randoms.get(number, ())))
         self._applied += 1
         try:
-            parcel, outputs = world.appliers[type(event)](event)
+            parcel, outputs = APPLIERS[type(event)](world, event)
         except CheckFailed as failure:  # the failing step: keep the world as it left it
             if failure.check == STEP_TIMEOUT:
                 return b"step timeout"  # where the step was stopped is anyone's guess

@@ -85,9 +85,10 @@ from ._watchdog import (
     UserInterrupt as UserInterrupt,
     watching as watching,
 )
-from ._world import World as World
+from ._world import APPLIERS as APPLIERS, World as World
 
 __all__ = [
+    "APPLIERS",
     "DEFAULT_STEP_TIMEOUT",
     "EVENT_KINDS",
     "INPUT_SENDER",

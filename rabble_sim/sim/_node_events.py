@@ -9,6 +9,7 @@ one that changes the members a node sees tells that node's watchers
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..codec import decode_durable, encode_durable
@@ -192,3 +193,16 @@ class NodeEvents:
                 members = self.members(node)
                 if before.get(node) != members:
                     executor.members_changed(members)
+
+
+NODE_APPLIERS: dict[type, Callable[[NodeEvents, Any], Applied]] = {
+    Crash: NodeEvents._crash,
+    Restart: NodeEvents._restart,
+    Partition: NodeEvents._partition,
+    Heal: NodeEvents._heal,
+    Drift: NodeEvents._drift,
+    Jump: NodeEvents._jump,
+    LoseDisk: NodeEvents._lose_disk,
+    CorruptDisk: NodeEvents._corrupt_disk,
+}
+"""What applies each kind of node-level event (``World.APPLIERS`` holds them too)."""

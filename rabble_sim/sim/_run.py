@@ -24,7 +24,7 @@ from ._watchdog import (
     UserInterrupt,
     watching,
 )
-from ._world import World
+from ._world import APPLIERS, World
 
 Observer = Callable[[World], None]
 """Watches a run: called with the world after its start and after each of its steps."""
@@ -279,7 +279,7 @@ class _Run:
         world.begin_step(step)
         self.current = event
         try:
-            parcel, outputs = world.appliers[type(event)](event)
+            parcel, outputs = APPLIERS[type(event)](world, event)
         except CheckFailed as failure:
             self.trace.add(event, failure.parcel, [], world.step_randoms)
             return _violation(failure, step)

@@ -32,20 +32,12 @@ from ..executor import RECEIVED, BadOutput, BadRequest, BadStart, Executor
 from ._clocks import Clocks
 from ._enabled import Enabled
 from ._events import (
-    CorruptDisk,
-    Crash,
     Deliver,
-    Drift,
     Drop,
     Duplicate,
     Event,
     FireTimer,
-    Heal,
     Input,
-    Jump,
-    LoseDisk,
-    Partition,
-    Restart,
 )
 from ._executor import SimHost
 from ._failures import (
@@ -59,7 +51,7 @@ from ._failures import (
 from ._inputs import INPUT_SENDER, Draw, InputOffer, simplest
 from ._ledger import InputLedger
 from ._network import Network
-from ._node_events import NodeEvents
+from ._node_events import NODE_APPLIERS, NodeEvents
 from ._parcel import Parcel, again, pack, unpack
 from ._postconditions import copy_of
 from ._scenario import Faults, Scenario
@@ -78,7 +70,7 @@ _COPIED = (
 """The attributes that hold state, copied in a snapshot (deeply, as its memo says). The
 executors, the step's random numbers and the borrowed pids are copied too, each its own
 way; the rest is code (the scenario, its checks, the random source) or a number, shared,
-or made from the others by ``_derive`` (the views and the appliers)."""
+or made from the others by ``_derive`` (the views)."""
 
 
 class World(NodeEvents):
@@ -130,6 +122,8 @@ class World(NodeEvents):
         self._shares_parcels = False
         """Whether the messages in flight are shared with a fork: a delivery then decodes
         its own copy instead of handing out the parcel's one."""
+        self.disposed = False
+        """Whether ``dispose`` was called: the world can be read, not changed."""
         self._preconditions = scenario.preconditions
         self._postconditions = scenario.postconditions
         self._derive()
@@ -142,25 +136,9 @@ class World(NodeEvents):
         )  # fmt: skip
 
     def _derive(self) -> None:
-        """The read-only views and the appliers: attributes made from the others."""
+        """The read-only views: attributes made from the others."""
         self.processes_view = MappingProxyType(self.processes)
         self.durable_view = MappingProxyType(self.durable)
-        self.appliers: dict[type, Callable[[Any], Applied]] = {
-            # apply() by event type; the run loop calls these directly, one call fewer.
-            Deliver: self._deliver,
-            Drop: self._drop,
-            Duplicate: self._duplicate,
-            FireTimer: self._fire,
-            Crash: self._crash,
-            Restart: self._restart,
-            Partition: self._partition,
-            Heal: self._heal,
-            Input: self._input,
-            Drift: self._drift,
-            Jump: self._jump,
-            LoseDisk: self._lose_disk,
-            CorruptDisk: self._corrupt_disk,
-        }
 
     def __deepcopy__(self, memo: dict[int, Any]) -> World:
         """A snapshot: every process, message, timer and counter copied; the scenario and
@@ -220,7 +198,7 @@ class World(NodeEvents):
         ends with its world disposed, and exploration discards one for nearly every state
         it reaches. A disposed world can still be read (its processes, network, timers,
         executors and counts), not changed: applying an event to it fails."""
-        self.appliers = {}
+        self.disposed = True
         self._random = self._spread = simplest  # the chooser's: it reads this world
         for executor in self.executors.values():
             host = executor.host
@@ -370,18 +348,18 @@ class World(NodeEvents):
 
     def apply(self, event: Event) -> tuple[Envelope | None, list[Envelope]]:
         """Apply ``event``; return the message it acted on (if any, as it was sent) and
-        what was sent. (``appliers[type(event)]`` does the same, and gives the message
-        as the ``Parcel`` it travelled in.)
+        what was sent. (``APPLIERS[type(event)](world, event)`` does the same, and gives
+        the message as the ``Parcel`` it travelled in.)
 
         Raises ``EventNotEnabled`` if the event is not possible in this state, and
         ``CheckFailed`` if user code raised or a pre- or postcondition failed.
         """
-        applier = self.appliers.get(type(event))
+        if self.disposed:
+            raise RabbleInternalError("an event applied to a disposed world")
+        applier = APPLIERS.get(type(event))
         if applier is None:  # an InputOffer, say: make_input makes it an event
-            if not self.appliers:
-                raise RabbleInternalError("an event applied to a disposed world")
             raise EventNotEnabled(f"{event!r} is not an event")
-        parcel, sent = applier(event)
+        parcel, sent = applier(self, event)
         return (None if parcel is None else unpack(parcel)), sent
 
     def _take(self, seq: int) -> Parcel:
@@ -558,3 +536,15 @@ class World(NodeEvents):
         except (BadOutput, BadRequest) as e:
             raise bad_output(e, parcel) from None
         return output
+
+
+APPLIERS: dict[type, Callable[[World, Any], Applied]] = {
+    # apply() by event type; the run loop calls these directly, one call fewer.
+    Deliver: World._deliver,
+    Drop: World._drop,
+    Duplicate: World._duplicate,
+    FireTimer: World._fire,
+    Input: World._input,
+    **NODE_APPLIERS,
+}
+"""What applies each kind of event to a world (``APPLIERS[type(event)](world, event)``)."""
