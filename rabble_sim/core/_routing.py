@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 import attrs
 
@@ -87,9 +87,6 @@ class Router:
         clone = Router(self.routes)
         clone._turns = self._turns.copy()
         return clone
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Router:
-        return self.copy()
 
     def routes_name(self, name: str) -> bool:
         """Whether a message to ``name`` is routed (when no process has that name)."""

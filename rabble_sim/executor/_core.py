@@ -12,7 +12,6 @@ a clock, a network, a disk, and their own way of reporting a failure.
 from __future__ import annotations
 
 import contextlib
-import copy
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -122,15 +121,6 @@ class Executor:
         self._router = Router(self._routes)
         self._factories = dict(factories or {})
         self._services = dict(services or {})
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Executor:
-        """A copy in a copy of its host; the routes, factories and services (code) are
-        shared."""
-        return self.fork(
-            copy.deepcopy(self.host, memo),
-            copy.deepcopy(self.processes, memo),
-            copy.deepcopy(self.metrics, memo),
-        )
 
     def fork(
         self, host: Host, processes: dict[Pid, Any], metrics: dict[Pid, list[int]]

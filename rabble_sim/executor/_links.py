@@ -22,9 +22,6 @@ class LinkWatches:
         clone._watches = {pid: watches.copy() for pid, watches in self._watches.items()}
         return clone  # watches and cids are immutable
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> LinkWatches:
-        return self.copy()
-
     def __bool__(self) -> bool:
         return bool(self._watches)
 

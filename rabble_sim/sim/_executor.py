@@ -9,7 +9,6 @@ Like the World it reads no clock and draws no random numbers.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -39,10 +38,9 @@ class SimHost:
         self.cancel_timer: Callable[[Pid, CorrelationId | None], bool] = world.timers.cancel
         """Cancel a timer; whether there was one."""
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> SimHost:
-        """The host of the same node in the copy of its world (made first: see
-        ``World.__deepcopy__``)."""
-        return SimHost(copy.deepcopy(self.world, memo), self.node)
+    def serves(self, world: World) -> bool:
+        """Whether this is a host in ``world`` (and not detached)."""
+        return getattr(self, "world", None) is world
 
     def detach(self) -> None:
         """Forget the world, which is being disposed (``World.dispose``): the host serves

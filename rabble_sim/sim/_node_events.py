@@ -53,6 +53,7 @@ class NodeEvents:
         step: int
 
         def members(self, node: str) -> tuple[str, ...]: ...
+        def executor(self, node: str) -> Executor: ...
         def _build(self, node: str, durable: dict[Pid, Any] | None) -> list[Any]: ...
         def _init(self, node: str, procs: list[Any]) -> list[Envelope]: ...
 
@@ -99,7 +100,7 @@ class NodeEvents:
         node = event.node
         before = self._members_seen()
         self.up[node] = False
-        self.executors[node].stop_all()
+        self.executor(node).stop_all()
         self.network.node_down(node)
         self._members_changed(before)
         return None, []
@@ -188,11 +189,11 @@ class NodeEvents:
     def _members_changed(self, before: dict[str, tuple[str, ...]]) -> None:
         """Tell the watchers of each node whose members changed since ``before`` (a node's
         watchers that died with it hear nothing)."""
-        for node, executor in self.executors.items():
+        for node, executor in list(self.executors.items()):
             if executor.watching:
                 members = self.members(node)
                 if before.get(node) != members:
-                    executor.members_changed(members)
+                    self.executor(node).members_changed(members)
 
 
 NODE_APPLIERS: dict[type, Callable[[NodeEvents, Any], Applied]] = {

@@ -119,6 +119,9 @@ class World(NodeEvents):
         self.borrowed: set[Pid] = set()
         """The pids whose process object this world shares with a fork (``fork``): copied
         before it handles anything, so that neither world changes the other's."""
+        self.lent: set[str] = set()
+        """The nodes whose executor this world shares with a fork: copied before it serves
+        anything (``executor``), so that neither world changes the other's."""
         self._shares_parcels = False
         """Whether the messages in flight are shared with a fork: a delivery then decodes
         its own copy instead of handing out the parcel's one."""
@@ -151,11 +154,15 @@ class World(NodeEvents):
         copied.update(state)
         for name in _COPIED:  # in this order: a host is made after its world's network
             copied[name] = copy.deepcopy(state[name], memo)
+        # Each node's executor over the copies' processes and metrics, with a host in the
+        # copy (one lent by a fork has a host in another world).
         copied["executors"] = {
-            node: copy.deepcopy(executor, memo) for node, executor in self.executors.items()
+            node: executor.fork(SimHost(clone, node), clone.processes, clone.metrics)
+            for node, executor in self.executors.items()
         }
         copied["step_randoms"] = self.step_randoms.copy()
-        copied["borrowed"] = self.borrowed.copy()
+        copied["borrowed"] = set()  # every process copied
+        copied["lent"] = set()
         clone._derive()
         return clone
 
@@ -163,8 +170,9 @@ class World(NodeEvents):
         """A state to go on from, apart from this one, as ``copy.deepcopy`` but cheaper: what
         an event replaces rather than changes is shared (the messages in flight, durable
         data, the history's events), and so is every process until one of the two worlds
-        is about to run its code (copy on write: ``borrowed``). Exploration forks a world
-        once per event enabled in it."""
+        is about to run its code (copy on write: ``borrowed``), and every node's executor
+        until one of them is about to serve something on it (``lent``). Exploration forks
+        a world once per event enabled in it."""
         # Each part copied by hand, not by deepcopy: the containers are new, the values in
         # them kept (processes until written, the rest never changed in place).
         clone = object.__new__(World)
@@ -175,18 +183,17 @@ class World(NodeEvents):
         clone.clocks = self.clocks.fork(timers)
         network.keep_time(timers, clone.draw_delay)
         clone.disks = self.disks.copy()
-        clone.processes = processes = self.processes.copy()
-        clone.metrics = metrics = {pid: counts.copy() for pid, counts in self.metrics.items()}
+        clone.processes = self.processes.copy()
+        clone.metrics = {pid: counts.copy() for pid, counts in self.metrics.items()}
         clone.durable = self.durable.copy()
         clone.history = self.history.copy()
         clone.inputs = self.inputs.copy()
-        clone.executors = {
-            node: executor.fork(SimHost(clone, node), processes, metrics)
-            for node, executor in self.executors.items()
-        }
+        clone.executors = self.executors.copy()
         clone.step_randoms = self.step_randoms.copy()
         self.borrowed = set(self.processes)
         clone.borrowed = set(self.processes)
+        self.lent = set(self.executors)
+        clone.lent = set(self.executors)
         self._shares_parcels = clone._shares_parcels = True
         clone._derive()
         return clone
@@ -202,9 +209,19 @@ class World(NodeEvents):
         self._random = self._spread = simplest  # the chooser's: it reads this world
         for executor in self.executors.values():
             host = executor.host
-            if isinstance(host, SimHost):
+            if isinstance(host, SimHost) and host.serves(self):  # not one lent by a fork
                 host.detach()
         self.network.keep_time(None, None)
+
+    def executor(self, node: str) -> Executor:
+        """``node``'s executor, about to change: a copy of its own first, if a fork
+        shares it (``lent``)."""
+        executor = self.executors[node]
+        if self.lent and node in self.lent:
+            self.lent.discard(node)
+            executor = executor.fork(SimHost(self, node), self.processes, self.metrics)
+            self.executors[node] = executor
+        return executor
 
     # -- what there is --------------------------------------------------------------------
 
@@ -417,7 +434,7 @@ class World(NodeEvents):
         """``parcel`` reached a pid that is not running: its node's executor decides."""
         sent = parcel[0]
         env = Envelope(sent.to, sent.from_, parcel[2], sent.cid)
-        executor = self.executors[env.to.node]
+        executor = self.executor(env.to.node)
         try:
             return executor.deliver_absent(env)
         except CheckFailed as failure:  # in the init of a process it spawned, say
@@ -484,7 +501,7 @@ class World(NodeEvents):
         except BaseException as e:
             raise user_code_failed(f"exception in start({node!r})", e) from None
         try:
-            return self.executors[node].register_all(built)
+            return self.executor(node).register_all(built)
         except BadStart as e:
             raise InvalidDefinition(f"start({node!r}) of scenario {scenario.name!r} {e}") from None
         except BaseException as e:  # a generator that raised
@@ -492,7 +509,7 @@ class World(NodeEvents):
 
     def _init(self, node: str, procs: list[Any]) -> list[Envelope]:
         try:
-            return self.executors[node].init(procs)
+            return self.executor(node).init(procs)
         except (BadOutput, BadRequest) as e:
             raise bad_output(e, None) from None
 
@@ -529,7 +546,7 @@ class World(NodeEvents):
                 for postcondition in post:
                     run_check(postcondition, "postcondition", before, proc, msg, output)
             if output:
-                self.executors[pid.node].send_output(pid, output)
+                self.executor(pid.node).send_output(pid, output)
         except CheckFailed as failure:
             failure.handling(parcel)
             raise

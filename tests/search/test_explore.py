@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import random
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -151,17 +152,38 @@ def test_a_fork_goes_on_as_a_deep_copy_would_and_leaves_its_parent_as_it_was(
             if not events:
                 break
             event = rng.choice(events)
-            before = fingerprints(world)
+            before, executors = fingerprints(world), executors_of(world)
             child, copied = world.fork(), copy.deepcopy(world)
             for other in (child, copied):
                 other.begin_step(world.step + 1)
                 other.apply(event)
             assert fingerprints(child) == fingerprints(copied)
+            assert executors_of(child) == executors_of(copied)
             assert fingerprints(world) == before, "the child changed its parent"
+            assert executors_of(world) == executors, "the child changed its parent's executors"
             if isinstance(event, Drop | Duplicate):  # known without applying it
                 ahead = fingerprints.after_message_fault(world, fingerprints.state(world), event)
                 assert ahead in (None, fingerprints(child))  # None: not known without it
-            world = child if rng.random() < 0.5 else copied
+            # The parent goes on too, and shares its processes and executors with the
+            # child: neither may change the other's.
+            twin = copy.deepcopy(world)
+            step, number = rng.choice(events), world.step + 1
+            for other in (world, twin):
+                other.begin_step(number)
+                other.apply(step)
+            assert fingerprints(world) == fingerprints(twin)
+            assert executors_of(world) == executors_of(twin)
+            assert fingerprints(child) == fingerprints(copied), "the parent changed its child"
+            assert executors_of(child) == executors_of(copied)
+            world = rng.choice([child, copied, world])
+
+
+def executors_of(world: World) -> list[Any]:
+    """What every node's executor holds beyond the processes: a fork must copy it too."""
+    return [
+        (node, e.pids, e.watchers, e.links._watches, e.failed, e.dead_letters, e._router._turns)
+        for node, e in world.executors.items()
+    ]
 
 
 # -- symmetry -----------------------------------------------------------------------------
