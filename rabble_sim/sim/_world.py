@@ -546,7 +546,9 @@ class World(NodeEvents):
                 for postcondition in post:
                     run_check(postcondition, "postcondition", before, proc, msg, output)
             if output:
-                self.executor(pid.node).send_output(pid, output)
+                node = pid.node  # executor(node), inlined while no fork shares one
+                executor = self.executor(node) if self.lent else self.executors[node]
+                executor.send_output(pid, output)
         except CheckFailed as failure:
             failure.handling(parcel)
             raise
