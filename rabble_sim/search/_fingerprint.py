@@ -11,68 +11,119 @@ befell the disks of down nodes, whether clocks may still drift, how many inputs 
 kind were given, and, when the
 scenario checks its history, the history in order (without steps and times); with
 ``ages``, the order in which the messages in flight and the timers were made. What does
-not: seqs themselves, absolute time, the step number and the metrics. Stable across interpreters:
-canonical JSON, hashed with BLAKE2b, no ``hash()`` of strings and no ``id()``.
+not: seqs themselves, absolute time, the step number and the metrics.
+
+How: a state is a multiset of elements, each in a section (a process, a message in flight,
+a node down...; what must stay in order, the timers, the arrivals, the history, the ages,
+is one element of its own section). An element's digest is its canonical JSON hashed with
+BLAKE2b keyed by its section, as a 128-bit int, made once when the element is first seen;
+a sequence's is the BLAKE2b of its elements' digests in order. The fingerprint is the sum
+of the elements' digests modulo 2**128: a standard multiset hash (equal multisets give
+equal sums; different ones collide with a chance of about 2**-128 each, the digests being
+independent and uniform), cheap to make from cached digests and to change by one element
+(a message dropped or duplicated). Stable across interpreters: no ``hash()`` of strings,
+no ``id()`` in a result (object identity only tells a cache that an object is unchanged).
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..codec import Plain, canonical_json, to_plain
-from ..core import InvalidDefinition, Pid
-from ..sim import Drop, Duplicate, EventNotEnabled, Parcel, World
+import attrs
+
+from ..codec import Plain, to_plain
+from ..core import REGISTRY, CorrelationId, HistoryEvent, InvalidDefinition, Pid
+from ..sim import Drop, Duplicate, EventNotEnabled, Parcel, Timer, World
 
 MAX_RELABELLINGS = 5040
 """The most relabellings a symmetry may have (the product of its groups' factorials):
 each state is rendered under every one of them."""
 
+_BYTES = 16
+_MASK = (1 << 8 * _BYTES) - 1
+"""Digests are ints below 2**128; their sums are taken modulo 2**128."""
 
-class _Item:
-    """One element of a state: its plain data, and its canonical JSON under each of the
-    relabellings (the identity first), each made when first asked for."""
+RECENT = 1024
+"""How many objects' elements each of a ``Fingerprints``' caches keeps, at least: those of
+the processes, durable data, messages and history of the states being expanded."""
 
-    __slots__ = ("plain", "texts")
-
-    def __init__(
-        self, section: str, plain: Plain, relabellings: int, text: bytes | None = None
-    ) -> None:
-        self.plain = plain
-        self.texts: list[bytes | None] = [text or _text(section, plain)]
-        self.texts += [None] * (relabellings - 1)
-
-    def text(self, section: str, index: int, names: dict[str, str]) -> bytes:
-        text = self.texts[index]
-        if text is None:
-            text = self.texts[index] = _text(section, relabelled(self.plain, names))
-        return text
+Element = tuple[int, ...]
+"""One element of a state: its digest under each relabelling, the identity first."""
+State = list[int]
+"""A world's digest under each relabelling (the sum of its elements'), the identity first:
+its fingerprint is the least."""
+_Small = tuple[Any, ...]
+"""The key of the small sections of a state together: nodes down, cut, clocks, disks,
+drifting, inputs given."""
 
 
-State = dict[str, list[_Item]]
-"""A world as the sections of its fingerprint (processes, messages in flight, timers...),
-each a multiset of elements."""
+class _Recent:
+    """A bounded cache: two generations of up to ``limit`` entries each, an entry used in
+    the old one moved to the young one, the old one forgotten when the young one is full.
+    Exploration forks one state after another: the entries of the state being expanded,
+    used by each of its successors, stay."""
+
+    __slots__ = ("_limit", "_old", "_young")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._young: dict[Any, Any] = {}
+        self._old: dict[Any, Any] = {}
+
+    def get(self, key: Any) -> Any:
+        """The value of ``key``, or None."""
+        value = self._young.get(key)
+        if value is None:
+            value = self._old.pop(key, None)
+            if value is not None:
+                self._young[key] = value
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        if len(self._young) >= self._limit:
+            self._old, self._young = self._young, {}
+        self._young[key] = value
 
 
 class Fingerprints:
     """Fingerprints of the worlds of one exploration. A fork shares its parent's process
-    objects, durable data and parcels until it changes them, so each of those is turned
-    into plain data and text once, and again only when the world holds another object."""
+    objects, durable data, parcels, timers and history events until it changes them, so
+    each process, durable datum and event is turned into a digest once, and again only
+    when the world holds another object; a message, and the pending timers at a time,
+    once for what they are made of. A state then costs a sum of cached ints, and the
+    plain data of what its event changed."""
 
     def __init__(self, symmetry: Sequence[Sequence[str]] = (), *, ages: bool = False) -> None:
         self._relabellings = relabellings(symmetry)
+        self._single = len(self._relabellings) == 1
+        self._moved = frozenset(node for names in self._relabellings for node in names)
+        """The nodes some relabelling moves: an element that names none is its own image."""
         self._ages = ages
         """Whether the order in which the messages in flight and the timers were made counts
         too: it decides a fair liveness phase, which serves the oldest first."""
-        self._processes: dict[Pid, tuple[Any, _Item]] = {}
-        self._durable: dict[Pid, tuple[Any, _Item]] = {}
-        self._parcels: dict[int, tuple[Parcel, _Item]] = {}
-        self._small: dict[tuple[str, Any], _Item] = {}
+        # Processes, durable data and events of the history, by identity: each entry holds
+        # its object, so that its id is not reused while the entry lasts (and a result never
+        # depends on an id: a miss only makes the element again). Messages by content.
+        self._processes = _Recent(RECENT)
+        self._durable = _Recent(RECENT)
+        self._events = _Recent(RECENT)
+        self._messages = _Recent(RECENT)
+        self._timer_sequences = _Recent(RECENT)
+        self._small: dict[tuple[str, Any], Element] = {}
+        self._smalls: dict[_Small, Element] = {}
+        self._sequences = _Recent(RECENT)
 
     def __call__(self, world: World) -> bytes:
         return self.digest(self.state(world))
+
+    def digest(self, state: State) -> bytes:
+        """The fingerprint of a ``state``: the least digest under the relabellings."""
+        return min(state).to_bytes(_BYTES, "big")
 
     def after_message_fault(
         self, world: World, state: State, event: Drop | Duplicate
@@ -80,144 +131,244 @@ class Fingerprints:
         """The fingerprint of ``world`` (whose ``state`` this is) after ``event``, without
         applying it: a drop or a duplicate of a deliverable message changes nothing but the
         messages in flight, one copy fewer or one more (a deliverable message goes to a node
-        that is up and reachable, so its duplicate is deliverable too). None when the ages
-        count, when a duplicate may be delayed by latency, or while clocks may drift (any
-        event ends that): then the event must be applied."""
+        that is up and reachable, so its duplicate is deliverable too): its digest taken
+        from the sum, or added. None when the ages count, when a duplicate may be delayed
+        by latency, or while clocks may drift (any event ends that): then the event must
+        be applied."""
         if self._ages or (world.network.latency is not None and isinstance(event, Duplicate)):
             return None
-        if state["drifting"]:
+        if world.scenario.faults.drift and world.drifting:
             return None
         parcel = world.network.deliverable.get(event.seq)
         if parcel is None:
             raise EventNotEnabled(f"message #{event.seq} is not deliverable")
-        item = self._message(event.seq, parcel)
-        flying = list(state["in_flight"])
+        element = self._message(parcel)
         if isinstance(event, Drop):
-            flying.remove(item)  # this very item: an _Item is equal only to itself
+            after = [total - digest for total, digest in zip(state, element, strict=True)]
         else:
-            flying.append(item)
-        return self.digest({**state, "in_flight": flying})
-
-    def digest(self, state: State) -> bytes:
-        """The fingerprint of a ``state``: the least digest under the relabellings."""
-        return min(
-            _digest(
-                {
-                    name: [item.text(name, index, names) for item in items]
-                    for name, items in state.items()
-                }
-            )
-            for index, names in enumerate(self._relabellings)
-        )
+            after = [total + digest for total, digest in zip(state, element, strict=True)]
+        return self.digest([total & _MASK for total in after])
 
     def state(self, world: World) -> State:
-        """``world`` as the sections of a fingerprint, each a multiset of elements."""
-        now, timers, item = world.now, world.timers, self._item
-        scenario = world.scenario
-        state: dict[str, list[_Item]] = {
-            # One element, in the order the timers fire: of two due at once, the one started
-            # first fires first, and which one that is changes what can happen next.
-            "timers": [
-                self._sequence(
-                    [item("timer", (t.due - now, t.pid, t.cid)) for _, t in timers.by_due()]
-                )
-            ],
-            "down": [item("down", node) for node in world.down_nodes()],
-            "cut": _cut(world, item),
-            "clocks": [
-                item("clocks", (node, *world.clocks.skew(node)))
-                for node in scenario.nodes
-                if world.clocks.drifted(node)
-            ],
-            "disks": [
-                item("disks", (node, lost, tuple(sorted(map(str, corrupted)))))
-                for node, (lost, corrupted) in world.disks.items()
-            ],
-            "drifting": [item("drifting", True)]
-            if scenario.faults.drift and world.drifting
-            else [],
-            "inputs": [
-                item("inputs", (tuple(inputs.to), given))
-                for inputs, given in zip(scenario.inputs, world.inputs_given, strict=True)
-            ],
-        }
-        if scenario.history is not None:
+        """``world``'s digest under each relabelling: the sum of its elements'."""
+        elements = self.elements(world)
+        if self._single:
+            return [sum([element[0] for element in elements]) & _MASK]
+        return list(self._sum(elements))
+
+    def elements(self, world: World) -> list[Element]:
+        """``world`` as a multiset of elements; the small sections come summed into one."""
+        now = world.now
+        timer = self._timer
+        # One element, in the order the timers fire: of two due at once, the one started
+        # first fires first, and which one that is changes what can happen next.
+        timers = world.timers.by_due()
+        elements = [self._timers(now, timers), self._small_sections(world)]
+        if world.scenario.history is not None:
             # The history check reads the order of invocations and completions: two paths
             # to the same processes with different histories are different states.
-            history: Plain = [
-                [e.kind, str(e.client), e.op, to_plain(e.value)] for e in world.history
-            ]
-            state["history"] = [_Item("history", [history], len(self._relabellings))]
-        cached = self._cached
-        state["processes"] = [cached("processes", pid, p) for pid, p in world.processes.items()]
-        state["durable"] = [cached("durable", pid, d) for pid, d in world.durable.items()]
-        flying = world.network.in_flight()
-        state["in_flight"] = [self._message(seq, parcel) for seq, parcel in flying]
-        network = world.network
+            event = self._event
+            elements.append(self._sequence("history", [event(e) for e in world.history]))
+        cached, processes, durable = self._cached, self._processes, self._durable
+        elements += [cached(processes, "processes", p, v) for p, v in world.processes.items()]
+        elements += [cached(durable, "durable", p, v) for p, v in world.durable.items()]
+        network, message = world.network, self._message
+        flying = network.in_flight()
+        elements += [message(parcel) for _, parcel in flying]
         if network.transit or network.held_arrivals:
-            # In the order they will arrive (ties: sent first); a held one marked as such.
-            order = sorted(
-                [(arrival, seq, False) for seq, (arrival, _) in network.transit.items()]
-                + [(arrival, seq, True) for seq, arrival in network.held_arrivals.items()]
-            )
-            state["arrivals"] = [
-                self._sequence(
-                    [
-                        part
-                        for arrival, seq, held in order
-                        for part in (
-                            item("arrival", (arrival - now, held)),
-                            self._message(seq, network.get(seq)),  # type: ignore[arg-type]
-                        )
-                    ]
-                )
-            ]
+            elements.append(self._arrivals(world))
         if self._ages:
-            made = [(seq, self._message(seq, parcel)) for seq, parcel in flying]
-            made += [
-                (seq, item("timer", (t.due - now, t.pid, t.cid))) for seq, t in timers.by_due()
-            ]
+            made = [(seq, message(parcel)) for seq, parcel in flying]
+            made += [(seq, timer(t.due - now, t.pid, t.cid)) for seq, t in timers]
             made.sort(key=lambda pair: pair[0])  # by seq: in the order they were made
-            state["ages"] = [self._sequence([element for _, element in made])]
-        return state
+            elements.append(self._sequence("ages", [element for _, element in made]))
+        return elements
 
-    def _item(self, section: str, key: Any) -> _Item:
+    # -- elements -----------------------------------------------------------------------------
+
+    def _element(self, section: str, plain: Plain) -> Element:
+        """The element ``plain`` of ``section``: its digest under each relabelling. Those
+        that map the nodes it names alike give it the same image, rendered once."""
+        first = _digest(section, _text(section, plain))
+        if self._single:
+            return (first,)
+        named = sorted(_nodes_named(plain, self._moved))
+        if not named:
+            return (first,) * len(self._relabellings)
+        images = {tuple(named): first}
+        digests = []
+        for names in self._relabellings:
+            image = tuple([names.get(node, node) for node in named])
+            digest = images.get(image)
+            if digest is None:
+                digest = _digest(section, _text(section, relabelled(plain, names)))
+                images[image] = digest
+            digests.append(digest)
+        return tuple(digests)
+
+    def _sequence(self, section: str, elements: list[Element]) -> Element:
+        """One element of ``section`` made of ``elements`` in order: under a relabelling,
+        the hash of their images' digests. Under symmetry, kept by its identity digests
+        (equal elements have equal images)."""
+        if self._single:
+            joined = b"".join([element[0].to_bytes(_BYTES, "little") for element in elements])
+            return (_digest(section, joined),)
+        key = (section, tuple([element[0] for element in elements]))
+        cached: Element | None = self._sequences.get(key)
+        if cached is None:
+            columns = zip(*elements, strict=True) if elements else [()] * len(self._relabellings)
+            cached = tuple(
+                _digest(section, b"".join([d.to_bytes(_BYTES, "little") for d in column]))
+                for column in columns
+            )
+            self._sequences.put(key, cached)
+        return cached
+
+    def _item(self, section: str, key: Any) -> Element:
         """The element ``key`` of a small section (a timer, a node down, a partition group,
         a count of inputs), made once for each value: ``key`` is its plain data's source."""
         cached = self._small.get((section, key))
         if cached is None:
-            cached = self._small[(section, key)] = _Item(
-                section, to_plain(key), len(self._relabellings)
-            )
+            cached = self._small[(section, key)] = self._element(section, to_plain(key))
         return cached
 
-    def _sequence(self, items: list[_Item]) -> _Item:
-        """One element made of ``items`` in order: its text is theirs, joined as a JSON
-        list is (a relabelling renders it whole, from their plain data)."""
-        text = b"[" + b",".join(item.text("", 0, {}) for item in items) + b"]"
-        return _Item("", [item.plain for item in items], len(self._relabellings), text)
+    def _timers(self, now: int, timers: list[tuple[int, Timer]]) -> Element:
+        """The pending timers in the order they fire, relative to ``now``: timers are
+        shared by forks, and so is the element of the same timers at the same time."""
+        due = tuple([timer for _, timer in timers])
+        exact = all([_exact(timer.cid) for timer in due])  # else 1 and True are one key
+        element = self._timer_sequences.get((now, due)) if exact else None
+        if element is None:
+            timer = self._timer
+            element = self._sequence("timers", [timer(t.due - now, t.pid, t.cid) for t in due])
+            if exact:
+                self._timer_sequences.put((now, due), element)
+        return element
 
-    def _cached(self, section: str, pid: Pid, value: Any) -> _Item:
-        """``pid`` with ``value``'s plain data, made again only if ``pid`` holds another
-        object than when it was cached (a fork changes a process only after copying it)."""
-        cache = self._processes if section == "processes" else self._durable
-        cached = cache.get(pid)
-        if cached is not None and cached[0] is value:
-            return cached[1]
-        item = _Item(section, [str(pid), to_plain(value)], len(self._relabellings))
-        cache[pid] = (value, item)
-        return item
+    def _timer(self, left: int, pid: Pid, cid: Any) -> Element:
+        if _exact(cid):
+            return self._item("timer", (left, pid, cid))
+        return self._element("timer", to_plain((left, pid, cid)))
 
-    def _message(self, seq: int, parcel: Parcel) -> _Item:
-        cached = self._parcels.get(seq)
-        if cached is not None and cached[0] is parcel:
-            return cached[1]
-        env = parcel[0]
-        # The parcel's decoded copy is the message as sent: no receiver has had it yet.
-        plain: Plain = [str(env.to), str(env.from_), to_plain(env.cid), to_plain(parcel[2])]
-        item = _Item("in_flight", plain, len(self._relabellings))
-        self._parcels[seq] = (parcel, item)
-        return item
+    def _small_sections(self, world: World) -> Element:
+        """The nodes down, the partition's groups (a set of sets of nodes, the first marked
+        when only the links into it are cut), the clocks that left true time, the disks of
+        down nodes, whether clocks may still drift, and how many inputs of each kind were
+        given: one element, their sum, made once for each combination."""
+        scenario, clocks = world.scenario, world.clocks
+        key: _Small = (
+            tuple(world.down_nodes()),
+            world.network.partition_of,
+            tuple([(node, *clocks.skew(node)) for node in scenario.nodes if clocks.drifted(node)]),
+            tuple(world.disks.items()),
+            bool(scenario.faults.drift and world.drifting),
+            tuple(world.inputs_given),
+        )
+        cached = self._smalls.get(key)
+        if cached is None:
+            cached = self._smalls[key] = self._sum(self._small_elements(world, key))
+        return cached
+
+    def _small_elements(self, world: World, key: _Small) -> list[Element]:
+        down, partition, skews, disks, drifting, given = key
+        item = self._item
+        elements = [item("down", node) for node in down]
+        if partition is not None:
+            groups, one_way = partition
+            elements += [item("cut", (one_way and i == 0, tuple(g))) for i, g in enumerate(groups)]
+        elements += [item("clocks", skew) for skew in skews]
+        elements += [
+            item("disks", (node, lost, tuple(sorted(map(str, corrupted)))))
+            for node, (lost, corrupted) in disks
+        ]
+        elements += [item("drifting", True)] if drifting else []
+        elements += [
+            item("inputs", (tuple(inputs.to), count))
+            for inputs, count in zip(world.scenario.inputs, given, strict=True)
+        ]
+        return elements
+
+    def _sum(self, elements: list[Element]) -> Element:
+        if not elements:
+            return (0,) * len(self._relabellings)
+        return tuple(sum(column) & _MASK for column in zip(*elements, strict=True))
+
+    def _cached(self, cache: _Recent, section: str, pid: Pid, value: Any) -> Element:
+        """``pid`` with ``value``'s plain data, made again only for an object not seen
+        lately (a fork changes a process only after copying it, and replaces durable data)."""
+        key = (pid, id(value))
+        entry = cache.get(key)
+        if entry is not None and entry[0] is value:
+            return entry[1]  # type: ignore[no-any-return]
+        element = self._element(section, [str(pid), plain_data(value)])
+        cache.put(key, (value, element))
+        return element
+
+    def _message(self, parcel: Parcel) -> Element:
+        """A message in flight, without its seq. The same message is sent again and again
+        on the paths to different states: kept by what it is made of, its envelope's pids
+        and cid, and its encoding, from which the receiver's copy was decoded."""
+        env, body, copy = parcel
+        key = (env.to, env.from_, env.cid, type(env.msg), body)
+        exact = _exact(env.cid)  # else 1 and True would be one key
+        element = self._messages.get(key) if exact else None
+        if element is None:
+            # The parcel's decoded copy is the message as sent: no receiver has had it yet.
+            plain: Plain = [str(env.to), str(env.from_), plain_data(env.cid), plain_data(copy)]
+            element = self._element("in_flight", plain)
+            if exact:
+                self._messages.put(key, element)
+        return element
+
+    def _event(self, event: HistoryEvent) -> Element:
+        """One event of the history, without its step and time: events are shared by forks
+        and never changed."""
+        entry = self._events.get(id(event))
+        if entry is not None and entry[0] is event:
+            return entry[1]  # type: ignore[no-any-return]
+        plain: Plain = [event.kind, str(event.client), event.op, plain_data(event.value)]
+        element = self._element("history", plain)
+        self._events.put(id(event), (event, element))
+        return element
+
+    def _arrivals(self, world: World) -> Element:
+        """The messages in transit or held, in the order they will arrive (ties: sent
+        first), each with its arrival relative to now; a held one marked as such."""
+        network, now = world.network, world.now
+        order = sorted(
+            [(arrival, seq, False) for seq, (arrival, _) in network.transit.items()]
+            + [(arrival, seq, True) for seq, arrival in network.held_arrivals.items()]
+        )
+        parts = [
+            part
+            for arrival, seq, held in order
+            for part in (
+                self._item("arrival", (arrival - now, held)),
+                self._message(network.get(seq)),  # type: ignore[arg-type]
+            )
+        ]
+        return self._sequence("arrivals", parts)
+
+
+_WHOLE = frozenset({int, type(None)})
+
+
+def _exact(cid: Any) -> bool:
+    """Whether keying by ``cid`` keeps apart what its plain data does: a correlation id of
+    whole numbers (1 and True are one key, but not one text), or none."""
+    return cid is None or (
+        type(cid) is CorrelationId
+        and type(cid.pid) is Pid
+        and type(cid.request) in _WHOLE
+        and type(cid.handle) in _WHOLE
+    )
+
+
+def _digest(section: str, data: bytes) -> int:
+    """``data``'s 128-bit digest as an element of ``section``: BLAKE2b keyed by it, so that
+    equal texts in two sections are two elements."""
+    digest = hashlib.blake2b(data, digest_size=_BYTES, key=section.encode()).digest()
+    return int.from_bytes(digest, "little")
 
 
 def _text(section: str, plain: Any) -> bytes:
@@ -232,28 +383,115 @@ def _text(section: str, plain: Any) -> bytes:
     elif section == "inputs":
         to, given = plain
         plain = [sorted(to), given]
-    return canonical_json(plain).encode()
+    return _ENCODER.encode(plain).encode()
 
 
-def _cut(world: World, item: Callable[[str, Any], _Item]) -> list[_Item]:
-    """The partition's groups, a set of sets of nodes (the first marked, when only the
-    links into it are cut)."""
-    partition = world.network.partition_of
-    if partition is None:
-        return []
-    groups, one_way = partition
-    return [item("cut", (one_way and i == 0, tuple(group))) for i, group in enumerate(groups)]
+def _nodes_named(plain: Any, nodes: frozenset[str]) -> set[str]:
+    """The ``nodes`` that ``plain`` names where a relabelling looks (``_relabel``): a whole
+    string, or the node of a pid's string form."""
+    named: set[str] = set()
+
+    def note(text: str) -> str:
+        if text in nodes:
+            named.add(text)
+        _, sep, node = text.rpartition("::")
+        if sep and node in nodes:
+            named.add(node)
+        return text
+
+    _map_strings(plain, note)
+    return named
 
 
-def _digest(state: dict[str, list[bytes]]) -> bytes:
-    """The state's sections, each a multiset of canonical JSON texts, sorted and hashed.
-    JSON text holds no raw control character: the separators cannot be confused."""
-    digest = hashlib.blake2b(digest_size=16)
-    for name, texts in state.items():
-        digest.update(name.encode())
-        digest.update(b"\0".join(sorted(texts)))
-        digest.update(b"\1")
-    return digest.digest()
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), allow_nan=True, check_circular=False
+)
+"""``canonical_json``'s encoder, made once (``json.dumps`` makes one per call with these
+options); plain data holds no cycle to check for."""
+
+
+# -- plain data -------------------------------------------------------------------------------
+
+
+def plain_data(obj: Any) -> Plain:
+    """``to_plain(obj)``, the same data made faster: a converter chosen once per type for
+    the types states are made of (attrs classes, pids, named tuples, dicts, lists, tuples,
+    sets), each doing what ``to_plain`` does for that exact type; any other type, and any
+    subclass, left to ``to_plain`` itself. A changed process is made into plain data for
+    every state a step reaches."""
+    try:
+        return _plain(obj)
+    except RecursionError:
+        return to_plain(obj)  # which says what is wrong
+
+
+_ATOMS = frozenset({type(None), bool, int, float, str})
+_CONVERTERS: dict[type, Callable[[Any], Plain]] = {}
+
+
+def _plain(obj: Any) -> Plain:
+    cls = type(obj)
+    if cls in _ATOMS:
+        return obj  # type: ignore[no-any-return]
+    convert = _CONVERTERS.get(cls)
+    if convert is None:
+        convert = _CONVERTERS[cls] = _converter(cls)
+    return convert(obj)
+
+
+def _converter(cls: type) -> Callable[[Any], Plain]:
+    """How ``to_plain`` converts an object of exactly type ``cls``, in its order of cases."""
+    if cls is Pid:
+        return str
+    if attrs.has(cls) and not issubclass(cls, bool | int | float | str | Pid):
+        return _attrs_converter(cls)
+    if cls is dict:
+        return _dict
+    if issubclass(cls, tuple) and hasattr(cls, "_fields") and not issubclass(cls, Pid):
+        names: tuple[str, ...] = cls._fields
+        return lambda obj: {name: _plain(x) for name, x in zip(names, obj, strict=True)}
+    if cls is list or cls is tuple:
+        return _list
+    if cls is set or cls is frozenset:
+        return _set
+    return to_plain
+
+
+def _attrs_converter(cls: type) -> Callable[[Any], Plain]:
+    """An attrs class: its fields by name, under its tag if it is a registered message
+    (asked each time, as ``to_plain`` does)."""
+    names = tuple(field.name for field in attrs.fields(cls))
+    tag_of = REGISTRY.tag_of
+    values: Callable[[Any], tuple[Any, ...]]
+    if len(names) > 1:
+        values = operator.attrgetter(*names)  # all of them in one call
+    else:
+        values = lambda obj: tuple(getattr(obj, name) for name in names)  # noqa: E731
+
+    def convert(obj: Any) -> Plain:
+        fields = {name: _plain(x) for name, x in zip(names, values(obj), strict=True)}
+        tag = tag_of(cls)
+        return {tag: fields} if tag is not None else fields
+
+    return convert
+
+
+def _list(obj: list[Any] | tuple[Any, ...]) -> Plain:
+    return [_plain(x) for x in obj]
+
+
+def _set(obj: set[Any] | frozenset[Any]) -> Plain:
+    return sorted((_plain(x) for x in obj), key=_ENCODER.encode)
+
+
+def _dict(obj: dict[Any, Any]) -> Plain:
+    """Keys that are strings (or pids) keep a dict, sorted; others make sorted pairs."""
+    pairs = [(_plain(k), _plain(v)) for k, v in obj.items()]
+    keys = [k for k, _ in pairs]
+    if all(isinstance(k, str) for k in keys) and len(set(keys)) == len(keys):
+        return {str(k): v for k, v in sorted(pairs, key=lambda pair: str(pair[0]))}
+    ordered = sorted(pairs, key=lambda pair: _ENCODER.encode(pair[0]))
+    return [[k, v] for k, v in ordered]
 
 
 # -- symmetry ---------------------------------------------------------------------------------
