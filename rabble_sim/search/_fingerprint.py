@@ -15,8 +15,8 @@ not: seqs themselves, absolute time, the step number and the metrics.
 
 How: a state is a multiset of elements, each in a section (a process, a message in flight,
 a node down...; what must stay in order, the timers, the arrivals, the history, the ages,
-is one element of its own section). An element's digest is its canonical JSON hashed with
-BLAKE2b keyed by its section, as a 128-bit int, made once when the element is first seen;
+is one element of its own section). An element's digest is its plain data in canonical
+bytes (MessagePack with sorted keys) hashed with BLAKE2b keyed by its section, as a 128-bit int, made once when the element is first seen;
 a sequence's is the BLAKE2b of its elements' digests in order. The fingerprint is the sum
 of the elements' digests modulo 2**128: a standard multiset hash (equal multisets give
 equal sums; different ones collide with a chance of about 2**-128 each, the digests being
@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
+import msgspec
 
 from ..codec import Plain, to_plain
 from ..core import REGISTRY, CorrelationId, HistoryEvent, InvalidDefinition, Pid
@@ -372,8 +373,10 @@ def _digest(section: str, data: bytes) -> int:
 
 
 def _text(section: str, plain: Any) -> bytes:
-    """One element of a state's ``section`` as canonical JSON; the targets of a kind of
-    input and the corrupted records of a disk are sets, sorted first."""
+    """One element of a state's ``section`` in canonical bytes: MessagePack with sorted
+    keys (plain data's dicts have string keys), or canonical JSON for a number too large
+    for it, each marked; the targets of a kind of input and the corrupted records of a disk
+    are sets, sorted first."""
     if section == "cut":
         heard_only, group = plain
         plain = [heard_only, sorted(group)]
@@ -383,7 +386,10 @@ def _text(section: str, plain: Any) -> bytes:
     elif section == "inputs":
         to, given = plain
         plain = [sorted(to), given]
-    return _ENCODER.encode(plain).encode()
+    try:
+        return b"m" + _MSGPACK(plain)
+    except OverflowError:
+        return b"j" + _ENCODER.encode(plain).encode()
 
 
 def _nodes_named(plain: Any, nodes: frozenset[str]) -> set[str]:
@@ -403,6 +409,8 @@ def _nodes_named(plain: Any, nodes: frozenset[str]) -> set[str]:
     return named
 
 
+_MSGPACK = msgspec.msgpack.Encoder(order="deterministic").encode
+"""Canonical MessagePack: a dict's keys sorted, ten times as fast as canonical JSON."""
 _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), allow_nan=True, check_circular=False
 )

@@ -20,7 +20,7 @@ import attrs
 import pytest
 from hypothesis import given
 
-from rabble_sim import CorrelationId, Envelope, Pid, message
+from rabble_sim import CorrelationId, Envelope, Pid, Scenario, message
 from rabble_sim.codec import canonical_json, to_plain
 from rabble_sim.schedule import load_scenario
 from rabble_sim.search import Fingerprints, explore
@@ -316,3 +316,28 @@ def fingerprints_under_hash_seed(seed: str) -> list[str]:
 def test_fingerprints_are_the_same_in_any_interpreter() -> None:
     first, second = fingerprints_under_hash_seed("1"), fingerprints_under_hash_seed("2")
     assert len(first) > 25 and first == second
+
+
+@attrs.define
+class Hoard:
+    """Holds one number, whatever size."""
+
+    pid: Pid
+    amount: int
+
+    def handle(self, msg: Any, from_: Pid, cid: CorrelationId | None, out: list[Any]) -> None:
+        pass
+
+
+def hoarding(amount: int) -> World:
+    scenario = Scenario("hoard", ["n"], lambda node, durable: [Hoard(Pid("h", node), amount)])
+    world = World(scenario)
+    world.start()
+    return world
+
+
+def test_numbers_too_large_for_messagepack_still_fingerprint_by_value() -> None:
+    fingerprint = Fingerprints()
+    huge = 2**70
+    assert fingerprint(hoarding(huge)) == fingerprint(hoarding(huge))
+    assert len({fingerprint(hoarding(n)) for n in (huge, huge + 1, -huge, 1)}) == 4
