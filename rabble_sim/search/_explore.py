@@ -42,7 +42,7 @@ from ..sim import (
     symmetry_problem,
     watching,
 )
-from ._fingerprint import Fingerprints, State
+from ._fingerprint import Fingerprints
 
 DEFAULT_MAX_STATES = 100_000
 """Distinct states an exploration visits at most, unless told otherwise. The states
@@ -259,7 +259,9 @@ class _Search:
         violation of one. Stops early (``cut``) when ``max_states`` distinct states were
         found."""
         reached: list[_State] = []
-        state: State | None = None
+        fingerprints = self.fingerprints
+        # Each successor's fingerprint is made from this one's, where it holds other objects.
+        parent = fingerprints.parts(world)
         for event in branches(world):
             child_path: _Path = (event, path)
             self.current = child_path
@@ -268,8 +270,7 @@ class _Search:
                 self.progress(self.snapshot())
             if isinstance(event, Drop | Duplicate):
                 # Most message faults lead to a state seen before: known without a fork.
-                state = self.fingerprints.state(world) if state is None else state
-                ahead = self.fingerprints.after_message_fault(world, state, event)
+                ahead = fingerprints.after_message_fault(world, list(parent.total), event)
                 earlier = None if ahead is None else self.seen.get(ahead)
                 if earlier is not None and earlier <= level + 1:
                     continue
@@ -281,7 +282,7 @@ class _Search:
             except CheckFailed as failure:
                 found = Violation(failure.check, failure.message, level + 1)
                 return _Found(child_path, found)
-            print_ = self.fingerprints(child)
+            print_ = fingerprints.digest(fingerprints.child(parent, child))
             earlier = self.seen.get(print_)
             if earlier is not None and earlier <= level + 1:
                 child.dispose()  # and its checks ran when it was first reached

@@ -16,35 +16,33 @@ not: seqs themselves, absolute time, the step number and the metrics.
 How: a state is a multiset of elements, each in a section (a process, a message in flight,
 a node down...; what must stay in order, the timers, the arrivals, the history, the ages,
 is one element of its own section). An element's digest is its plain data in canonical
-bytes (MessagePack with sorted keys) hashed with BLAKE2b keyed by its section, as a 128-bit int, made once when the element is first seen;
-a sequence's is the BLAKE2b of its elements' digests in order. The fingerprint is the sum
-of the elements' digests modulo 2**128: a standard multiset hash (equal multisets give
-equal sums; different ones collide with a chance of about 2**-128 each, the digests being
-independent and uniform), cheap to make from cached digests and to change by one element
-(a message dropped or duplicated). Stable across interpreters: no ``hash()`` of strings,
-no ``id()`` in a result (object identity only tells a cache that an object is unchanged).
+bytes (MessagePack with sorted keys) hashed with BLAKE2b keyed by its section, as a
+128-bit int, made once when the element is first seen; a sequence's is the BLAKE2b of its
+elements' digests in order. The fingerprint is the sum of the elements' digests modulo
+2**128: a standard multiset hash (equal multisets give equal sums; different ones collide
+with a chance of about 2**-128 each, the digests being independent and uniform), cheap to
+make from cached digests and to change by a few elements: a message dropped or
+duplicated, and a fork's state from its parent's (``Fingerprints.child``). Stable across
+interpreters: no ``hash()`` of strings, no ``id()`` in a result (object identity only
+tells a cache, or a fork's fingerprint, that an object is unchanged).
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
-import json
-import operator
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
-import attrs
 import msgspec
 
 from ..codec import Plain, to_plain
-from ..core import REGISTRY, CorrelationId, HistoryEvent, InvalidDefinition, Pid
+from ..core import CorrelationId, HistoryEvent, Pid
 from ..sim import Drop, Duplicate, EventNotEnabled, Parcel, Timer, World
+from ._plain_data import CANONICAL_JSON, plain_data
+from ._symmetry import nodes_named, relabelled, relabellings
 
-MAX_RELABELLINGS = 5040
-"""The most relabellings a symmetry may have (the product of its groups' factorials):
-each state is rendered under every one of them."""
-
+_MSGPACK = msgspec.msgpack.Encoder(order="deterministic").encode
+"""Canonical MessagePack: a dict's keys sorted, ten times as fast as canonical JSON."""
 _BYTES = 16
 _MASK = (1 << 8 * _BYTES) - 1
 """Digests are ints below 2**128; their sums are taken modulo 2**128."""
@@ -58,6 +56,22 @@ Element = tuple[int, ...]
 State = list[int]
 """A world's digest under each relabelling (the sum of its elements'), the identity first:
 its fingerprint is the least."""
+
+
+class Parts(NamedTuple):
+    """A world's state by where its elements come from: each process and each datum
+    persisted with the object it was made from, each message in flight by its seq, the
+    sum of the rest, and the total (its ``State``). A fork of the world that went on
+    differs from it only where it holds another object (``Fingerprints.child``)."""
+
+    processes: dict[Pid, tuple[Any, Element]]
+    durable: dict[Pid, tuple[Any, Element]]
+    flying: dict[int, Element]
+    seqs: frozenset[int]
+    rest: Element
+    total: Element
+
+
 _Small = tuple[Any, ...]
 """The key of the small sections of a state together: nodes down, cut, clocks, disks,
 drifting, inputs given."""
@@ -152,15 +166,68 @@ class Fingerprints:
 
     def state(self, world: World) -> State:
         """``world``'s digest under each relabelling: the sum of its elements'."""
-        elements = self.elements(world)
-        if self._single:
-            return [sum([element[0] for element in elements]) & _MASK]
-        return list(self._sum(elements))
+        return list(self.parts(world).total)
 
-    def elements(self, world: World) -> list[Element]:
-        """``world`` as a multiset of elements; the small sections come summed into one."""
+    def parts(self, world: World) -> Parts:
+        """``world``'s state by where its elements come from, for its forks (``child``)."""
+        processes, durable, cached = self._processes, self._durable, self._cached
+        procs = {
+            pid: (v, cached(processes, "processes", pid, v)) for pid, v in world.processes.items()
+        }
+        data = {pid: (v, cached(durable, "durable", pid, v)) for pid, v in world.durable.items()}
+        message = self._message
+        flying = {seq: message(parcel) for seq, parcel in world.network.flying()}
+        rest = self._sum(self._rest(world))
+        elements = [rest, *[e for _, e in procs.values()], *[e for _, e in data.values()]]
+        total = self._sum([*elements, *flying.values()])
+        return Parts(procs, data, flying, frozenset(flying), rest, total)
+
+    def child(self, parent: Parts, world: World) -> State:
+        """The state of ``world``, a fork of the world whose ``parent`` these are that went
+        on: only what it holds that is not its parent's object (a process, a datum
+        persisted, a message in flight by its seq; a fork shares the others) is made
+        again, and the small sections, timers and history."""
+        plus: list[Element] = [self._sum(self._rest(world))]
+        minus: list[Element] = [parent.rest]
+        self._changed(parent.processes, world.processes, self._processes, "processes", plus, minus)
+        self._changed(parent.durable, world.durable, self._durable, "durable", plus, minus)
+        network, seqs = world.network, world.network.seqs()
+        plus += [self._message(network.get(seq)) for seq in seqs - parent.seqs]  # type: ignore[arg-type]
+        minus += [parent.flying[seq] for seq in parent.seqs - seqs]
+        if self._single:
+            total = parent.total[0] + sum([e[0] for e in plus]) - sum([e[0] for e in minus])
+            return [total & _MASK]
+        added, taken = self._sum(plus), self._sum(minus)
+        return [(t + a - m) & _MASK for t, a, m in zip(parent.total, added, taken, strict=True)]
+
+    def _changed(
+        self,
+        before: dict[Pid, tuple[Any, Element]],
+        now: dict[Pid, Any],
+        cache: _Recent,
+        section: str,
+        plus: list[Element],
+        minus: list[Element],
+    ) -> None:
+        """The elements of ``section`` (processes or durable data by pid) that went
+        (``minus``) and came (``plus``) from ``before`` to ``now``: a pid that holds
+        another object is both."""
+        kept = 0
+        for pid, value in now.items():
+            old = before.get(pid)
+            if old is not None:
+                kept += 1
+                if old[0] is value:
+                    continue
+                minus.append(old[1])
+            plus.append(self._cached(cache, section, pid, value))
+        if kept != len(before):  # some pid is gone
+            minus += [element for pid, (_, element) in before.items() if pid not in now]
+
+    def _rest(self, world: World) -> list[Element]:
+        """The elements of ``world`` that are not a process, a datum persisted or a message
+        in flight: the timers, the small sections, the history, the arrivals, the ages."""
         now = world.now
-        timer = self._timer
         # One element, in the order the timers fire: of two due at once, the one started
         # first fires first, and which one that is changes what can happen next.
         timers = world.timers.by_due()
@@ -170,16 +237,12 @@ class Fingerprints:
             # to the same processes with different histories are different states.
             event = self._event
             elements.append(self._sequence("history", [event(e) for e in world.history]))
-        cached, processes, durable = self._cached, self._processes, self._durable
-        elements += [cached(processes, "processes", p, v) for p, v in world.processes.items()]
-        elements += [cached(durable, "durable", p, v) for p, v in world.durable.items()]
-        network, message = world.network, self._message
-        flying = network.in_flight()
-        elements += [message(parcel) for _, parcel in flying]
+        network = world.network
         if network.transit or network.held_arrivals:
             elements.append(self._arrivals(world))
         if self._ages:
-            made = [(seq, message(parcel)) for seq, parcel in flying]
+            message, timer = self._message, self._timer
+            made = [(seq, message(parcel)) for seq, parcel in network.flying()]
             made += [(seq, timer(t.due - now, t.pid, t.cid)) for seq, t in timers]
             made.sort(key=lambda pair: pair[0])  # by seq: in the order they were made
             elements.append(self._sequence("ages", [element for _, element in made]))
@@ -193,7 +256,7 @@ class Fingerprints:
         first = _digest(section, _text(section, plain))
         if self._single:
             return (first,)
-        named = sorted(_nodes_named(plain, self._moved))
+        named = sorted(nodes_named(plain, self._moved))
         if not named:
             return (first,) * len(self._relabellings)
         images = {tuple(named): first}
@@ -389,168 +452,4 @@ def _text(section: str, plain: Any) -> bytes:
     try:
         return b"m" + _MSGPACK(plain)
     except OverflowError:
-        return b"j" + _ENCODER.encode(plain).encode()
-
-
-def _nodes_named(plain: Any, nodes: frozenset[str]) -> set[str]:
-    """The ``nodes`` that ``plain`` names where a relabelling looks (``_relabel``): a whole
-    string, or the node of a pid's string form."""
-    named: set[str] = set()
-
-    def note(text: str) -> str:
-        if text in nodes:
-            named.add(text)
-        _, sep, node = text.rpartition("::")
-        if sep and node in nodes:
-            named.add(node)
-        return text
-
-    _map_strings(plain, note)
-    return named
-
-
-_MSGPACK = msgspec.msgpack.Encoder(order="deterministic").encode
-"""Canonical MessagePack: a dict's keys sorted, ten times as fast as canonical JSON."""
-_ENCODER = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), allow_nan=True, check_circular=False
-)
-"""``canonical_json``'s encoder, made once (``json.dumps`` makes one per call with these
-options); plain data holds no cycle to check for."""
-
-
-# -- plain data -------------------------------------------------------------------------------
-
-
-def plain_data(obj: Any) -> Plain:
-    """``to_plain(obj)``, the same data made faster: a converter chosen once per type for
-    the types states are made of (attrs classes, pids, named tuples, dicts, lists, tuples,
-    sets), each doing what ``to_plain`` does for that exact type; any other type, and any
-    subclass, left to ``to_plain`` itself. A changed process is made into plain data for
-    every state a step reaches."""
-    try:
-        return _plain(obj)
-    except RecursionError:
-        return to_plain(obj)  # which says what is wrong
-
-
-_ATOMS = frozenset({type(None), bool, int, float, str})
-_CONVERTERS: dict[type, Callable[[Any], Plain]] = {}
-
-
-def _plain(obj: Any) -> Plain:
-    cls = type(obj)
-    if cls in _ATOMS:
-        return obj  # type: ignore[no-any-return]
-    convert = _CONVERTERS.get(cls)
-    if convert is None:
-        convert = _CONVERTERS[cls] = _converter(cls)
-    return convert(obj)
-
-
-def _converter(cls: type) -> Callable[[Any], Plain]:
-    """How ``to_plain`` converts an object of exactly type ``cls``, in its order of cases."""
-    if cls is Pid:
-        return str
-    if attrs.has(cls) and not issubclass(cls, bool | int | float | str | Pid):
-        return _attrs_converter(cls)
-    if cls is dict:
-        return _dict
-    if issubclass(cls, tuple) and hasattr(cls, "_fields") and not issubclass(cls, Pid):
-        names: tuple[str, ...] = cls._fields
-        return lambda obj: {name: _plain(x) for name, x in zip(names, obj, strict=True)}
-    if cls is list or cls is tuple:
-        return _list
-    if cls is set or cls is frozenset:
-        return _set
-    return to_plain
-
-
-def _attrs_converter(cls: type) -> Callable[[Any], Plain]:
-    """An attrs class: its fields by name, under its tag if it is a registered message
-    (asked each time, as ``to_plain`` does)."""
-    names = tuple(field.name for field in attrs.fields(cls))
-    tag_of = REGISTRY.tag_of
-    values: Callable[[Any], tuple[Any, ...]]
-    if len(names) > 1:
-        values = operator.attrgetter(*names)  # all of them in one call
-    else:
-        values = lambda obj: tuple(getattr(obj, name) for name in names)  # noqa: E731
-
-    def convert(obj: Any) -> Plain:
-        fields = {name: _plain(x) for name, x in zip(names, values(obj), strict=True)}
-        tag = tag_of(cls)
-        return {tag: fields} if tag is not None else fields
-
-    return convert
-
-
-def _list(obj: list[Any] | tuple[Any, ...]) -> Plain:
-    return [_plain(x) for x in obj]
-
-
-def _set(obj: set[Any] | frozenset[Any]) -> Plain:
-    return sorted((_plain(x) for x in obj), key=_ENCODER.encode)
-
-
-def _dict(obj: dict[Any, Any]) -> Plain:
-    """Keys that are strings (or pids) keep a dict, sorted; others make sorted pairs."""
-    pairs = [(_plain(k), _plain(v)) for k, v in obj.items()]
-    keys = [k for k, _ in pairs]
-    if all(isinstance(k, str) for k in keys) and len(set(keys)) == len(keys):
-        return {str(k): v for k, v in sorted(pairs, key=lambda pair: str(pair[0]))}
-    ordered = sorted(pairs, key=lambda pair: _ENCODER.encode(pair[0]))
-    return [[k, v] for k, v in ordered]
-
-
-# -- symmetry ---------------------------------------------------------------------------------
-
-
-def relabellings(symmetry: Sequence[Sequence[str]]) -> list[dict[str, str]]:
-    """Every relabelling of nodes that ``symmetry`` allows: each group's nodes permuted
-    among themselves, the identity first. ``[{}]`` when there is no symmetry."""
-    groups = [tuple(group) for group in symmetry if len(group) > 1]
-    count = 1
-    for group in groups:
-        for n in range(2, len(group) + 1):
-            count *= n
-    if count > MAX_RELABELLINGS:
-        raise InvalidDefinition(
-            f"the symmetry {[list(g) for g in groups]} has {count} relabellings; at most "
-            f"{MAX_RELABELLINGS} are tried per state: declare smaller groups"
-        )
-    result: list[dict[str, str]] = []
-    for images in itertools.product(*(itertools.permutations(group) for group in groups)):
-        names = {
-            node: image
-            for group, permuted in zip(groups, images, strict=True)
-            for node, image in zip(group, permuted, strict=True)
-            if node != image
-        }
-        result.append(names)
-    return result
-
-
-def relabelled(state: Any, names: dict[str, str]) -> Any:
-    """``state`` with every node name in ``names`` replaced by its image, wherever it is a
-    whole string: a node's name, or a pid's string form (``[group::]name::node``)."""
-    return _map_strings(state, lambda text: _relabel(text, names))
-
-
-def _relabel(text: str, names: dict[str, str]) -> str:
-    image = names.get(text)
-    if image is not None:
-        return image
-    head, sep, node = text.rpartition("::")
-    if sep and node in names:
-        return f"{head}::{names[node]}"
-    return text
-
-
-def _map_strings(plain: Any, change: Callable[[str], str]) -> Any:
-    if isinstance(plain, str):
-        return change(plain)
-    if isinstance(plain, list):
-        return [_map_strings(item, change) for item in plain]
-    if isinstance(plain, dict):
-        return {change(key): _map_strings(item, change) for key, item in plain.items()}
-    return plain
+        return b"j" + CANONICAL_JSON.encode(plain).encode()

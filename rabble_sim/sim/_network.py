@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 import heapq
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -165,6 +165,18 @@ class Network:
         if parcel is None and seq in self.transit:
             parcel = self.transit[seq][1]
         return parcel
+
+    def flying(self) -> Iterator[tuple[int, Parcel]]:
+        """Every message in flight, deliverable, in transit or held, in no particular
+        order (``in_flight`` sorts them by seq)."""
+        yield from self.deliverable.items()
+        yield from self.held.items()
+        for seq, (_, parcel) in self.transit.items():
+            yield seq, parcel
+
+    def seqs(self) -> set[int]:
+        """The seqs of every message in flight."""
+        return self.deliverable.seqs() | self.held.keys() | self.transit.keys()
 
     def in_flight(self) -> list[tuple[int, Parcel]]:
         """Every message in flight, deliverable, in transit or held, by seq."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterator, KeysView
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -53,6 +53,10 @@ class Pool(Generic[T]):
     def __iter__(self) -> Iterator[int]:
         """Seqs in ascending order (sorts: for inspection, not for the hot loop)."""
         return iter(sorted(self._pos))
+
+    def seqs(self) -> KeysView[int]:
+        """The seqs of the items, as a set-like view (O(1) to make)."""
+        return self._pos.keys()
 
     def items(self) -> Iterator[tuple[int, T]]:
         """(seq, item) pairs in slot order: deterministic, not sorted, O(n)."""

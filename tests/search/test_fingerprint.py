@@ -24,7 +24,7 @@ from rabble_sim import CorrelationId, Envelope, Pid, Scenario, message
 from rabble_sim.codec import canonical_json, to_plain
 from rabble_sim.schedule import load_scenario
 from rabble_sim.search import Fingerprints, explore
-from rabble_sim.search._fingerprint import plain_data
+from rabble_sim.search._plain_data import plain_data
 from rabble_sim.sim import Drop, Duplicate, World, branches
 from tests.search import lock
 from tests.sim.cluster import Actor, Cluster, Note, nothing
@@ -267,6 +267,42 @@ def test_fingerprints_made_apart_agree() -> None:
         child.begin_step(world.step + 1)
         child.apply(rng.choice(events))
         world = child
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "protocols.echo:scenario",
+        "protocols.omega:scenario",
+        "protocols.sets:scenario",  # inputs, durable data
+        "protocols.vr:scenario",  # a history
+        "tests.sim.cluster:EVERYTHING",  # spawn, routing, watches, every fault
+        "protocols.election:scenario",  # latency: messages in transit
+        "tests.search.lock:scenario",  # symmetry
+    ],
+)
+def test_a_forks_fingerprint_made_from_its_parents_is_its_own(reference: str) -> None:
+    """``child`` makes again only what a fork holds that its parent does not: it must
+    agree with the whole state, for every event from every state of random walks."""
+    scenario = load_scenario(reference)
+    for ages in (False, True):
+        fingerprints = Fingerprints(scenario.symmetry, ages=ages)
+        for seed in range(3):
+            rng = random.Random(seed)
+            world = World(scenario)
+            world.start()
+            for _ in range(30):
+                parent = fingerprints.parts(world)
+                children = []
+                for event in branches(world):
+                    child = world.fork()
+                    child.begin_step(world.step + 1)
+                    child.apply(event)
+                    assert fingerprints.child(parent, child) == fingerprints.state(child), event
+                    children.append(child)
+                if not children:
+                    break
+                world = rng.choice(children)
 
 
 def test_the_symmetric_fingerprint_is_the_least_over_relabellings() -> None:
