@@ -61,13 +61,19 @@ its fingerprint is the least."""
 class Parts(NamedTuple):
     """A world's state by where its elements come from: each process and each datum
     persisted with the object it was made from, each message in flight by its seq, the
-    sum of the rest, and the total (its ``State``). A fork of the world that went on
-    differs from it only where it holds another object (``Fingerprints.child``)."""
+    timers, the small sections, the history, the sum of those and the rest, and the total
+    (its ``State``). A fork of the world that went on differs from it only where it holds
+    another object, or where its timers, small sections or history changed
+    (``Fingerprints.child``); the world is kept to tell."""
 
+    world: World
     processes: dict[Pid, tuple[Any, Element]]
     durable: dict[Pid, tuple[Any, Element]]
     flying: dict[int, Element]
     seqs: frozenset[int]
+    timers: Element
+    small: Element
+    history: Element | None
     rest: Element
     total: Element
 
@@ -177,17 +183,19 @@ class Fingerprints:
         data = {pid: (v, cached(durable, "durable", pid, v)) for pid, v in world.durable.items()}
         message = self._message
         flying = {seq: message(parcel) for seq, parcel in world.network.flying()}
-        rest = self._sum(self._rest(world))
+        timers, small, history, rest = self._rest(world, None)
         elements = [rest, *[e for _, e in procs.values()], *[e for _, e in data.values()]]
         total = self._sum([*elements, *flying.values()])
-        return Parts(procs, data, flying, frozenset(flying), rest, total)
+        return Parts(
+            world, procs, data, flying, frozenset(flying), timers, small, history, rest, total
+        )
 
     def child(self, parent: Parts, world: World) -> State:
         """The state of ``world``, a fork of the world whose ``parent`` these are that went
         on: only what it holds that is not its parent's object (a process, a datum
         persisted, a message in flight by its seq; a fork shares the others) is made
-        again, and the small sections, timers and history."""
-        plus: list[Element] = [self._sum(self._rest(world))]
+        again, and the timers, small sections and history if they changed."""
+        plus: list[Element] = [self._rest(world, parent)[3]]
         minus: list[Element] = [parent.rest]
         self._changed(parent.processes, world.processes, self._processes, "processes", plus, minus)
         self._changed(parent.durable, world.durable, self._durable, "durable", plus, minus)
@@ -224,29 +232,46 @@ class Fingerprints:
         if kept != len(before):  # some pid is gone
             minus += [element for pid, (_, element) in before.items() if pid not in now]
 
-    def _rest(self, world: World) -> list[Element]:
+    def _rest(
+        self, world: World, parent: Parts | None
+    ) -> tuple[Element, Element, Element | None, Element]:
         """The elements of ``world`` that are not a process, a datum persisted or a message
-        in flight: the timers, the small sections, the history, the arrivals, the ages."""
-        now = world.now
-        # One element, in the order the timers fire: of two due at once, the one started
-        # first fires first, and which one that is changes what can happen next.
-        timers = world.timers.by_due()
-        elements = [self._timers(now, timers), self._small_sections(world)]
+        in flight: the timers, the small sections, the history, and the sum of those, the
+        arrivals and the ages; each of the first three taken from ``parent``, the world
+        ``world`` was forked from, where it did not change."""
+        now, timers = world.now, world.timers
+        was = None if parent is None else parent.world
+        if parent and was and now == was.now and timers.pending == was.timers.pending:
+            # The same seqs hold the same timers (retimed ones compare unequal).
+            pending = parent.timers
+        else:
+            # One element, in the order the timers fire: of two due at once, the one
+            # started first fires first, and which one that is changes what can happen.
+            pending = self._timers(now, timers.by_due())
+        if parent and was and _same_small_sections(world, was):
+            small = parent.small
+        else:
+            small = self._small_sections(world)
+        elements = [pending, small]
+        history = None
         if world.scenario.history is not None:
             # The history check reads the order of invocations and completions: two paths
             # to the same processes with different histories are different states.
-            event = self._event
-            elements.append(self._sequence("history", [event(e) for e in world.history]))
+            same = parent and was and len(world.history) == len(was.history)
+            history = parent.history if parent and same else None  # a fork's only grows
+            if history is None:
+                history = self._sequence("history", [self._event(e) for e in world.history])
+            elements.append(history)
         network = world.network
         if network.transit or network.held_arrivals:
             elements.append(self._arrivals(world))
         if self._ages:
             message, timer = self._message, self._timer
             made = [(seq, message(parcel)) for seq, parcel in network.flying()]
-            made += [(seq, timer(t.due - now, t.pid, t.cid)) for seq, t in timers]
+            made += [(seq, timer(t.due - now, t.pid, t.cid)) for seq, t in timers.by_due()]
             made.sort(key=lambda pair: pair[0])  # by seq: in the order they were made
             elements.append(self._sequence("ages", [element for _, element in made]))
-        return elements
+        return pending, small, history, self._sum(elements)
 
     # -- elements -----------------------------------------------------------------------------
 
@@ -412,6 +437,21 @@ class Fingerprints:
             )
         ]
         return self._sequence("arrivals", parts)
+
+
+def _same_small_sections(world: World, was: World) -> bool:
+    """Whether ``world`` has the small sections of ``was`` (``_small_sections``): the same
+    nodes up, cut, disks, inputs given and drifting, and no clock off true time."""
+    drift = world.scenario.faults.drift
+    return (
+        world.up == was.up
+        and world.network.partition_of == was.network.partition_of
+        and world.disks == was.disks
+        and world.inputs_given == was.inputs_given
+        and not world.clocks.any_drifted()
+        and not was.clocks.any_drifted()
+        and bool(drift and world.drifting) == bool(drift and was.drifting)
+    )
 
 
 _WHOLE = frozenset({int, type(None)})

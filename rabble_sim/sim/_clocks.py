@@ -45,6 +45,10 @@ class Clocks:
         """``node``'s rate, in ms of its clock per 1000 ms of true time."""
         return self.timers.rates.get(node, TRUE_RATE)
 
+    def any_drifted(self) -> bool:
+        """Whether some node's clock left true time."""
+        return bool(self._bases)
+
     def drifted(self, node: str) -> bool:
         """Whether ``node``'s clock left true time (a drift or a jump)."""
         return node in self._bases

@@ -278,6 +278,8 @@ def test_fingerprints_made_apart_agree() -> None:
         "protocols.vr:scenario",  # a history
         "tests.sim.cluster:EVERYTHING",  # spawn, routing, watches, every fault
         "protocols.election:scenario",  # latency: messages in transit
+        "protocols.lease:scenario",  # clocks that drift
+        "protocols.lease:bug_clock_jumps",  # clocks that jump: timers retimed
         "tests.search.lock:scenario",  # symmetry
     ],
 )
