@@ -22,6 +22,7 @@ from ..sim import (
     DEFAULT_STEP_TIMEOUT,
     STEP_TIMEOUT,
     CheckFailed,
+    Crash,
     Drop,
     Duplicate,
     Event,
@@ -268,9 +269,9 @@ class _Search:
             self.states += 1
             if self.progress is not None and self.states % PROGRESS_EVERY == 0:
                 self.progress(self.snapshot())
-            if isinstance(event, Drop | Duplicate):
-                # Most message faults lead to a state seen before: known without a fork.
-                ahead = fingerprints.after_message_fault(world, list(parent.total), event)
+            if isinstance(event, Drop | Duplicate | Crash):
+                # Most faults lead to a state seen before: known without a fork.
+                ahead = fingerprints.ahead(parent, event)
                 earlier = None if ahead is None else self.seen.get(ahead)
                 if earlier is not None and earlier <= level + 1:
                     continue

@@ -37,7 +37,7 @@ import msgspec
 
 from ..codec import Plain, to_plain
 from ..core import CorrelationId, HistoryEvent, Pid
-from ..sim import Drop, Duplicate, EventNotEnabled, Parcel, Timer, World
+from ..sim import Crash, Drop, Duplicate, Event, EventNotEnabled, Parcel, Timer, World
 from ._plain_data import CANONICAL_JSON, plain_data
 from ._symmetry import nodes_named, relabelled, relabellings
 
@@ -145,6 +145,44 @@ class Fingerprints:
     def digest(self, state: State) -> bytes:
         """The fingerprint of a ``state``: the least digest under the relabellings."""
         return min(state).to_bytes(_BYTES, "big")
+
+    def ahead(self, parent: Parts, event: Event) -> bytes | None:
+        """The fingerprint that ``event`` leads to from the world whose ``parent`` these
+        are, known without applying it, or None: for a drop or a duplicate
+        (``after_message_fault``) and a crash (``after_crash``)."""
+        if isinstance(event, Drop | Duplicate):
+            return self.after_message_fault(parent.world, list(parent.total), event)
+        if isinstance(event, Crash):
+            return self.after_crash(parent, event)
+        return None
+
+    def after_crash(self, parent: Parts, event: Crash) -> bytes | None:
+        """The fingerprint of the world of ``parent`` after ``event``, without applying it:
+        the node's processes go (its persisted data stays), and so do its timers and the
+        messages in flight to it, and the node is down. None when that is not all a crash
+        does: when a process watches the members or a link (it would be told), when
+        messages are in transit or held with their arrivals, when the ages count, or while
+        clocks may drift."""
+        world = parent.world
+        network = world.network
+        if self._ages or network.transit or network.held_arrivals:
+            return None
+        if world.scenario.faults.drift and world.drifting:
+            return None
+        if any(executor.watching for executor in world.executors.values()):
+            return None
+        node = event.node
+        minus = [parent.timers, parent.small]
+        minus += [element for pid, (_, element) in parent.processes.items() if pid.node == node]
+        flying = parent.flying
+        minus += [flying[seq] for seq, parcel in network.flying() if parcel[0].to.node == node]
+        pending = [(seq, t) for seq, t in world.timers.by_due() if t.pid.node != node]
+        down = tuple([n for n in world.scenario.nodes if n == node or not world.up[n]])
+        plus = [self._timers(world.now, pending), self._small_sections(world, down)]
+        added, taken = self._sum(plus), self._sum(minus)
+        return self.digest(
+            [(t + a - m) & _MASK for t, a, m in zip(parent.total, added, taken, strict=True)]
+        )
 
     def after_message_fault(
         self, world: World, state: State, event: Drop | Duplicate
@@ -339,14 +377,15 @@ class Fingerprints:
             return self._item("timer", (left, pid, cid))
         return self._element("timer", to_plain((left, pid, cid)))
 
-    def _small_sections(self, world: World) -> Element:
-        """The nodes down, the partition's groups (a set of sets of nodes, the first marked
-        when only the links into it are cut), the clocks that left true time, the disks of
-        down nodes, whether clocks may still drift, and how many inputs of each kind were
-        given: one element, their sum, made once for each combination."""
+    def _small_sections(self, world: World, down: tuple[str, ...] | None = None) -> Element:
+        """The nodes down (``down``, or ``world``'s), the partition's groups (a set of sets
+        of nodes, the first marked when only the links into it are cut), the clocks that
+        left true time, the disks of down nodes, whether clocks may still drift, and how
+        many inputs of each kind were given: one element, their sum, made once for each
+        combination."""
         scenario, clocks = world.scenario, world.clocks
         key: _Small = (
-            tuple(world.down_nodes()),
+            tuple(world.down_nodes()) if down is None else down,
             world.network.partition_of,
             tuple([(node, *clocks.skew(node)) for node in scenario.nodes if clocks.drifted(node)]),
             tuple(world.disks.items()),
