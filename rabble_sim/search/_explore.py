@@ -26,6 +26,7 @@ from ..sim import (
     Drop,
     Duplicate,
     Event,
+    Heal,
     ReplayChooser,
     RunResult,
     Scenario,
@@ -269,7 +270,7 @@ class _Search:
             self.states += 1
             if self.progress is not None and self.states % PROGRESS_EVERY == 0:
                 self.progress(self.snapshot())
-            if isinstance(event, Drop | Duplicate | Crash):
+            if isinstance(event, Drop | Duplicate | Crash | Heal):
                 # Most faults lead to a state seen before: known without a fork.
                 ahead = fingerprints.ahead(parent, event)
                 earlier = None if ahead is None else self.seen.get(ahead)

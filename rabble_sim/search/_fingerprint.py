@@ -37,7 +37,7 @@ import msgspec
 
 from ..codec import Plain, to_plain
 from ..core import CorrelationId, HistoryEvent, Pid
-from ..sim import Crash, Drop, Duplicate, Event, EventNotEnabled, Parcel, Timer, World
+from ..sim import Crash, Drop, Duplicate, Event, EventNotEnabled, Heal, Parcel, Timer, World
 from ._plain_data import CANONICAL_JSON, plain_data
 from ._symmetry import nodes_named, relabelled, relabellings
 
@@ -149,29 +149,50 @@ class Fingerprints:
     def ahead(self, parent: Parts, event: Event) -> bytes | None:
         """The fingerprint that ``event`` leads to from the world whose ``parent`` these
         are, known without applying it, or None: for a drop or a duplicate
-        (``after_message_fault``) and a crash (``after_crash``)."""
+        (``after_message_fault``), a crash (``after_crash``) and a heal (``after_heal``)."""
         if isinstance(event, Drop | Duplicate):
             return self.after_message_fault(parent.world, list(parent.total), event)
         if isinstance(event, Crash):
             return self.after_crash(parent, event)
+        if isinstance(event, Heal):
+            return self.after_heal(parent)
         return None
+
+    def after_heal(self, parent: Parts) -> bytes | None:
+        """The fingerprint of the world of ``parent`` after a heal, without applying it:
+        nothing is cut, and the messages held are deliverable (in flight all the same).
+        None when that may not be all a heal does (``_only_the_event``)."""
+        if not self._only_the_event(parent.world):
+            return None
+        healed = self._small_sections(parent.world, healed=True)
+        return self.digest(
+            [
+                (t + h - s) & _MASK
+                for t, h, s in zip(parent.total, healed, parent.small, strict=True)
+            ]
+        )
+
+    def _only_the_event(self, world: World) -> bool:
+        """Whether a node-level event in ``world`` does only what it does to the network
+        and the nodes: no process watches the members or a link (it would be told), no
+        message is in transit or held with its arrival, the ages do not count, and clocks
+        may no longer drift (any event ends that)."""
+        network = world.network
+        if self._ages or network.transit or network.held_arrivals:
+            return False
+        if world.scenario.faults.drift and world.drifting:
+            return False
+        return not any(executor.watching for executor in world.executors.values())
 
     def after_crash(self, parent: Parts, event: Crash) -> bytes | None:
         """The fingerprint of the world of ``parent`` after ``event``, without applying it:
         the node's processes go (its persisted data stays), and so do its timers and the
-        messages in flight to it, and the node is down. None when that is not all a crash
-        does: when a process watches the members or a link (it would be told), when
-        messages are in transit or held with their arrivals, when the ages count, or while
-        clocks may drift."""
+        messages in flight to it, and the node is down. None when that may not be all a
+        crash does (``_only_the_event``)."""
         world = parent.world
-        network = world.network
-        if self._ages or network.transit or network.held_arrivals:
+        if not self._only_the_event(world):
             return None
-        if world.scenario.faults.drift and world.drifting:
-            return None
-        if any(executor.watching for executor in world.executors.values()):
-            return None
-        node = event.node
+        network, node = world.network, event.node
         minus = [parent.timers, parent.small]
         minus += [element for pid, (_, element) in parent.processes.items() if pid.node == node]
         flying = parent.flying
@@ -377,16 +398,18 @@ class Fingerprints:
             return self._item("timer", (left, pid, cid))
         return self._element("timer", to_plain((left, pid, cid)))
 
-    def _small_sections(self, world: World, down: tuple[str, ...] | None = None) -> Element:
+    def _small_sections(
+        self, world: World, down: tuple[str, ...] | None = None, *, healed: bool = False
+    ) -> Element:
         """The nodes down (``down``, or ``world``'s), the partition's groups (a set of sets
-        of nodes, the first marked when only the links into it are cut), the clocks that
-        left true time, the disks of down nodes, whether clocks may still drift, and how
-        many inputs of each kind were given: one element, their sum, made once for each
-        combination."""
+        of nodes, the first marked when only the links into it are cut; none if
+        ``healed``), the clocks that left true time, the disks of down nodes, whether clocks
+        may still drift, and how many inputs of each kind were given: one element, their
+        sum, made once for each combination."""
         scenario, clocks = world.scenario, world.clocks
         key: _Small = (
             tuple(world.down_nodes()) if down is None else down,
-            world.network.partition_of,
+            None if healed else world.network.partition_of,
             tuple([(node, *clocks.skew(node)) for node in scenario.nodes if clocks.drifted(node)]),
             tuple(world.disks.items()),
             bool(scenario.faults.drift and world.drifting),

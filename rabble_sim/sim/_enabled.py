@@ -181,6 +181,11 @@ class Enabled(Sequence[Possible]):
 
     # -- as one sequence --------------------------------------------------------------------
 
+    def __bool__(self) -> bool:
+        """Whether anything can happen: asked of every state exploration reaches, and
+        mostly answered by the messages and timers alone."""
+        return bool(self._deliverable) or self.timer is not None or len(self) > 0
+
     def __len__(self) -> int:
         restarts, crashes, heal, partitions = self._node_faults()
         messages = self.deliveries + (self.timer is not None) + self.drops + self.duplicates
