@@ -7,8 +7,8 @@ protocol (``__reduce_ex__``, a state dict, ``__setstate__``) for each attrs inst
 in copying pids, which are immutable. Here the plain containers, pids and attrs instances
 are copied directly, sharing what ``copy.deepcopy`` shares and keeping the same memo (two
 references to one list stay two references to one copy). Anything else (a class with its
-own ``__deepcopy__``, ``__reduce__`` or state methods, a set, a subclass of a builtin) is
-handed to ``copy.deepcopy`` with the same memo. As in ``copy.deepcopy``, the memo is keyed
+own ``__deepcopy__``, ``__reduce__`` or state methods, a subclass of a builtin) is handed
+to ``copy.deepcopy`` with the same memo. As in ``copy.deepcopy``, the memo is keyed
 by ``id()`` of objects that stay alive through the copy: nothing depends on the ids'
 values, so copies are the same in every run.
 """
@@ -80,6 +80,13 @@ def _copy_tuple(value: tuple[Any, ...], memo: dict[int, Any]) -> tuple[Any, ...]
     return clone
 
 
+def _copy_set(value: set[Any] | frozenset[Any], memo: dict[int, Any]) -> Any:
+    # As copy.deepcopy: a new set (a frozenset too) of the items' copies.
+    clone = type(value)(_copy(item, memo) for item in value)
+    memo[id(value)] = clone
+    return clone
+
+
 def _copier_of(cls: type) -> _Copier | None:
     """How instances of ``cls`` are copied here, decided once per type."""
     copier: _Copier | None = None
@@ -89,6 +96,8 @@ def _copier_of(cls: type) -> _Copier | None:
         copier = _copy_dict
     elif cls is tuple:
         copier = _copy_tuple
+    elif cls is set or cls is frozenset:
+        copier = _copy_set
     elif attrs.has(cls) and _plain_protocol(cls):
         copier = _attrs_copier(cls)
     _COPIERS[cls] = copier

@@ -72,6 +72,8 @@ def same_shape(original: Any, ours: Any, theirs: Any) -> None:
                 assert a.__dict__.keys() == b.__dict__.keys() == o.__dict__.keys()
                 for key in o.__dict__:
                     walk(o.__dict__[key], a.__dict__[key], b.__dict__[key])
+        elif isinstance(o, set | frozenset):
+            assert a == b == o
         elif isinstance(o, Own):
             assert a.tag == b.tag == o.tag + "'"
         else:
@@ -100,6 +102,7 @@ def values() -> st.SearchStrategy[Any]:
             st.builds(WithDict, inner),
             st.builds(Point, st.integers(), inner),
             st.frozensets(st.integers(), max_size=2),
+            st.sets(st.one_of(st.integers(), st.text(max_size=2), pids), max_size=3),
             st.builds(Own, st.text(max_size=2)),
         ),
         max_leaves=12,
