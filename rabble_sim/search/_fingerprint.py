@@ -440,6 +440,8 @@ class Fingerprints:
         return elements
 
     def _sum(self, elements: list[Element]) -> Element:
+        if self._single:
+            return (sum([element[0] for element in elements]) & _MASK,)
         if not elements:
             return (0,) * len(self._relabellings)
         return tuple(sum(column) & _MASK for column in zip(*elements, strict=True))
