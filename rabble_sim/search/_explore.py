@@ -19,6 +19,7 @@ import attrs
 
 from ..core import UsageError
 from ..sim import (
+    APPLIERS,
     DEFAULT_STEP_TIMEOUT,
     STEP_TIMEOUT,
     CheckFailed,
@@ -280,7 +281,7 @@ class _Search:
             child.begin_step(level + 1)
             self.deepest = max(self.deepest, level + 1)
             try:
-                child.apply(event)
+                APPLIERS[type(event)](child, event)  # apply(), without decoding what it did
             except CheckFailed as failure:
                 found = Violation(failure.check, failure.message, level + 1)
                 return _Found(child_path, found)

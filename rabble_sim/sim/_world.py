@@ -12,7 +12,7 @@ requests as on a TCP node.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -69,8 +69,7 @@ _COPIED = (
 )  # fmt: skip
 """The attributes that hold state, copied in a snapshot (deeply, as its memo says). The
 executors, the step's random numbers and the borrowed pids are copied too, each its own
-way; the rest is code (the scenario, its checks, the random source) or a number, shared,
-or made from the others by ``_derive`` (the views)."""
+way; the rest is code (the scenario, its checks, the random source) or a number, shared."""
 
 
 class World(NodeEvents):
@@ -129,7 +128,6 @@ class World(NodeEvents):
         """Whether ``dispose`` was called: the world can be read, not changed."""
         self._preconditions = scenario.preconditions
         self._postconditions = scenario.postconditions
-        self._derive()
 
     def _executor(self, node: str) -> Executor:
         scenario = self.scenario
@@ -138,10 +136,15 @@ class World(NodeEvents):
             services=scenario.services, processes=self.processes, metrics=self.metrics,
         )  # fmt: skip
 
-    def _derive(self) -> None:
-        """The read-only views: attributes made from the others."""
-        self.processes_view = MappingProxyType(self.processes)
-        self.durable_view = MappingProxyType(self.durable)
+    @property
+    def processes_view(self) -> Mapping[Pid, Any]:
+        """The processes, read-only (what checks see)."""
+        return MappingProxyType(self.processes)
+
+    @property
+    def durable_view(self) -> Mapping[Pid, Any]:
+        """The data each pid persisted, read-only."""
+        return MappingProxyType(self.durable)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> World:
         """A snapshot: every process, message, timer and counter copied; the scenario and
@@ -163,7 +166,6 @@ class World(NodeEvents):
         copied["step_randoms"] = self.step_randoms.copy()
         copied["borrowed"] = set()  # every process copied
         copied["lent"] = set()
-        clone._derive()
         return clone
 
     def fork(self) -> World:
@@ -195,7 +197,6 @@ class World(NodeEvents):
         self.lent = set(self.executors)
         clone.lent = set(self.executors)
         self._shares_parcels = clone._shares_parcels = True
-        clone._derive()
         return clone
 
     def dispose(self) -> None:
