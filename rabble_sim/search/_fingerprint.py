@@ -31,52 +31,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
 from ..codec import Plain, to_plain
 from ..core import CorrelationId, HistoryEvent, Pid
-from ..sim import Crash, Drop, Duplicate, Event, EventNotEnabled, Heal, Parcel, Timer, World
+from ..sim import Parcel, Timer, World
+from ._ahead import FaultsAhead
+from ._parts import DIGEST_BYTES, MASK, Element, Parts, State
 from ._plain_data import CANONICAL_JSON, plain_data
 from ._symmetry import nodes_named, relabelled, relabellings
 
 _MSGPACK = msgspec.msgpack.Encoder(order="deterministic").encode
 """Canonical MessagePack: a dict's keys sorted, ten times as fast as canonical JSON."""
-_BYTES = 16
-_MASK = (1 << 8 * _BYTES) - 1
-"""Digests are ints below 2**128; their sums are taken modulo 2**128."""
-
 RECENT = 1024
 """How many objects' elements each of a ``Fingerprints``' caches keeps, at least: those of
 the processes, durable data, messages and history of the states being expanded."""
-
-Element = tuple[int, ...]
-"""One element of a state: its digest under each relabelling, the identity first."""
-State = list[int]
-"""A world's digest under each relabelling (the sum of its elements'), the identity first:
-its fingerprint is the least."""
-
-
-class Parts(NamedTuple):
-    """A world's state by where its elements come from: each process and each datum
-    persisted with the object it was made from, each message in flight by its seq, the
-    timers, the small sections, the history, the sum of those and the rest, and the total
-    (its ``State``). A fork of the world that went on differs from it only where it holds
-    another object, or where its timers, small sections or history changed
-    (``Fingerprints.child``); the world is kept to tell."""
-
-    world: World
-    processes: dict[Pid, tuple[Any, Element]]
-    durable: dict[Pid, tuple[Any, Element]]
-    flying: dict[int, Element]
-    seqs: frozenset[int]
-    timers: Element
-    small: Element
-    history: Element | None
-    rest: Element
-    total: Element
-
 
 _Small = tuple[Any, ...]
 """The key of the small sections of a state together: nodes down, cut, clocks, disks,
@@ -111,7 +82,7 @@ class _Recent:
         self._young[key] = value
 
 
-class Fingerprints:
+class Fingerprints(FaultsAhead):
     """Fingerprints of the worlds of one exploration. A fork shares its parent's process
     objects, durable data, parcels, timers and history events until it changes them, so
     each process, durable datum and event is turned into a digest once, and again only
@@ -144,90 +115,7 @@ class Fingerprints:
 
     def digest(self, state: State) -> bytes:
         """The fingerprint of a ``state``: the least digest under the relabellings."""
-        return min(state).to_bytes(_BYTES, "big")
-
-    def ahead(self, parent: Parts, event: Event) -> bytes | None:
-        """The fingerprint that ``event`` leads to from the world whose ``parent`` these
-        are, known without applying it, or None: for a drop or a duplicate
-        (``after_message_fault``), a crash (``after_crash``) and a heal (``after_heal``)."""
-        if isinstance(event, Drop | Duplicate):
-            return self.after_message_fault(parent.world, list(parent.total), event)
-        if isinstance(event, Crash):
-            return self.after_crash(parent, event)
-        if isinstance(event, Heal):
-            return self.after_heal(parent)
-        return None
-
-    def after_heal(self, parent: Parts) -> bytes | None:
-        """The fingerprint of the world of ``parent`` after a heal, without applying it:
-        nothing is cut, and the messages held are deliverable (in flight all the same).
-        None when that may not be all a heal does (``_only_the_event``)."""
-        if not self._only_the_event(parent.world):
-            return None
-        healed = self._small_sections(parent.world, healed=True)
-        return self.digest(
-            [
-                (t + h - s) & _MASK
-                for t, h, s in zip(parent.total, healed, parent.small, strict=True)
-            ]
-        )
-
-    def _only_the_event(self, world: World) -> bool:
-        """Whether a node-level event in ``world`` does only what it does to the network
-        and the nodes: no process watches the members or a link (it would be told), no
-        message is in transit or held with its arrival, the ages do not count, and clocks
-        may no longer drift (any event ends that)."""
-        network = world.network
-        if self._ages or network.transit or network.held_arrivals:
-            return False
-        if world.scenario.faults.drift and world.drifting:
-            return False
-        return not any(executor.watching for executor in world.executors.values())
-
-    def after_crash(self, parent: Parts, event: Crash) -> bytes | None:
-        """The fingerprint of the world of ``parent`` after ``event``, without applying it:
-        the node's processes go (its persisted data stays), and so do its timers and the
-        messages in flight to it, and the node is down. None when that may not be all a
-        crash does (``_only_the_event``)."""
-        world = parent.world
-        if not self._only_the_event(world):
-            return None
-        network, node = world.network, event.node
-        minus = [parent.timers, parent.small]
-        minus += [element for pid, (_, element) in parent.processes.items() if pid.node == node]
-        flying = parent.flying
-        minus += [flying[seq] for seq, parcel in network.flying() if parcel[0].to.node == node]
-        pending = [(seq, t) for seq, t in world.timers.by_due() if t.pid.node != node]
-        down = tuple([n for n in world.scenario.nodes if n == node or not world.up[n]])
-        plus = [self._timers(world.now, pending), self._small_sections(world, down)]
-        added, taken = self._sum(plus), self._sum(minus)
-        return self.digest(
-            [(t + a - m) & _MASK for t, a, m in zip(parent.total, added, taken, strict=True)]
-        )
-
-    def after_message_fault(
-        self, world: World, state: State, event: Drop | Duplicate
-    ) -> bytes | None:
-        """The fingerprint of ``world`` (whose ``state`` this is) after ``event``, without
-        applying it: a drop or a duplicate of a deliverable message changes nothing but the
-        messages in flight, one copy fewer or one more (a deliverable message goes to a node
-        that is up and reachable, so its duplicate is deliverable too): its digest taken
-        from the sum, or added. None when the ages count, when a duplicate may be delayed
-        by latency, or while clocks may drift (any event ends that): then the event must
-        be applied."""
-        if self._ages or (world.network.latency is not None and isinstance(event, Duplicate)):
-            return None
-        if world.scenario.faults.drift and world.drifting:
-            return None
-        parcel = world.network.deliverable.get(event.seq)
-        if parcel is None:
-            raise EventNotEnabled(f"message #{event.seq} is not deliverable")
-        element = self._message(parcel)
-        if isinstance(event, Drop):
-            after = [total - digest for total, digest in zip(state, element, strict=True)]
-        else:
-            after = [total + digest for total, digest in zip(state, element, strict=True)]
-        return self.digest([total & _MASK for total in after])
+        return min(state).to_bytes(DIGEST_BYTES, "big")
 
     def state(self, world: World) -> State:
         """``world``'s digest under each relabelling: the sum of its elements'."""
@@ -263,9 +151,9 @@ class Fingerprints:
         minus += [parent.flying[seq] for seq in parent.seqs - seqs]
         if self._single:
             total = parent.total[0] + sum([e[0] for e in plus]) - sum([e[0] for e in minus])
-            return [total & _MASK]
+            return [total & MASK]
         added, taken = self._sum(plus), self._sum(minus)
-        return [(t + a - m) & _MASK for t, a, m in zip(parent.total, added, taken, strict=True)]
+        return [(t + a - m) & MASK for t, a, m in zip(parent.total, added, taken, strict=True)]
 
     def _changed(
         self,
@@ -359,14 +247,14 @@ class Fingerprints:
         the hash of their images' digests. Under symmetry, kept by its identity digests
         (equal elements have equal images)."""
         if self._single:
-            joined = b"".join([element[0].to_bytes(_BYTES, "little") for element in elements])
+            joined = b"".join([element[0].to_bytes(DIGEST_BYTES, "little") for element in elements])
             return (_digest(section, joined),)
         key = (section, tuple([element[0] for element in elements]))
         cached: Element | None = self._sequences.get(key)
         if cached is None:
             columns = zip(*elements, strict=True) if elements else [()] * len(self._relabellings)
             cached = tuple(
-                _digest(section, b"".join([d.to_bytes(_BYTES, "little") for d in column]))
+                _digest(section, b"".join([d.to_bytes(DIGEST_BYTES, "little") for d in column]))
                 for column in columns
             )
             self._sequences.put(key, cached)
@@ -441,10 +329,10 @@ class Fingerprints:
 
     def _sum(self, elements: list[Element]) -> Element:
         if self._single:
-            return (sum([element[0] for element in elements]) & _MASK,)
+            return (sum([element[0] for element in elements]) & MASK,)
         if not elements:
             return (0,) * len(self._relabellings)
-        return tuple(sum(column) & _MASK for column in zip(*elements, strict=True))
+        return tuple(sum(column) & MASK for column in zip(*elements, strict=True))
 
     def _cached(self, cache: _Recent, section: str, pid: Pid, value: Any) -> Element:
         """``pid`` with ``value``'s plain data, made again only for an object not seen
@@ -535,7 +423,7 @@ def _exact(cid: Any) -> bool:
 def _digest(section: str, data: bytes) -> int:
     """``data``'s 128-bit digest as an element of ``section``: BLAKE2b keyed by it, so that
     equal texts in two sections are two elements."""
-    digest = hashlib.blake2b(data, digest_size=_BYTES, key=section.encode()).digest()
+    digest = hashlib.blake2b(data, digest_size=DIGEST_BYTES, key=section.encode()).digest()
     return int.from_bytes(digest, "little")
 
 
