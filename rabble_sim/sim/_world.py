@@ -201,7 +201,7 @@ class World(NodeEvents):
 
     def dispose(self) -> None:
         """Break the references from the world's parts back to it and to each other (its
-        appliers, its executors' hosts, the network's clock), so that reference counting
+        executors' hosts, the network's clock, the chooser's draws), so that reference counting
         frees it as soon as nothing else holds it, with the cyclic collector paused: a run
         ends with its world disposed, and exploration discards one for nearly every state
         it reaches. A disposed world can still be read (its processes, network, timers,
