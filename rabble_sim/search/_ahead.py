@@ -1,14 +1,52 @@
-"""The faults whose result exploration knows without a fork: the fingerprint a drop, a
+"""The events whose result exploration knows without a fork: the fingerprint a drop, a
 duplicate, a crash or a heal leads to, taken from the fingerprint of the world it befalls
-(a sum, less or more some elements). Most lead to a state seen before, which the search
-then skips."""
+(a sum, less or more some elements), and a delivery that does what it did in the state
+before. Most lead to a state seen before, which the search then skips.
+
+A delivery commutes with the event that led from the state before to this one when it
+finds its process and its message as they were (the same objects) and the same nodes up:
+a handler is a function of its process's state and the message, so it makes the same
+process, sends the same messages and fails no check it did not fail there; when it asked
+nothing of its executor (no timer, no persist, no history: what the sum cannot shift),
+the state it leads to is this one's plus what it added there.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..sim import Crash, Drop, Duplicate, Event, EventNotEnabled, Heal, Parcel, Timer, World
+from ..core import EXECUTOR_GROUP, Envelope, Pid
+from ..sim import (
+    Crash,
+    Deliver,
+    Drop,
+    Duplicate,
+    Event,
+    EventNotEnabled,
+    Heal,
+    Parcel,
+    Timer,
+    World,
+)
 from ._parts import MASK, Element, Parts, State
+
+
+class Delta(NamedTuple):
+    """What a delivery did to the fingerprint of the state it happened in: the process it
+    ran and the message it took (the objects), and the difference it made."""
+
+    pid: Pid
+    process: Any
+    parcel: Parcel
+    difference: Element
+
+
+class Deltas(NamedTuple):
+    """What the deliveries that asked nothing of their executor did in one state, by
+    seq, with the nodes up then."""
+
+    up: dict[str, bool]
+    by_seq: dict[int, Delta]
 
 
 class FaultsAhead:
@@ -25,10 +63,13 @@ class FaultsAhead:
             self, world: World, down: tuple[str, ...] | None = None, *, healed: bool = False
         ) -> Element: ...
 
-    def ahead(self, parent: Parts, event: Event) -> bytes | None:
+    def ahead(self, parent: Parts, event: Event, came_from: Deltas | None = None) -> bytes | None:
         """The fingerprint that ``event`` leads to from the world whose ``parent`` these
         are, known without applying it, or None: for a drop or a duplicate
-        (``after_message_fault``), a crash (``after_crash``) and a heal (``after_heal``)."""
+        (``after_message_fault``), a crash (``after_crash``), a heal (``after_heal``) and
+        a delivery that did the same in the state before (``came_from``)."""
+        if type(event) is Deliver:
+            return self.after_delivery(parent, event, came_from)
         if isinstance(event, Drop | Duplicate):
             return self.after_message_fault(parent.world, list(parent.total), event)
         if isinstance(event, Crash):
@@ -36,6 +77,63 @@ class FaultsAhead:
         if isinstance(event, Heal):
             return self.after_heal(parent)
         return None
+
+    def deltas(self, world: World) -> Deltas | None:
+        """Where the deliveries of ``world`` will note what they did (``note_delivery``),
+        for the states they lead to; None when a sum cannot carry it over: when the ages
+        count, messages take time (their arrivals are a sequence), or clocks may drift."""
+        if self._ages or world.network.latency is not None:
+            return None
+        if world.scenario.faults.drift and world.drifting:
+            return None
+        return Deltas(world.up.copy(), {})
+
+    def note_delivery(
+        self,
+        deltas: Deltas | None,
+        parent: Parts,
+        event: Deliver,
+        sent: list[Envelope],
+        state: State,
+    ) -> None:
+        """Note in ``deltas`` what ``event``, a delivery in the world of ``parent``, did:
+        ``sent`` is what its handler appended, ``state`` the state it led to. Only a
+        delivery to a running process that asked nothing of an executor is noted."""
+        if deltas is None or any(env.to.group == EXECUTOR_GROUP for env in sent):
+            return
+        world = parent.world
+        parcel = world.network.deliverable.get(event.seq)
+        assert parcel is not None  # it was just delivered from there
+        pid = parcel[0].to
+        process = world.processes.get(pid)
+        if process is None:
+            return  # delivered to no process: routed, or a dead letter
+        difference = tuple(
+            (after - before) & MASK for after, before in zip(state, parent.total, strict=True)
+        )
+        deltas.by_seq[event.seq] = Delta(pid, process, parcel, difference)
+
+    def after_delivery(
+        self, parent: Parts, event: Deliver, came_from: Deltas | None
+    ) -> bytes | None:
+        """The fingerprint of the world of ``parent`` after delivering ``event``, if it did
+        the same in the state before (``came_from``): its process and its message are the
+        very objects they were there, and the same nodes are up (where its messages go)."""
+        if came_from is None:
+            return None
+        noted = came_from.by_seq.get(event.seq)
+        if noted is None:
+            return None
+        world = parent.world
+        if world.processes.get(noted.pid) is not noted.process:
+            return None
+        if world.network.deliverable.get(event.seq) is not noted.parcel:
+            return None
+        if world.up != came_from.up:
+            return None
+        return self.digest(
+            [(t + d) & MASK for t, d in zip(parent.total, noted.difference, strict=True)]
+        )
 
     def after_heal(self, parent: Parts) -> bytes | None:
         """The fingerprint of the world of ``parent`` after a heal, without applying it:

@@ -24,6 +24,7 @@ from ..sim import (
     STEP_TIMEOUT,
     CheckFailed,
     Crash,
+    Deliver,
     Drop,
     Duplicate,
     Event,
@@ -45,6 +46,7 @@ from ..sim import (
     symmetry_problem,
     watching,
 )
+from ._ahead import Deltas
 from ._fingerprint import Fingerprints
 
 DEFAULT_MAX_STATES = 100_000
@@ -107,8 +109,9 @@ class Progress:
 
 _Path = tuple[Event, Any] | None
 """A state's path as a parent link: the last event and the path before it (None: the start)."""
-_State = tuple[World, _Path, int]
-"""A state to expand: its world, its path, and its depth."""
+_State = tuple[World, _Path, int, "Deltas | None"]
+"""A state to expand: its world, its path, its depth, and what deliveries did in the state
+it was reached from."""
 
 
 class _Found(NamedTuple):
@@ -228,17 +231,17 @@ class _Search:
         if isinstance(expandable, _Found):
             return expandable
         if expandable:
-            frontier.append((root, None, 0))
+            frontier.append((root, None, 0, None))
         take = frontier.pop if depth_first else frontier.popleft
         while frontier and not self.cut:
-            world, path, level = take()
+            world, path, level, came_from = take()
             self.taken += 1
-            reached = self.expand(world, path, level, bound, max_states)
+            reached = self.expand(world, path, level, came_from, bound, max_states)
             world.dispose()
             if isinstance(reached, _Found):
                 return reached
             frontier.extend(reversed(reached) if depth_first else reached)
-        for world, _, _ in frontier:  # cut short: what was left to expand
+        for world, *_ in frontier:  # cut short: what was left to expand
             world.dispose()
         return self.report(exhausted=not self.cut, frontier=self.left)
 
@@ -256,24 +259,33 @@ class _Search:
         return True
 
     def expand(
-        self, world: World, path: _Path, level: int, bound: int, max_states: int
+        self,
+        world: World,
+        path: _Path,
+        level: int,
+        came_from: Deltas | None,
+        bound: int,
+        max_states: int,
     ) -> list[_State] | _Found:
         """The new states to expand that the events enabled in ``world`` lead to, or the
         violation of one. Stops early (``cut``) when ``max_states`` distinct states were
-        found."""
+        found. ``came_from`` is what deliveries did in the state ``world`` was reached from:
+        one that does the same here leads to a state known without a fork."""
         reached: list[_State] = []
         fingerprints = self.fingerprints
         # Each successor's fingerprint is made from this one's, where it holds other objects.
         parent = fingerprints.parts(world)
+        deltas = fingerprints.deltas(world)
         for event in branches(world):
             child_path: _Path = (event, path)
             self.current = child_path
             self.states += 1
             if self.progress is not None and self.states % PROGRESS_EVERY == 0:
                 self.progress(self.snapshot())
-            if isinstance(event, Drop | Duplicate | Crash | Heal):
-                # Most faults lead to a state seen before: known without a fork.
-                ahead = fingerprints.ahead(parent, event)
+            if isinstance(event, Drop | Duplicate | Crash | Heal | Deliver):
+                # Most faults, and deliveries that commute with the event before, lead to a
+                # state seen before: known without a fork.
+                ahead = fingerprints.ahead(parent, event, came_from)
                 earlier = None if ahead is None else self.seen.get(ahead)
                 if earlier is not None and earlier <= level + 1:
                     continue
@@ -281,11 +293,14 @@ class _Search:
             child.begin_step(level + 1)
             self.deepest = max(self.deepest, level + 1)
             try:
-                APPLIERS[type(event)](child, event)  # apply(), without decoding what it did
+                _, sent = APPLIERS[type(event)](child, event)  # apply(), without decoding
             except CheckFailed as failure:
                 found = Violation(failure.check, failure.message, level + 1)
                 return _Found(child_path, found)
-            print_ = fingerprints.digest(fingerprints.child(parent, child))
+            state = fingerprints.child(parent, child)
+            if type(event) is Deliver:
+                fingerprints.note_delivery(deltas, parent, event, sent, state)
+            print_ = fingerprints.digest(state)
             earlier = self.seen.get(print_)
             if earlier is not None and earlier <= level + 1:
                 child.dispose()  # and its checks ran when it was first reached
@@ -303,7 +318,7 @@ class _Search:
             if isinstance(expandable, _Found):
                 return expandable
             if expandable:
-                reached.append((child, child_path, level + 1))
+                reached.append((child, child_path, level + 1, deltas))
             else:
                 child.dispose()
         return reached

@@ -25,7 +25,7 @@ from rabble_sim.codec import canonical_json, to_plain
 from rabble_sim.schedule import load_scenario
 from rabble_sim.search import Fingerprints, explore
 from rabble_sim.search._plain_data import plain_data
-from rabble_sim.sim import Drop, Duplicate, World, branches
+from rabble_sim.sim import APPLIERS, Deliver, Drop, Duplicate, World, branches
 from tests.search import lock
 from tests.sim.cluster import Actor, Cluster, Note, nothing
 from tests.strategies import envelopes, replica_states
@@ -284,31 +284,39 @@ def test_fingerprints_made_apart_agree() -> None:
     ],
 )
 def test_a_forks_fingerprint_made_from_its_parents_is_its_own(reference: str) -> None:
-    """``child`` makes again only what a fork holds that its parent does not: it must
-    agree with the whole state, for every event from every state of random walks."""
+    """``child`` makes again only what a fork holds that its parent does not, and
+    ``ahead`` knows some events' results without applying them: both must agree with the
+    whole state, for every event from every state of random walks."""
     scenario = load_scenario(reference)
+    known = 0
     for ages in (False, True):
         fingerprints = Fingerprints(scenario.symmetry, ages=ages)
         for seed in range(3):
             rng = random.Random(seed)
             world = World(scenario)
             world.start()
+            came_from = None  # what deliveries did in the state before, as exploration notes
             for _ in range(30):
                 parent = fingerprints.parts(world)
+                deltas = fingerprints.deltas(world)
                 children = []
                 for event in branches(world):
                     child = world.fork()
                     child.begin_step(world.step + 1)
-                    child.apply(event)
+                    _, sent = APPLIERS[type(event)](child, event)
                     state = fingerprints.state(child)
                     assert fingerprints.child(parent, child) == state, event
-                    # A fault's fingerprint known without applying it, if known, is right.
-                    ahead = fingerprints.ahead(parent, event)
+                    if isinstance(event, Deliver):
+                        fingerprints.note_delivery(deltas, parent, event, sent, state)
+                    # A result known without applying the event, if known, is right.
+                    ahead = fingerprints.ahead(parent, event, came_from)
                     assert ahead in (None, fingerprints.digest(state)), event
+                    known += ahead is not None
                     children.append(child)
                 if not children:
                     break
-                world = rng.choice(children)
+                world, came_from = rng.choice(children), deltas
+    assert known, "no event's result was known ahead: the test tests nothing"
 
 
 def test_the_symmetric_fingerprint_is_the_least_over_relabellings() -> None:
