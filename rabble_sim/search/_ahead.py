@@ -49,8 +49,8 @@ class Deltas(NamedTuple):
     by_seq: dict[int, Delta]
 
 
-class FaultsAhead:
-    """What ``Fingerprints`` knows of a fault without applying it."""
+class KnownAhead:
+    """What ``Fingerprints`` knows of an event without applying it."""
 
     if TYPE_CHECKING:
         _ages: bool

@@ -38,7 +38,7 @@ import msgspec
 from ..codec import Plain, to_plain
 from ..core import CorrelationId, HistoryEvent, Pid
 from ..sim import Parcel, Timer, World
-from ._ahead import FaultsAhead
+from ._ahead import KnownAhead
 from ._parts import DIGEST_BYTES, MASK, Element, Parts, State
 from ._plain_data import CANONICAL_JSON, plain_data
 from ._symmetry import nodes_named, relabelled, relabellings
@@ -82,7 +82,7 @@ class _Recent:
         self._young[key] = value
 
 
-class Fingerprints(FaultsAhead):
+class Fingerprints(KnownAhead):
     """Fingerprints of the worlds of one exploration. A fork shares its parent's process
     objects, durable data, parcels, timers and history events until it changes them, so
     each process, durable datum and event is turned into a digest once, and again only
