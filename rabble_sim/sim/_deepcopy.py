@@ -100,36 +100,39 @@ def _copier_of(cls: type) -> _Copier | None:
         copier = _copy_tuple
     elif cls is set or cls is frozenset:
         copier = _copy_set
-    elif attrs.has(cls) and _plain_protocol(cls):
+    elif attrs.has(cls):
         copier = _attrs_copier(cls)
     _COPIERS[cls] = copier
     return copier
 
 
-def _plain_protocol(cls: type) -> bool:
+def _plain_protocol(cls: type, props: attrs.ClassProps) -> bool:
     """Whether ``copy.deepcopy`` would copy ``cls`` field by field: no copy or pickle
-    methods of its own (attrs' generated state methods are field by field)."""
+    methods of its own, but those attrs added (``props``), which go field by field."""
     if hasattr(cls, "__deepcopy__") or hasattr(cls, "__copy__"):
         return False
     if any(getattr(cls, name) is not getattr(object, name) for name in _REDUCE):
         return False
-    return all(
-        _made_by_attrs_or_object(getattr(cls, name)) for name in ("__getstate__", "__setstate__")
-        if hasattr(cls, name)
-    )  # fmt: skip
+    if props.added_pickling:
+        return True
+    return all(getattr(cls, name, None) is getattr(object, name, None) for name in _STATE)
 
 
 _REDUCE = ("__reduce_ex__", "__reduce__")
-
-
-def _made_by_attrs_or_object(method: Any) -> bool:
-    return method is object.__getstate__ or getattr(method, "__module__", None) == "attr._make"
+_STATE = ("__getstate__", "__setstate__")
 
 
 def _attrs_copier(cls: type) -> _Copier | None:
     """A copier of attrs class ``cls``: its fields (slotted), or its ``__dict__``, which
-    holds its fields and anything else set on it; None for a class with both, or with
-    slots that are not fields (``copy.deepcopy`` knows those)."""
+    holds its fields and anything else set on it; None for a class with both, with slots
+    that are not fields, or that attrs did not make itself (a plain subclass of one):
+    ``copy.deepcopy`` knows those."""
+    try:
+        props = attrs.inspect(cls)  # how attrs made it: public API
+    except attrs.exceptions.NotAnAttrsClassError:
+        return None
+    if not _plain_protocol(cls, props):
+        return None
     names = tuple(field.name for field in attrs.fields(cls))
     slots = {
         name
@@ -164,4 +167,4 @@ def _attrs_copier(cls: type) -> _Copier | None:
         return None if slots else copy_dict
     if slots != set(names):
         return None
-    return copy_frozen if attrs.inspect(cls).is_frozen else copy_fields
+    return copy_frozen if props.is_frozen else copy_fields

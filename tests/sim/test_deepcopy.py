@@ -190,3 +190,37 @@ def test_a_class_with_its_own_way_is_copied_its_way() -> None:
     ours, theirs = deepcopy(value), copy.deepcopy(value)
     assert ours.a == theirs.a == 1
     assert hasattr(ours, "hidden") == hasattr(theirs, "hidden")
+
+
+@attrs.frozen
+class Sealed:
+    items: list[int]
+
+
+class Plainly(Sealed):
+    """A subclass attrs did not make: no class properties of its own to read."""
+
+    __slots__ = ()
+
+
+@attrs.define
+class OwnState:
+    """Keeps only half of itself across a pickle, as its own state methods say."""
+
+    kept: list[int]
+    dropped: list[int]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"kept": self.kept}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.kept, self.dropped = state["kept"], []
+
+
+def test_subclasses_attrs_did_not_make_and_own_state_methods_copy_as_deepcopy_does() -> None:
+    value = Plainly([1])
+    copied = deepcopy(value)
+    assert type(copied) is Plainly and copied == value and copied.items is not value.items
+    state = OwnState([1], [2])
+    ours, theirs = deepcopy(state), copy.deepcopy(state)
+    assert ours == theirs == OwnState([1], [])
