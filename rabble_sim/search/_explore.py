@@ -23,12 +23,8 @@ from ..sim import (
     DEFAULT_STEP_TIMEOUT,
     STEP_TIMEOUT,
     CheckFailed,
-    Crash,
     Deliver,
-    Drop,
-    Duplicate,
     Event,
-    Heal,
     ReplayChooser,
     RunResult,
     Scenario,
@@ -282,13 +278,12 @@ class _Search:
             self.states += 1
             if self.progress is not None and self.states % PROGRESS_EVERY == 0:
                 self.progress(self.snapshot())
-            if isinstance(event, Drop | Duplicate | Crash | Heal | Deliver):
-                # Most faults, and deliveries that commute with the event before, lead to a
-                # state seen before: known without a fork.
-                ahead = fingerprints.ahead(parent, event, came_from)
-                earlier = None if ahead is None else self.seen.get(ahead)
-                if earlier is not None and earlier <= level + 1:
-                    continue
+            # Most faults, and deliveries that commute with the event before, lead to a state
+            # seen before: known without a fork (``ahead`` says which events it can tell).
+            ahead = fingerprints.ahead(parent, event, came_from)
+            earlier = None if ahead is None else self.seen.get(ahead)
+            if earlier is not None and earlier <= level + 1:
+                continue
             child = world.fork()
             child.begin_step(level + 1)
             self.deepest = max(self.deepest, level + 1)
