@@ -4,6 +4,7 @@ the command line, run as a user runs it."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -40,3 +41,14 @@ def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "rabble_sim.cli", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
+
+
+def found_by_the_command_line(cwd: Path, reference: str, seeds: int) -> str:
+    """``rabble-sim run REFERENCE --seeds SEEDS --json`` finds a violation, and the schedule
+    it saved fails again on ``rabble-sim replay``; the check it names."""
+    found = cli(cwd, "run", reference, "--seeds", str(seeds), "--json")
+    assert found.returncode == 1, found.stderr
+    report = json.loads(found.stdout)
+    replayed = cli(cwd, "replay", report["schedule"])
+    assert replayed.returncode == 1 and "reproduced" in replayed.stdout
+    return str(report["violation"]["check"])

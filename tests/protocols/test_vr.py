@@ -35,7 +35,7 @@ from rabble_sim.schedule import load, replay
 from rabble_sim.search import check_determinism, chooser_for, sweep
 
 from .client_crash import CrashClientOnce
-from .known_bugs import cli, found_shrunk_and_replayed
+from .known_bugs import cli, found_by_the_command_line, found_shrunk_and_replayed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,12 +114,8 @@ def test_each_bug_is_found_and_its_shrunk_schedule_replays(name: str, tmp_path: 
 def test_the_command_line_finds_a_bug_and_its_saved_schedule_fails_on_replay(
     tmp_path: Path,
 ) -> None:
-    found = cli(tmp_path, "run", "protocols.vr:bug_no_dedup", "--seeds", "10", "--json")
-    assert found.returncode == 1, found.stderr
-    report = json.loads(found.stdout)
-    assert report["violation"]["check"] == "postcondition requests_execute_at_most_once"
-    replayed = cli(tmp_path, "replay", report["schedule"])
-    assert replayed.returncode == 1 and "reproduced" in replayed.stdout
+    check = found_by_the_command_line(tmp_path, "protocols.vr:bug_no_dedup", 10)
+    assert check == "postcondition requests_execute_at_most_once"
     checked = cli(tmp_path, "check", "protocols.vr:bug_commit_without_quorum", "--json")
     assert checked.returncode == 1, checked.stderr
     assert json.loads(checked.stdout)["violation"]["check"] == "postcondition commits_have_a_quorum"
