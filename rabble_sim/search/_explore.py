@@ -42,7 +42,6 @@ from ..sim import (
     symmetry_problem,
     watching,
 )
-from ._ahead import Deltas
 from ._fingerprint import Fingerprints
 
 DEFAULT_MAX_STATES = 100_000
@@ -105,9 +104,8 @@ class Progress:
 
 _Path = tuple[Event, Any] | None
 """A state's path as a parent link: the last event and the path before it (None: the start)."""
-_State = tuple[World, _Path, int, "Deltas | None"]
-"""A state to expand: its world, its path, its depth, and what deliveries did in the state
-it was reached from."""
+_State = tuple[World, _Path, int]
+"""A state to expand: its world, its path and its depth."""
 
 
 class _Found(NamedTuple):
@@ -227,12 +225,12 @@ class _Search:
         if isinstance(expandable, _Found):
             return expandable
         if expandable:
-            frontier.append((root, None, 0, None))
+            frontier.append((root, None, 0))
         take = frontier.pop if depth_first else frontier.popleft
         while frontier and not self.cut:
-            world, path, level, came_from = take()
+            world, path, level = take()
             self.taken += 1
-            reached = self.expand(world, path, level, came_from, bound, max_states)
+            reached = self.expand(world, path, level, bound, max_states)
             world.dispose()
             if isinstance(reached, _Found):
                 return reached
@@ -259,28 +257,25 @@ class _Search:
         world: World,
         path: _Path,
         level: int,
-        came_from: Deltas | None,
         bound: int,
         max_states: int,
     ) -> list[_State] | _Found:
         """The new states to expand that the events enabled in ``world`` lead to, or the
         violation of one. Stops early (``cut``) when ``max_states`` distinct states were
-        found. ``came_from`` is what deliveries did in the state ``world`` was reached from:
-        one that does the same here leads to a state known without a fork."""
+        found."""
         reached: list[_State] = []
         fingerprints = self.fingerprints
         # Each successor's fingerprint is made from this one's, where it holds other objects.
         parent = fingerprints.parts(world)
-        deltas = fingerprints.deltas(world)
         for event in branches(world):
             child_path: _Path = (event, path)
             self.current = child_path
             self.states += 1
             if self.progress is not None and self.states % PROGRESS_EVERY == 0:
                 self.progress(self.snapshot())
-            # Most faults, and deliveries that commute with the event before, lead to a state
-            # seen before: known without a fork (``ahead`` says which events it can tell).
-            ahead = fingerprints.ahead(parent, event, came_from)
+            # Most faults, and deliveries like ones applied before (which commute or repeat),
+            # lead to a state seen before: known without a fork (``ahead`` says which).
+            ahead = fingerprints.ahead(parent, event)
             earlier = None if ahead is None else self.seen.get(ahead)
             if earlier is not None and earlier <= level + 1:
                 continue
@@ -294,7 +289,7 @@ class _Search:
                 return _Found(child_path, found)
             state = fingerprints.child(parent, child)
             if type(event) is Deliver:
-                fingerprints.note_delivery(deltas, parent, event, sent, state)
+                fingerprints.note_delivery(parent, event, sent, state)
             print_ = fingerprints.digest(state)
             earlier = self.seen.get(print_)
             if earlier is not None and earlier <= level + 1:
@@ -313,7 +308,7 @@ class _Search:
             if isinstance(expandable, _Found):
                 return expandable
             if expandable:
-                reached.append((child, child_path, level + 1, deltas))
+                reached.append((child, child_path, level + 1))
             else:
                 child.dispose()
         return reached

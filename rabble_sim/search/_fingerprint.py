@@ -38,8 +38,8 @@ import msgspec
 from ..codec import Plain, to_plain
 from ..core import CorrelationId, HistoryEvent, Pid
 from ..sim import Parcel, Timer, World
-from ._ahead import KnownAhead
-from ._parts import DIGEST_BYTES, MASK, Element, Parts, State
+from ._ahead import TRANSITIONS, KnownAhead
+from ._parts import DIGEST_BYTES, MASK, Element, Parts, Recent, State
 from ._plain_data import CANONICAL_JSON, plain_data
 from ._symmetry import nodes_named, relabelled, relabellings
 
@@ -52,34 +52,6 @@ the processes, durable data, messages and history of the states being expanded."
 _Small = tuple[Any, ...]
 """The key of the small sections of a state together: nodes down, cut, clocks, disks,
 drifting, inputs given."""
-
-
-class _Recent:
-    """A bounded cache: two generations of up to ``limit`` entries each, an entry used in
-    the old one moved to the young one, the old one forgotten when the young one is full.
-    Exploration forks one state after another: the entries of the state being expanded,
-    used by each of its successors, stay."""
-
-    __slots__ = ("_limit", "_old", "_young")
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._young: dict[Any, Any] = {}
-        self._old: dict[Any, Any] = {}
-
-    def get(self, key: Any) -> Any:
-        """The value of ``key``, or None."""
-        value = self._young.get(key)
-        if value is None:
-            value = self._old.pop(key, None)
-            if value is not None:
-                self._young[key] = value
-        return value
-
-    def put(self, key: Any, value: Any) -> None:
-        if len(self._young) >= self._limit:
-            self._old, self._young = self._young, {}
-        self._young[key] = value
 
 
 class Fingerprints(KnownAhead):
@@ -101,14 +73,15 @@ class Fingerprints(KnownAhead):
         # Processes, durable data and events of the history, by identity: each entry holds
         # its object, so that its id is not reused while the entry lasts (and a result never
         # depends on an id: a miss only makes the element again). Messages by content.
-        self._processes = _Recent(RECENT)
-        self._durable = _Recent(RECENT)
-        self._events = _Recent(RECENT)
-        self._messages = _Recent(RECENT)
-        self._timer_sequences = _Recent(RECENT)
+        self._processes = Recent(RECENT)
+        self._durable = Recent(RECENT)
+        self._events = Recent(RECENT)
+        self._messages = Recent(RECENT)
+        self._timer_sequences = Recent(RECENT)
         self._small: dict[tuple[str, Any], Element] = {}
         self._smalls: dict[_Small, Element] = {}
-        self._sequences = _Recent(RECENT)
+        self._sequences = Recent(RECENT)
+        self._transitions = Recent(TRANSITIONS)
 
     def __call__(self, world: World) -> bytes:
         return self.digest(self.state(world))
@@ -159,7 +132,7 @@ class Fingerprints(KnownAhead):
         self,
         before: dict[Pid, tuple[Any, Element]],
         now: dict[Pid, Any],
-        cache: _Recent,
+        cache: Recent,
         section: str,
         plus: list[Element],
         minus: list[Element],
@@ -334,7 +307,7 @@ class Fingerprints(KnownAhead):
             return (0,) * len(self._relabellings)
         return tuple(sum(column) & MASK for column in zip(*elements, strict=True))
 
-    def _cached(self, cache: _Recent, section: str, pid: Pid, value: Any) -> Element:
+    def _cached(self, cache: Recent, section: str, pid: Pid, value: Any) -> Element:
         """``pid`` with ``value``'s plain data, made again only for an object not seen
         lately (a fork changes a process only after copying it, and replaces durable data)."""
         key = (pid, id(value))

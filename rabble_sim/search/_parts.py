@@ -1,6 +1,6 @@
 """A state's fingerprint as exploration keeps it: digests, elements, and a world's state by
 where its elements come from (``Parts``), for a fork's fingerprint and the faults whose
-fingerprint is known without one."""
+fingerprint is known without one; and the bounded cache that keeps elements."""
 
 from __future__ import annotations
 
@@ -38,3 +38,31 @@ class Parts(NamedTuple):
     history: Element | None
     rest: Element
     total: Element
+
+
+class Recent:
+    """A bounded cache: two generations of up to ``limit`` entries each, an entry used in
+    the old one moved to the young one, the old one forgotten when the young one is full.
+    Exploration forks one state after another: the entries of the state being expanded,
+    used by each of its successors, stay."""
+
+    __slots__ = ("_limit", "_old", "_young")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._young: dict[Any, Any] = {}
+        self._old: dict[Any, Any] = {}
+
+    def get(self, key: Any) -> Any:
+        """The value of ``key``, or None."""
+        value = self._young.get(key)
+        if value is None:
+            value = self._old.pop(key, None)
+            if value is not None:
+                self._young[key] = value
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        if len(self._young) >= self._limit:
+            self._old, self._young = self._young, {}
+        self._young[key] = value
