@@ -1,24 +1,13 @@
 """The events whose result exploration knows without a fork: the fingerprint a drop, a
 duplicate, a crash or a heal leads to, taken from the fingerprint of the world it befalls
-(a sum, less or more some elements), and a delivery like one applied before. Most lead to
-a state seen before, which the search then skips.
-
-A delivery is like one applied before when its process and its message have the elements
-they had there (the same plain data) and the nodes it sent to are up or down as they were.
-A handler is a function of its process's state and the message (what exploration assumes
-already when it takes two states with one fingerprint for one), so it makes the same
-process, sends the same messages and fails no check it did not fail there; when it asked
-nothing of its executor (no timer, no persist, no history: what a sum cannot shift), the
-state it leads to is this one's plus the difference it made there. Deliveries commute
-(two messages to two processes, in either order) and repeat (a message sent again, a
-process back in a state it had): 85 to 90% of them lead to a state seen before.
+(a sum, less or more some elements), and a delivery or a timer firing like one applied
+before (``KnownHandled``). Most lead to a state seen before, which the search then skips.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
-from ..core import EXECUTOR_GROUP, Envelope
 from ..sim import (
     Crash,
     Deliver,
@@ -26,33 +15,21 @@ from ..sim import (
     Duplicate,
     Event,
     EventNotEnabled,
+    FireTimer,
     Heal,
     Parcel,
     Timer,
     World,
 )
-from ._parts import MASK, Element, Parts, Recent, State
-
-TRANSITIONS = 1 << 16
-"""How many deliveries a ``KnownAhead`` remembers, at least (``Transition``, some 300 bytes
-each): those of the states about to be expanded."""
+from ._handled import KnownHandled
+from ._parts import MASK, Element, Parts, State
 
 
-class Transition(NamedTuple):
-    """What a delivery did: the nodes it sent to, and the difference it made to the
-    fingerprint of the state it happened in by whether each of them was up (a message to
-    a down node is lost; None: no such node)."""
-
-    sent_to: tuple[str, ...]
-    differences: dict[tuple[bool | None, ...], Element]
-
-
-class KnownAhead:
+class KnownAhead(KnownHandled):
     """What ``Fingerprints`` knows of an event without applying it."""
 
     if TYPE_CHECKING:
         _ages: bool
-        _transitions: Recent
 
         def digest(self, state: State) -> bytes: ...
         def _message(self, parcel: Parcel) -> Element: ...
@@ -65,10 +42,10 @@ class KnownAhead:
     def ahead(self, parent: Parts, event: Event) -> bytes | None:
         """The fingerprint that ``event`` leads to from the world whose ``parent`` these
         are, known without applying it, or None: for a drop or a duplicate
-        (``after_message_fault``), a crash (``after_crash``), a heal (``after_heal``) and
-        a delivery like one noted before (``after_delivery``)."""
-        if type(event) is Deliver:
-            return self.after_delivery(parent, event)
+        (``after_message_fault``), a crash (``after_crash``), a heal (``after_heal``), and
+        a delivery or a timer firing like one before (``after_handled``)."""
+        if type(event) is Deliver or type(event) is FireTimer:
+            return self.after_handled(parent, event)
         if isinstance(event, Drop | Duplicate):
             return self.after_message_fault(parent.world, list(parent.total), event)
         if isinstance(event, Crash):
@@ -76,65 +53,6 @@ class KnownAhead:
         if isinstance(event, Heal):
             return self.after_heal(parent)
         return None
-
-    def note_delivery(
-        self, parent: Parts, event: Deliver, sent: list[Envelope], state: State
-    ) -> None:
-        """Remember what ``event``, a delivery in the world of ``parent``, did: ``sent`` is
-        what its handler appended, ``state`` the state it led to. Only a delivery to a
-        running process that asked nothing of an executor is remembered, and only where a
-        sum carries it over (``_carried``)."""
-        world = parent.world
-        if not self._carried(world) or any(env.to.group == EXECUTOR_GROUP for env in sent):
-            return
-        key = self._delivery(parent, event)
-        if key is None:
-            return  # delivered to no process: routed, or a dead letter
-        noted: Transition | None = self._transitions.get(key)
-        if noted is None:
-            noted = Transition(tuple(sorted({env.to.node for env in sent})), {})
-            self._transitions.put(key, noted)
-        up = world.up
-        noted.differences[tuple([up.get(node) for node in noted.sent_to])] = tuple(
-            (after - before) & MASK for after, before in zip(state, parent.total, strict=True)
-        )
-
-    def after_delivery(self, parent: Parts, event: Deliver) -> bytes | None:
-        """The fingerprint of the world of ``parent`` after delivering ``event``, if a
-        delivery like it was remembered (``note_delivery``): its process and its message
-        as they were there, and the nodes it sent to up or down as they were."""
-        world = parent.world
-        if not self._carried(world):
-            return None
-        key = self._delivery(parent, event)
-        noted: Transition | None = None if key is None else self._transitions.get(key)
-        if noted is None:
-            return None
-        up = world.up
-        difference = noted.differences.get(tuple([up.get(node) for node in noted.sent_to]))
-        if difference is None:
-            return None
-        return self.digest([(t + d) & MASK for t, d in zip(parent.total, difference, strict=True)])
-
-    def _delivery(self, parent: Parts, event: Deliver) -> tuple[int, int] | None:
-        """What decides what delivering ``event`` does: the digests of its process and its
-        message; None if it is delivered to no process."""
-        parcel = parent.world.network.deliverable.get(event.seq)
-        if parcel is None:
-            raise EventNotEnabled(f"message #{event.seq} is not deliverable")
-        process = parent.processes.get(parcel[0].to)
-        if process is None:
-            return None
-        return process[1][0], parent.flying[event.seq][0]
-
-    def _carried(self, world: World) -> bool:
-        """Whether a delivery's difference to the sum is the same in every state where
-        it finds its process and message alike: not when the ages count, when messages
-        take time (their arrivals are a sequence), or while clocks may drift (any event
-        ends that)."""
-        if self._ages or world.network.latency is not None:
-            return False
-        return not (world.scenario.faults.drift and world.drifting)
 
     def after_heal(self, parent: Parts) -> bytes | None:
         """The fingerprint of the world of ``parent`` after a heal, without applying it:

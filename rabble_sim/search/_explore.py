@@ -25,6 +25,7 @@ from ..sim import (
     CheckFailed,
     Deliver,
     Event,
+    FireTimer,
     ReplayChooser,
     RunResult,
     Scenario,
@@ -287,10 +288,13 @@ class _Search:
             except CheckFailed as failure:
                 found = Violation(failure.check, failure.message, level + 1)
                 return _Found(child_path, found)
-            state = fingerprints.child(parent, child)
-            if type(event) is Deliver:
-                fingerprints.note_delivery(parent, event, sent, state)
-            print_ = fingerprints.digest(state)
+            if ahead is None:
+                state = fingerprints.child(parent, child)
+                if type(event) is Deliver or type(event) is FireTimer:
+                    fingerprints.note_handled(parent, event, child, sent, state)
+                print_ = fingerprints.digest(state)
+            else:  # a new state, known ahead
+                print_ = ahead
             earlier = self.seen.get(print_)
             if earlier is not None and earlier <= level + 1:
                 child.dispose()  # and its checks ran when it was first reached

@@ -38,7 +38,8 @@ import msgspec
 from ..codec import Plain, to_plain
 from ..core import CorrelationId, HistoryEvent, Pid
 from ..sim import Parcel, Timer, World
-from ._ahead import TRANSITIONS, KnownAhead
+from ._ahead import KnownAhead
+from ._handled import HANDLED
 from ._parts import DIGEST_BYTES, MASK, Element, Parts, Recent, State
 from ._plain_data import CANONICAL_JSON, plain_data
 from ._symmetry import nodes_named, relabelled, relabellings
@@ -81,7 +82,7 @@ class Fingerprints(KnownAhead):
         self._small: dict[tuple[str, Any], Element] = {}
         self._smalls: dict[_Small, Element] = {}
         self._sequences = Recent(RECENT)
-        self._transitions = Recent(TRANSITIONS)
+        self._handled = Recent(HANDLED)
 
     def __call__(self, world: World) -> bytes:
         return self.digest(self.state(world))

@@ -20,12 +20,12 @@ import attrs
 import pytest
 from hypothesis import given
 
-from rabble_sim import CorrelationId, Envelope, Pid, Scenario, message
+from rabble_sim import CorrelationId, Envelope, Pid, Scenario, message, start_timer
 from rabble_sim.codec import canonical_json, to_plain
 from rabble_sim.schedule import load_scenario
 from rabble_sim.search import Fingerprints, explore
 from rabble_sim.search._plain_data import plain_data
-from rabble_sim.sim import APPLIERS, Deliver, Drop, Duplicate, World, branches
+from rabble_sim.sim import APPLIERS, Deliver, Drop, Duplicate, FireTimer, World, branches
 from tests.search import lock
 from tests.sim.cluster import Actor, Cluster, Note, nothing
 from tests.strategies import envelopes, replica_states
@@ -285,9 +285,9 @@ def test_fingerprints_made_apart_agree() -> None:
 )
 def test_a_forks_fingerprint_made_from_its_parents_is_its_own(reference: str) -> None:
     """``child`` makes again only what a fork holds that its parent does not, and
-    ``ahead`` knows some events' results without applying them (a delivery, from one
-    like it applied in an earlier state): both must agree with the whole state, for every
-    event from every state of random walks."""
+    ``ahead`` knows some events' results without applying them (a delivery or a timer
+    firing, from one like it applied in an earlier state): both must agree with the whole
+    state, for every event from every state of random walks."""
     scenario = load_scenario(reference)
     known = 0
     for ages in (False, True):
@@ -309,13 +309,48 @@ def test_a_forks_fingerprint_made_from_its_parents_is_its_own(reference: str) ->
                     assert fingerprints.child(parent, child) == state, event
                     assert ahead in (None, fingerprints.digest(state)), event
                     known += ahead is not None
-                    if isinstance(event, Deliver):
-                        fingerprints.note_delivery(parent, event, sent, state)
+                    if isinstance(event, Deliver | FireTimer):
+                        fingerprints.note_handled(parent, event, child, sent, state)
                     children.append(child)
                 if not children:
                     break
                 world = rng.choice(children)
     assert known, "no event's result was known ahead: the test tests nothing"
+
+
+def test_a_handler_known_ahead_keeps_its_timers_places_among_the_others() -> None:
+    """a and b each start a timer due at 100, a's first; a note to a starts a second one.
+    Known from the state where it was applied first, the same delivery after b took a note
+    leaves a's first timer before b's (it fires first), the new one by its own due."""
+
+    def init(actor: Actor) -> list[Envelope]:
+        sent = [start_timer(actor.pid, 100, CorrelationId(actor.pid, 1))]
+        if actor.pid.node == "c":
+            sent = [Envelope(Pid("p", node), actor.pid, Note("go")) for node in ("a", "b")]
+        return sent
+
+    def on_note(actor: Actor, msg: Any, from_: Pid, cid: CorrelationId | None) -> list[Envelope]:
+        if actor.pid.node == "a":
+            return [start_timer(actor.pid, 50, CorrelationId(actor.pid, 2))]
+        return []
+
+    world = Cluster(("a", "b", "c"), lambda node: [Actor(Pid("p", node), init, on_note)]).world
+    to_a, to_b = (Deliver(seq_to(world, node)) for node in ("a", "b"))
+    fingerprints = Fingerprints()
+
+    def apply(world: World, event: Deliver) -> World:
+        parent = fingerprints.parts(world)
+        child = world.fork()
+        child.begin_step(world.step + 1)
+        _, sent = APPLIERS[Deliver](child, event)
+        fingerprints.note_handled(parent, event, child, sent, fingerprints.state(child))
+        return child
+
+    apply(world, to_a)  # remembered here
+    later = apply(world, to_b)
+    known = fingerprints.ahead(fingerprints.parts(later), to_a)
+    assert known is not None
+    assert known == fingerprints(apply(later, to_a))
 
 
 def test_the_symmetric_fingerprint_is_the_least_over_relabellings() -> None:
