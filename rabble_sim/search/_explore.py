@@ -26,6 +26,7 @@ from ..sim import (
     Deliver,
     Event,
     FireTimer,
+    Invariant,
     ReplayChooser,
     RunResult,
     Scenario,
@@ -193,6 +194,9 @@ class _Search:
         self.progress = progress
         history = history_check(scenario)
         self.checks = (*scenario.invariants, history) if history else scenario.invariants
+        self.invariants = scenario.invariants
+        """The checks of a state whose history is its parent's, which passed the history
+        check (a fork's history only grows)."""
         self.states = 0
         self.unique = 0
         self.taken = 0
@@ -215,7 +219,7 @@ class _Search:
             root.start()
         except CheckFailed as failure:
             return _Found(None, Violation(failure.check, failure.message, 0))
-        violation = self.check(root)
+        violation = self.check(root, self.checks)
         if violation is not None:
             return _Found(None, violation)
         # Breadth-first, the first visit is the shallowest; depth-first, a state seen first
@@ -304,7 +308,8 @@ class _Search:
                     self.cut = True
                     break
                 self.unique += 1
-                violation = self.check(child)
+                grew = len(child.history) != len(world.history)
+                violation = self.check(child, self.checks if grew else self.invariants)
                 if violation is not None:
                     return _Found(child_path, violation)
             self.seen[print_] = level + 1
@@ -317,10 +322,10 @@ class _Search:
                 child.dispose()
         return reached
 
-    def check(self, world: World) -> Violation | None:
-        """The invariants and the history check on ``world``, and with ``liveness`` the
-        liveness phase from it (on a fork)."""
-        violation = first_failure(self.checks, View(world), world.step)
+    def check(self, world: World, checks: Sequence[Invariant]) -> Violation | None:
+        """``checks`` on ``world`` (the invariants, and the history check), and with
+        ``liveness`` the liveness phase from it (on a fork)."""
+        violation = first_failure(checks, View(world), world.step)
         if violation is None and self.liveness:
             ending = world.fork()
             violation = fair_ending(ending)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from rabble_sim import (
     CorrelationId,
     Envelope,
     Faults,
+    HistoryEvent,
     Liveness,
     Pid,
     Scenario,
@@ -285,6 +286,31 @@ def test_with_a_history_check_the_order_of_the_history_tells_states_apart() -> N
     # The start, either note, both in either order: one state, or two with the history.
     assert explore(clients()).unique == 4
     assert explore(clients(history=lambda history: None)).unique == 5
+
+
+def test_the_history_check_runs_on_every_state_whose_history_grew() -> None:
+    """A history check that allows one completed operation fails on the state where the
+    second completes, whichever client completes first: found two events deep."""
+
+    def note_to_self(actor: Actor) -> list[Envelope]:
+        return [Envelope(actor.pid, actor.pid, Note("go"))]
+
+    def operate(actor: Actor, msg: object, from_: Pid, cid: object) -> list[Envelope]:
+        return [invoke(actor.pid, 0, "op"), complete(actor.pid, 0, "done")]
+
+    def at_most_one(history: Sequence[HistoryEvent]) -> None:
+        done = [event.client.node for event in history if event.kind == "ok"]
+        assert len(done) <= 1, f"{done} completed"
+
+    scenario = Cluster(
+        ("c1", "c2"), lambda node: [Actor(Pid("p", node), note_to_self, operate)],
+        history=at_most_one,
+    ).scenario  # fmt: skip
+    report = explore(scenario)
+    assert report.violation is not None
+    assert report.violation.check == "history at_most_one"
+    assert report.violation.step == 2
+    assert "['c1', 'c2'] completed" in report.violation.message
 
 
 # -- the bundled protocols ------------------------------------------------------------------
