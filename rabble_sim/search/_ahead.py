@@ -18,7 +18,6 @@ from ..sim import (
     FireTimer,
     Heal,
     Parcel,
-    Timer,
     World,
 )
 from ._handled import KnownHandled
@@ -28,12 +27,9 @@ from ._parts import MASK, Element, Parts, State
 class KnownAhead(KnownHandled):
     """What ``Fingerprints`` knows of an event without applying it."""
 
-    if TYPE_CHECKING:
-        _ages: bool
+    if TYPE_CHECKING:  # and what ``KnownHandled`` names
 
-        def digest(self, state: State) -> bytes: ...
         def _message(self, parcel: Parcel) -> Element: ...
-        def _timers(self, now: int, timers: list[tuple[int, Timer]]) -> Element: ...
         def _sum(self, elements: list[Element]) -> Element: ...
         def _small_sections(
             self, world: World, down: tuple[str, ...] | None = None, *, healed: bool = False

@@ -27,13 +27,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..core import EXECUTOR_GROUP, CancelTimer, Envelope, Pid, StartTimer
-from ..sim import Deliver, EventNotEnabled, FireTimer, Parcel, Timer, World
+from ..core import CancelTimer, Envelope, Pid, StartTimer, executor_pid
+from ..sim import Deliver, EventNotEnabled, FireTimer, Timer, World
 from ._parts import MASK, Element, Parts, Recent, State
 
 HANDLED = 1 << 16
-"""How many handlers a ``KnownHandled`` remembers, at least (a few hundred bytes each):
-those of the states about to be expanded."""
+"""How many handlers a ``KnownHandled`` remembers: from this many to twice as many (a few
+hundred bytes each, a ``Recent`` cache), those of the states about to be expanded."""
+OUTCOMES = 16
+"""How many outcomes of one handler it remembers, at most: the first ones (a handler that
+touches timers has one for each of its process's timers it finds)."""
 
 _TIMER_REQUESTS = (StartTimer, CancelTimer)
 
@@ -71,7 +74,6 @@ class KnownHandled:
         _handled: Recent
 
         def digest(self, state: State) -> bytes: ...
-        def _message(self, parcel: Parcel) -> Element: ...
         def _timer(self, left: int, pid: Pid, cid: Any) -> Element: ...
         def _timers(self, now: int, timers: list[tuple[int, Timer]]) -> Element: ...
 
@@ -82,11 +84,12 @@ class KnownHandled:
         if not self.carried(world):
             return None
         found = self._handler(parent, event)
-        handled: Handled | None = None if found is None else self._handled.get(found[0])
+        if found is None:
+            return None
+        key, pid = found
+        handled: Handled | None = self._handled.get(key)
         if handled is None:
             return None
-        assert found is not None
-        pid = found[1]
         own = _own_timers(world, pid) if handled.timed else None
         outcome = handled.outcomes.get(self._situation(world, pid, handled, own))
         if outcome is None:
@@ -113,25 +116,30 @@ class KnownHandled:
         world = parent.world
         if not self.carried(world):
             return
-        requests = [env.msg for env in sent if env.to.group == EXECUTOR_GROUP]
-        if not all(type(request) in _TIMER_REQUESTS for request in requests):
-            return  # asked something a sum does not carry over
         found = self._handler(parent, event)
         if found is None:
             return  # delivered to no process: routed, or a dead letter
         key, pid = found
+        # Only its own node's executor serves a process's requests: an envelope to any other
+        # pid, another node's executor included, goes out on the network.
+        executor = executor_pid(pid.node)
+        requests = [env.msg for env in sent if env.to == executor]
+        if not all(type(request) in _TIMER_REQUESTS for request in requests):
+            return  # asked something a sum does not carry over
         handled: Handled | None = self._handled.get(key)
         if handled is None:
-            nodes = tuple(sorted({env.to.node for env in sent if env.to.group != EXECUTOR_GROUP}))
+            nodes = tuple(sorted({env.to.node for env in sent if env.to != executor}))
             handled = Handled(nodes, bool(requests) or type(event) is FireTimer, {})
             self._handled.put(key, handled)
+        if len(handled.outcomes) >= OUTCOMES:
+            return
         difference = tuple(
             (after - before) & MASK for after, before in zip(state, parent.total, strict=True)
         )
         own = kept = None
         if handled.timed:
             own = _own_timers(world, pid)
-            kept = _kept(world, own, _own_timers(child, pid))
+            kept = _kept(world.now, own, _own_timers(child, pid))
             timers = self._timers(child.now, child.timers.by_due())
             difference = tuple(
                 (d - t + p) & MASK
@@ -208,10 +216,9 @@ def _own_timers(world: World, pid: Pid) -> _Own:
     return sorted([(t.due, seq, t) for seq, t in world.timers.pending.items() if t.pid == pid])
 
 
-def _kept(world: World, before: _Own, after: _Own) -> _Kept:
-    """``after``, a process's own timers after its handler in a fork of ``world`` where
-    they were ``before``, as ``_Kept``: each due relative to ``world``'s clock, each kept
-    one by its place in ``before``."""
+def _kept(now: int, before: _Own, after: _Own) -> _Kept:
+    """``after``, a process's own timers after its handler where they were ``before`` at
+    ``now``, as ``_Kept``: each due relative to ``now``, each kept one by its place in
+    ``before``."""
     places = {seq: i for i, (_, seq, _) in enumerate(before)}
-    now = world.now
     return tuple([(due - now, t.cid, places.get(seq, -1)) for due, seq, t in after])

@@ -20,12 +20,21 @@ import attrs
 import pytest
 from hypothesis import given
 
-from rabble_sim import CorrelationId, Envelope, Pid, Scenario, message, start_timer
+from rabble_sim import (
+    CorrelationId,
+    Envelope,
+    Pid,
+    Scenario,
+    executor_pid,
+    message,
+    start_timer,
+)
 from rabble_sim.codec import canonical_json, to_plain
+from rabble_sim.core import StartTimer
 from rabble_sim.schedule import load_scenario
 from rabble_sim.search import Fingerprints, explore
 from rabble_sim.search._plain_data import plain_data
-from rabble_sim.sim import APPLIERS, Deliver, Drop, Duplicate, FireTimer, World, branches
+from rabble_sim.sim import APPLIERS, Crash, Deliver, Drop, Duplicate, FireTimer, World, branches
 from tests.search import lock
 from tests.sim.cluster import Actor, Cluster, Note, nothing
 from tests.strategies import envelopes, replica_states
@@ -351,6 +360,37 @@ def test_a_handler_known_ahead_keeps_its_timers_places_among_the_others() -> Non
     known = fingerprints.ahead(fingerprints.parts(later), to_a)
     assert known is not None
     assert known == fingerprints(apply(later, to_a))
+
+
+def test_a_timer_request_to_another_nodes_executor_is_a_message_to_that_node() -> None:
+    """Only a process's own executor serves its requests: a ``StartTimer`` sent to b's
+    executor (a protocol bug) travels to b, and is lost once b is down. Known ahead from a
+    state where b was up, the same delivery must not count it in flight."""
+
+    def init(actor: Actor) -> list[Envelope]:
+        return [Envelope(Pid("p", "a"), actor.pid, Note("go"))] if actor.pid.node == "c" else []
+
+    def on_note(actor: Actor, msg: Any, from_: Pid, cid: CorrelationId | None) -> list[Envelope]:
+        request = StartTimer(10)
+        return [Envelope(executor_pid("b"), actor.pid, request, CorrelationId(actor.pid, 1))]
+
+    world = Cluster(("a", "b", "c"), lambda node: [Actor(Pid("p", node), init, on_note)]).world
+    to_a = Deliver(seq_to(world, "a"))
+    fingerprints = Fingerprints()
+
+    def apply(world: World, event: Deliver | Crash) -> World:
+        parent = fingerprints.parts(world)
+        child = world.fork()
+        child.begin_step(world.step + 1)
+        _, sent = APPLIERS[type(event)](child, event)
+        if isinstance(event, Deliver):
+            fingerprints.note_handled(parent, event, child, sent, fingerprints.state(child))
+        return child
+
+    assert fingerprints(apply(world, to_a)) != fingerprints(world)  # remembered, b up
+    b_down = apply(world, Crash("b"))
+    known = fingerprints.ahead(fingerprints.parts(b_down), to_a)
+    assert known in (None, fingerprints(apply(b_down, to_a)))
 
 
 def test_the_symmetric_fingerprint_is_the_least_over_relabellings() -> None:
