@@ -29,7 +29,7 @@ class KnownAhead(KnownHandled):
 
     if TYPE_CHECKING:  # and what ``KnownHandled`` names
 
-        def _message(self, parcel: Parcel) -> Element: ...
+        def _message(self, parcel: Parcel, local: bool = False) -> Element: ...
         def _sum(self, elements: list[Element]) -> Element: ...
         def _small_sections(
             self, world: World, down: tuple[str, ...] | None = None, *, healed: bool = False
@@ -111,7 +111,7 @@ class KnownAhead(KnownHandled):
         parcel = world.network.deliverable.get(event.seq)
         if parcel is None:
             raise EventNotEnabled(f"message #{event.seq} is not deliverable")
-        element = self._message(parcel)
+        element = self._message(parcel, world.network.is_local(event.seq))
         if isinstance(event, Drop):
             after = [total - digest for total, digest in zip(state, element, strict=True)]
         else:

@@ -3,15 +3,15 @@ for equal states however they were reached, and optionally the same for states t
 images of each other under a relabelling of interchangeable nodes (symmetry).
 
 What counts: every process's state and the data it persisted (as ``to_plain`` sees them),
-the messages in flight as a multiset (without their seqs), those in transit with their
-arrivals relative to now, in order, the pending timers relative to now in the order they
-will fire (of two due at once, the one started first), the nodes down, the links cut,
-each node's clock that left true time (its rate, and its reading relative to now), what
-befell the disks of down nodes, whether clocks may still drift, how many inputs of each
-kind were given, and, when the
-scenario checks its history, the history in order (without steps and times); with
-``ages``, the order in which the messages in flight and the timers were made. What does
-not: seqs themselves, absolute time, the step number and the metrics.
+the messages in flight as a multiset (without their seqs; a routed hop within its node
+marked as one), those in transit with their arrivals relative to now, in order, the pending
+timers relative to now in the order they will fire (of two due at once, the one started
+first), the nodes down, the links cut, each node's clock that left true time (its rate, and
+its reading relative to now), what befell the disks of down nodes, whether clocks may still
+drift, how many inputs of each kind were given, and, when the scenario checks its history,
+the history in order (without steps and times); with ``ages``, the order in which the
+messages in flight and the timers were made. What does not: seqs themselves, absolute
+time, the step number and the metrics.
 
 How: a state is a multiset of elements, each in a section (a process, a message in flight,
 a node down...; what must stay in order, the timers, the arrivals, the history, the ages,
@@ -102,8 +102,8 @@ class Fingerprints(KnownAhead):
             pid: (v, cached(processes, "processes", pid, v)) for pid, v in world.processes.items()
         }
         data = {pid: (v, cached(durable, "durable", pid, v)) for pid, v in world.durable.items()}
-        message = self._message
-        flying = {seq: message(parcel) for seq, parcel in world.network.flying()}
+        message, local = self._message, world.network.is_local
+        flying = {seq: message(parcel, local(seq)) for seq, parcel in world.network.flying()}
         timers, small, history, rest = self._rest(world, None)
         elements = [rest, *[e for _, e in procs.values()], *[e for _, e in data.values()]]
         total = self._sum([*elements, *flying.values()])
@@ -121,7 +121,10 @@ class Fingerprints(KnownAhead):
         self._changed(parent.processes, world.processes, self._processes, "processes", plus, minus)
         self._changed(parent.durable, world.durable, self._durable, "durable", plus, minus)
         network, seqs = world.network, world.network.seqs()
-        plus += [self._message(network.get(seq)) for seq in seqs - parent.seqs]  # type: ignore[arg-type]
+        plus += [
+            self._message(network.get(seq), network.is_local(seq))  # type: ignore[arg-type]
+            for seq in seqs - parent.seqs
+        ]
         minus += [parent.flying[seq] for seq in parent.seqs - seqs]
         if self._single:
             total = parent.total[0] + sum([e[0] for e in plus]) - sum([e[0] for e in minus])
@@ -188,7 +191,9 @@ class Fingerprints(KnownAhead):
             elements.append(self._arrivals(world))
         if self._ages:
             message, timer = self._message, self._timer
-            made = [(seq, message(parcel)) for seq, parcel in network.flying()]
+            made = [
+                (seq, message(parcel, network.is_local(seq))) for seq, parcel in network.flying()
+            ]
             made += [(seq, timer(t.due - now, t.pid, t.cid)) for seq, t in timers.by_due()]
             made.sort(key=lambda pair: pair[0])  # by seq: in the order they were made
             elements.append(self._sequence("ages", [element for _, element in made]))
@@ -319,17 +324,23 @@ class Fingerprints(KnownAhead):
         cache.put(key, (value, element))
         return element
 
-    def _message(self, parcel: Parcel) -> Element:
-        """A message in flight, without its seq. The same message is sent again and again
-        on the paths to different states: kept by what it is made of, its envelope's pids
-        and cid, and its encoding, from which the receiver's copy was decoded."""
+    def _message(self, parcel: Parcel, local: bool = False) -> Element:
+        """A message in flight, without its seq; ``local``: a routed hop within its node
+        (from a sender elsewhere, yet no cut holds it and no fault befalls it, as one sent
+        to it directly would be). The same message is sent again and again on the paths to
+        different states: kept by what it is made of, its envelope's pids and cid, and its
+        encoding, from which the receiver's copy was decoded."""
         env, body, copy = parcel
-        key = (env.to, env.from_, env.cid, type(env.msg), body)
+        key = (env.to, env.from_, env.cid, type(env.msg), body, local)
         exact = _exact(env.cid)  # else 1 and True would be one key
         element = self._messages.get(key) if exact else None
         if element is None:
             # The parcel's decoded copy is the message as sent: no receiver has had it yet.
-            plain: Plain = [str(env.to), str(env.from_), plain_data(env.cid), plain_data(copy)]
+            plain: list[Plain] = [
+                str(env.to), str(env.from_), plain_data(env.cid), plain_data(copy)
+            ]  # fmt: skip
+            if local:
+                plain.append("local")
             element = self._element("in_flight", plain)
             if exact:
                 self._messages.put(key, element)

@@ -23,6 +23,7 @@ from hypothesis import given
 from rabble_sim import (
     CorrelationId,
     Envelope,
+    Faults,
     Pid,
     Scenario,
     executor_pid,
@@ -30,7 +31,7 @@ from rabble_sim import (
     start_timer,
 )
 from rabble_sim.codec import canonical_json, to_plain
-from rabble_sim.core import StartTimer
+from rabble_sim.core import Broadcast, Routes, StartTimer
 from rabble_sim.schedule import load_scenario
 from rabble_sim.search import Fingerprints, explore
 from rabble_sim.search._plain_data import plain_data
@@ -220,6 +221,52 @@ def after(world: World, *faults: tuple[type[Drop] | type[Duplicate], str]) -> Wo
     for fault, node in faults:
         world.apply(fault(seq_to(world, node)))
     return world
+
+
+WORKER = Pid("w/1", "b")
+
+
+@attrs.define
+class Ignoring:
+    """A process whose state nothing it receives changes."""
+
+    pid: Pid
+
+    def handle(self, *args: Any) -> None:
+        pass
+
+
+def test_a_routed_hop_is_not_the_same_message_sent_directly() -> None:
+    """a sends one note to the workers' name on b (routed there to w/1, a hop within b)
+    and the same note to w/1 directly, which ignores both. Delivering the routed one, then
+    its hop, leaves the direct note; delivering the direct one and the routed one leaves
+    the hop. The same processes and envelope, but a drop can befall only the note that
+    crosses the network: two states."""
+
+    def notes(actor: Actor) -> list[Envelope]:
+        return [Envelope(to, actor.pid, Note("x")) for to in (Pid("w/*", "b"), WORKER)]
+
+    def start(node: str) -> list[Any]:
+        return [Actor(Pid("p", "a"), notes)] if node == "a" else [Ignoring(WORKER)]
+
+    routes = Routes({"w": Broadcast()})
+    world = Cluster(("a", "b"), start, routes=routes, faults=Faults(drop=0.1)).world
+    routed, direct = sorted(world.network.deliverable)
+
+    def delivered(*seqs: int) -> World:
+        copied = copy.deepcopy(world)
+        for seq in seqs:
+            copied.apply(Deliver(seq))
+        return copied
+
+    hop_left = delivered(direct, routed)
+    direct_left = delivered(routed)
+    direct_left.apply(Deliver(max(direct_left.network.deliverable)))  # the hop
+    assert [env for _, env in hop_left.in_flight()] == [env for _, env in direct_left.in_flight()]
+    drops = [[e for e in w.enabled() if isinstance(e, Drop)] for w in (hop_left, direct_left)]
+    assert [len(d) for d in drops] == [0, 1]
+    fingerprints = Fingerprints()
+    assert fingerprints(hop_left) != fingerprints(direct_left)
 
 
 def test_equal_multisets_in_flight_fingerprint_alike_however_they_were_made() -> None:
