@@ -15,6 +15,7 @@ from ._durable import (
 from ._plain import (
     Plain as Plain,
     as_recorded as as_recorded,
+    attribute_names as attribute_names,
     canonical_json as canonical_json,
     to_plain as to_plain,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "Format",
     "Plain",
     "as_recorded",
+    "attribute_names",
     "canonical_json",
     "decode_durable",
     "decoder_of",

@@ -62,7 +62,7 @@ def _plain(obj: Any, registry: MessageRegistry) -> Plain:
         return obj.hex()
     if dataclasses.is_dataclass(obj):
         return {f.name: _plain(getattr(obj, f.name), registry) for f in dataclasses.fields(obj)}
-    names = _attribute_names(obj)
+    names = attribute_names(obj)
     if names is not None:
         return {name: _plain(getattr(obj, name), registry) for name in names}
     # Never repr(): the default repr holds an address, which differs between runs.
@@ -78,8 +78,9 @@ def _dict(obj: dict[Any, Any], registry: MessageRegistry) -> Plain:
     return [[k, v] for k, v in ordered]
 
 
-def _attribute_names(obj: Any) -> list[str] | None:
-    """The attributes of a plain object: its ``__dict__`` and its ``__slots__``, sorted."""
+def attribute_names(obj: Any) -> list[str] | None:
+    """The attributes of a plain object: its ``__dict__`` and its ``__slots__``, sorted;
+    None for an object that has neither."""
     names = set(vars(obj)) if hasattr(obj, "__dict__") else set()
     for klass in type(obj).__mro__:
         slots = klass.__dict__.get("__slots__", ())

@@ -1,14 +1,23 @@
-"""Plain data for fingerprints: what ``to_plain`` makes of a value, made faster.
+"""Plain data for fingerprints: what ``to_plain`` makes of a value, with the class of every
+object named, and made faster.
+
+``to_plain`` makes an object of any class a dict of its fields, for files and display, so a
+``Follower(term=3)`` and a ``Leader(term=3)`` in a process's ``role`` are the same data;
+but they are not the same state, and a fingerprint that took them for one would leave the
+other unexplored. Here an attrs class that is not a registered message (whose tag names it
+already), a dataclass, a named tuple, an enum member and a plain object are each
+``{"<module.Class>": what to_plain makes of it}``; everything else is what ``to_plain``
+makes of it (the tests hold the two together).
 
 Exploration turns the process each step changed into plain data for every state it
 reaches; ``to_plain`` decides each value's case anew. Here a converter is chosen once per
-exact type for the types states are made of, each doing what ``to_plain`` does for that
-type (the tests hold them to it); any other type, and any subclass, is left to
-``to_plain`` itself.
+exact type, in ``to_plain``'s order of cases.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import json
 import operator
 from collections.abc import Callable
@@ -16,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from ..codec import Plain, to_plain
+from ..codec import Plain, attribute_names, to_plain
 from ..core import REGISTRY, Pid
 
 CANONICAL_JSON = json.JSONEncoder(
@@ -27,15 +36,18 @@ options); plain data holds no cycle to check for."""
 
 
 def plain_data(obj: Any) -> Plain:
-    """``to_plain(obj)``, the same data made faster: a converter chosen once per type for
-    the types states are made of (attrs classes, pids, named tuples, dicts, lists, tuples,
-    sets), each doing what ``to_plain`` does for that exact type; any other type, and any
-    subclass, left to ``to_plain`` itself. A changed process is made into plain data for
-    every state a step reaches."""
+    """``to_plain(obj)`` with the class of every object named (``{"<module.Class>": ...}``),
+    made by a converter chosen once per type. A changed process is made into plain data
+    for every state a step reaches."""
     try:
         return _plain(obj)
     except RecursionError:
         return to_plain(obj)  # which says what is wrong
+
+
+def class_tag(cls: type) -> str:
+    """The key under which an object of ``cls`` is named in its plain data."""
+    return f"<{cls.__module__}.{cls.__qualname__}>"
 
 
 _ATOMS = frozenset({type(None), bool, int, float, str})
@@ -53,28 +65,43 @@ def _plain(obj: Any) -> Plain:
 
 
 def _converter(cls: type) -> Callable[[Any], Plain]:
-    """How ``to_plain`` converts an object of exactly type ``cls``, in its order of cases."""
-    if cls is Pid:
+    """How to convert an object of exactly type ``cls``: ``to_plain``'s cases, in its
+    order, each class named."""
+    if issubclass(cls, bool | int | float | str) and not issubclass(cls, enum.Enum):
+        return to_plain  # a subclass of an atom is its value
+    if issubclass(cls, Pid):
         return str
-    if attrs.has(cls) and not issubclass(cls, bool | int | float | str | Pid):
+    if attrs.has(cls):
         return _attrs_converter(cls)
-    if cls is dict:
-        return _dict
-    if issubclass(cls, tuple) and hasattr(cls, "_fields") and not issubclass(cls, Pid):
+    if issubclass(cls, dict):
+        return _named(cls, _dict) if cls is not dict else _dict
+    if issubclass(cls, tuple) and hasattr(cls, "_fields"):
         names: tuple[str, ...] = cls._fields
-        return lambda obj: {name: _plain(x) for name, x in zip(names, obj, strict=True)}
-    if cls is list or cls is tuple:
-        return _list
-    if cls is set or cls is frozenset:
-        return _set
-    return to_plain
+        return _named(cls, lambda obj: {n: _plain(x) for n, x in zip(names, obj, strict=True)})
+    if issubclass(cls, list | tuple):
+        return _list if cls is list or cls is tuple else _named(cls, _list)
+    if issubclass(cls, set | frozenset):
+        return _set if cls is set or cls is frozenset else _named(cls, _set)
+    if issubclass(cls, enum.Enum):
+        return _named(cls, lambda obj: _plain(obj.value))
+    if issubclass(cls, bytes):
+        return to_plain
+    if dataclasses.is_dataclass(cls):
+        fields = tuple(field.name for field in dataclasses.fields(cls))
+        return _named(cls, lambda obj: {name: _plain(getattr(obj, name)) for name in fields})
+    return _object_converter(cls)
+
+
+def _named(cls: type, convert: Callable[[Any], Plain]) -> Callable[[Any], Plain]:
+    tag = class_tag(cls)
+    return lambda obj: {tag: convert(obj)}
 
 
 def _attrs_converter(cls: type) -> Callable[[Any], Plain]:
     """An attrs class: its fields by name, under its tag if it is a registered message
-    (asked each time, as ``to_plain`` does)."""
+    (asked each time, as ``to_plain`` does), else under its class."""
     names = tuple(field.name for field in attrs.fields(cls))
-    tag_of = REGISTRY.tag_of
+    tag_of, named = REGISTRY.tag_of, class_tag(cls)
     values: Callable[[Any], tuple[Any, ...]]
     if len(names) > 1:
         values = operator.attrgetter(*names)  # all of them in one call
@@ -83,8 +110,21 @@ def _attrs_converter(cls: type) -> Callable[[Any], Plain]:
 
     def convert(obj: Any) -> Plain:
         fields = {name: _plain(x) for name, x in zip(names, values(obj), strict=True)}
-        tag = tag_of(cls)
-        return {tag: fields} if tag is not None else fields
+        return {tag_of(cls) or named: fields}
+
+    return convert
+
+
+def _object_converter(cls: type) -> Callable[[Any], Plain]:
+    """A plain object: its attributes, under its class; one with none, as ``to_plain``
+    has it (its class's name only)."""
+    tag = class_tag(cls)
+
+    def convert(obj: Any) -> Plain:
+        names = attribute_names(obj)
+        if names is None:
+            return to_plain(obj)
+        return {tag: {name: _plain(getattr(obj, name)) for name in names}}
 
     return convert
 
