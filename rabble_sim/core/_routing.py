@@ -88,6 +88,15 @@ class Router:
         clone._turns = self._turns.copy()
         return clone
 
+    @property
+    def turning(self) -> bool:
+        """Whether some routed name has had a turn (``turns`` is not empty)."""
+        return bool(self._turns)
+
+    def turns(self) -> tuple[tuple[str, int], ...]:
+        """Each routed name's turn counter so far, by name: the turn its policy gets next."""
+        return tuple(sorted(self._turns.items()))
+
     def routes_name(self, name: str) -> bool:
         """Whether a message to ``name`` is routed (when no process has that name)."""
         if name.endswith(("/*", "/?")):

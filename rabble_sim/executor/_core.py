@@ -210,6 +210,15 @@ class Executor:
         self.links = LinkWatches()
         self._router = Router(self._routes)
 
+    def held(self) -> tuple[Any, ...] | None:
+        """What this executor holds that decides what it will do, and its processes do
+        not: the processes that watch the members and each watch of a node, in the order
+        they are told, and its routing policies' turns; None when it holds none of these
+        (a fingerprint counts it)."""
+        if not (self.watchers or self.links or self._router.turning):
+            return None
+        return (tuple(self.watchers), self.links.entries(), self._router.turns())
+
     @property
     def watching(self) -> bool:
         """Whether a process here watches the members or a link (``members_changed``

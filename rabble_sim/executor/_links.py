@@ -25,6 +25,14 @@ class LinkWatches:
     def __bool__(self) -> bool:
         return bool(self._watches)
 
+    def entries(self) -> tuple[tuple[Pid, Watch, CorrelationId | None], ...]:
+        """Every watch, as (watcher, watch, cid), in the order they are told."""
+        return tuple(
+            (watcher, watch, cid)
+            for watcher, watches in self._watches.items()
+            for watch, cid in watches.items()
+        )
+
     def add(self, watcher: Pid, watch: Watch, cid: CorrelationId | None) -> None:
         """``watcher`` watches ``watch.node`` (again: the latest cid is the one told)."""
         self._watches.setdefault(watcher, {})[watch] = cid

@@ -63,15 +63,16 @@ class KnownAhead(KnownHandled):
 
     def _only_the_event(self, world: World) -> bool:
         """Whether a node-level event in ``world`` does only what it does to the network
-        and the nodes: no process watches the members or a link (it would be told), no
-        message is in transit or held with its arrival, the ages do not count, and clocks
+        and the nodes: no executor holds anything a fingerprint counts (a process that
+        watches the members or a link would be told; a crash resets a node's routing turns),
+        no message is in transit or held with its arrival, the ages do not count, and clocks
         may no longer drift (any event ends that)."""
         network = world.network
         if self._ages or network.transit or network.held_arrivals:
             return False
         if world.scenario.faults.drift and world.drifting:
             return False
-        return not any(executor.watching for executor in world.executors.values())
+        return all(executor.held() is None for executor in world.executors.values())
 
     def after_crash(self, parent: Parts, event: Crash) -> bytes | None:
         """The fingerprint of the world of ``parent`` after ``event``, without applying it:

@@ -2,16 +2,17 @@
 for equal states however they were reached, and optionally the same for states that are
 images of each other under a relabelling of interchangeable nodes (symmetry).
 
-What counts: every process's state and the data it persisted (as ``to_plain`` sees them),
-the messages in flight as a multiset (without their seqs; a routed hop within its node
-marked as one), those in transit with their arrivals relative to now, in order, the pending
-timers relative to now in the order they will fire (of two due at once, the one started
-first), the nodes down, the links cut, each node's clock that left true time (its rate, and
-its reading relative to now), what befell the disks of down nodes, whether clocks may still
-drift, how many inputs of each kind were given, and, when the scenario checks its history,
-the history in order (without steps and times); with ``ages``, the order in which the
-messages in flight and the timers were made. What does not: seqs themselves, absolute
-time, the step number and the metrics.
+What counts: every process's state and the data it persisted (as ``to_plain`` sees them,
+each object's class named: ``plain_data``), the messages in flight as a multiset (without
+their seqs; a routed hop within its node marked as one), those in transit with their
+arrivals relative to now, in order, the pending timers relative to now in the order they
+will fire (of two due at once, the one started first), the nodes down, the links cut, each
+node's clock that left true time (its rate, and its reading relative to now), what befell
+the disks of down nodes, whether clocks may still drift, how many inputs of each kind were
+given, what the executors hold (who watches the members or a node, routing turns), and,
+when the scenario checks its history, the history in order (without steps and times); with
+``ages``, the order in which the messages in flight and the timers were made. What does
+not: seqs themselves, absolute time, the step number and the metrics.
 
 How: a state is a multiset of elements, each in a section (a process, a message in flight,
 a node down...; what must stay in order, the timers, the arrivals, the history, the ages,
@@ -61,7 +62,8 @@ class Fingerprints(KnownAhead):
     each process, durable datum and event is turned into a digest once, and again only
     when the world holds another object; a message, and the pending timers at a time,
     once for what they are made of. A state then costs a sum of cached ints, and the
-    plain data of what its event changed."""
+    plain data of what its event changed. Calling one (``state``) makes the processes'
+    plain data anew: a world ``apply`` changed in place has the same objects, changed."""
 
     def __init__(self, symmetry: Sequence[Sequence[str]] = (), *, ages: bool = False) -> None:
         self._relabellings = relabellings(symmetry)
@@ -92,23 +94,29 @@ class Fingerprints(KnownAhead):
         return min(state).to_bytes(DIGEST_BYTES, "big")
 
     def state(self, world: World) -> State:
-        """``world``'s digest under each relabelling: the sum of its elements'."""
-        return list(self.parts(world).total)
+        """``world``'s digest under each relabelling: the sum of its elements', each
+        process and datum persisted made into plain data anew (``world`` may have been
+        changed in place since)."""
+        return list(self.parts(world, fresh=True).total)
 
-    def parts(self, world: World) -> Parts:
-        """``world``'s state by where its elements come from, for its forks (``child``)."""
-        processes, durable, cached = self._processes, self._durable, self._cached
+    def parts(self, world: World, *, fresh: bool = False) -> Parts:
+        """``world``'s state by where its elements come from, for its forks (``child``).
+        Its processes and data persisted are taken from the caches by identity, unless
+        ``fresh``: they must not have changed in place since they were cached."""
+        processes, durable = self._processes, self._durable
+        cached = self._anew if fresh else self._cached
         procs = {
             pid: (v, cached(processes, "processes", pid, v)) for pid, v in world.processes.items()
         }
         data = {pid: (v, cached(durable, "durable", pid, v)) for pid, v in world.durable.items()}
         message, local = self._message, world.network.is_local
         flying = {seq: message(parcel, local(seq)) for seq, parcel in world.network.flying()}
-        timers, small, history, rest = self._rest(world, None)
+        timers, small, history, executors, rest = self._rest(world, None)
         elements = [rest, *[e for _, e in procs.values()], *[e for _, e in data.values()]]
         total = self._sum([*elements, *flying.values()])
+        seqs = frozenset(flying)
         return Parts(
-            world, procs, data, flying, frozenset(flying), timers, small, history, rest, total
+            world, procs, data, flying, seqs, timers, small, history, executors, rest, total
         )
 
     def child(self, parent: Parts, world: World) -> State:
@@ -116,7 +124,7 @@ class Fingerprints(KnownAhead):
         on: only what it holds that is not its parent's object (a process, a datum
         persisted, a message in flight by its seq; a fork shares the others) is made
         again, and the timers, small sections and history if they changed."""
-        plus: list[Element] = [self._rest(world, parent)[3]]
+        plus: list[Element] = [self._rest(world, parent)[-1]]
         minus: list[Element] = [parent.rest]
         self._changed(parent.processes, world.processes, self._processes, "processes", plus, minus)
         self._changed(parent.durable, world.durable, self._durable, "durable", plus, minus)
@@ -158,11 +166,11 @@ class Fingerprints(KnownAhead):
 
     def _rest(
         self, world: World, parent: Parts | None
-    ) -> tuple[Element, Element, Element | None, Element]:
+    ) -> tuple[Element, Element, Element | None, Element | None, Element]:
         """The elements of ``world`` that are not a process, a datum persisted or a message
-        in flight: the timers, the small sections, the history, and the sum of those, the
-        arrivals and the ages; each of the first three taken from ``parent``, the world
-        ``world`` was forked from, where it did not change."""
+        in flight: the timers, the small sections, the history, what the executors hold,
+        and the sum of those, the arrivals and the ages; each of the first four taken from
+        ``parent``, the world ``world`` was forked from, where it did not change."""
         now, timers = world.now, world.timers
         was = None if parent is None else parent.world
         if parent and was and now == was.now and timers.pending == was.timers.pending:
@@ -186,6 +194,12 @@ class Fingerprints(KnownAhead):
             if history is None:
                 history = self._sequence("history", [self._event(e) for e in world.history])
             elements.append(history)
+        if parent and was and _same_executors(world, was):
+            executors = parent.executors
+        else:
+            executors = self._executors(world)
+        if executors is not None:
+            elements.append(executors)
         network = world.network
         if network.transit or network.held_arrivals:
             elements.append(self._arrivals(world))
@@ -197,7 +211,7 @@ class Fingerprints(KnownAhead):
             made += [(seq, timer(t.due - now, t.pid, t.cid)) for seq, t in timers.by_due()]
             made.sort(key=lambda pair: pair[0])  # by seq: in the order they were made
             elements.append(self._sequence("ages", [element for _, element in made]))
-        return pending, small, history, self._sum(elements)
+        return pending, small, history, executors, self._sum(elements)
 
     # -- elements -----------------------------------------------------------------------------
 
@@ -265,6 +279,15 @@ class Fingerprints(KnownAhead):
             return self._item("timer", (left, pid, cid))
         return self._element("timer", to_plain((left, pid, cid)))
 
+    def _executors(self, world: World) -> Element | None:
+        """What the nodes' executors hold that decides what they will do (who watches the
+        members or a node, the turns of routing policies: ``Executor.held``), one element
+        per node that holds any; None when none does, as in most scenarios."""
+        held = [(node, h) for node, e in world.executors.items() if (h := e.held()) is not None]
+        if not held:
+            return None
+        return self._sum([self._element("executor", [node, to_plain(h)]) for node, h in held])
+
     def _small_sections(
         self, world: World, down: tuple[str, ...] | None = None, *, healed: bool = False
     ) -> Element:
@@ -312,6 +335,10 @@ class Fingerprints(KnownAhead):
         if not elements:
             return (0,) * len(self._relabellings)
         return tuple(sum(column) & MASK for column in zip(*elements, strict=True))
+
+    def _anew(self, cache: Recent, section: str, pid: Pid, value: Any) -> Element:
+        """``pid`` with ``value``'s plain data, made anew (and not kept in ``cache``)."""
+        return self._element(section, [str(pid), plain_data(value)])
 
     def _cached(self, cache: Recent, section: str, pid: Pid, value: Any) -> Element:
         """``pid`` with ``value``'s plain data, made again only for an object not seen
@@ -374,6 +401,13 @@ class Fingerprints(KnownAhead):
             )
         ]
         return self._sequence("arrivals", parts)
+
+
+def _same_executors(world: World, was: World) -> bool:
+    """Whether ``world`` has every executor of ``was``, the world it was forked from: a
+    fork shares them until it is about to change one (``World.lent``)."""
+    before = was.executors
+    return all([executor is before.get(node) for node, executor in world.executors.items()])
 
 
 def _same_small_sections(world: World, was: World) -> bool:

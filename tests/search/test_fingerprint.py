@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -31,7 +32,7 @@ from rabble_sim import (
     start_timer,
 )
 from rabble_sim.codec import canonical_json, to_plain
-from rabble_sim.core import Broadcast, Routes, StartTimer
+from rabble_sim.core import Broadcast, Routes, StartTimer, watch, watch_cluster
 from rabble_sim.schedule import load_scenario
 from rabble_sim.search import Fingerprints, explore
 from rabble_sim.search._plain_data import plain_data
@@ -316,6 +317,57 @@ def test_a_routed_hop_is_not_the_same_message_sent_directly() -> None:
     assert fingerprints(hop_left) != fingerprints(direct_left)
 
 
+@attrs.define
+class Asking:
+    """Sends its first note to itself, and on it what ``ask`` says (its state unchanged)."""
+
+    pid: Pid
+    ask: Callable[[Pid], list[Envelope]]
+
+    def init(self, output: list[Envelope]) -> None:
+        output.append(Envelope(self.pid, self.pid, Note("ask")))
+
+    def handle(self, msg: Any, from_: Pid, cid: Any, output: list[Envelope]) -> None:
+        if msg == Note("ask"):
+            output.extend(self.ask(self.pid))
+
+
+def settled(ask: Callable[[Pid], list[Envelope]], **kwargs: Any) -> World:
+    """a asks, b and c hold workers w/1 and w/2 that ignore all; everything delivered."""
+
+    def start(node: str) -> list[Any]:
+        if node == "a":
+            return [Asking(Pid("p", "a"), ask)]
+        return [Ignoring(Pid("w/1", node)), Ignoring(Pid("w/2", node))]
+
+    cluster = Cluster(("a", "b", "c"), start, **kwargs)
+    cluster.settle()
+    return cluster.world
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        lambda pid: [watch_cluster(pid)],  # told when the members change
+        lambda pid: [watch(pid, "b")],  # told when b is lost
+        lambda pid: [Envelope(Pid("w/?", "b"), pid, Note("x"))],  # b's next turn: w/2
+    ],
+    ids=["members", "link", "turn"],
+)
+def test_what_an_executor_holds_counts(ask: Callable[[Pid], list[Envelope]]) -> None:
+    """After a watch, or a routed message that moved b's turn, the processes and what is in
+    flight are as if a had asked nothing; but what happens next differs, and so must the
+    fingerprints. A crash forgets it all (no turn, no watch of the node's processes)."""
+    asked, idle = settled(ask), settled(lambda pid: [])
+    assert asked.processes.keys() == idle.processes.keys() and not asked.in_flight()
+    fingerprints = Fingerprints()
+    assert fingerprints(asked) != fingerprints(idle)
+    node = "b" if asked.executors["b"].held() else "a"
+    for world in (asked, idle):
+        world.apply(Crash(node))
+    assert fingerprints(asked) == fingerprints(idle)
+
+
 def test_equal_multisets_in_flight_fingerprint_alike_however_they_were_made() -> None:
     start = notes_world()
     fingerprint = Fingerprints()
@@ -370,6 +422,20 @@ def test_fingerprints_made_apart_agree() -> None:
         child.begin_step(world.step + 1)
         child.apply(rng.choice(events))
         world = child
+
+
+def test_fingerprints_of_a_world_changed_in_place_follow_its_changes() -> None:
+    """A run changes its processes in place: one ``Fingerprints`` called after each step
+    gives what a fresh one gives."""
+    world = World(load_scenario("protocols.echo:scenario"))
+    world.start()
+    kept = Fingerprints()
+    prints = []
+    for _ in range(12):
+        prints.append(kept(world))
+        assert prints[-1] == Fingerprints()(world)
+        world.apply(next(iter(branches(world))))
+    assert len(set(prints)) == len(prints)
 
 
 @pytest.mark.parametrize(
