@@ -385,21 +385,24 @@ class Fingerprints(KnownAhead):
         return element
 
     def _arrivals(self, world: World) -> Element:
-        """The messages in transit or held, in the order they will arrive (ties: sent
-        first), each with its arrival relative to now; a held one marked as such."""
+        """The messages in transit or held, in the order they will arrive, each with its
+        arrival relative to now (a held one marked as such), and among them the pending
+        timers: of a message and a timer due at once, the one made first comes first
+        (``World.next_due``), and which one that is changes what can happen."""
         network, now = world.network, world.now
         order = sorted(
             [(arrival, seq, False) for seq, (arrival, _) in network.transit.items()]
             + [(arrival, seq, True) for seq, arrival in network.held_arrivals.items()]
+            + [(timer.due, seq, None) for seq, timer in world.timers.pending.items()]
         )
-        parts = [
-            part
-            for arrival, seq, held in order
-            for part in (
-                self._item("arrival", (arrival - now, held)),
-                self._message(network.get(seq)),  # type: ignore[arg-type]
-            )
-        ]
+        parts: list[Element] = []
+        for arrival, seq, held in order:
+            if held is None:
+                timer = world.timers.pending[seq]
+                parts.append(self._timer(timer.due - now, timer.pid, timer.cid))
+            else:
+                parts.append(self._item("arrival", (arrival - now, held)))
+                parts.append(self._message(network.get(seq)))  # type: ignore[arg-type]
         return self._sequence("arrivals", parts)
 
 

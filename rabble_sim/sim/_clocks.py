@@ -62,9 +62,13 @@ class Clocks:
         then, reading = base
         return reading + (now - then) * self.rate(node) // TRUE_RATE
 
-    def skew(self, node: str) -> tuple[int, int]:
-        """(rate, reading - true time): what of ``node``'s clock the future depends on."""
-        return self.rate(node), self.read(node) - self.timers.now
+    def skew(self, node: str) -> tuple[int, int, int]:
+        """(rate, reading - true time, the part of a ms it has run past that reading, in
+        thousandths): what of ``node``'s clock the future depends on."""
+        now, rate = self.timers.now, self.rate(node)
+        base = self._bases.get(node)
+        past = 0 if base is None else (now - base[0]) * rate % TRUE_RATE
+        return rate, self.read(node) - now, past
 
     def drift(self, node: str, rate: float) -> None:
         """``node``'s clock runs at ``rate`` from now on; its timers keep what is left of

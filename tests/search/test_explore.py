@@ -9,9 +9,11 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import attrs
 import pytest
 
 from rabble_sim import (
+    ClockReading,
     CorrelationId,
     Envelope,
     Faults,
@@ -22,6 +24,9 @@ from rabble_sim import (
     View,
     complete,
     invoke,
+    message,
+    read_clock,
+    start_timer,
 )
 from rabble_sim.core import InvalidDefinition, UsageError
 from rabble_sim.schedule import Schedule, load, load_scenario, loads, replay, shrink
@@ -311,6 +316,99 @@ def test_the_history_check_runs_on_every_state_whose_history_grew() -> None:
     assert report.violation.check == "history at_most_one"
     assert report.violation.step == 2
     assert "['c1', 'c2'] completed" in report.violation.message
+
+
+@message("test.explore.arm")
+@attrs.frozen
+class Arm:
+    pass
+
+
+@message("test.explore.ping")
+@attrs.frozen
+class Ping:
+    pass
+
+
+@attrs.define
+class Racer:
+    """Told by itself at the start, b's racer arms a 5 ms timer and a's pings b's racer;
+    b's racer notes the order of the timeout and the ping, and its clock at each (the
+    reading comes back as a message, by cid). Messages between nodes take exactly 5 ms."""
+
+    pid: Pid
+    order: list[str] = attrs.Factory(list)
+    at: dict[int, int] = attrs.Factory(dict)
+    """The clock at each, by what it was: 1 the ping, 2 the timeout."""
+
+    def init(self, output: list[Envelope]) -> None:
+        output.append(Envelope(self.pid, self.pid, Arm()))
+
+    def handle(self, msg: object, from_: Pid, cid: Any, output: list[Envelope]) -> None:
+        if isinstance(msg, Arm) and self.pid.node == "a":
+            output.append(Envelope(Pid("p", "b"), self.pid, Ping()))
+        elif isinstance(msg, Arm):
+            output.append(start_timer(self.pid, 5, CorrelationId(self.pid)))
+        elif isinstance(msg, ClockReading):
+            self.at[cid.request] = msg.ms
+        else:
+            pinged = isinstance(msg, Ping)
+            self.order.append("ping" if pinged else "timeout")
+            output.append(read_clock(self.pid, CorrelationId(self.pid, 1 if pinged else 2)))
+
+
+def test_a_timer_can_win_a_tie_with_a_message_in_transit() -> None:
+    """Armed before the ping is sent, the timer is due when the ping arrives and fires first
+    (the one made first). That state fingerprints apart from the one where the ping was
+    sent first, or the search would never see the timer win the tie."""
+
+    def ping_wins_ties(view: View) -> None:
+        racer = view.processes[Pid("p", "b")]
+        tie = len(racer.at) == 2 and racer.at[1] == racer.at[2]
+        assert not (tie and racer.order[0] == "timeout"), "the timer won a tie"
+
+    scenario = Scenario(
+        "race", ["a", "b"], lambda node, durable: [Racer(Pid("p", node))], [ping_wins_ties],
+        Faults(latency=(5, 5)), max_steps=10,
+    )  # fmt: skip
+    report = explore(scenario)
+    assert report.violation is not None and report.failure is not None
+    assert "the timer won a tie" in report.violation.message
+    assert report.failure.violation is not None  # its path, run again, fails as well
+
+
+@attrs.define
+class ClockWatcher:
+    """Reads its clock every ms of true time, and notes a reading of 6 or more."""
+
+    pid: Pid
+    late: bool = False
+
+    def init(self, output: list[Envelope]) -> None:
+        output.append(start_timer(self.pid, 1, CorrelationId(self.pid)))
+
+    def handle(self, msg: object, from_: Pid, cid: object, output: list[Envelope]) -> None:
+        if isinstance(msg, ClockReading):
+            self.late = self.late or msg.ms >= 6
+            output.append(start_timer(self.pid, 1, CorrelationId(self.pid)))
+        else:
+            output.append(read_clock(self.pid))
+
+
+def test_a_fast_clock_is_explored_to_its_every_reading() -> None:
+    """A clock at 1.5 times true time reads 1, 3, 4, 6... at true times 1 to 4: the states
+    at 2 and 3 differ in the part of a ms it has run past its reading, and the search must
+    go on from both to see the reading of 6."""
+
+    def early(view: View) -> None:
+        assert not view.processes[Pid("p", "a")].late, "the clock read 6"
+
+    scenario = Scenario(
+        "fast", ["a"], lambda node, durable: [ClockWatcher(Pid("p", node))], [early],
+        Faults(drift=0.5), max_steps=12,
+    )  # fmt: skip
+    report = explore(scenario, depth=12)
+    assert report.violation is not None and "the clock read 6" in report.violation.message
 
 
 # -- the bundled protocols ------------------------------------------------------------------
