@@ -9,8 +9,8 @@ arrivals relative to now, in order, the pending timers relative to now in the or
 will fire (of two due at once, the one started first), the nodes down, the links cut, each
 node's clock that left true time (its rate, and its reading relative to now), what befell
 the disks of down nodes, whether clocks may still drift, how many inputs of each kind were
-given, what the executors hold (who watches the members or a node, routing turns), and,
-when the scenario checks its history, the history in order (without steps and times); with
+given, what the executors hold (who watches the members or a node, routing turns), and
+the history in order (without steps and times); with
 ``ages``, the order in which the messages in flight and the timers were made. What does
 not: seqs themselves, absolute time, the step number and the metrics.
 
@@ -185,10 +185,11 @@ class Fingerprints(KnownAhead):
         else:
             small = self._small_sections(world)
         elements = [pending, small]
+        # Checks read the order of invocations and completions (the history check, and any
+        # invariant that reads ``view.history``): two paths to the same processes with
+        # different histories are different states.
         history = None
-        if world.scenario.history is not None:
-            # The history check reads the order of invocations and completions: two paths
-            # to the same processes with different histories are different states.
+        if world.history:
             same = parent and was and len(world.history) == len(was.history)
             history = parent.history if parent and same else None  # a fork's only grows
             if history is None:

@@ -273,9 +273,10 @@ def test_depth_first_finds_the_same_bug_and_visits_the_same_states() -> None:
     assert found.violation is not None and found.violation.check == "mutual_exclusion"
 
 
-def test_with_a_history_check_the_order_of_the_history_tells_states_apart() -> None:
+def test_the_order_of_the_history_tells_states_apart() -> None:
     """Two clients each complete one operation when their own note arrives: either order
-    leads to the same processes, but not to the same history, which a history check reads."""
+    leads to the same processes, but not to the same history, which checks read (the
+    history check, and any invariant that reads ``view.history``)."""
 
     def note_to_self(actor: Actor) -> list[Envelope]:
         return [Envelope(actor.pid, actor.pid, Note("go"))]
@@ -283,14 +284,20 @@ def test_with_a_history_check_the_order_of_the_history_tells_states_apart() -> N
     def operate(actor: Actor, msg: object, from_: Pid, cid: object) -> list[Envelope]:
         return [invoke(actor.pid, 0, "op"), complete(actor.pid, 0, "done")]
 
-    def clients(**checks: object) -> Scenario:
+    def clients(**checks: Any) -> Scenario:
         return Cluster(
             ("c1", "c2"), lambda node: [Actor(Pid("p", node), note_to_self, operate)], **checks
         ).scenario
 
-    # The start, either note, both in either order: one state, or two with the history.
-    assert explore(clients()).unique == 4
+    def c1_first(view: View) -> None:
+        done = [event.client.node for event in view.history if event.kind == "ok"]
+        assert done != ["c2", "c1"], "c2 completed first"
+
+    # The start, either note, both in either order.
+    assert explore(clients()).unique == 5
     assert explore(clients(history=lambda history: None)).unique == 5
+    report = explore(clients(invariants=[c1_first]))
+    assert report.violation is not None and "c2 completed first" in report.violation.message
 
 
 def test_the_history_check_runs_on_every_state_whose_history_grew() -> None:
