@@ -117,13 +117,15 @@ class NodeEvents:
 
     def _recovered(self, node: str) -> Durable:
         """What ``node``'s disk gives back to its restart: the data its pids persisted,
-        each record read through its checksum, and what befell the disk meanwhile."""
+        each record read through its checksum, and what befell the disk meanwhile. By pid,
+        in their order as strings, not in the order they first persisted: ``start`` may
+        build processes in the order it is given, and that order is no part of a state."""
         lost, corrupted = self.disks.pop(node, (False, ()))
         data: dict[Pid, Any] = {}
         bad: list[Pid] = []
-        for pid, value in self.durable.items():
-            if pid.node != node:
-                continue
+        mine = [(str(pid), pid) for pid in self.durable if pid.node == node]
+        for _, pid in sorted(mine):
+            value = self.durable[pid]
             if pid not in corrupted:
                 data[pid] = copy.deepcopy(value)
                 continue
