@@ -6,8 +6,11 @@ object named, and made faster.
 but they are not the same state, and a fingerprint that took them for one would leave the
 other unexplored. Here an attrs class that is not a registered message (whose tag names it
 already), a dataclass, a named tuple, an enum member and a plain object are each
-``{"<module.Class>": what to_plain makes of it}``; everything else is what ``to_plain``
-makes of it (the tests hold the two together).
+``{"<module.Class>": what to_plain makes of it}``, an object of declared fields with
+anything else set on it besides; everything else is what ``to_plain`` makes of it (the
+tests hold the two together), but the values of the standard library that ``to_plain``
+writes as their class's name only (a deque, a ``Decimal``, a date, a function...), here
+each by what tells two apart.
 
 Exploration turns the process each step changed into plain data for every state it
 reaches; ``to_plain`` decides each value's case anew. Here a converter is chosen once per
@@ -16,10 +19,16 @@ exact type, in ``to_plain``'s order of cases.
 
 from __future__ import annotations
 
+import array
+import collections
 import dataclasses
+import datetime
+import decimal
 import enum
+import fractions
 import json
 import operator
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -66,13 +75,16 @@ def _plain(obj: Any) -> Plain:
 
 def _converter(cls: type) -> Callable[[Any], Plain]:
     """How to convert an object of exactly type ``cls``: ``to_plain``'s cases, in its
-    order, each class named."""
+    order, each class named; and the values of the standard library that ``to_plain``
+    writes as their class's name only (``_VALUES``)."""
     if issubclass(cls, bool | int | float | str) and not issubclass(cls, enum.Enum):
         return to_plain  # a subclass of an atom is its value
     if issubclass(cls, Pid):
         return str
     if attrs.has(cls):
         return _attrs_converter(cls)
+    if issubclass(cls, collections.OrderedDict):  # its order is part of what it is
+        return _named(cls, lambda obj: [[_plain(k), _plain(v)] for k, v in obj.items()])
     if issubclass(cls, dict):
         return _named(cls, _dict) if cls is not dict else _dict
     if issubclass(cls, tuple) and hasattr(cls, "_fields"):
@@ -87,9 +99,30 @@ def _converter(cls: type) -> Callable[[Any], Plain]:
     if issubclass(cls, bytes):
         return to_plain
     if dataclasses.is_dataclass(cls):
-        fields = tuple(field.name for field in dataclasses.fields(cls))
-        return _named(cls, lambda obj: {name: _plain(getattr(obj, name)) for name in fields})
+        return _fields_converter(cls, tuple(field.name for field in dataclasses.fields(cls)))
+    for kinds, value in _VALUES:
+        if issubclass(cls, kinds):
+            return _named(cls, value)
     return _object_converter(cls)
+
+
+def _function(obj: Any) -> Plain:
+    """A function, or a method by its function (a process that keeps ``self.lead`` or
+    ``self.follow`` as its behaviour)."""
+    function = getattr(obj, "__func__", obj)
+    return f"{getattr(function, '__module__', None)}.{function.__qualname__}"
+
+
+_VALUES: tuple[tuple[type | tuple[type, ...], Callable[[Any], Plain]], ...] = (
+    (collections.deque, lambda obj: [[_plain(x) for x in obj], obj.maxlen]),
+    (bytearray, lambda obj: obj.hex()),
+    (array.array, lambda obj: [obj.typecode, obj.tolist()]),
+    ((decimal.Decimal, fractions.Fraction, range, datetime.date, datetime.time), repr),
+    (datetime.timedelta, repr),
+    ((types.FunctionType, types.BuiltinFunctionType, types.MethodType), _function),
+)
+"""Values of the standard library a process may hold, each converted by what tells two
+apart (their ``repr`` where it is their value)."""
 
 
 def _named(cls: type, convert: Callable[[Any], Plain]) -> Callable[[Any], Plain]:
@@ -97,11 +130,26 @@ def _named(cls: type, convert: Callable[[Any], Plain]) -> Callable[[Any], Plain]
     return lambda obj: {tag: convert(obj)}
 
 
+def _fields_converter(cls: type, names: tuple[str, ...]) -> Callable[[Any], Plain]:
+    """An object of declared fields (a dataclass, an attrs class that is not a message):
+    its fields by name, and anything else set on it (in its ``__dict__``), under its class."""
+    tag, declared = class_tag(cls), frozenset(names)
+
+    def convert(obj: Any) -> Plain:
+        fields = {name: _plain(getattr(obj, name)) for name in names}
+        more = getattr(obj, "__dict__", None)
+        if more is not None and not declared.issuperset(more):
+            fields.update({k: _plain(v) for k, v in sorted(more.items()) if k not in declared})
+        return {tag: fields}
+
+    return convert
+
+
 def _attrs_converter(cls: type) -> Callable[[Any], Plain]:
     """An attrs class: its fields by name, under its tag if it is a registered message
-    (asked each time, as ``to_plain`` does), else under its class."""
+    (asked each time, as ``to_plain`` does), else as ``_fields_converter`` has it."""
     names = tuple(field.name for field in attrs.fields(cls))
-    tag_of, named = REGISTRY.tag_of, class_tag(cls)
+    tag_of, unregistered = REGISTRY.tag_of, _fields_converter(cls, names)
     values: Callable[[Any], tuple[Any, ...]]
     if len(names) > 1:
         values = operator.attrgetter(*names)  # all of them in one call
@@ -109,8 +157,10 @@ def _attrs_converter(cls: type) -> Callable[[Any], Plain]:
         values = lambda obj: tuple(getattr(obj, name) for name in names)  # noqa: E731
 
     def convert(obj: Any) -> Plain:
-        fields = {name: _plain(x) for name, x in zip(names, values(obj), strict=True)}
-        return {tag_of(cls) or named: fields}
+        tag = tag_of(cls)
+        if tag is None:
+            return unregistered(obj)
+        return {tag: {name: _plain(x) for name, x in zip(names, values(obj), strict=True)}}
 
     return convert
 

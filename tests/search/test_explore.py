@@ -5,6 +5,7 @@ symmetry, stuck states and the fair ending, bounds."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -416,6 +417,32 @@ def test_a_fast_clock_is_explored_to_its_every_reading() -> None:
     )  # fmt: skip
     report = explore(scenario, depth=12)
     assert report.violation is not None and "the clock read 6" in report.violation.message
+
+
+@dataclasses.dataclass
+class Ticker:
+    """Counts the notes it sends itself, in an attribute its class does not declare."""
+
+    pid: Pid
+
+    def init(self, output: list[Envelope]) -> None:
+        self.count = 0
+        output.append(Envelope(self.pid, self.pid, Note("tick")))
+
+    def handle(self, msg: object, from_: Pid, cid: object, output: list[Envelope]) -> None:
+        self.count += 1
+        output.append(Envelope(self.pid, self.pid, Note("tick")))
+
+
+def test_an_attribute_set_outside_the_declared_fields_counts() -> None:
+    def below_three(view: View) -> None:
+        assert view.processes[Pid("p", "a")].count < 3, "three ticks"
+
+    scenario = Scenario(
+        "ticks", ["a"], lambda node, durable: [Ticker(Pid("p", node))], [below_three]
+    )  # fmt: skip
+    report = explore(scenario, depth=5)
+    assert report.violation is not None and report.violation.step == 3
 
 
 # -- the bundled protocols ------------------------------------------------------------------
