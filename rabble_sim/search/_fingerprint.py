@@ -30,23 +30,18 @@ tells a cache, or a fork's fingerprint, that an object is unchanged).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
-
-import msgspec
 
 from ..codec import Plain, to_plain
 from ..core import CorrelationId, HistoryEvent, Pid
 from ..sim import Parcel, Timer, World
 from ._ahead import KnownAhead
 from ._handled import HANDLED
-from ._parts import DIGEST_BYTES, MASK, Element, Parts, Recent, State
-from ._plain_data import CANONICAL_JSON, plain_data
+from ._parts import DIGEST_BYTES, MASK, Element, Parts, Recent, State, canonical_bytes, keyed_digest
+from ._plain_data import plain_data
 from ._symmetry import nodes_named, relabelled, relabellings
 
-_MSGPACK = msgspec.msgpack.Encoder(order="deterministic").encode
-"""Canonical MessagePack: a dict's keys sorted, ten times as fast as canonical JSON."""
 RECENT = 1024
 """How many objects' elements each of a ``Fingerprints``' caches keeps, at least: those of
 the processes, durable data, messages and history of the states being expanded."""
@@ -219,7 +214,7 @@ class Fingerprints(KnownAhead):
     def _element(self, section: str, plain: Plain) -> Element:
         """The element ``plain`` of ``section``: its digest under each relabelling. Those
         that map the nodes it names alike give it the same image, rendered once."""
-        first = _digest(section, _text(section, plain))
+        first = keyed_digest(section, canonical_bytes(section, plain))
         if self._single:
             return (first,)
         named = sorted(nodes_named(plain, self._moved))
@@ -231,7 +226,7 @@ class Fingerprints(KnownAhead):
             image = tuple([names.get(node, node) for node in named])
             digest = images.get(image)
             if digest is None:
-                digest = _digest(section, _text(section, relabelled(plain, names)))
+                digest = keyed_digest(section, canonical_bytes(section, relabelled(plain, names)))
                 images[image] = digest
             digests.append(digest)
         return tuple(digests)
@@ -242,13 +237,15 @@ class Fingerprints(KnownAhead):
         (equal elements have equal images)."""
         if self._single:
             joined = b"".join([element[0].to_bytes(DIGEST_BYTES, "little") for element in elements])
-            return (_digest(section, joined),)
+            return (keyed_digest(section, joined),)
         key = (section, tuple([element[0] for element in elements]))
         cached: Element | None = self._sequences.get(key)
         if cached is None:
             columns = zip(*elements, strict=True) if elements else [()] * len(self._relabellings)
             cached = tuple(
-                _digest(section, b"".join([d.to_bytes(DIGEST_BYTES, "little") for d in column]))
+                keyed_digest(
+                    section, b"".join([d.to_bytes(DIGEST_BYTES, "little") for d in column])
+                )
                 for column in columns
             )
             self._sequences.put(key, cached)
@@ -441,30 +438,3 @@ def _exact(cid: Any) -> bool:
         and type(cid.request) in _WHOLE
         and type(cid.handle) in _WHOLE
     )
-
-
-def _digest(section: str, data: bytes) -> int:
-    """``data``'s 128-bit digest as an element of ``section``: BLAKE2b keyed by it, so that
-    equal texts in two sections are two elements."""
-    digest = hashlib.blake2b(data, digest_size=DIGEST_BYTES, key=section.encode()).digest()
-    return int.from_bytes(digest, "little")
-
-
-def _text(section: str, plain: Any) -> bytes:
-    """One element of a state's ``section`` in canonical bytes: MessagePack with sorted
-    keys (plain data's dicts have string keys), or canonical JSON for a number too large
-    for it, each marked; the targets of a kind of input and the corrupted records of a disk
-    are sets, sorted first."""
-    if section == "cut":
-        heard_only, group = plain
-        plain = [heard_only, sorted(group)]
-    elif section == "disks":
-        node, lost, corrupted = plain
-        plain = [node, lost, sorted(corrupted)]
-    elif section == "inputs":
-        to, given = plain
-        plain = [sorted(to), given]
-    try:
-        return b"m" + _MSGPACK(plain)
-    except OverflowError:
-        return b"j" + CANONICAL_JSON.encode(plain).encode()

@@ -1,13 +1,21 @@
 """A state's fingerprint as exploration keeps it: digests, elements, and a world's state by
 where its elements come from (``Parts``), for a fork's fingerprint and the faults whose
-fingerprint is known without one; and the bounded cache that keeps elements."""
+fingerprint is known without one; an element's canonical bytes and keyed digest; and the
+bounded cache that keeps elements."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, NamedTuple
+
+import msgspec
 
 from ..core import Pid
 from ..sim import World
+from ._plain_data import CANONICAL_JSON
+
+_MSGPACK = msgspec.msgpack.Encoder(order="deterministic").encode
+"""Canonical MessagePack: a dict's keys sorted, ten times as fast as canonical JSON."""
 
 DIGEST_BYTES = 16
 MASK = (1 << 8 * DIGEST_BYTES) - 1
@@ -68,3 +76,30 @@ class Recent:
         if len(self._young) >= self._limit:
             self._old, self._young = self._young, {}
         self._young[key] = value
+
+
+def keyed_digest(section: str, data: bytes) -> int:
+    """``data``'s 128-bit digest as an element of ``section``: BLAKE2b keyed by it, so that
+    equal texts in two sections are two elements."""
+    digest = hashlib.blake2b(data, digest_size=DIGEST_BYTES, key=section.encode()).digest()
+    return int.from_bytes(digest, "little")
+
+
+def canonical_bytes(section: str, plain: Any) -> bytes:
+    """One element of a state's ``section`` in canonical bytes: MessagePack with sorted
+    keys (plain data's dicts have string keys), or canonical JSON for a number too large
+    for it, each marked; the targets of a kind of input and the corrupted records of a disk
+    are sets, sorted first."""
+    if section == "cut":
+        heard_only, group = plain
+        plain = [heard_only, sorted(group)]
+    elif section == "disks":
+        node, lost, corrupted = plain
+        plain = [node, lost, sorted(corrupted)]
+    elif section == "inputs":
+        to, given = plain
+        plain = [sorted(to), given]
+    try:
+        return b"m" + _MSGPACK(plain)
+    except OverflowError:
+        return b"j" + CANONICAL_JSON.encode(plain).encode()
