@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..codec import Plain, to_plain
+from ..codec import Plain
 from ..core import CorrelationId, HistoryEvent, Pid
 from ..sim import Parcel, Timer, World
 from ._ahead import KnownAhead
@@ -256,7 +256,7 @@ class Fingerprints(KnownAhead):
         a count of inputs), made once for each value: ``key`` is its plain data's source."""
         cached = self._small.get((section, key))
         if cached is None:
-            cached = self._small[(section, key)] = self._element(section, to_plain(key))
+            cached = self._small[(section, key)] = self._element(section, plain_data(key))
         return cached
 
     def _timers(self, now: int, timers: list[tuple[int, Timer]]) -> Element:
@@ -275,7 +275,7 @@ class Fingerprints(KnownAhead):
     def _timer(self, left: int, pid: Pid, cid: Any) -> Element:
         if _exact(cid):
             return self._item("timer", (left, pid, cid))
-        return self._element("timer", to_plain((left, pid, cid)))
+        return self._element("timer", plain_data((left, pid, cid)))
 
     def _executors(self, world: World) -> Element | None:
         """What the nodes' executors hold that decides what they will do (who watches the
@@ -284,7 +284,7 @@ class Fingerprints(KnownAhead):
         held = [(node, h) for node, e in world.executors.items() if (h := e.held()) is not None]
         if not held:
             return None
-        return self._sum([self._element("executor", [node, to_plain(h)]) for node, h in held])
+        return self._sum([self._element("executor", [node, plain_data(h)]) for node, h in held])
 
     def _small_sections(
         self, world: World, down: tuple[str, ...] | None = None, *, healed: bool = False
@@ -322,8 +322,8 @@ class Fingerprints(KnownAhead):
         ]
         elements += [item("drifting", True)] if drifting else []
         elements += [
-            item("inputs", (tuple(inputs.to), count))
-            for inputs, count in zip(world.scenario.inputs, given, strict=True)
+            item("inputs", (index, tuple(inputs.to), count))
+            for index, (inputs, count) in enumerate(zip(world.scenario.inputs, given, strict=True))
         ]
         return elements
 

@@ -97,8 +97,8 @@ def canonical_bytes(section: str, plain: Any) -> bytes:
         node, lost, corrupted = plain
         plain = [node, lost, sorted(corrupted)]
     elif section == "inputs":
-        to, given = plain
-        plain = [sorted(to), given]
+        index, to, given = plain
+        plain = [index, sorted(to), given]
     try:
         return b"m" + _MSGPACK(plain)
     except OverflowError:

@@ -19,6 +19,7 @@ from rabble_sim import (
     Envelope,
     Faults,
     HistoryEvent,
+    Inputs,
     Liveness,
     Pid,
     Scenario,
@@ -443,6 +444,59 @@ def test_an_attribute_set_outside_the_declared_fields_counts() -> None:
     )  # fmt: skip
     report = explore(scenario, depth=5)
     assert report.violation is not None and report.violation.step == 3
+
+
+@message("test.explore.put")
+@attrs.frozen
+class Put:
+    pass
+
+
+@message("test.explore.get")
+@attrs.frozen
+class Get:
+    pass
+
+
+@attrs.define
+class Doorman:
+    """Ignores the inputs it is given until its timer fires, then takes one."""
+
+    pid: Pid
+    open: bool = False
+    ignored: int = 0
+    taken: list[str] = attrs.Factory(list)
+
+    def init(self, output: list[Envelope]) -> None:
+        output.append(start_timer(self.pid, 10, CorrelationId(self.pid)))
+
+    def handle(self, msg: object, from_: Pid, cid: object, output: list[Envelope]) -> None:
+        if not isinstance(msg, Put | Get):
+            self.open = True
+        elif not self.open:
+            self.ignored += 1
+        elif not self.taken:
+            self.taken.append(type(msg).__name__)
+
+
+def test_each_kind_of_input_is_counted_apart() -> None:
+    """A get given and ignored leaves the put to give, and a put given and ignored leaves the
+    get: two states, though each gave one input to the same process."""
+
+    def no_put_after_an_ignored_input(view: View) -> None:
+        doorman = view.processes[Pid("p", "a")]
+        assert not (doorman.ignored and doorman.taken == ["Put"]), "a put after a get"
+
+    inputs = [
+        Inputs([Pid("p", "a")], lambda draw: Put(), max=1),
+        Inputs([Pid("p", "a")], lambda draw: Get(), max=1),
+    ]
+    scenario = Scenario(
+        "doors", ["a"], lambda node, durable: [Doorman(Pid("p", node))],
+        [no_put_after_an_ignored_input], inputs=inputs, max_steps=5,
+    )  # fmt: skip
+    report = explore(scenario)
+    assert report.violation is not None and "a put after a get" in report.violation.message
 
 
 # -- the bundled protocols ------------------------------------------------------------------

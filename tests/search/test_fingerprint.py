@@ -489,6 +489,30 @@ def test_a_restart_is_given_its_data_in_an_order_that_is_no_part_of_the_state() 
     assert fingerprints(one) == fingerprints(other)
 
 
+@dataclasses.dataclass(frozen=True)
+class Election:
+    term: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Beat:
+    term: int
+
+
+def test_a_timers_cid_is_told_apart_by_its_class() -> None:
+    def timed(cid: Any) -> World:
+        def start(node: str, durable: Any) -> list[Any]:
+            return [Actor(Pid("p", node), lambda actor: [
+                Envelope(executor_pid(node), actor.pid, StartTimer(10), cid)
+            ])]  # fmt: skip
+
+        world = World(Scenario("timed", ["a"], start))
+        world.start()
+        return world
+
+    assert Fingerprints()(timed(Election(1))) != Fingerprints()(timed(Beat(1)))
+
+
 def test_equal_multisets_in_flight_fingerprint_alike_however_they_were_made() -> None:
     start = notes_world()
     fingerprint = Fingerprints()
