@@ -26,6 +26,7 @@ import datetime
 import decimal
 import enum
 import fractions
+import functools
 import json
 import operator
 import types
@@ -84,16 +85,18 @@ def _converter(cls: type) -> Callable[[Any], Plain]:
     if attrs.has(cls):
         return _attrs_converter(cls)
     if issubclass(cls, collections.OrderedDict):  # its order is part of what it is
-        return _named(cls, lambda obj: [[_plain(k), _plain(v)] for k, v in obj.items()])
+        return _subclass(cls, lambda obj: [[_plain(k), _plain(v)] for k, v in obj.items()])
+    if issubclass(cls, collections.defaultdict):  # and its factory part of what it does
+        return _subclass(cls, lambda obj: [_plain(obj.default_factory), _dict(obj)])
     if issubclass(cls, dict):
-        return _named(cls, _dict) if cls is not dict else _dict
+        return _subclass(cls, _dict) if cls is not dict else _dict
     if issubclass(cls, tuple) and hasattr(cls, "_fields"):
         names: tuple[str, ...] = cls._fields
         return _named(cls, lambda obj: {n: _plain(x) for n, x in zip(names, obj, strict=True)})
     if issubclass(cls, list | tuple):
-        return _list if cls is list or cls is tuple else _named(cls, _list)
+        return _list if cls is list or cls is tuple else _subclass(cls, _list)
     if issubclass(cls, set | frozenset):
-        return _set if cls is set or cls is frozenset else _named(cls, _set)
+        return _set if cls is set or cls is frozenset else _subclass(cls, _set)
     if issubclass(cls, enum.Enum):
         return _named(cls, lambda obj: _plain(obj.value))
     if issubclass(cls, bytes):
@@ -107,10 +110,20 @@ def _converter(cls: type) -> Callable[[Any], Plain]:
 
 
 def _function(obj: Any) -> Plain:
-    """A function, or a method by its function (a process that keeps ``self.lead`` or
-    ``self.follow`` as its behaviour)."""
+    """A function by its name, its code and the atoms among its constants (two lambdas of
+    one module are two functions), and the atoms it closes over (a factory's argument); a
+    method by its function (a process that keeps ``self.lead`` or ``self.follow`` as its
+    behaviour). What else it closes over counts by its class only: a closure over the
+    process would refer to itself."""
     function = getattr(obj, "__func__", obj)
-    return f"{getattr(function, '__module__', None)}.{function.__qualname__}"
+    name = f"{getattr(function, '__module__', None)}.{function.__qualname__}"
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return name
+    constants = [x for x in code.co_consts if type(x) in _ATOMS]
+    cells = [cell.cell_contents for cell in function.__closure__ or ()]
+    closed = [x if type(x) in _ATOMS else class_tag(type(x)) for x in cells]
+    return [name, code.co_code.hex(), constants, closed]
 
 
 _VALUES: tuple[tuple[type | tuple[type, ...], Callable[[Any], Plain]], ...] = (
@@ -120,6 +133,8 @@ _VALUES: tuple[tuple[type | tuple[type, ...], Callable[[Any], Plain]], ...] = (
     ((decimal.Decimal, fractions.Fraction, range, datetime.date, datetime.time), repr),
     (datetime.timedelta, repr),
     ((types.FunctionType, types.BuiltinFunctionType, types.MethodType), _function),
+    (functools.partial, lambda obj: [_function(obj.func), _list(obj.args), _dict(obj.keywords)]),
+    (type, lambda obj: f"{obj.__module__}.{obj.__qualname__}"),  # a class as a value
 )
 """Values of the standard library a process may hold, each converted by what tells two
 apart (their ``repr`` where it is their value)."""
@@ -128,6 +143,20 @@ apart (their ``repr`` where it is their value)."""
 def _named(cls: type, convert: Callable[[Any], Plain]) -> Callable[[Any], Plain]:
     tag = class_tag(cls)
     return lambda obj: {tag: convert(obj)}
+
+
+def _subclass(cls: type, convert: Callable[[Any], Plain]) -> Callable[[Any], Plain]:
+    """A subclass of a container: its items as ``convert`` has them, and anything set on it
+    (a log's ``commit``), under its class."""
+    tag = class_tag(cls)
+
+    def named(obj: Any) -> Plain:
+        more = getattr(obj, "__dict__", None)
+        if not more:
+            return {tag: convert(obj)}
+        return {tag: [convert(obj), {k: _plain(v) for k, v in sorted(more.items())}]}
+
+    return named
 
 
 def _fields_converter(cls: type, names: tuple[str, ...]) -> Callable[[Any], Plain]:
@@ -194,4 +223,4 @@ def _dict(obj: dict[Any, Any]) -> Plain:
     if all(isinstance(k, str) for k in keys) and len(set(keys)) == len(keys):
         return {str(k): v for k, v in sorted(pairs, key=lambda pair: str(pair[0]))}
     ordered = sorted(pairs, key=lambda pair: CANONICAL_JSON.encode(pair[0]))
-    return [[k, v] for k, v in ordered]
+    return {"<builtins.dict>": [[k, v] for k, v in ordered]}  # not a list of pairs

@@ -13,6 +13,7 @@ import datetime
 import decimal
 import enum
 import fractions
+import functools
 import os
 import random
 import subprocess
@@ -219,6 +220,25 @@ class Loosely:
     pid: str
 
 
+class Log(list[int]):
+    """A log that knows how much of it is committed."""
+
+    commit = 0
+
+
+def committed(commit: int) -> Log:
+    log = Log([1, 2])
+    log.commit = commit
+    return log
+
+
+def adder(amount: int) -> Callable[[int], int]:
+    def add(x: int) -> int:
+        return x + amount
+
+    return add
+
+
 def loosely(leader: str) -> Loosely:
     """A process with an attribute set outside its declared fields."""
     process = Loosely("p")
@@ -240,6 +260,13 @@ APART = [
     (Role().lead, Role().follow),
     (same_data, unnamed),
     (loosely("n1"), loosely("n2")),
+    (committed(0), committed(7)),
+    (collections.defaultdict(int), collections.defaultdict(list)),
+    (adder(1), adder(2)),
+    (functools.partial(adder, 1), functools.partial(adder, 2)),
+    (lambda: 1, lambda: 2),
+    (Follower, Leader),
+    ({1: "a"}, [[1, "a"]]),
 ]
 
 
@@ -381,37 +408,29 @@ def test_a_routed_hop_is_not_the_same_message_sent_directly() -> None:
     assert fingerprints(hop_left) != fingerprints(direct_left)
 
 
-@attrs.define
-class Asking:
-    """Sends its first note to itself, and on it what ``ask`` says (its state unchanged)."""
-
-    pid: Pid
-    ask: Callable[[Pid], list[Envelope]]
-
-    def init(self, output: list[Envelope]) -> None:
-        output.append(Envelope(self.pid, self.pid, Note("ask")))
-
-    def handle(self, msg: Any, from_: Pid, cid: Any, output: list[Envelope]) -> None:
-        if msg == Note("ask"):
-            output.extend(self.ask(self.pid))
-
-
 ASKS: dict[str, Callable[[Pid], list[Envelope]]] = {
     "members": lambda pid: [watch_cluster(pid)],  # told when the members change
     "link": lambda pid: [watch(pid, "b")],  # told when b is lost
     "turn": lambda pid: [Envelope(Pid("w/?", "b"), pid, Note("x"))],  # b's next turn: w/2
     "nothing": lambda pid: [],
 }
+ASKED = ["nothing"]
+"""What ``Asking`` asks: not its state but the test's, so that a process that asked and one
+that did not are alike."""
 
 
-def asking(what: str) -> Callable[[Pid], list[Envelope]]:
-    """``ASKS[what]``, as a function whose plain data (its name) is the same whatever it
-    asks: the processes that ask and the one that does not are alike."""
+@attrs.define
+class Asking:
+    """Sends its first note to itself, and on it what ``ASKED`` says (its state unchanged)."""
 
-    def ask(pid: Pid) -> list[Envelope]:
-        return ASKS[what](pid)
+    pid: Pid
 
-    return ask
+    def init(self, output: list[Envelope]) -> None:
+        output.append(Envelope(self.pid, self.pid, Note("ask")))
+
+    def handle(self, msg: Any, from_: Pid, cid: Any, output: list[Envelope]) -> None:
+        if msg == Note("ask"):
+            output.extend(ASKS[ASKED[0]](self.pid))
 
 
 def settled(what: str) -> World:
@@ -419,11 +438,15 @@ def settled(what: str) -> World:
 
     def start(node: str) -> list[Any]:
         if node == "a":
-            return [Asking(Pid("p", "a"), asking(what))]
+            return [Asking(Pid("p", "a"))]
         return [Ignoring(Pid("w/1", node)), Ignoring(Pid("w/2", node))]
 
-    cluster = Cluster(("a", "b", "c"), start)
-    cluster.settle()
+    ASKED[0] = what
+    try:
+        cluster = Cluster(("a", "b", "c"), start)
+        cluster.settle()
+    finally:
+        ASKED[0] = "nothing"
     return cluster.world
 
 
