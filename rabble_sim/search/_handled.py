@@ -36,7 +36,7 @@ HANDLED = 1 << 16
 hundred bytes each, a ``Recent`` cache), those of the states about to be expanded."""
 OUTCOMES = 16
 """How many outcomes of one handler it remembers, at most: the first ones (a handler that
-touches timers has one for each of its process's timers it finds)."""
+touches timers has one for each set of its process's timers it has found)."""
 
 _TIMER_REQUESTS = (StartTimer, CancelTimer)
 
