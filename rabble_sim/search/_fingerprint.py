@@ -365,7 +365,7 @@ class Fingerprints(KnownAhead):
                 str(env.to), str(env.from_), plain_data(env.cid), plain_data(copy)
             ]  # fmt: skip
             if local:
-                plain.append("local")
+                plain.append(True)  # not a string: no relabelling renames it
             element = self._element("in_flight", plain)
             if exact:
                 self._messages.put(key, element)
