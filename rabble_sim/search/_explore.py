@@ -150,7 +150,7 @@ def explore(
     if max_states < 1:
         raise UsageError(f"max_states must be at least 1, not {max_states}")
     groups = scenario.symmetry if symmetry is None else symmetry
-    problem = symmetry_problem(groups, scenario.nodes)
+    problem = symmetry_problem(groups, scenario)
     if problem is not None:
         raise UsageError(f"scenario {scenario.name!r}: {problem}")
     bound = scenario.max_steps if depth is None else depth

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import random
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ from rabble_sim import (
 from rabble_sim.core import InvalidDefinition, UsageError
 from rabble_sim.schedule import Schedule, load, load_scenario, loads, replay, shrink
 from rabble_sim.search import Fingerprints, explore, fingerprint, sweep
-from rabble_sim.sim import Deliver, Drop, Duplicate, World, branches, recorded
+from rabble_sim.sim import Deliver, Drop, Duplicate, Link, World, branches, recorded
 from tests.search import lock
 from tests.sim.cluster import Actor, Cluster, Note, nothing
 
@@ -217,6 +218,29 @@ def test_a_symmetry_must_name_nodes_the_scenario_has() -> None:
         )
     with pytest.raises(UsageError, match="twice"):
         explore(lock.scenario, symmetry=[["c1", "c2"], ["c2", "c3"]])
+
+
+@pytest.mark.parametrize(
+    ("config", "unlike"),
+    [
+        ({"clients": ["a"]}, "one is a client node"),
+        ({"inputs": Inputs([Pid("p", "a")], lambda draw: Note("x"), max=1)}, "inputs[0] go to"),
+        ({"topology": "line", "nodes": ("a", "b", "h")}, "the topology links them"),
+        ({"faults": Faults(links={("a", "h"): Link(drop=0.5)})}, "Faults.links"),
+    ],
+    ids=["clients", "inputs", "topology", "links"],
+)
+def test_a_symmetry_must_swap_nodes_the_scenario_treats_alike(
+    config: dict[str, Any], unlike: str
+) -> None:
+    """A relabelling that changes the scenario (a and b, where a is a client and is never
+    crashed, say) would take states that behave differently for one: refused, saying why."""
+    nodes = config.pop("nodes", ("h", "a", "b"))
+    with pytest.raises(InvalidDefinition, match=f"swaps nodes 'a' and 'b'.*{re.escape(unlike)}"):
+        Scenario("unlike", nodes, lambda node, durable: [], symmetry=[["a", "b"]], **config)
+    scenario = Scenario("unlike", nodes, lambda node, durable: [], **config)
+    with pytest.raises(UsageError, match=re.escape(unlike)):
+        explore(scenario, symmetry=[["a", "b"]])
 
 
 # -- liveness -----------------------------------------------------------------------------
