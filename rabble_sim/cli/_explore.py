@@ -14,7 +14,7 @@ from rich.markup import escape
 from ..core import UsageError
 from ..schedule import Schedule, load_scenario
 from ..search import DEFAULT_MAX_STATES, ExploreReport, Progress, explore
-from ..sim import Scenario
+from ..sim import MAX_INPUT_VARIANTS, Scenario
 from ._app import EXIT_OK, EXIT_VIOLATION, cli
 from ._options import expect_option, json_option, save_dir_option, step_timeout_option
 from ._report import console, print_json, show_violation, violation_json
@@ -82,7 +82,7 @@ def explore_command(
         print_json(_json(report, order, bool(groups), schedule, expect))
     else:
         bound = depth if depth is not None else scenario.max_steps
-        _show(report, reference, bound, schedule, order)
+        _show(report, reference, bound, schedule, order, max_states)
         _show_figures(report, order, bool(groups), max_states)
         if expect and report.ok:
             console.print("[bold red]the known bug was not found[/]: --expect violation")
@@ -161,8 +161,9 @@ def _rate(count: int, seconds: float) -> int | None:
 
 
 def _show(
-    report: ExploreReport, reference: str, bound: int, schedule: Path | None, order: str
-) -> None:
+    report: ExploreReport, reference: str, bound: int, schedule: Path | None, order: str,
+    max_states: int,
+) -> None:  # fmt: skip
     if report.violation is not None and report.failure is not None:
         show_violation(report.violation, where="found by exploration")
         failure = report.failure
@@ -194,8 +195,23 @@ def _show(
     else:
         console.print(
             f"[bold yellow]no violation found[/] in {report.unique:,} distinct states, but "
-            f"--max-states cut the search at depth {report.depth}: not every state within "
-            f"{bound} steps was visited (raise --max-states or lower --depth)"
+            f"not every state within {bound} steps was visited:"
+        )
+        if report.unique >= max_states:
+            console.print(
+                f"  --max-states cut the search at depth {report.depth} (raise --max-states "
+                "or lower --depth)"
+            )
+        if report.inputs_cut:
+            console.print(
+                f"  in {report.inputs_cut:,} states an input could be more than the "
+                f"{MAX_INPUT_VARIANTS} that exploration tries of each (draw fewer values in "
+                "make, or sample them with rabble-sim run)"
+            )
+    if report.drew:
+        console.print(
+            "  random numbers and message delays were taken as 0, the simplest: exploration "
+            "does not branch on them (rabble-sim run samples them)"
         )
 
 

@@ -26,6 +26,7 @@ from ..sim import (
     Deliver,
     Event,
     FireTimer,
+    InputOffer,
     Invariant,
     ReplayChooser,
     RunResult,
@@ -61,7 +62,11 @@ class ExploreReport:
     whether every state within the bound was visited (``exhausted``: ``max_states`` cut
     nothing). ``frontier`` counts the states at the depth bound that had events left
     untried: when it is 0 too, the whole reachable space was explored. On a violation, the
-    run of its path (``failure``), from which ``Schedule.from_run`` makes a file."""
+    run of its path (``failure``), from which ``Schedule.from_run`` makes a file.
+    ``inputs_cut`` counts the states in which an input offer had more inputs than
+    exploration tries (``MAX_INPUT_VARIANTS``): then not every state within the bound was
+    visited either. ``drew``: a process drew a random number or a message a delay, which
+    exploration takes as the simplest, 0, and does not branch on."""
 
     states: int
     unique: int
@@ -71,6 +76,8 @@ class ExploreReport:
     seconds: float = 0.0
     violation: Violation | None = None
     failure: RunResult | None = None
+    inputs_cut: int = 0
+    drew: bool = False
 
     @property
     def ok(self) -> bool:
@@ -91,6 +98,8 @@ class ExploreReport:
             "exhausted": self.exhausted,
             "frontier": self.frontier,
             "complete": self.complete,
+            "inputs_cut": self.inputs_cut,
+            "drew": self.drew,
         }
 
 
@@ -161,7 +170,7 @@ def explore(
     search = _Search(scenario, fingerprints, liveness, progress, step_timeout)
     with collector_paused():
         try:
-            with watching(lambda: (search.states, search.taken), step_timeout):
+            with watching(search.progress_marks, step_timeout):
                 outcome = search.run(bound, max_states, order == "dfs")
         except StepTimeout as e:
             message = f"a step ran for more than {e.seconds:g} s"
@@ -210,6 +219,12 @@ class _Search:
         """The states at the bound in which something could still happen."""
         self.current: _Path = None
         """The path of the state being reached (where a step timeout points)."""
+        self.cut_inputs: list[InputOffer] = []
+        """The input offers whose inputs were more than exploration tries, one per state."""
+        self.drew = False
+        """Whether a process drew a random number or a message a delay (taken as 0)."""
+        self.ending: World | None = None
+        """The world of the liveness phase under way, whose steps show progress."""
         self.started = time.perf_counter()
 
     def run(self, bound: int, max_states: int, depth_first: bool) -> ExploreReport | _Found:
@@ -219,6 +234,7 @@ class _Search:
             root.start()
         except CheckFailed as failure:
             return _Found(None, Violation(failure.check, failure.message, 0))
+        self.drew = bool(root.step_randoms)
         violation = self.check(root, self.checks)
         if violation is not None:
             return _Found(None, violation)
@@ -272,7 +288,7 @@ class _Search:
         fingerprints = self.fingerprints
         # Each successor's fingerprint is made from this one's, where it holds other objects.
         parent = fingerprints.parts(world)
-        for event in branches(world):
+        for event in branches(world, self.cut_inputs):
             child_path: _Path = (event, path)
             self.current = child_path
             self.states += 1
@@ -292,6 +308,8 @@ class _Search:
             except CheckFailed as failure:
                 found = Violation(failure.check, failure.message, level + 1)
                 return _Found(child_path, found)
+            if child.step_randoms:
+                self.drew = True
             if ahead is None:
                 state = fingerprints.child(parent, child)
                 if type(event) is Deliver or type(event) is FireTimer:
@@ -312,6 +330,8 @@ class _Search:
                 violation = self.check(child, self.checks if grew else self.invariants)
                 if violation is not None:
                     return _Found(child_path, violation)
+            elif earlier == bound and child.enabled():
+                self.left -= 1  # counted at the bound; expanded from higher up (depth-first)
             self.seen[print_] = level + 1
             expandable = self.expandable(child, child_path, level + 1, bound)
             if isinstance(expandable, _Found):
@@ -327,10 +347,17 @@ class _Search:
         ``liveness`` the liveness phase from it (on a fork)."""
         violation = first_failure(checks, View(world), world.step)
         if violation is None and self.liveness:
-            ending = world.fork()
+            self.ending = ending = world.fork()
             violation = fair_ending(ending)
+            self.ending = None
             ending.dispose()
         return violation
+
+    def progress_marks(self) -> tuple[int, int, int]:
+        """What moves while the search goes on (the watchdog's watch): the states tried and
+        taken, and the steps of the liveness phase under way."""
+        ending = self.ending
+        return self.states, self.taken, -1 if ending is None else ending.step
 
     def stuck(self, world: World) -> Violation | None:
         """The violation of a state with no enabled event: the liveness condition false."""
@@ -349,9 +376,11 @@ class _Search:
         return time.perf_counter() - self.started
 
     def report(self, *, exhausted: bool, frontier: int) -> ExploreReport:
+        cut = len(self.cut_inputs)
         return ExploreReport(
-            self.states, self.unique, self.deepest, exhausted, frontier, self.seconds()
-        )
+            self.states, self.unique, self.deepest, exhausted and not cut, frontier,
+            self.seconds(), inputs_cut=cut, drew=self.drew,
+        )  # fmt: skip
 
     def found(self, found: _Found) -> ExploreReport:
         """The report of a violation, with its path run again as an ordinary run (with its
@@ -360,7 +389,7 @@ class _Search:
         events = _events(path)
         again = run(
             self.scenario, ReplayChooser(events), max_steps=len(events),
-            check_liveness=violation.check.startswith("liveness"),
+            check_liveness=self.liveness or violation.check.startswith("liveness"),
             step_timeout=self.step_timeout,
         )  # fmt: skip
         if violation.check == STEP_TIMEOUT and again.violation is not None:

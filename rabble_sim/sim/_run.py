@@ -331,15 +331,19 @@ class _Run:
 def fair_ending(world: World) -> Violation | None:
     """The liveness phase of a run, from ``world`` on (which it changes): heal, restart and
     deliver fairly until the scenario's liveness condition holds. The violation if it does
-    not within its bound, or if a check fails on the way; None if it holds, or if the
-    scenario has no liveness condition. A run whose fault phase ended in ``world`` ends the
-    same way (exploration asks this of the states it reaches)."""
-    liveness = world.scenario.liveness
+    not within its bound, or if a check fails on the way or the history check at its end;
+    None if all hold, or if the scenario has no liveness condition. A run whose fault phase
+    ended in ``world`` ends the same way (exploration asks this of the states it reaches)."""
+    scenario = world.scenario
+    liveness = scenario.liveness
     if liveness is None:
         return None
-    this = _Run(world.scenario, None, Trace(world.scenario.nodes, messages=False), (), world)
+    this = _Run(scenario, None, Trace(scenario.nodes, messages=False), (), world)
     this.trace.start([])
     phase = this.liveness_phase(liveness.condition, liveness.name, liveness.within, FairChooser())
+    history = history_check(scenario)
+    if phase.violation is None and history is not None:  # as a run ends
+        return first_failure((history,), View(world), world.step)
     return phase.violation
 
 

@@ -8,6 +8,7 @@ import copy
 import dataclasses
 import random
 import re
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,10 +32,19 @@ from rabble_sim import (
     read_clock,
     start_timer,
 )
-from rabble_sim.core import InvalidDefinition, UsageError
+from rabble_sim.core import InvalidDefinition, UsageError, get_random
 from rabble_sim.schedule import Schedule, load, load_scenario, loads, replay, shrink
 from rabble_sim.search import Fingerprints, explore, fingerprint, sweep
-from rabble_sim.sim import Deliver, Drop, Duplicate, Link, World, branches, recorded
+from rabble_sim.sim import (
+    MAX_INPUT_VARIANTS,
+    Deliver,
+    Drop,
+    Duplicate,
+    Link,
+    World,
+    branches,
+    recorded,
+)
 from tests.search import lock
 from tests.sim.cluster import Actor, Cluster, Note, nothing
 
@@ -295,6 +305,10 @@ def test_depth_first_finds_the_same_bug_and_visits_the_same_states() -> None:
     bfs = explore(lock.scenario, depth=8, symmetry=())
     dfs = explore(lock.scenario, depth=8, symmetry=(), order="dfs")
     assert bfs.unique == dfs.unique
+    # A state reached first at the bound and later higher up is not left at the bound.
+    everything = load_scenario("tests.sim.cluster:EVERYTHING")
+    bfs, dfs = (explore(everything, depth=3, order=order) for order in ("bfs", "dfs"))
+    assert (bfs.unique, bfs.frontier) == (dfs.unique, dfs.frontier)
     found = explore(lock.careless, order="dfs", depth=8)
     assert found.violation is not None and found.violation.check == "mutual_exclusion"
 
@@ -521,6 +535,120 @@ def test_each_kind_of_input_is_counted_apart() -> None:
     )  # fmt: skip
     report = explore(scenario)
     assert report.violation is not None and "a put after a get" in report.violation.message
+
+
+@message("test.explore.ball")
+@attrs.frozen
+class Ball:
+    n: int
+
+
+@attrs.define
+class Player:
+    """a and b pass a ball to and fro, ``rounds`` times, each pass taking ``pause`` s."""
+
+    pid: Pid
+    rounds: int = 8
+    pause: float = 0.0
+    count: int = 0
+
+    def init(self, output: list[Envelope]) -> None:
+        if self.pid.node == "a":
+            output.append(Envelope(Pid("p", "b"), self.pid, Ball(0)))
+
+    def handle(self, msg: Any, from_: Pid, cid: object, output: list[Envelope]) -> None:
+        time.sleep(self.pause)
+        self.count = msg.n + 1
+        if msg.n == 5:
+            output.append(invoke(self.pid, 0, "late"))
+        if msg.n < self.rounds:
+            output.append(Envelope(from_, self.pid, Ball(msg.n + 1)))
+
+
+def players(**checks: Any) -> Scenario:
+    rounds = checks.pop("rounds", 8)
+    pause = checks.pop("pause", 0.0)
+
+    def done(view: View) -> None:
+        assert all(p.count >= rounds for p in view.processes.values()), "not done"
+
+    return Scenario(
+        "players", ("a", "b"), lambda node, durable: [Player(Pid("p", node), rounds, pause)],
+        liveness=Liveness(done, within=50), **checks,
+    )  # fmt: skip
+
+
+def test_a_check_that_fails_in_a_liveness_phase_replays_with_it() -> None:
+    def below_four(view: View) -> None:
+        assert all(p.count < 4 for p in view.processes.values()), "four passes"
+
+    report = explore(players(invariants=[below_four]), depth=1, liveness=True)
+    assert report.violation is not None and report.violation.check == "below_four"
+    assert report.failure is not None and report.failure.violation is not None
+    assert report.failure.violation.check == "below_four"
+    assert report.failure.liveness_from is not None  # found in its liveness phase
+
+
+def test_the_history_check_ends_each_liveness_phase_as_it_ends_a_run() -> None:
+    def no_operations(history: Sequence[HistoryEvent]) -> None:
+        assert not history, f"{len(history)} operations"
+
+    report = explore(players(history=no_operations), depth=0, liveness=True)
+    assert report.violation is not None
+    assert report.violation.check == "history no_operations"
+
+
+def test_a_long_liveness_phase_of_quick_steps_is_no_step_timeout() -> None:
+    """24 passes of 0.05 s each make a liveness phase of 1.2 s, each step within the 0.5 s
+    a step may take."""
+    report = explore(players(rounds=24, pause=0.05), depth=0, liveness=True, step_timeout=0.5)
+    assert report.ok, report.violation
+
+
+@attrs.define
+class Picker:
+    """Takes the number it is given."""
+
+    pid: Pid
+    number: int = 0
+
+    def handle(self, msg: Any, from_: Pid, cid: object, output: list[Envelope]) -> None:
+        self.number = msg.n
+
+
+def test_inputs_cut_at_what_exploration_tries_are_said_and_leave_the_search_unexhausted() -> None:
+    def below(bound: int) -> Callable[[View], None]:
+        def below(view: View) -> None:
+            assert view.processes[Pid("p", "a")].number < bound, "too big"
+
+        return below
+
+    def scenario(bound: int) -> Scenario:
+        inputs = Inputs([Pid("p", "a")], lambda draw: Ball(draw.integer(0, 99)), max=1)
+        start = lambda node, durable: [Picker(Pid("p", node))]  # noqa: E731
+        return Scenario("picks", ["a"], start, [below(bound)], inputs=inputs, max_steps=3)
+
+    report = explore(scenario(100))
+    assert report.ok and not report.exhausted and not report.complete
+    assert report.inputs_cut == 1 and report.unique == 1 + MAX_INPUT_VARIANTS
+    assert explore(scenario(MAX_INPUT_VARIANTS - 1)).violation is not None  # within reach
+
+
+def test_random_numbers_are_taken_as_zero_and_said_to_be() -> None:
+    @attrs.define
+    class Coin:
+        pid: Pid
+        side: int = 0
+
+        def init(self, output: list[Envelope]) -> None:
+            output.append(get_random(self.pid, 2, CorrelationId(self.pid)))
+
+        def handle(self, msg: Any, from_: Pid, cid: object, output: list[Envelope]) -> None:
+            self.side = msg.value
+
+    report = explore(Scenario("coin", ["a"], lambda node, durable: [Coin(Pid("p", node))]))
+    assert report.complete and report.drew
+    assert not explore(players(), depth=3).drew
 
 
 # -- the bundled protocols ------------------------------------------------------------------

@@ -8,7 +8,7 @@ import copy
 from typing import Any, NamedTuple
 
 import attrs
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from rabble_sim import CorrelationId, Pid
 from rabble_sim.sim._deepcopy import deepcopy
@@ -87,18 +87,24 @@ def same_shape(original: Any, ours: Any, theirs: Any) -> None:
 
 
 def value_of_atoms(o: Any) -> bool:
-    """A frozen attrs instance whose fields are all atoms, or a tuple of such values and
-    atoms: immutable all the way, shared by the copy."""
+    """A frozen attrs instance whose fields are all atoms, or a tuple (of tuples...) of such
+    values and atoms with one of them in it: immutable all the way, shared by the copy
+    where ``copy.deepcopy`` makes another."""
+    if type(o) is tuple:
+        return immutable(o) and any(value_of_atoms(x) for x in o)
     cls = type(o)
-    if cls is tuple:
-        return any(value_of_atoms(x) for x in o) and all(
-            type(x) in ATOMS or value_of_atoms(x) for x in o
-        )
     return (
         attrs.has(cls)
         and attrs.inspect(cls).is_frozen
         and all(type(getattr(o, f.name)) in ATOMS for f in attrs.fields(cls))
     )
+
+
+def immutable(o: Any) -> bool:
+    """An atom, a value of atoms, or a tuple of those."""
+    if type(o) is tuple:
+        return all(immutable(x) for x in o)
+    return type(o) in ATOMS or value_of_atoms(o)
 
 
 ATOMS = (int, float, bool, complex, str, bytes, type(None), range, Pid, CorrelationId)
@@ -134,6 +140,7 @@ def values() -> st.SearchStrategy[Any]:
 
 
 @given(values())
+@example((Frozen(None), (None, None)))  # shared whole, as deepcopy shares a tuple of atoms
 def test_a_copy_is_what_deepcopy_makes(value: Any) -> None:
     check(value)
     # The same object reached twice, in containers of every kind, stays one object.
