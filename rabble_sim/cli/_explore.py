@@ -204,9 +204,9 @@ def _show(
             )
         if report.inputs_cut:
             console.print(
-                f"  in {report.inputs_cut:,} states an input could be more than the "
-                f"{MAX_INPUT_VARIANTS} that exploration tries of each (draw fewer values in "
-                "make, or sample them with rabble-sim run)"
+                f"  in {report.inputs_cut:,} state{'s' * (report.inputs_cut != 1)} an input "
+                f"could be more than the {MAX_INPUT_VARIANTS} that exploration tries of each "
+                "(draw fewer values in make, or sample them with rabble-sim run)"
             )
     if report.drew:
         console.print(

@@ -141,3 +141,48 @@ def test_liveness_runs_the_fair_ending_from_every_state_and_saves_it(
     assert saved["liveness_from"] == 1, "the faults stop at once; then the liveness phase"
     replayed = cli("replay", report["schedule"], "--json", env=env)
     assert replayed.returncode == 1 and json.loads(replayed.stdout)["reproduced"] is True
+
+
+PICKS = """
+import attrs
+from rabble_sim import CorrelationId, Inputs, Pid, Scenario, message
+from rabble_sim.core import get_random
+
+
+@message("picks.number")
+@attrs.frozen
+class Number:
+    n: int
+
+
+@attrs.define
+class Picker:
+    pid: Pid
+    number: int = 0
+
+    def init(self, output):
+        output.append(get_random(self.pid, 2, CorrelationId(self.pid)))
+
+    def handle(self, msg, from_, cid, output):
+        self.number = getattr(msg, "n", 0)
+
+
+scenario = Scenario(
+    "picks", ["a"], lambda node, durable: [Picker(Pid("p", node))],
+    inputs=Inputs([Pid("p", "a")], lambda draw: Number(draw.integer(0, 99)), max=1),
+)
+"""
+
+
+def test_what_exploration_did_not_try_is_said(cli: Cli, write_module: Callable[..., Path]) -> None:
+    """Inputs beyond the 64 of an offer that exploration tries, and random numbers taken
+    as 0: no violation, but not "the whole space"."""
+    write_module("picks", PICKS)
+    done = cli("explore", "picks:scenario")
+    assert done.returncode == 0, done.stderr
+    assert "not every state within" in done.stdout
+    assert "in 2 states an input could be more than the 64" in done.stdout
+    assert "random numbers and message delays were taken as 0" in done.stdout
+    report = json.loads(cli("explore", "picks:scenario", "--json").stdout)
+    assert report["inputs_cut"] == 2 and report["drew"] is True  # before the random value, after
+    assert report["ok"] and not report["exhausted"] and not report["complete"]
