@@ -210,7 +210,7 @@ class Executor:
         self.links = LinkWatches()
         self._router = Router(self._routes)
 
-    def held(self) -> tuple[Any, ...] | None:
+    def watches_and_turns(self) -> tuple[Any, ...] | None:
         """What this executor holds that decides what it will do, and its processes do
         not: the processes that watch the members and each watch of a node, in the order
         they are told, and its routing policies' turns; None when it holds none of these

@@ -10,11 +10,10 @@ from ._determinism import (
 )
 from ._explore import (
     DEFAULT_MAX_STATES as DEFAULT_MAX_STATES,
-    ExploreReport as ExploreReport,
-    Progress as Progress,
     explore as explore,
     fingerprint as fingerprint,
 )
+from ._explore_report import ExploreReport as ExploreReport, Progress as Progress
 from ._fingerprint import Fingerprints as Fingerprints
 from ._guided import Guide as Guide, default_coverage as default_coverage
 from ._saving import fail_with_schedule as fail_with_schedule, save_failure as save_failure

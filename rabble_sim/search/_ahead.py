@@ -72,7 +72,7 @@ class KnownAhead(KnownHandled):
             return False
         if world.scenario.faults.drift and world.drifting:
             return False
-        return all(executor.held() is None for executor in world.executors.values())
+        return all(executor.watches_and_turns() is None for executor in world.executors.values())
 
     def after_crash(self, parent: Parts, event: Crash) -> bytes | None:
         """The fingerprint of the world of ``parent`` after ``event``, without applying it:

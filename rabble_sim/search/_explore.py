@@ -29,7 +29,6 @@ from ..sim import (
     InputOffer,
     Invariant,
     ReplayChooser,
-    RunResult,
     Scenario,
     StepTimeout,
     UserInterrupt,
@@ -45,7 +44,9 @@ from ..sim import (
     symmetry_problem,
     watching,
 )
+from ._explore_report import ExploreReport, Progress
 from ._fingerprint import Fingerprints
+from ._parts import Parts
 
 DEFAULT_MAX_STATES = 100_000
 """Distinct states an exploration visits at most, unless told otherwise. The states
@@ -53,64 +54,6 @@ waiting to be expanded take some 8 kB each (``benchmarks/explore_speed.py``; tho
 depth bound are never kept): under a gigabyte at worst."""
 PROGRESS_EVERY = 2048
 """States between two calls of an exploration's ``progress``."""
-
-
-@attrs.frozen
-class ExploreReport:
-    """What an exploration did: the states visited (every event tried from every distinct
-    state, and the start), the distinct states among them, the deepest level reached, and
-    whether every state within the bound was visited (``exhausted``: ``max_states`` cut
-    nothing). ``frontier`` counts the states at the depth bound that had events left
-    untried: when it is 0 too, the whole reachable space was explored. On a violation, the
-    run of its path (``failure``), from which ``Schedule.from_run`` makes a file.
-    ``inputs_cut`` counts the states in which an input offer had more inputs than
-    exploration tries (``MAX_INPUT_VARIANTS``): then not every state within the bound was
-    visited either. ``drew``: a process drew a random number or a message a delay, which
-    exploration takes as the simplest, 0, and does not branch on."""
-
-    states: int
-    unique: int
-    depth: int
-    exhausted: bool
-    frontier: int = 0
-    seconds: float = 0.0
-    violation: Violation | None = None
-    failure: RunResult | None = None
-    inputs_cut: int = 0
-    drew: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.violation is None
-
-    @property
-    def complete(self) -> bool:
-        """Whether every reachable state was visited, at any depth."""
-        return self.exhausted and self.frontier == 0 and self.ok
-
-    def counts(self) -> dict[str, int | bool]:
-        """The verdict and the counts, as a JSON object has them (``explore --json``)."""
-        return {
-            "ok": self.ok,
-            "states": self.states,
-            "unique": self.unique,
-            "depth": self.depth,
-            "exhausted": self.exhausted,
-            "frontier": self.frontier,
-            "complete": self.complete,
-            "inputs_cut": self.inputs_cut,
-            "drew": self.drew,
-        }
-
-
-@attrs.frozen
-class Progress:
-    """How far an exploration has got, for a progress line."""
-
-    states: int
-    unique: int
-    depth: int
-    seconds: float
 
 
 _Path = tuple[Event, Any] | None
@@ -219,8 +162,8 @@ class _Search:
         """The states at the bound in which something could still happen."""
         self.current: _Path = None
         """The path of the state being reached (where a step timeout points)."""
-        self.cut_inputs: list[InputOffer] = []
-        """The input offers whose inputs were more than exploration tries, one per state."""
+        self.inputs_cut = 0
+        """The states expanded in which an input offer had more inputs than are tried."""
         self.drew = False
         """Whether a process drew a random number or a message a delay (taken as 0)."""
         self.ending: World | None = None
@@ -288,7 +231,8 @@ class _Search:
         fingerprints = self.fingerprints
         # Each successor's fingerprint is made from this one's, where it holds other objects.
         parent = fingerprints.parts(world)
-        for event in branches(world, self.cut_inputs):
+        cut: list[InputOffer] = []
+        for event in branches(world, cut):
             child_path: _Path = (event, path)
             self.current = child_path
             self.states += 1
@@ -300,23 +244,10 @@ class _Search:
             earlier = None if ahead is None else self.seen.get(ahead)
             if earlier is not None and earlier <= level + 1:
                 continue
-            child = world.fork()
-            child.begin_step(level + 1)
-            self.deepest = max(self.deepest, level + 1)
-            try:
-                _, sent = APPLIERS[type(event)](child, event)  # apply(), without decoding
-            except CheckFailed as failure:
-                found = Violation(failure.check, failure.message, level + 1)
-                return _Found(child_path, found)
-            if child.step_randoms:
-                self.drew = True
-            if ahead is None:
-                state = fingerprints.child(parent, child)
-                if type(event) is Deliver or type(event) is FireTimer:
-                    fingerprints.note_handled(parent, event, child, sent, state)
-                print_ = fingerprints.digest(state)
-            else:  # a new state, known ahead
-                print_ = ahead
+            made = self.successor(world, parent, event, ahead, level + 1)
+            if isinstance(made, Violation):
+                return _Found(child_path, made)
+            child, print_ = made
             earlier = self.seen.get(print_)
             if earlier is not None and earlier <= level + 1:
                 child.dispose()  # and its checks ran when it was first reached
@@ -340,7 +271,32 @@ class _Search:
                 reached.append((child, child_path, level + 1))
             else:
                 child.dispose()
+        if cut:
+            self.inputs_cut += 1
         return reached
+
+    def successor(
+        self, world: World, parent: Parts, event: Event, ahead: bytes | None, level: int
+    ) -> tuple[World, bytes] | Violation:
+        """A fork of ``world`` (whose ``parent`` these are) after ``event``, at ``level``,
+        and its fingerprint (``ahead``, if known); the violation if a check failed as the
+        event was applied."""
+        fingerprints = self.fingerprints
+        child = world.fork()
+        child.begin_step(level)
+        self.deepest = max(self.deepest, level)
+        try:
+            _, sent = APPLIERS[type(event)](child, event)  # apply(), without decoding
+        except CheckFailed as failure:
+            return Violation(failure.check, failure.message, level)
+        if child.step_randoms:
+            self.drew = True
+        if ahead is not None:  # a new state, known ahead
+            return child, ahead
+        state = fingerprints.child(parent, child)
+        if type(event) is Deliver or type(event) is FireTimer:
+            fingerprints.note_handled(parent, event, child, sent, state)
+        return child, fingerprints.digest(state)
 
     def check(self, world: World, checks: Sequence[Invariant]) -> Violation | None:
         """``checks`` on ``world`` (the invariants, and the history check), and with
@@ -376,7 +332,7 @@ class _Search:
         return time.perf_counter() - self.started
 
     def report(self, *, exhausted: bool, frontier: int) -> ExploreReport:
-        cut = len(self.cut_inputs)
+        cut = self.inputs_cut
         return ExploreReport(
             self.states, self.unique, self.deepest, exhausted and not cut, frontier,
             self.seconds(), inputs_cut=cut, drew=self.drew,

@@ -79,7 +79,8 @@ class Fingerprints(KnownAhead):
         self._small: dict[tuple[str, Any], Element] = {}
         self._smalls: dict[_Small, Element] = {}
         self._sequences = Recent(RECENT)
-        self._handled = Recent(HANDLED)
+        # An outcome holds a digest per relabelling: fewer of them under a larger symmetry.
+        self._handled = Recent(max(1024, HANDLED // len(self._relabellings)))
 
     def __call__(self, world: World) -> bytes:
         return self.digest(self.state(world))
@@ -279,12 +280,13 @@ class Fingerprints(KnownAhead):
 
     def _executors(self, world: World) -> Element | None:
         """What the nodes' executors hold that decides what they will do (who watches the
-        members or a node, the turns of routing policies: ``Executor.held``), one element
-        per node that holds any; None when none does, as in most scenarios."""
-        held = [(node, h) for node, e in world.executors.items() if (h := e.held()) is not None]
-        if not held:
-            return None
-        return self._sum([self._element("executor", [node, plain_data(h)]) for node, h in held])
+        members or a node, the turns of routing policies: ``Executor.watches_and_turns``),
+        one element per node that holds any; None when none does, as in most scenarios."""
+        held = [(node, e.watches_and_turns()) for node, e in world.executors.items()]
+        elements = [
+            self._element("executor", [node, plain_data(h)]) for node, h in held if h is not None
+        ]
+        return self._sum(elements) if elements else None
 
     def _small_sections(
         self, world: World, down: tuple[str, ...] | None = None, *, healed: bool = False

@@ -32,8 +32,10 @@ from ..sim import Deliver, EventNotEnabled, FireTimer, Timer, World
 from ._parts import MASK, Element, Parts, Recent, State
 
 HANDLED = 1 << 16
-"""How many handlers a ``KnownHandled`` remembers: from this many to twice as many (a few
-hundred bytes each, a ``Recent`` cache), those of the states about to be expanded."""
+"""How many handlers a ``KnownHandled`` remembers without symmetry: from this many to twice
+as many (a ``Recent`` cache), those of the states about to be expanded; a few hundred bytes
+each, and an outcome's digests are one per relabelling, so under symmetry it is this
+divided by their number."""
 OUTCOMES = 16
 """How many outcomes of one handler it remembers, at most: the first ones (a handler that
 touches timers has one for each set of its process's timers it has found)."""

@@ -31,8 +31,8 @@ its fingerprint is the least."""
 class Parts(NamedTuple):
     """A world's state by where its elements come from: each process and each datum
     persisted with the object it was made from, each message in flight by its seq, the
-    timers, the small sections, the history, what the executors hold (``Executor.held``),
-    the sum of those and the rest, and the total
+    timers, the small sections, the history, what the executors hold
+    (``Executor.watches_and_turns``), the sum of those and the rest, and the total
     (its ``State``). A fork of the world that went on differs from it only where it holds
     another object, or where its timers, small sections or history changed
     (``Fingerprints.child``); the world is kept to tell."""

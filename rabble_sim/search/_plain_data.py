@@ -8,9 +8,10 @@ other unexplored. Here an attrs class that is not a registered message (whose ta
 already), a dataclass, a named tuple, an enum member and a plain object are each
 ``{"<module.Class>": what to_plain makes of it}``, an object of declared fields with
 anything else set on it besides; everything else is what ``to_plain`` makes of it (the
-tests hold the two together), but the values of the standard library that ``to_plain``
-writes as their class's name only (a deque, a ``Decimal``, a date, a function...), here
-each by what tells two apart.
+tests hold the two together), but the values of the standard library listed in ``_VALUES``
+that ``to_plain`` writes as their class's name only (a deque, a ``Decimal``, a date, a
+function...), here each by what tells two apart. Other objects without attributes (a
+lock, a generator, an object of a C extension) are still their class's name only.
 
 Exploration turns the process each step changed into plain data for every state it
 reaches; ``to_plain`` decides each value's case anew. Here a converter is chosen once per
@@ -27,8 +28,12 @@ import decimal
 import enum
 import fractions
 import functools
+import itertools
 import json
 import operator
+import random
+import re
+import sys
 import types
 from collections.abc import Callable
 from typing import Any
@@ -52,7 +57,22 @@ def plain_data(obj: Any) -> Plain:
     try:
         return _plain(obj)
     except RecursionError:
-        return to_plain(obj)  # which says what is wrong
+        pass
+    # Deep data (a chain of a few hundred objects): again with room for it, rather than
+    # to_plain's, which would drop the class names.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, DEEP))
+    try:
+        return _plain(obj)
+    except RecursionError:
+        return to_plain(obj)  # which says what is wrong: it refers to itself
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+DEEP = 20_000
+"""The recursion limit plain data is made under when the interpreter's is too low for it
+(Python calls do not use the C stack since 3.11)."""
 
 
 def class_tag(cls: type) -> str:
@@ -84,6 +104,8 @@ def _converter(cls: type) -> Callable[[Any], Plain]:
         return str
     if attrs.has(cls):
         return _attrs_converter(cls)
+    if issubclass(cls, enum.Enum):  # before the containers an enum may also be
+        return _named(cls, lambda obj: _plain(obj.value))
     if issubclass(cls, collections.OrderedDict):  # its order is part of what it is
         return _subclass(cls, lambda obj: [[_plain(k), _plain(v)] for k, v in obj.items()])
     if issubclass(cls, collections.defaultdict):  # and its factory part of what it does
@@ -97,8 +119,6 @@ def _converter(cls: type) -> Callable[[Any], Plain]:
         return _list if cls is list or cls is tuple else _subclass(cls, _list)
     if issubclass(cls, set | frozenset):
         return _set if cls is set or cls is frozenset else _subclass(cls, _set)
-    if issubclass(cls, enum.Enum):
-        return _named(cls, lambda obj: _plain(obj.value))
     if issubclass(cls, bytes):
         return to_plain
     if dataclasses.is_dataclass(cls):
@@ -110,34 +130,56 @@ def _converter(cls: type) -> Callable[[Any], Plain]:
 
 
 def _function(obj: Any) -> Plain:
-    """A function by its name, its code and the atoms among its constants (two lambdas of
-    one module are two functions), and the atoms it closes over (a factory's argument); a
-    method by its function (a process that keeps ``self.lead`` or ``self.follow`` as its
-    behaviour). What else it closes over counts by its class only: a closure over the
-    process would refer to itself."""
+    """A function by its name, its code, the names and the atoms among the constants it
+    uses, its defaults and what it closes over (two lambdas of one module are two
+    functions; a factory's argument counts); a method by its function (a process that keeps
+    ``self.lead`` or ``self.follow`` as its behaviour); a builtin by its name. A default or a
+    closed-over value counts by its value if it is an atom, else by its class only: a closure
+    over the process would refer to itself."""
     function = getattr(obj, "__func__", obj)
-    name = f"{getattr(function, '__module__', None)}.{function.__qualname__}"
+    name = f"{getattr(function, '__module__', None)}.{getattr(function, '__qualname__', None)}"
     code = getattr(function, "__code__", None)
     if code is None:
         return name
     constants = [x for x in code.co_consts if type(x) in _ATOMS]
-    cells = [cell.cell_contents for cell in function.__closure__ or ()]
-    closed = [x if type(x) in _ATOMS else class_tag(type(x)) for x in cells]
-    return [name, code.co_code.hex(), constants, closed]
+    defaults = [*(function.__defaults__ or ()), *(function.__kwdefaults__ or {}).items()]
+    closed = [_contents(cell) for cell in function.__closure__ or ()]
+    return [name, code.co_code.hex(), list(code.co_names), constants, _shallow(defaults), closed]
+
+
+def _contents(cell: Any) -> Plain:
+    try:
+        return _shallow([cell.cell_contents])[0]  # type: ignore[index]
+    except ValueError:  # a cell not filled yet
+        return None
+
+
+def _shallow(values: list[Any]) -> Plain:
+    """Atoms as they are, anything else by its class."""
+    return [x if type(x) in _ATOMS else class_tag(type(x)) for x in values]
 
 
 _VALUES: tuple[tuple[type | tuple[type, ...], Callable[[Any], Plain]], ...] = (
     (collections.deque, lambda obj: [[_plain(x) for x in obj], obj.maxlen]),
     (bytearray, lambda obj: obj.hex()),
     (array.array, lambda obj: [obj.typecode, obj.tolist()]),
-    ((decimal.Decimal, fractions.Fraction, range, datetime.date, datetime.time), repr),
-    (datetime.timedelta, repr),
+    ((decimal.Decimal, fractions.Fraction), str),
+    ((datetime.date, datetime.time), lambda obj: obj.isoformat()),
+    (datetime.timedelta, lambda obj: [obj.days, obj.seconds, obj.microseconds]),
+    (range, lambda obj: [obj.start, obj.stop, obj.step]),
+    (slice, lambda obj: [_plain(obj.start), _plain(obj.stop), _plain(obj.step)]),
+    (complex, lambda obj: [obj.real, obj.imag]),
+    (types.MappingProxyType, lambda obj: _dict(dict(obj))),
+    (re.Pattern, lambda obj: [obj.pattern, obj.flags]),
+    (random.Random, lambda obj: _plain(obj.getstate())),
+    ((itertools.count, operator.attrgetter, operator.itemgetter), repr),
     ((types.FunctionType, types.BuiltinFunctionType, types.MethodType), _function),
-    (functools.partial, lambda obj: [_function(obj.func), _list(obj.args), _dict(obj.keywords)]),
+    (functools.partial, lambda obj: [_plain(obj.func), _list(obj.args), _dict(obj.keywords)]),
     (type, lambda obj: f"{obj.__module__}.{obj.__qualname__}"),  # a class as a value
 )
-"""Values of the standard library a process may hold, each converted by what tells two
-apart (their ``repr`` where it is their value)."""
+"""Values of the standard library a process may hold that ``to_plain`` writes as their
+class's name only, each by what tells two apart (a ``repr`` only where it holds no
+address)."""
 
 
 def _named(cls: type, convert: Callable[[Any], Plain]) -> Callable[[Any], Plain]:

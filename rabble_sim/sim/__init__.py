@@ -65,7 +65,6 @@ from ._scenario import (
     Postcondition as Postcondition,
     Precondition as Precondition,
     Scenario as Scenario,
-    symmetry_problem as symmetry_problem,
 )
 from ._summary import (
     cid_summary as cid_summary,
@@ -73,6 +72,7 @@ from ._summary import (
     summarize as summarize,
 )
 from ._swarm import fault_kinds as fault_kinds, swarm_faults as swarm_faults
+from ._symmetry_groups import symmetry_problem as symmetry_problem
 from ._timers import Timer as Timer, Timers as Timers
 from ._topology import SHAPES as SHAPES, Link as Link
 from ._trace import Trace as Trace, envelope_plain as envelope_plain, event_plain as event_plain

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,7 @@ import networkx as nx
 
 from ..core import CorrelationId, Envelope, HistoryEvent, InvalidDefinition, Pid, Routes
 from ._inputs import Inputs, as_inputs
+from ._symmetry_groups import symmetry_problem
 from ._topology import Link, check_links, latency_range, topology_graph
 
 if TYPE_CHECKING:
@@ -299,56 +299,6 @@ def _symmetry(groups: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
             f"Scenario.symmetry must be a list of lists of node names, not {groups!r}"
         )
     return tuple(tuple(group) for group in listed)
-
-
-def symmetry_problem(groups: Sequence[Sequence[str]], scenario: Scenario) -> str | None:
-    """What is wrong with ``groups`` as a symmetry of ``scenario``, or None: they must be
-    disjoint groups of its nodes, and swapping two nodes of a group must leave what the
-    scenario says of them as it was: which nodes are clients, where each kind of input
-    goes, the links and their faults. (What its code does with them, no check can tell:
-    that is the declaration's promise.)"""
-    nodes = scenario.nodes
-    seen: list[str] = []
-    for group in groups:
-        for node in group:
-            if node not in nodes:
-                return f"symmetry names node {node!r}, which is not one of {list(nodes)}"
-            if node in seen:
-                return f"symmetry names node {node!r} twice"
-            seen.append(node)
-    for group in groups:
-        for one, other in itertools.pairwise(group):  # adjacent swaps make every permutation
-            changed = _unlike(scenario, {one: other, other: one})
-            if changed is not None:
-                return (
-                    f"symmetry group {list(group)} swaps nodes {one!r} and {other!r}, "
-                    f"which the scenario does not treat alike: {changed}"
-                )
-    return None
-
-
-def _unlike(scenario: Scenario, swap: dict[str, str]) -> str | None:
-    """What of ``scenario`` the node ``swap`` changes, or None."""
-
-    def node(name: str) -> str:
-        return swap.get(name, name)
-
-    clients = set(scenario.clients)
-    if {node(n) for n in clients} != clients:
-        return "one is a client node (never crashed) and the other is not"
-    for i, inputs in enumerate(scenario.inputs):
-        targets = set(inputs.to)
-        if {pid._replace(node=node(pid.node)) for pid in targets} != targets:
-            return f"inputs[{i}] go to {sorted(map(str, targets))}"
-    links = scenario.faults.links
-    if {(node(a), node(b)): link for (a, b), link in links.items()} != dict(links):
-        return "Faults.links gives their links other faults"
-    graph = scenario.links
-    if graph is not None:
-        edges = set(graph.edges)
-        if {(node(a), node(b)) for a, b in edges} != edges:
-            return "the topology links them to other nodes"
-    return None
 
 
 @attrs.frozen
