@@ -253,6 +253,19 @@ def test_a_symmetry_must_swap_nodes_the_scenario_treats_alike(
         explore(scenario, symmetry=[["a", "b"]])
 
 
+def test_one_kind_of_input_per_node_of_a_group_is_symmetric() -> None:
+    def make(draw: Any) -> Note:
+        return Note("x")
+
+    inputs = [Inputs([Pid("p", node)], make, max=1) for node in ("a", "b")]
+    Scenario("alike", ("h", "a", "b"), lambda node, durable: [], inputs=inputs,
+             symmetry=[["a", "b"]])  # fmt: skip
+    with pytest.raises(InvalidDefinition, match=re.escape("inputs[0] go to ['p::a']")):
+        uneven = [inputs[0], Inputs([Pid("p", "b")], make, max=2)]
+        Scenario("unlike", ("h", "a", "b"), lambda node, durable: [], inputs=uneven,
+                 symmetry=[["a", "b"]])  # fmt: skip
+
+
 # -- liveness -----------------------------------------------------------------------------
 
 
