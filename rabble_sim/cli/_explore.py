@@ -213,6 +213,11 @@ def _show(
             "  random numbers and message delays were taken as 0, the simplest: exploration "
             "does not branch on them (rabble-sim run samples them)"
         )
+    if report.read_clock:
+        console.print(
+            "  a process read its clock: no absolute time is part of a state, so this holds "
+            "only if it compares readings with each other, never with a fixed time"
+        )
 
 
 def _show_figures(report: ExploreReport, order: str, symmetry: bool, max_states: int) -> None:

@@ -304,7 +304,7 @@ class DebugSession:
         )
         timers = world.timers.by_due()
         clocks = tuple(
-            (node, world.clocks.rate(node) / 1000, world.clock(node))
+            (node, world.clocks.rate(node) / 1000, world.clocks.read(node))
             for node in world.scenario.nodes
             if world.clocks.drifted(node)
         )

@@ -166,6 +166,8 @@ class _Search:
         """The states expanded in which an input offer had more inputs than are tried."""
         self.drew = False
         """Whether a process drew a random number or a message a delay (taken as 0)."""
+        self.read_clock = False
+        """Whether a process read its node's clock (whose readings are absolute)."""
         self.ending: World | None = None
         """The world of the liveness phase under way, whose steps show progress."""
         self.started = time.perf_counter()
@@ -178,6 +180,7 @@ class _Search:
         except CheckFailed as failure:
             return _Found(None, Violation(failure.check, failure.message, 0))
         self.drew = bool(root.step_randoms)
+        self.read_clock = root.clock_read
         violation = self.check(root, self.checks)
         if violation is not None:
             return _Found(None, violation)
@@ -291,6 +294,8 @@ class _Search:
             return Violation(failure.check, failure.message, level)
         if child.step_randoms:
             self.drew = True
+        if child.clock_read:
+            self.read_clock = True
         if ahead is not None:  # a new state, known ahead
             return child, ahead
         state = fingerprints.child(parent, child)
@@ -335,7 +340,7 @@ class _Search:
         cut = self.inputs_cut
         return ExploreReport(
             self.states, self.unique, self.deepest, exhausted and not cut, frontier,
-            self.seconds(), inputs_cut=cut, drew=self.drew,
+            self.seconds(), inputs_cut=cut, drew=self.drew, read_clock=self.read_clock,
         )  # fmt: skip
 
     def found(self, found: _Found) -> ExploreReport:

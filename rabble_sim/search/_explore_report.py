@@ -19,7 +19,9 @@ class ExploreReport:
     ``Schedule.from_run`` makes a file. ``inputs_cut`` counts the states in which an input
     offer had more inputs than exploration tries (``MAX_INPUT_VARIANTS``). ``drew``: a
     process drew a random number or a message a delay, which exploration takes as the
-    simplest, 0, and does not branch on."""
+    simplest, 0, and does not branch on. ``read_clock``: a process read its node's clock,
+    whose readings are absolute, while no absolute time is part of a state (readings must
+    be compared only with each other)."""
 
     states: int
     unique: int
@@ -31,6 +33,7 @@ class ExploreReport:
     failure: RunResult | None = None
     inputs_cut: int = 0
     drew: bool = False
+    read_clock: bool = False
 
     @property
     def ok(self) -> bool:
@@ -53,6 +56,7 @@ class ExploreReport:
             "complete": self.complete,
             "inputs_cut": self.inputs_cut,
             "drew": self.drew,
+            "read_clock": self.read_clock,
         }
 
 

@@ -113,6 +113,9 @@ class World(NodeEvents):
         self.step_randoms: list[int] = []
         """The random numbers processes drew in the step under way (``GetRandom``), in
         order: the run records them with the step."""
+        self.clock_read = False
+        """Whether a process has read its node's clock (``ReadClock``): readings are
+        absolute, and exploration counts no absolute time as part of a state."""
         self._random: Callable[[int], int] = simplest
         self._spread: Callable[[int], int] = simplest
         self.borrowed: set[Pid] = set()
@@ -280,7 +283,8 @@ class World(NodeEvents):
         return self.drifts >= self.step
 
     def clock(self, node: str) -> int:
-        """What ``node``'s own clock reads now, in ms (``ReadClock``)."""
+        """What ``node``'s own clock reads now, in ms, for a process (``ReadClock``)."""
+        self.clock_read = True
         return self.clocks.read(node)
 
     def enabled(self, faults: Faults | None = None) -> Enabled:

@@ -664,6 +664,14 @@ def test_random_numbers_are_taken_as_zero_and_said_to_be() -> None:
     assert not explore(players(), depth=3).drew
 
 
+def test_a_process_that_reads_its_clock_is_said_to() -> None:
+    """Readings are absolute and no absolute time is part of a state: the report says a
+    process read one, so that a user can check it compares readings only with each other."""
+    watcher = Scenario("watch", ["a"], lambda node, durable: [ClockWatcher(Pid("p", node))])
+    assert explore(watcher, depth=4).read_clock
+    assert not explore(players(), depth=3).read_clock
+
+
 # -- the bundled protocols ------------------------------------------------------------------
 
 
