@@ -21,7 +21,7 @@ from ..sim import (
     World,
 )
 from ._handled import KnownHandled
-from ._parts import MASK, Element, Parts, State
+from ._parts import Element, Parts, State, shifted
 
 
 class KnownAhead(KnownHandled):
@@ -57,9 +57,7 @@ class KnownAhead(KnownHandled):
         if not self._only_the_event(parent.world):
             return None
         healed = self._small_sections(parent.world, healed=True)
-        return self.digest(
-            [(t + h - s) & MASK for t, h, s in zip(parent.total, healed, parent.small, strict=True)]
-        )
+        return self.digest(shifted(parent.total, healed, parent.small))
 
     def _only_the_event(self, world: World) -> bool:
         """Whether a node-level event in ``world`` does only what it does to the network
@@ -90,10 +88,7 @@ class KnownAhead(KnownHandled):
         pending = [(seq, t) for seq, t in world.timers.by_due() if t.pid.node != node]
         down = tuple([n for n in world.scenario.nodes if n == node or not world.up[n]])
         plus = [self._timers(world.now, pending), self._small_sections(world, down)]
-        added, taken = self._sum(plus), self._sum(minus)
-        return self.digest(
-            [(t + a - m) & MASK for t, a, m in zip(parent.total, added, taken, strict=True)]
-        )
+        return self.digest(shifted(parent.total, self._sum(plus), self._sum(minus)))
 
     def after_message_fault(
         self, world: World, state: State, event: Drop | Duplicate
@@ -114,7 +109,5 @@ class KnownAhead(KnownHandled):
             raise EventNotEnabled(f"message #{event.seq} is not deliverable")
         element = self._message(parcel, world.network.is_local(event.seq))
         if isinstance(event, Drop):
-            after = [total - digest for total, digest in zip(state, element, strict=True)]
-        else:
-            after = [total + digest for total, digest in zip(state, element, strict=True)]
-        return self.digest([total & MASK for total in after])
+            return self.digest(shifted(state, minus=element))
+        return self.digest(shifted(state, element))

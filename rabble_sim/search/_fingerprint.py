@@ -38,7 +38,17 @@ from ..core import CorrelationId, HistoryEvent, Pid
 from ..sim import Parcel, Timer, World
 from ._ahead import KnownAhead
 from ._handled import HANDLED
-from ._parts import DIGEST_BYTES, MASK, Element, Parts, Recent, State, canonical_bytes, keyed_digest
+from ._parts import (
+    DIGEST_BYTES,
+    MASK,
+    Element,
+    Parts,
+    Recent,
+    State,
+    canonical_bytes,
+    keyed_digest,
+    shifted,
+)
 from ._plain_data import plain_data
 from ._symmetry import nodes_named, relabelled, relabellings
 
@@ -134,7 +144,7 @@ class Fingerprints(KnownAhead):
             total = parent.total[0] + sum([e[0] for e in plus]) - sum([e[0] for e in minus])
             return [total & MASK]
         added, taken = self._sum(plus), self._sum(minus)
-        return [(t + a - m) & MASK for t, a, m in zip(parent.total, added, taken, strict=True)]
+        return shifted(parent.total, added, taken)
 
     def _changed(
         self,

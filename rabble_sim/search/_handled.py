@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core import CancelTimer, Envelope, Pid, StartTimer, executor_pid
 from ..sim import Deliver, EventNotEnabled, FireTimer, Timer, World
-from ._parts import MASK, Element, Parts, Recent, State
+from ._parts import Element, Parts, Recent, State, shifted
 
 HANDLED = 1 << 16
 """How many handlers a ``KnownHandled`` remembers without symmetry: from this many to twice
@@ -100,10 +100,8 @@ class KnownHandled:
         if own is not None:
             assert outcome.kept is not None
             timers = self._timers_after(world, event, pid, own, outcome.kept)
-            difference = tuple(
-                d + t - p for d, t, p in zip(difference, timers, parent.timers, strict=True)
-            )
-        return self.digest([(t + d) & MASK for t, d in zip(parent.total, difference, strict=True)])
+            difference = tuple(shifted(difference, timers, parent.timers))
+        return self.digest(shifted(parent.total, difference))
 
     def note_handled(
         self,
@@ -135,18 +133,13 @@ class KnownHandled:
             self._handled.put(key, handled)
         if len(handled.outcomes) >= OUTCOMES:
             return
-        difference = tuple(
-            (after - before) & MASK for after, before in zip(state, parent.total, strict=True)
-        )
+        difference = tuple(shifted(state, minus=parent.total))
         own = kept = None
         if handled.timed:
             own = _own_timers(world, pid)
             kept = _kept(world.now, own, _own_timers(child, pid))
             timers = self._timers(child.now, child.timers.by_due())
-            difference = tuple(
-                (d - t + p) & MASK
-                for d, t, p in zip(difference, timers, parent.timers, strict=True)
-            )
+            difference = tuple(shifted(difference, parent.timers, timers))
         situation = self._situation(world, pid, handled, own)
         handled.outcomes[situation] = Outcome(difference, kept)
 

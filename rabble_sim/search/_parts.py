@@ -6,6 +6,7 @@ bounded cache that keeps elements."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import msgspec
@@ -26,6 +27,14 @@ Element = tuple[int, ...]
 State = list[int]
 """A world's digest under each relabelling (the sum of its elements'), the identity first:
 its fingerprint is the least."""
+
+
+def shifted(total: Sequence[int], plus: Sequence[int] = (), minus: Sequence[int] = ()) -> State:
+    """``total`` (a state, or a sum of elements) with ``plus`` added and ``minus`` taken,
+    under each relabelling, modulo 2**128; either may be left out."""
+    plus = plus or (0,) * len(total)
+    minus = minus or (0,) * len(total)
+    return [(t + p - m) & MASK for t, p, m in zip(total, plus, minus, strict=True)]
 
 
 class Parts(NamedTuple):
